@@ -1,0 +1,199 @@
+"""Activation functions as (f, df) pairs in one registry.
+
+Pages, charts, the network and validation all read ``ACTIVATIONS``; nothing else
+defines an activation. ``df`` takes the *output* ``a = f(z)`` rather than ``z``,
+because for the lesson's functions the derivative is cheapest written that way
+(σ' = a(1 − a), tanh' = 1 − a², as scikit-learn's ``neural_network/_base.py``
+and TensorFlow Playground's ``{output, der}`` do): backpropagation reuses the
+activations stored by the forward pass and never recomputes f.
+
+Every ``f`` and elementwise ``df`` accepts ``out=`` so the training loop can
+reuse buffers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+LEAKY_SLOPE = 0.01
+
+
+def sigmoid(z, out=None):
+    """σ(z) = 1 / (1 + e^(−z)), computed without overflow for any finite z.
+
+    The lesson's ``1/(1 + np.exp(-x))`` overflows in ``exp`` for x < −709 and
+    warns; ``scipy.special.expit`` evaluates the same function stably.
+    """
+    return expit(z, out=out)
+
+
+def sigmoid_df(a, out=None):
+    """σ'(z) = σ(z)(1 − σ(z)) = a(1 − a)."""
+    out = np.subtract(1.0, a, out=out)
+    return np.multiply(out, a, out=out)
+
+
+def tanh(z, out=None):
+    """tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))."""
+    return np.tanh(z, out=out)
+
+
+def tanh_df(a, out=None):
+    """tanh'(z) = 1 − tanh²(z) = 1 − a²."""
+    out = np.multiply(a, a, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+def relu(z, out=None):
+    """ReLU(z) = max(0, z)."""
+    return np.maximum(z, 0.0, out=out)
+
+
+def relu_df(a, out=None):
+    """ReLU'(z) = 1 if z > 0 else 0; a > 0 exactly when z > 0."""
+    return _as_float(a > 0, out)
+
+
+def leaky_relu(z, out=None):
+    """Leaky ReLU(z) = z if z > 0 else 0.01·z."""
+    return np.maximum(z, LEAKY_SLOPE * z, out=out)
+
+
+def leaky_relu_df(a, out=None):
+    """1 if z > 0 else 0.01; the output keeps the sign of z."""
+    d = np.where(a > 0, 1.0, LEAKY_SLOPE)
+    return _as_float(d, out)
+
+
+def linear(z, out=None):
+    """The identity: a linear unit, f(z) = z."""
+    if out is None:
+        return np.array(z, dtype=float, copy=True)
+    np.copyto(out, z)
+    return out
+
+
+def linear_df(a, out=None):
+    """f'(z) = 1."""
+    if out is None:
+        return np.ones_like(a, dtype=float)
+    out.fill(1.0)
+    return out
+
+
+def step(z, out=None):
+    """The McCulloch–Pitts threshold: fires (1) when the weighted sum z ≥ 0."""
+    return _as_float(np.asarray(z) >= 0, out)
+
+
+def step_df(a, out=None):
+    """0 everywhere it exists: no gradient flows through a threshold unit."""
+    if out is None:
+        return np.zeros_like(a, dtype=float)
+    out.fill(0.0)
+    return out
+
+
+def softmax(z, axis=0):
+    """softmax(z)_k = e^(z_k) / Σ_j e^(z_j), along ``axis`` (classes, axis 0 as in the lesson).
+
+    Subtracting the maximum first leaves the result unchanged and keeps ``exp``
+    from overflowing.
+    """
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_df(a):
+    """The Jacobian ∂softmax_i/∂z_j = a_i(δ_ij − a_j) for one vector of outputs ``a``."""
+    a = np.asarray(a, dtype=float).reshape(-1)
+    return np.diag(a) - np.outer(a, a)
+
+
+def _as_float(values, out):
+    if out is None:
+        return np.asarray(values, dtype=float)
+    np.copyto(out, values)
+    return out
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation: the function, its derivative from the output, and what a page shows of it.
+
+    ``df(a)`` returns f'(z) given ``a = f(z)``; to plot f' against z use ``df(f(z))``.
+    """
+
+    name: str
+    label: str
+    f: Callable
+    df: Callable
+    formula: str  # LaTeX of f
+    dformula: str  # LaTeX of f'
+    output_range: str  # as a reader would write it
+    derivative_range: str
+    trainable: bool = True  # gradient descent can train a hidden layer of these
+    elementwise: bool = True
+
+    def derivative(self, z):
+        """f'(z) as a function of the input, for plotting."""
+        return self.df(self.f(np.asarray(z, dtype=float)))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "sigmoid", "Sigmoid", sigmoid, sigmoid_df,
+            r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
+            "(0, 1)", "(0, 0.25]",
+        ),
+        Activation(
+            "tanh", "Tanh", tanh, tanh_df,
+            r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}", r"\tanh'(z) = 1 - \tanh^2(z)",
+            "(-1, 1)", "(0, 1]",
+        ),
+        Activation(
+            "relu", "ReLU", relu, relu_df,
+            r"\mathrm{ReLU}(z) = \max(0, z)", r"\mathrm{ReLU}'(z) = \begin{cases}1 & z > 0\\ 0 & z \le 0\end{cases}",
+            "[0, ∞)", "{0, 1}",
+        ),
+        Activation(
+            "leaky_relu", "Leaky ReLU", leaky_relu, leaky_relu_df,
+            r"\mathrm{LReLU}(z) = \max(0.01\,z, z)", r"\mathrm{LReLU}'(z) = \begin{cases}1 & z > 0\\ 0.01 & z \le 0\end{cases}",
+            "(-∞, ∞)", "{0.01, 1}",
+        ),
+        Activation(
+            "linear", "Linear", linear, linear_df,
+            r"f(z) = z", r"f'(z) = 1",
+            "(-∞, ∞)", "{1}",
+        ),
+        Activation(
+            "step", "Step (McCulloch–Pitts)", step, step_df,
+            r"f(z) = \begin{cases}1 & z \ge 0\\ 0 & z < 0\end{cases}", r"f'(z) = 0 \quad (z \ne 0)",
+            "{0, 1}", "{0}", trainable=False,
+        ),
+        Activation(
+            "softmax", "Softmax", softmax, softmax_df,
+            r"\mathrm{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}",
+            r"\frac{\partial\,\mathrm{softmax}_i}{\partial z_j} = s_i(\delta_{ij} - s_j)",
+            "(0, 1), sums to 1", "[-0.25, 0.25]", trainable=False, elementwise=False,
+        ),
+    )
+}
+
+#: Activations a hidden layer can use (elementwise and with a useful gradient).
+HIDDEN_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if a.trainable and a.elementwise)
+
+
+def get_activation(name: str) -> Activation:
+    """The registry entry for ``name``; a ``ValueError`` that lists the choices otherwise."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
