@@ -110,7 +110,12 @@ class History:
 
     def column(self, name: str) -> np.ndarray:
         """One field of every epoch record as an array (``None`` becomes NaN)."""
-        return np.array([np.nan if getattr(r, name) is None else getattr(r, name) for r in self.epochs], dtype=float)
+        return epoch_column(self.epochs, name)
+
+
+def epoch_column(records, name: str) -> np.ndarray:
+    """One field of a sequence of ``EpochRecord`` as a float array (``None`` becomes NaN)."""
+    return np.array([np.nan if getattr(r, name) is None else getattr(r, name) for r in records], dtype=float)
 
 
 class Trainer:

@@ -1,0 +1,251 @@
+"""Plotly figure builders: arrays in, ``go.Figure`` out. No Streamlit here, and no training.
+
+Every figure has axis titles and a legend where it has more than one trace, and a
+``presentation`` flag that makes type, lines and markers big enough for the back of
+a classroom. Figures are assembled as plain dicts and validated once by
+``go.Figure`` — much cheaper than ``make_subplots`` + ``add_trace``, which matters when
+a chart is redrawn several times a second. Long series are thinned to at most
+``MAX_POINTS`` per trace before they are sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+MAX_POINTS = 1000
+TRAIN, TEST, BATCH = "#1f77b4", "#e8590c", "#868e96"
+CLASS_COLOURS = ("#1c7ed6", "#f76707")  # class 0, class 1
+# P(class 1): blue for 0, white at 0.5, orange for 1 (as TensorFlow Playground colours its plane)
+PROBABILITY_SCALE = [[0.0, "#1c7ed6"], [0.5, "#f8f9fa"], [1.0, "#f76707"]]
+ACTIVATION_SCALE = [[0.0, "#5f3dc4"], [0.5, "#f8f9fa"], [1.0, "#2b8a3e"]]
+PREVIOUS_DASH = ("dot", "dash", "dashdot", "longdash")
+
+
+@dataclass(frozen=True)
+class Style:
+    font: int
+    title: int
+    line: float
+    marker: int
+    height: int
+
+
+def style(presentation: bool = False) -> Style:
+    """Sizes for a laptop screen, or for a projector seen from the back of a room."""
+    return Style(font=20, title=24, line=4.5, marker=10, height=520) if presentation else \
+        Style(font=13, title=16, line=2.2, marker=6, height=400)
+
+
+def thin(x, y, max_points: int = MAX_POINTS):
+    """Every k-th point of a long series (and always the last), so a redraw stays small."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.size <= max_points:
+        return x, y
+    idx = np.unique(np.r_[np.arange(0, x.size, int(np.ceil(x.size / max_points))), x.size - 1])
+    return x[idx], y[idx]
+
+
+def _layout(s: Style, **extra) -> dict:
+    layout = {
+        "height": s.height,
+        "font": {"size": s.font},
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "left", "x": 0},
+        "hoverlabel": {"font": {"size": s.font}},
+        "template": "plotly_white",
+    }
+    layout.update(extra)
+    return layout
+
+
+def _axis(title, s: Style, **extra):
+    axis = {"title": {"text": title, "font": {"size": s.font}}, "tickfont": {"size": s.font}, "automargin": True}
+    axis.update(extra)
+    return axis
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One finished run kept for comparison: its label and per-epoch test loss and accuracy."""
+
+    label: str
+    epochs: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+
+
+def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=(), batch_loss=(),
+                    previous: tuple[Curve, ...] = (), log_scale: bool = False, presentation: bool = False,
+                    loss_label: str = "cross-entropy") -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch; the noisy per-batch loss as a faint trace
+    (``batch_x`` in epochs); earlier runs as faded dashed lines labelled with their settings.
+
+    ``test_*`` may hold NaN where there is no test set.
+    """
+    s = style(presentation)
+    data = []
+    hover = "epoch %{x:.0f}<br>%{fullData.name}: %{y:.4f}<extra></extra>"
+    for i, run in enumerate(previous):
+        dash = PREVIOUS_DASH[i % len(PREVIOUS_DASH)]
+        ex, ly = thin(run.epochs, run.loss)
+        data.append({"type": "scatter", "mode": "lines", "x": ex, "y": ly, "name": run.label,
+                     "legendgroup": f"prev{i}", "line": {"color": "#adb5bd", "width": s.line * 0.8, "dash": dash},
+                     "opacity": 0.8, "hovertemplate": hover, "xaxis": "x", "yaxis": "y"})
+        ex, ay = thin(run.epochs, run.accuracy)
+        data.append({"type": "scatter", "mode": "lines", "x": ex, "y": ay, "name": run.label, "showlegend": False,
+                     "legendgroup": f"prev{i}", "line": {"color": "#adb5bd", "width": s.line * 0.8, "dash": dash},
+                     "opacity": 0.8, "hovertemplate": hover, "xaxis": "x2", "yaxis": "y2"})
+    bx, by = thin(batch_x, batch_loss, 2 * MAX_POINTS)
+    if bx.size:
+        data.append({"type": "scattergl" if bx.size > 500 else "scatter", "mode": "lines", "x": bx, "y": by,
+                     "name": "batch loss", "line": {"color": BATCH, "width": max(1.0, s.line * 0.45)},
+                     "opacity": 0.45, "hovertemplate": "epoch %{x:.2f}<br>batch loss: %{y:.4f}<extra></extra>",
+                     "xaxis": "x", "yaxis": "y"})
+    marker = {"size": s.marker} if np.size(epochs) < 30 else None
+    mode = "lines+markers" if marker else "lines"
+    for y, name, colour, axis in ((train_loss, "train loss", TRAIN, 1), (test_loss, "test loss", TEST, 1),
+                                  (train_acc, "train accuracy", TRAIN, 2), (test_acc, "test accuracy", TEST, 2)):
+        y = np.asarray(y, dtype=float)
+        if y.size == 0 or np.all(np.isnan(y)):
+            continue
+        ex, ey = thin(epochs, y)
+        trace = {"type": "scatter", "mode": mode, "x": ex, "y": ey, "name": name,
+                 "line": {"color": colour, "width": s.line, "dash": "solid" if "train" in name else "dash"},
+                 "hovertemplate": hover, "xaxis": "x" if axis == 1 else "x2", "yaxis": "y" if axis == 1 else "y2"}
+        if marker:
+            trace["marker"] = marker
+        data.append(trace)
+    layout = _layout(
+        s,
+        xaxis=_axis("epoch", s, domain=[0.0, 0.47], rangemode="tozero"),
+        yaxis=_axis(f"loss ({loss_label})", s, type="log" if log_scale else "linear",
+                    **({} if log_scale else {"rangemode": "tozero"})),
+        xaxis2=_axis("epoch", s, domain=[0.55, 1.0], anchor="y2", rangemode="tozero"),
+        yaxis2=_axis("accuracy", s, anchor="x2", range=[0, 1.02], tickformat=".0%"),
+        annotations=[
+            {"text": "<b>Loss</b>", "x": 0.0, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+             "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
+            {"text": "<b>Accuracy</b>", "x": 0.55, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+             "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
+        ],
+        hovermode="x",
+        uirevision="training",  # keep the user's zoom while the chart streams
+    )
+    layout["legend"]["y"] = 1.12
+    layout["margin"]["t"] = 90 if presentation else 80
+    return go.Figure({"data": data, "layout": layout})
+
+
+def _points(X, y, name_prefix, hollow, s: Style, xaxis="x", yaxis="y", showlegend=True):
+    traces = []
+    for c in (0, 1):
+        sel = np.asarray(y) == c
+        if not np.any(sel):
+            continue
+        colour = CLASS_COLOURS[c]
+        marker = {"size": s.marker + (1 if hollow else 0), "color": "white" if hollow else colour,
+                  "line": {"color": colour if hollow else "white", "width": 2 if hollow else 1}}
+        traces.append({"type": "scatter", "mode": "markers", "x": X[sel, 0], "y": X[sel, 1],
+                       "name": f"{name_prefix} class {c}", "marker": marker, "xaxis": xaxis, "yaxis": yaxis,
+                       "showlegend": showlegend,
+                       "hovertemplate": f"{name_prefix}, class {c}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"})
+    return traces
+
+
+def decision_boundary_figure(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *,
+                             feature_names=("x1", "x2"), presentation: bool = False) -> go.Figure:
+    """P(class 1) over the plane as a heatmap with the 0.5 contour (the decision boundary);
+    training points filled, test points hollow."""
+    s = style(presentation)
+    data = [
+        {"type": "heatmap", "x": xs, "y": ys, "z": prob, "zmin": 0, "zmax": 1, "colorscale": PROBABILITY_SCALE,
+         "colorbar": {"title": {"text": "P(class 1)", "side": "right"}, "thickness": 14, "tickfont": {"size": s.font}},
+         "hovertemplate": "(%{x:.2f}, %{y:.2f})<br>P(class 1) = %{z:.3f}<extra></extra>", "name": "P(class 1)"},
+        {"type": "contour", "x": xs, "y": ys, "z": prob, "showscale": False, "contours": {
+            "start": 0.5, "end": 0.5, "size": 1, "coloring": "none"}, "line": {"color": "#212529", "width": s.line},
+         "name": "boundary (P = 0.5)", "hoverinfo": "skip", "showlegend": True},
+    ]
+    data += _points(np.asarray(X_train), y_train, "train", False, s)
+    if X_test is not None and len(X_test):
+        data += _points(np.asarray(X_test), y_test, "test", True, s)
+    layout = _layout(
+        s, xaxis=_axis(feature_names[0], s, range=[xs[0], xs[-1]], constrain="domain"),
+        yaxis=_axis(feature_names[1], s, range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1),
+        uirevision="boundary",
+    )
+    layout["height"] = s.height + 40
+    return go.Figure({"data": data, "layout": layout})
+
+
+def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentation: bool = False,
+                        columns: int = 4, total_units: int | None = None) -> go.Figure:
+    """A small map per hidden unit of its activation over the plane (``maps`` of shape (units, n, n))."""
+    s = style(presentation)
+    maps = np.asarray(maps)
+    k = maps.shape[0]
+    columns = max(1, min(columns, k))
+    rows = -(-k // columns)
+    gap = 0.04
+    w = (1 - gap * (columns - 1)) / columns
+    h = (1 - gap * (rows - 1)) / rows
+    lo, hi = activation_range
+    data, layout_axes, annotations = [], {}, []
+    for i in range(k):
+        r, c = divmod(i, columns)
+        ax = "" if i == 0 else str(i + 1)
+        x0 = c * (w + gap)
+        y1 = 1 - r * (h + gap)
+        data.append({"type": "heatmap", "x": xs, "y": ys, "z": maps[i], "zmin": lo, "zmax": hi,
+                     "colorscale": ACTIVATION_SCALE, "showscale": i == 0, "xaxis": f"x{ax}", "yaxis": f"y{ax}",
+                     "colorbar": {"title": {"text": "activation", "side": "right"}, "thickness": 12,
+                                  "tickfont": {"size": s.font}},
+                     "name": f"unit {i + 1}",
+                     "hovertemplate": f"unit {i + 1}<br>(%{{x:.2f}}, %{{y:.2f}})<br>a = %{{z:.3f}}<extra></extra>"})
+        x_domain = [max(0.0, round(x0, 6)), min(1.0, round(x0 + w, 6))]
+        y_domain = [max(0.0, round(y1 - h, 6)), min(1.0, round(y1, 6))]
+        layout_axes[f"xaxis{ax}"] = {"domain": x_domain, "anchor": f"y{ax}", "showticklabels": False,
+                                     "range": [xs[0], xs[-1]]}
+        layout_axes[f"yaxis{ax}"] = {"domain": y_domain, "anchor": f"x{ax}", "showticklabels": False,
+                                     "range": [ys[0], ys[-1]], "scaleanchor": f"x{ax}"}
+        annotations.append({"text": f"unit {i + 1}", "x": x0 + w / 2, "y": y1, "xref": "paper", "yref": "paper",
+                            "yanchor": "bottom", "showarrow": False, "font": {"size": s.font}})
+    title = "Each hidden unit's activation over the plane"
+    if total_units and total_units > k:
+        title += f" (first {k} of {total_units} units)"
+    layout = _layout(s, annotations=annotations, **layout_axes)
+    layout["title"] = {"text": title, "font": {"size": s.title}}
+    layout["height"] = max(220, int(rows * (150 if not presentation else 200) + 80))
+    layout["margin"]["t"] = 70
+    return go.Figure({"data": data, "layout": layout})
+
+
+def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = False,
+                      title: str = "Test set, projected to 2-D") -> go.Figure:
+    """Many-feature samples projected to 2-D (``P`` of shape (m, 2)), filled by the predicted
+    probability, outlined by the true class."""
+    s = style(presentation)
+    P = np.asarray(P)
+    y = np.asarray(y)
+    data = []
+    for c, symbol in ((0, "circle"), (1, "diamond")):
+        sel = y == c
+        data.append({
+            "type": "scattergl", "mode": "markers", "x": P[sel, 0], "y": P[sel, 1], "name": f"true class {c}",
+            "marker": {"size": s.marker + 2, "symbol": symbol, "color": np.asarray(prob)[sel], "cmin": 0, "cmax": 1,
+                       "colorscale": PROBABILITY_SCALE, "line": {"color": CLASS_COLOURS[c], "width": 1.5},
+                       "showscale": c == 0,
+                       "colorbar": {"title": {"text": "predicted P(class 1)", "side": "right"}, "thickness": 14}},
+            "hovertemplate": f"true class {c}<br>P(class 1) = %{{marker.color:.3f}}<extra></extra>",
+        })
+    layout = _layout(
+        s, xaxis=_axis(f"principal component 1 ({explained[0]:.0%} of variance)", s),
+        yaxis=_axis(f"principal component 2 ({explained[1]:.0%} of variance)", s),
+        uirevision="projection",
+    )
+    layout["title"] = {"text": title, "font": {"size": s.title}}
+    layout["margin"]["t"] = 90
+    layout["legend"]["y"] = 1.02
+    return go.Figure({"data": data, "layout": layout})

@@ -1,0 +1,72 @@
+"""Figures are built from arrays without Streamlit; the maps behind them are right."""
+
+import numpy as np
+import pytest
+
+from nnviz import ShallowNN, charts, maps
+from nnviz.datasets import lesson_data, make_2d
+
+
+def test_training_figure_has_titles_legend_and_thinned_series():
+    n = 5000
+    fig = charts.training_figure(
+        np.arange(1, n + 1), np.linspace(1, 0.1, n), np.linspace(1, 0.2, n), np.linspace(0.5, 1, n),
+        np.full(n, np.nan), batch_x=np.arange(20_000) / 40, batch_loss=np.random.default_rng(0).random(20_000),
+        previous=(charts.Curve("lr 0.1 · batch 100", np.arange(1, 11), np.ones(10), np.ones(10) / 2),),
+        log_scale=True,
+    )
+    names = [t.name for t in fig.data]
+    assert "train loss" in names and "test loss" in names and "train accuracy" in names
+    assert "test accuracy" not in names  # all NaN: no test set, no trace
+    assert "lr 0.1 · batch 100" in names and "batch loss" in names
+    assert all(len(t.x) <= 2 * charts.MAX_POINTS + 1 for t in fig.data)
+    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.type == "log"
+    assert fig.layout.yaxis2.title.text == "accuracy"
+    train = next(t for t in fig.data if t.name == "train loss")
+    assert train.x[-1] == n  # the last point is always kept
+
+
+def test_presentation_mode_is_bigger():
+    small = charts.training_figure([1, 2], [1, 0.5], [1, 0.6], [0.5, 0.7], [0.5, 0.6])
+    big = charts.training_figure([1, 2], [1, 0.5], [1, 0.6], [0.5, 0.7], [0.5, 0.6], presentation=True)
+    assert big.layout.font.size > small.layout.font.size
+    assert big.data[0].line.width > small.data[0].line.width
+    assert big.layout.height > small.layout.height
+
+
+def test_decision_boundary_and_hidden_maps():
+    ds = make_2d("moons", seed=0)
+    model = ShallowNN(2, 6, 1, init_scale=1.0, seed=0)
+    grid = maps.grid_over(ds.X_train, resolution=40)
+    assert grid.points.shape == (2, 1600)
+    prob = maps.output_map(model, grid)
+    assert prob.shape == (40, 40) and np.all((prob >= 0) & (prob <= 1))
+    # row i of the map is y = ys[i]: check one point against the network directly
+    p = model.predict(np.array([[grid.xs[3]], [grid.ys[7]]]))[0, 0]
+    assert prob[7, 3] == pytest.approx(p)
+    fig = charts.decision_boundary_figure(grid.xs, grid.ys, prob, ds.X_train, ds.y_train, ds.X_test, ds.y_test)
+    kinds = [t.type for t in fig.data]
+    assert kinds[:2] == ["heatmap", "contour"] and fig.data[1].contours.start == 0.5
+    assert {t.name for t in fig.data[2:]} == {"train class 0", "train class 1", "test class 0", "test class 1"}
+    unit_maps = maps.hidden_maps(model, grid)
+    assert unit_maps.shape == (6, 40, 40) and np.all(np.abs(unit_maps) <= 1)
+
+
+@pytest.mark.parametrize("units", [1, 3, 5, 16])
+def test_hidden_units_figure_layout_is_valid_for_any_count(units):
+    xs = ys = np.linspace(-1, 1, 10)
+    fig = charts.hidden_units_figure(xs, ys, np.zeros((units, 10, 10)), total_units=units + 3)
+    assert len(fig.data) == units
+    assert f"first {units} of {units + 3}" in fig.layout.title.text
+
+
+def test_projection_is_fixed_and_figure_builds():
+    ds = lesson_data()
+    proj = maps.pca_2d(ds.X_train)
+    P = proj(ds.X_test)
+    assert P.shape == (1000, 2) and sum(proj.explained) < 1
+    np.testing.assert_allclose(proj.components @ proj.components.T, np.eye(2), atol=1e-10)
+    fig = charts.projection_figure(P, np.full(1000, 0.5), ds.y_test, proj.explained)
+    assert "principal component 1" in fig.layout.xaxis.title.text
+    one = maps.pca_2d(np.arange(10.0).reshape(-1, 1))  # a single feature still gives a 2-D view
+    assert one(np.array([[3.0]])).shape == (1, 2)

@@ -1,0 +1,256 @@
+"""The Shallow network page under AppTest: every control, every button, the link, bad input."""
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from nnviz.activations import HIDDEN_ACTIVATIONS
+from nnviz.state import (
+    BATCH_SIZES,
+    DATASETS,
+    EPOCHS,
+    HIDDEN_UNITS,
+    INITS,
+    LEARNING_RATES,
+    SAMPLES,
+    TrainerSettings,
+    from_query,
+    to_query,
+)
+
+
+def texts(at):
+    return " ".join(m.value for m in at.markdown) + " " + " ".join(c.value for c in at.caption)
+
+
+def epoch(at):
+    line = next(m.value for m in at.markdown if m.value.startswith("### Epoch"))
+    return int(line.split()[2])
+
+
+def press(at, name, runs=1):
+    at.button(key=f"tr_{name}").click()
+    at.run()
+    for _ in range(runs - 1):
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_opens_with_the_lessons_defaults(open_page):
+    at = open_page("shallow_network")
+    assert at.selectbox(key="tr_dataset").value == "lesson"
+    assert at.select_slider(key="tr_hidden").value == 10
+    assert at.select_slider(key="tr_lr").value == 1.0
+    assert at.select_slider(key="tr_batch_size").value == 100
+    assert at.select_slider(key="tr_epochs").value == 500
+    assert epoch(at) == 0
+    assert "40 steps per epoch over 4000 training samples" in texts(at)
+    labels = {w.label for w in at.select_slider} | {w.label for w in at.selectbox}
+    assert {"Dataset", "Hidden units", "Learning rate", "Batch size", "Epochs", "Activation", "Init scale"} <= labels
+    assert [b.label for b in at.button][:4] == ["Train", "Pause", "Step", "Reset"]
+
+
+def test_train_step_pause_reset(open_page):
+    at = open_page("shallow_network", speed="max", epochs=2000)
+    press(at, "step")
+    assert epoch(at) == 1
+    press(at, "train", runs=3)
+    grown = epoch(at)
+    assert grown > 1 and "training…" in texts(at)
+    press(at, "pause")
+    held = epoch(at)
+    at.run()
+    at.run()
+    assert epoch(at) == held and "paused" in texts(at)
+    press(at, "reset")
+    assert epoch(at) == 0
+    assert "lr 1 · batch 100 · 10 hidden · tanh · seed 0" in str(at.session_state["tr_previous"][0].label)
+
+
+def test_a_run_plays_to_the_end(open_page):
+    at = open_page("shallow_network", ds="xor", epochs=20, speed="max", batch=8)
+    press(at, "train", runs=6)
+    assert epoch(at) == 20
+    assert any("Finished 20 epochs" in s.value for s in at.success)
+    assert at.button(key="tr_train").disabled
+
+
+@pytest.mark.parametrize("name, options", [
+    ("hidden", HIDDEN_UNITS), ("lr", LEARNING_RATES), ("batch_size", BATCH_SIZES), ("epochs", EPOCHS),
+])
+def test_every_slider_at_its_extremes_trains_without_error(open_page, name, options):
+    for value in (options[0], options[-1]):
+        at = open_page("shallow_network", ds="moons")
+        at.select_slider(key=f"tr_{name}").set_value(value)
+        at.run()
+        press(at, "step")
+        assert epoch(at) >= 1 or at.error  # a wild learning rate may diverge in the first epoch
+        for e in at.error:
+            assert "learning rate" in e.value
+
+
+@pytest.mark.parametrize("dataset", DATASETS[:-1])
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_every_dataset_and_activation(open_page, dataset, activation):
+    at = open_page("shallow_network", ds=dataset, act=activation, speed="max", epochs=5)
+    press(at, "step")
+    assert epoch(at) == 1 or any("too high" in e.value for e in at.error)
+
+
+def test_two_d_controls_and_secondary_controls_at_their_extremes(open_page):
+    at = open_page("shallow_network", ds="spiral")
+    at.slider(key="tr_noise").set_value(0.5)
+    at.slider(key="tr_train_split").set_value(10)
+    at.select_slider(key="tr_samples").set_value(SAMPLES[-1])
+    at.selectbox(key="tr_init").set_value(INITS[-1])
+    at.number_input(key="tr_seed").set_value(2**31 - 1)
+    at.toggle(key="tr_shuffle").set_value(True)
+    at.toggle(key="tr_standardize").set_value(True)
+    at.toggle(key="tr_log_scale").set_value(True)
+    at.run()
+    press(at, "step")
+    assert epoch(at) == 1
+    at.slider(key="tr_noise").set_value(0.0)
+    at.slider(key="tr_train_split").set_value(90)
+    at.select_slider(key="tr_samples").set_value(SAMPLES[0])
+    at.run()
+    assert not at.exception
+
+
+def test_learning_rate_ten_diverges_with_a_clear_message(open_page):
+    at = open_page("shallow_network", lr=10, act="relu", speed="max")
+    press(at, "train", runs=3)
+    errors = " ".join(e.value for e in at.error)
+    assert "learning rate 10 is too high" in errors and "try a learning rate of 1 or lower" in errors
+    assert at.button(key="tr_train").disabled
+    press(at, "reset")
+    assert epoch(at) == 0 and not at.error
+
+
+def test_changing_a_setting_asks_for_reset(open_page):
+    at = open_page("shallow_network", ds="moons")
+    press(at, "step")
+    at.select_slider(key="tr_hidden").set_value(32)
+    at.run()
+    assert any("Press **Reset**" in w.value for w in at.warning)
+    assert at.button(key="tr_train").disabled and at.button(key="tr_step").disabled
+    assert epoch(at) == 1  # the old run is still shown, not silently mixed
+    press(at, "reset")
+    assert epoch(at) == 0 and not any("Press **Reset**" in w.value for w in at.warning)
+    assert at.session_state["tr_run_settings"].hidden == 32
+
+
+def test_settings_before_the_first_step_apply_at_once(open_page):
+    at = open_page("shallow_network")
+    at.select_slider(key="tr_hidden").set_value(4)
+    at.run()
+    assert not at.warning
+    assert at.session_state["tr_run"]._trainer.model.n_hidden == 4
+
+
+def test_the_link_round_trips_every_setting(open_page):
+    wanted = TrainerSettings(dataset="circles", noise=0.35, train_split=60, samples=800, hidden=24,
+                             activation="relu", lr=0.03, batch_size=0, epochs=50, init="glorot", seed=1234,
+                             shuffle=True, standardize=True, speed="10", log_scale=True)
+    at = open_page("shallow_network", **to_query(wanted))
+    assert at.select_slider(key="tr_hidden").value == 24
+    assert at.selectbox(key="tr_activation").value == "relu"
+    settings, problems = from_query(dict(at.query_params))
+    assert settings == wanted and not problems
+    at.select_slider(key="tr_lr").set_value(0.3)
+    at.run()
+    assert at.query_params["lr"] == "0.3"
+
+
+def test_a_bad_link_falls_back_and_says_so(open_page):
+    at = open_page("shallow_network", lr="banana", hidden="7", ds="moons")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "lr='banana'" in warnings and "hidden='7'" in warnings
+    assert at.select_slider(key="tr_lr").value == 1.0 and at.selectbox(key="tr_dataset").value == "moons"
+
+
+def test_same_seed_same_curve(open_page):
+    curves = []
+    for _ in range(2):
+        at = open_page("shallow_network", ds="moons", seed=7, speed="max", epochs=20)
+        press(at, "train", runs=5)
+        curves.append(at.session_state["tr_run"].poll().batch_losses)
+    assert curves[0].size > 0 and (curves[0] == curves[1]).all()
+
+
+GOOD_CSV = "a,b,label\n" + "\n".join(f"{(i * 7) % 11 - 5},{(i * 3) % 13 - 6},{int(i % 11 > 5)}" for i in range(200))
+
+
+def test_csv_upload_trains_and_a_bad_file_keeps_the_previous_one(open_page):
+    at = open_page("shallow_network", ds="csv", speed="max")
+    assert any("Upload a CSV" in i.value for i in at.info)
+    at.file_uploader(key="tr_csv").upload("points.csv", GOOD_CSV.encode(), "text/csv")
+    at.run()
+    assert not at.exception and not at.error
+    press(at, "step")
+    assert epoch(at) == 1
+    at.file_uploader(key="tr_csv").upload("broken.csv", b"a,b,label\n1,2,0\n3,x,1\n" * 5, "text/csv")
+    at.run()
+    errors = " ".join(e.value for e in at.error)
+    assert "broken.csv" in errors and "'x' is not a number" in errors and "points.csv" in errors
+    assert epoch(at) == 1  # the run on the previous file is still there
+
+
+@pytest.mark.parametrize("content", [b"", b"\x89PNG\r\n\x1a\n\x00\x00", b"a,b,label\n" + b"1,2,0\n" * 30])
+def test_bad_uploads_get_a_message(open_page, content):
+    at = open_page("shallow_network", ds="csv")
+    at.file_uploader(key="tr_csv").upload("bad.csv", content, "text/csv")
+    at.run()
+    assert not at.exception
+    assert at.error and "bad.csv" in at.error[0].value
+
+
+def test_inside_views(open_page):
+    at = open_page("shallow_network", ds="moons", speed="max")
+    press(at, "step")
+    for view in ("Decision boundary", "Hidden units", "Equations", "Gradient check", "Export & share"):
+        at.segmented_control(key="tr_view").set_value(view)
+        at.run()
+        assert not at.exception, view
+    at.segmented_control(key="tr_view").set_value("Equations")
+    at.run()
+    latex = " ".join(x.value for x in at.latex)
+    assert r"\underbrace{W_1}_{10\times2}" in latex and r"\underbrace{X}_{2\times100}" in latex
+    at.select_slider(key="tr_batch_size").set_value(8)
+    at.run()
+    assert r"\underbrace{X}_{2\times8}" in " ".join(x.value for x in at.latex)
+
+
+def test_gradient_check_button_passes(open_page):
+    at = open_page("shallow_network", ds="xor", speed="max")
+    press(at, "step")
+    at.segmented_control(key="tr_view").set_value("Gradient check")
+    at.run()
+    at.button(key="tr_gradcheck_button").click()
+    at.run()
+    assert not at.exception
+    assert any(s.value.startswith("Pass: the largest relative error is") for s in at.success)
+
+
+def test_lesson_set_shows_a_projection(open_page):
+    at = open_page("shallow_network")
+    assert at.segmented_control(key="tr_view").value == "Test set in 2-D"
+
+
+def test_page_never_imports_tensorflow():
+    code = (
+        "import os, sys\n"
+        "os.environ['NNVIZ_WORKERS'] = '0'\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60)\n"
+        "at.switch_page('app_pages/shallow_network.py'); at.run()\n"
+        "at.button(key='tr_step').click(); at.run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,137 @@
+"""The runner: runs advance in worker processes in slices, with the same result as training in one go."""
+
+import time
+
+import numpy as np
+import pytest
+
+from nnviz import ShallowNN, Trainer
+from nnviz.datasets import parse_csv
+from nnviz.runner import DataRef, InlineExecutor, PoolExecutor, Run, load_data, register_upload
+
+
+@pytest.fixture(scope="module")
+def pool():
+    executor = PoolExecutor(2)
+    executor.warm_up()
+    yield executor
+    executor.shutdown()
+
+
+def fresh(ref, epochs=30, lr=0.5, batch=16, hidden=8):
+    ds = load_data(ref)
+    model = ShallowNN(ds.n_features, hidden, 1, init_scale=0.5, seed=4)
+    return Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=lr, batch_size=batch, epochs=epochs, seed=4)
+
+
+def wait(run, timeout=60):
+    t0 = time.monotonic()
+    while run.active and time.monotonic() - t0 < timeout:
+        run.poll()
+        time.sleep(0.02)
+    return run.poll()
+
+
+REF = DataRef("moons", samples=400, noise=0.2, train_split=0.7, seed=1)
+
+
+@pytest.mark.parametrize("executor_kind", ["pool", "inline"])
+def test_a_run_in_slices_equals_the_run_in_one_go(executor_kind, pool):
+    executor = pool if executor_kind == "pool" else InlineExecutor()
+    reference = fresh(REF)
+    reference.run()
+    run = Run(fresh(REF), REF, executor=executor)
+    run.play()
+    snap = wait(run)
+    assert snap.state == "finished" and snap.epoch == 30
+    assert len(snap.epochs) == 30
+    np.testing.assert_array_equal(snap.batch_losses, reference.history.batch_losses)
+    np.testing.assert_array_equal(snap.model.params["W1"], reference.model.params["W1"])
+
+
+def test_pause_holds_and_play_resumes(pool):
+    run = Run(fresh(REF, epochs=100_000, batch=1), REF, executor=pool)
+    run.play()
+    time.sleep(0.3)
+    run.pause()
+    snap = wait(run)
+    assert snap.state == "paused" and snap.step > 0
+    time.sleep(0.3)
+    assert run.poll().step == snap.step  # nothing moves while paused
+    run.play()
+    time.sleep(0.3)
+    run.pause()
+    assert wait(run).step > snap.step
+
+
+def test_step_trains_exactly_one_epoch(pool):
+    run = Run(fresh(REF), REF, executor=pool)
+    run.step_epoch()
+    snap = run.poll()
+    assert snap.epoch == 1 and snap.state == "ready" and len(snap.epochs) == 1
+    run.step_epoch()
+    assert run.poll().epoch == 2
+
+
+def test_pace_caps_epochs_per_second(pool):
+    run = Run(fresh(REF, epochs=100_000), REF, executor=pool)
+    run.play(epochs_per_s=20)
+    t0 = time.monotonic()
+    time.sleep(1.0)
+    run.pause()
+    snap = wait(run)
+    elapsed = time.monotonic() - t0
+    assert 5 <= snap.epoch <= 20 * elapsed + 4
+
+
+def test_divergence_in_a_worker_stops_the_run_with_its_reason(pool):
+    ref = DataRef("lesson")
+    ds = load_data(ref)
+    model = ShallowNN(20, 10, 1, activation="relu", seed=0)
+    trainer = Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=10.0, batch_size=100, epochs=50)
+    run = Run(trainer, ref, executor=pool)
+    run.play()
+    snap = wait(run)
+    assert snap.state == "diverged" and "learning rate 10 is too high" in snap.message
+    assert snap.batch_losses.size == snap.step > 0
+
+
+def test_runs_that_stop_polling_stop_queueing(pool, monkeypatch):
+    import nnviz.runner as runner
+
+    monkeypatch.setattr(runner, "IDLE_SECONDS", 0.3)
+    run = Run(fresh(REF, epochs=1_000_000, batch=1), REF, executor=pool)
+    run.play()
+    time.sleep(1.0)  # no polls: the page was closed
+    steps = run.history.n_steps
+    time.sleep(0.5)
+    assert run.history.n_steps == steps and not run.busy
+    assert run.state == "playing"  # a poll resumes it
+    run.poll()
+    time.sleep(0.3)
+    run.pause()
+    assert wait(run).step > steps
+
+
+def test_uploaded_data_reaches_the_workers(pool, tmp_path, monkeypatch):
+    import nnviz.runner as runner
+
+    monkeypatch.setattr(runner, "UPLOAD_DIR", tmp_path)
+    text = "a,b,label\n" + "\n".join(f"{i % 7},{(i * 3) % 5},{i % 2}" for i in range(60))
+    ds = parse_csv(text)
+    ref = register_upload(ds)
+    assert ref.kind == "file" and list(tmp_path.glob("*.npz"))
+    assert register_upload(ds) == ref  # content-addressed
+    loaded = load_data(ref)
+    np.testing.assert_array_equal(loaded.X_train, ds.X_train)
+    run = Run(fresh(ref, epochs=3), ref, executor=pool)
+    run.play()
+    assert wait(run).state == "finished"
+
+
+def test_a_failed_slice_is_reported_not_raised():
+    ref = DataRef("file", path="/nonexistent/upload.npz", title="gone.csv")
+    run = Run(fresh(REF), ref, executor=InlineExecutor())
+    run.play()
+    snap = run.poll()
+    assert snap.state == "failed" and "FileNotFoundError" in snap.message

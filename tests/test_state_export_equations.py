@@ -1,0 +1,93 @@
+"""The settings schema round-trips through a URL; exports rebuild the run; equations show shapes."""
+
+import json
+import subprocess
+import sys
+import urllib.parse
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from nnviz import ShallowNN, Trainer, export
+from nnviz.activations import HIDDEN_ACTIVATIONS
+from nnviz.datasets import make_2d
+from nnviz.equations import backward_equations, forward_equations
+from nnviz.state import (
+    BATCH_SIZES,
+    DATASETS,
+    EPOCHS,
+    HIDDEN_UNITS,
+    INITS,
+    LEARNING_RATES,
+    SAMPLES,
+    SPEEDS,
+    TrainerSettings,
+    from_query,
+    to_query,
+)
+
+settings_strategy = st.builds(
+    TrainerSettings,
+    dataset=st.sampled_from(DATASETS), noise=st.sampled_from([0.0, 0.05, 0.2, 0.35, 0.5]),
+    train_split=st.integers(10, 90), samples=st.sampled_from(SAMPLES), hidden=st.sampled_from(HIDDEN_UNITS),
+    activation=st.sampled_from(HIDDEN_ACTIVATIONS), lr=st.sampled_from(LEARNING_RATES),
+    batch_size=st.sampled_from(BATCH_SIZES), epochs=st.sampled_from(EPOCHS), init=st.sampled_from(INITS),
+    seed=st.integers(0, 2**31 - 1), shuffle=st.booleans(), standardize=st.booleans(),
+    speed=st.sampled_from(SPEEDS), log_scale=st.booleans(),
+)
+
+
+@given(settings_strategy)
+@hsettings(max_examples=200, deadline=None)
+def test_every_setting_round_trips_through_a_url(s):
+    url = urllib.parse.urlencode(to_query(s))
+    parsed = dict(urllib.parse.parse_qsl(url))
+    back, problems = from_query(parsed)
+    assert back == s and problems == []
+
+
+@pytest.mark.parametrize("key, value, field", [
+    ("lr", "0.05", "lr"), ("lr", "nan", "lr"), ("hidden", "-3", "hidden"), ("batch", "full!", "batch_size"),
+    ("seed", "1.5", "seed"), ("ds", "<script>", "dataset"), ("noise", "7", "noise"), ("shuffle", "maybe", "shuffle"),
+    ("epochs", "1e400", "epochs"),
+])
+def test_a_bad_value_falls_back_to_the_default_and_is_reported(key, value, field):
+    s, problems = from_query({key: value})
+    assert getattr(s, field) == getattr(TrainerSettings(), field)
+    assert len(problems) == 1 and problems[0].startswith(f"{key}={value!r}")
+
+
+def test_run_key_ignores_display_and_unused_settings():
+    a = TrainerSettings(dataset="lesson", noise=0.1)
+    assert a.run_key() == TrainerSettings(dataset="lesson", noise=0.4, speed="2", log_scale=True).run_key()
+    assert TrainerSettings(dataset="moons", noise=0.1).run_key() != TrainerSettings(dataset="moons", noise=0.4).run_key()
+
+
+def test_equations_carry_the_current_shapes():
+    fwd = " ".join(e.latex for e in forward_equations(20, 10, 1, 100))
+    assert r"\underbrace{W_1}_{10\times20}" in fwd and r"\underbrace{X}_{20\times100}" in fwd
+    assert r"\underbrace{b_1}_{10\times1}" in fwd and r"\underbrace{Z_2}_{1\times100}" in fwd
+    bwd = " ".join(e.latex for e in backward_equations(20, 10, 1, 100))
+    assert r"\underbrace{dW_1}_{10\times20}" in bwd and r"\underbrace{X^{T}}_{100\times20}" in bwd
+    assert "(1 - A_1^{2})" in bwd
+    assert "[Z_1 > 0]" in " ".join(e.latex for e in backward_equations(2, 3, 1, 7, "relu"))
+
+
+def test_exported_script_rebuilds_the_run_and_prints_its_numbers(tmp_path):
+    ds = make_2d("circles", n_samples=300, noise=0.1, seed=3)
+    model = ShallowNN(2, 8, 1, activation="relu", init_scale="glorot", seed=3)
+    trainer = Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=0.3, batch_size=16, epochs=30)
+    trainer.run()
+    last = trainer.history.epochs[-1]
+    metrics = {"test accuracy": last.test_acc}
+    data = export.weights_npz(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, {"lr": "0.3"}, metrics)
+    (tmp_path / "nnviz_run.npz").write_bytes(data)
+    (tmp_path / "nnviz_run.py").write_text(export.standalone_script("relu", "nnviz_run.npz", metrics))
+    with np.load(tmp_path / "nnviz_run.npz", allow_pickle=False) as f:
+        assert json.loads(str(f["settings"])) == {"lr": "0.3"} and f["W1"].shape == (8, 2)
+    out = subprocess.run([sys.executable, "nnviz_run.py"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    test_line = out.stdout.strip().splitlines()[-1]
+    assert test_line == f"test: loss {last.test_loss:.4f}, accuracy {last.test_acc * 100:.2f} %"

@@ -1,0 +1,71 @@
+"""Streamlit helpers every page shares: presentation mode, headers, and messages.
+
+This is the only place besides ``pages/`` and ``app.py`` that imports Streamlit;
+the library in ``nnviz/`` stays testable without a browser.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PRESENT_KEY = "present"
+
+_PRESENTATION_CSS = """
+<style>
+  html, body, [class*="st-"] { font-size: 20px; }
+  .block-container { padding-top: 1.2rem !important; padding-bottom: 1rem !important; max-width: 100% !important; }
+  h1 { font-size: 2.0rem !important; padding-top: 0 !important; }
+  h2 { font-size: 1.6rem !important; }
+  h3 { font-size: 1.35rem !important; }
+  [data-testid="stMetricValue"] { font-size: 2.1rem !important; }
+  [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
+  [data-testid="stWidgetLabel"] p { font-size: 1.05rem !important; }
+  button p { font-size: 1.1rem !important; }
+</style>
+"""
+
+_NORMAL_CSS = """
+<style>
+  .block-container { padding-top: 2.2rem !important; }
+</style>
+"""
+
+
+def presentation_mode() -> bool:
+    """Whether the app is in presentation mode (the sidebar toggle, or ``?present=1`` in the URL)."""
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+def init_presentation_mode():
+    """Read ``?present=1`` once per session, before the toggle is drawn."""
+    if PRESENT_KEY not in st.session_state:
+        st.session_state[PRESENT_KEY] = st.query_params.get(PRESENT_KEY, "0") in ("1", "true", "yes", "on")
+
+
+def presentation_toggle():
+    """The sidebar switch; keeps ``present=1`` in the URL so that a link opens the same way."""
+    st.toggle("Presentation mode", key=PRESENT_KEY,
+              help="Large type, thick lines and big markers for a projector; secondary controls fold away.")
+    if presentation_mode():
+        if st.query_params.get(PRESENT_KEY) != "1":
+            st.query_params[PRESENT_KEY] = "1"
+    elif PRESENT_KEY in st.query_params:
+        del st.query_params[PRESENT_KEY]
+
+
+def apply_style():
+    st.html(_PRESENTATION_CSS if presentation_mode() else _NORMAL_CSS)
+
+
+def header(title: str, lesson: str, intro: str):
+    """A page title with the lesson section it follows, and one line on what to do here."""
+    st.title(title)
+    if presentation_mode():
+        st.caption(f"Lesson {lesson}")
+    else:
+        st.caption(f"Lesson {lesson} · {intro}")
+
+
+def problem(message: str, next_step: str = ""):
+    """A clear error with what to do next — never a traceback."""
+    st.error(f"{message}" + (f"\n\n{next_step}" if next_step else ""), icon=":material/error:")
