@@ -21,7 +21,7 @@ from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
-from nnviz.runner import DataRef, Run, load_data, redraw_interval, register_upload
+from nnviz.runner import DataRef, Run, get_executor, load_data, redraw_interval, register_upload
 from nnviz.state import (
     BATCH_SIZES,
     DATASETS,
@@ -77,6 +77,7 @@ def sync_url(settings: TrainerSettings):
         st.query_params.update(wanted)
 
 
+get_executor()  # the first visit starts the training workers, before anyone presses Train
 load_settings()
 for message in st.session_state.pop(K + "link_problems", []):
     st.warning(message)
@@ -249,13 +250,22 @@ def status_line(snap, settings):
     elif snap.state == "failed":
         problem(snap.message, "Press Reset to start again.")
     elif snap.state == "finished":
-        st.success(f"Finished {settings.epochs} epochs ({snap.step:,} steps). Press Reset to start a new run — "
-                   "this one stays on the chart, faded, for comparison.", icon=":material/check_circle:")
+        timing = ""
+        if snap.wall_seconds > 0:
+            timing = f" in {snap.wall_seconds:.2f} s of training — {snap.step / snap.wall_seconds:,.0f} steps/s overall"
+        st.success(f"Finished {settings.epochs} epochs ({snap.step:,} steps){timing}. Press Reset to start a new "
+                   "run — this one stays on the chart, faded, for comparison.", icon=":material/check_circle:")
     elif len(snap.epochs) >= 3:
         losses = [r.train_loss for r in snap.epochs]
         if losses[-1] > 1.5 * losses[0]:
             st.warning(f"The loss is higher than after the first epoch: the learning rate {settings.lr:g} "
                        "may be too high for these settings.", icon=":material/trending_up:")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def projection_for(ref: DataRef):
+    """The fixed 2-D view of a dataset (computed once per dataset, not on every redraw)."""
+    return maps.pca_2d(load_data(ref).X_train)
 
 
 def inside_view(view: str, snap, ds, settings: TrainerSettings):
@@ -282,7 +292,7 @@ def inside_view(view: str, snap, ds, settings: TrainerSettings):
         st.caption("Each hidden unit draws one line across the plane (where W1·x + b1 = 0) and bends it "
                    "through its activation; the output layer adds these maps up, weighted by W2.")
     elif view == "Test set in 2-D":
-        projection = maps.pca_2d(ds.X_train)
+        projection = projection_for(ref)
         prob = model.predict(ds.X_test.T)[0]
         fig = charts.projection_figure(projection(ds.X_test), prob, ds.y_test, projection.explained,
                                        presentation=present,
@@ -432,7 +442,7 @@ if st.session_state.get(K + "view") not in views:
 st.segmented_control("Look inside", views, key=K + "view", required=True)
 view = st.session_state[K + "view"]
 if view in ("Decision boundary", "Hidden units", "Test set in 2-D"):
-    @st.fragment(run_every=max(0.5, 2.5 * interval) if interval else None)
+    @st.fragment(run_every=max(1.0, 5 * interval) if interval else None)
     def live_inside():
         inside_view(view, run.poll(), ds, settings)
 

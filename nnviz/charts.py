@@ -2,20 +2,25 @@
 
 Every figure has axis titles and a legend where it has more than one trace, and a
 ``presentation`` flag that makes type, lines and markers big enough for the back of
-a classroom. Figures are assembled as plain dicts and validated once by
-``go.Figure`` — much cheaper than ``make_subplots`` + ``add_trace``, which matters when
-a chart is redrawn several times a second. Long series are thinned to at most
-``MAX_POINTS`` per trace before they are sent.
+a classroom.
+
+Speed matters here: a live chart is rebuilt several times a second in every session.
+Figures are assembled as plain dicts; Plotly's property validation (about 15 ms for
+the training chart, 90 % of its cost, measured) runs only when ``VALIDATE`` is on — the
+test suite turns it on (``NNVIZ_VALIDATE_FIGURES=1``), so every figure the app can
+build is checked there. Long series are thinned to at most ``MAX_POINTS`` per trace.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
-MAX_POINTS = 1000
+VALIDATE = os.environ.get("NNVIZ_VALIDATE_FIGURES") == "1"
+MAX_POINTS = 500
 TRAIN, TEST, BATCH = "#1f77b4", "#e8590c", "#868e96"
 CLASS_COLOURS = ("#1c7ed6", "#f76707")  # class 0, class 1
 # P(class 1): blue for 0, white at 0.5, orange for 1 (as TensorFlow Playground colours its plane)
@@ -39,6 +44,10 @@ def style(presentation: bool = False) -> Style:
         Style(font=13, title=16, line=2.2, marker=6, height=400)
 
 
+def _figure(spec: dict) -> go.Figure:
+    return go.Figure(spec) if VALIDATE else go.Figure(spec, _validate=False)
+
+
 def thin(x, y, max_points: int = MAX_POINTS):
     """Every k-th point of a long series (and always the last), so a redraw stays small."""
     x, y = np.asarray(x), np.asarray(y)
@@ -46,6 +55,19 @@ def thin(x, y, max_points: int = MAX_POINTS):
         return x, y
     idx = np.unique(np.r_[np.arange(0, x.size, int(np.ceil(x.size / max_points))), x.size - 1])
     return x[idx], y[idx]
+
+
+def envelope(x, y, bins: int = 400):
+    """A long noisy series as ``bins`` bins: (bin centres, minimum, mean, maximum) per bin."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    edges = np.linspace(0, x.size, bins + 1).astype(int)
+    edges = np.unique(edges)
+    starts = edges[:-1]
+    centres = np.add.reduceat(x, starts) / np.diff(edges)
+    lo = np.minimum.reduceat(y, starts)
+    hi = np.maximum.reduceat(y, starts)
+    mean = np.add.reduceat(y, starts) / np.diff(edges)
+    return centres, lo, mean, hi
 
 
 def _layout(s: Style, **extra) -> dict:
@@ -98,9 +120,18 @@ def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=
         data.append({"type": "scatter", "mode": "lines", "x": ex, "y": ay, "name": run.label, "showlegend": False,
                      "legendgroup": f"prev{i}", "line": {"color": "#adb5bd", "width": s.line * 0.8, "dash": dash},
                      "opacity": 0.8, "hovertemplate": hover, "xaxis": "x2", "yaxis": "y2"})
-    bx, by = thin(batch_x, batch_loss, 2 * MAX_POINTS)
-    if bx.size:
-        data.append({"type": "scattergl" if bx.size > 500 else "scatter", "mode": "lines", "x": bx, "y": by,
+    bx, by = np.asarray(batch_x, dtype=float), np.asarray(batch_loss, dtype=float)
+    if bx.size > 2 * MAX_POINTS:
+        # Too many batches to draw one by one: their range (min–max) per bin as a faint band.
+        cx, lo, mean, hi = envelope(bx, by, MAX_POINTS)
+        data.append({"type": "scatter", "mode": "lines", "x": cx, "y": lo, "line": {"width": 0},
+                     "hoverinfo": "skip", "showlegend": False, "xaxis": "x", "yaxis": "y"})
+        data.append({"type": "scatter", "mode": "lines", "x": cx, "y": hi, "fill": "tonexty",
+                     "fillcolor": "rgba(134, 142, 150, 0.28)", "line": {"width": 0}, "name": "batch loss (range)",
+                     "hovertemplate": "epoch %{x:.2f}<br>highest batch loss: %{y:.4f}<extra></extra>",
+                     "xaxis": "x", "yaxis": "y"})
+    elif bx.size:
+        data.append({"type": "scatter", "mode": "lines", "x": bx, "y": by,
                      "name": "batch loss", "line": {"color": BATCH, "width": max(1.0, s.line * 0.45)},
                      "opacity": 0.45, "hovertemplate": "epoch %{x:.2f}<br>batch loss: %{y:.4f}<extra></extra>",
                      "xaxis": "x", "yaxis": "y"})
@@ -136,7 +167,7 @@ def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=
     )
     layout["legend"]["y"] = 1.12
     layout["margin"]["t"] = 90 if presentation else 80
-    return go.Figure({"data": data, "layout": layout})
+    return _figure({"data": data, "layout": layout})
 
 
 def _points(X, y, name_prefix, hollow, s: Style, xaxis="x", yaxis="y", showlegend=True):
@@ -177,7 +208,7 @@ def decision_boundary_figure(xs, ys, prob, X_train, y_train, X_test=None, y_test
         uirevision="boundary",
     )
     layout["height"] = s.height + 40
-    return go.Figure({"data": data, "layout": layout})
+    return _figure({"data": data, "layout": layout})
 
 
 def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentation: bool = False,
@@ -219,7 +250,7 @@ def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentat
     layout["title"] = {"text": title, "font": {"size": s.title}}
     layout["height"] = max(220, int(rows * (150 if not presentation else 200) + 80))
     layout["margin"]["t"] = 70
-    return go.Figure({"data": data, "layout": layout})
+    return _figure({"data": data, "layout": layout})
 
 
 def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = False,
@@ -233,7 +264,7 @@ def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = 
     for c, symbol in ((0, "circle"), (1, "diamond")):
         sel = y == c
         data.append({
-            "type": "scattergl", "mode": "markers", "x": P[sel, 0], "y": P[sel, 1], "name": f"true class {c}",
+            "type": "scatter", "mode": "markers", "x": P[sel, 0], "y": P[sel, 1], "name": f"true class {c}",
             "marker": {"size": s.marker + 2, "symbol": symbol, "color": np.asarray(prob)[sel], "cmin": 0, "cmax": 1,
                        "colorscale": PROBABILITY_SCALE, "line": {"color": CLASS_COLOURS[c], "width": 1.5},
                        "showscale": c == 0,
@@ -248,4 +279,59 @@ def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = 
     layout["title"] = {"text": title, "font": {"size": s.title}}
     layout["margin"]["t"] = 90
     layout["legend"]["y"] = 1.02
-    return go.Figure({"data": data, "layout": layout})
+    return _figure({"data": data, "layout": layout})
+
+
+def network_figure(weights, biases=None, *, layer_names=("input", "hidden", "output"), node_values=None,
+                   presentation: bool = False, title: str = "") -> go.Figure:
+    """A layered network drawn as a graph: each weight a line whose width is its size and whose
+    colour is its sign (orange positive, blue negative).
+
+    ``weights`` is the list of weight matrices in the lesson's layout, ``W`` of shape
+    (units out, units in) per layer; ``node_values`` optionally colours the units.
+    """
+    s = style(presentation)
+    sizes = [weights[0].shape[1]] + [W.shape[0] for W in weights]
+    xs = np.linspace(0, 1, len(sizes))
+    pos = [[(xs[layer], (n - 1) / 2 - i) for i in range(n)] for layer, n in enumerate(sizes)]
+    biggest = max(float(np.max(np.abs(W))) for W in weights) or 1.0
+    data = []
+    for layer, W in enumerate(weights):
+        for j in range(W.shape[0]):
+            for i in range(W.shape[1]):
+                w = float(W[j, i])
+                (x0, y0), (x1, y1) = pos[layer][i], pos[layer + 1][j]
+                data.append({
+                    "type": "scatter", "mode": "lines", "x": [x0, x1], "y": [y0, y1], "showlegend": False,
+                    "line": {"width": 0.5 + 7 * abs(w) / biggest, "color": CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0]},
+                    "opacity": 0.85, "hoverinfo": "text",
+                    "text": f"W{layer + 1}[{j + 1},{i + 1}] = {w:+.3f}",
+                })
+    node_x = [p[0] for col in pos for p in col]
+    node_y = [p[1] for col in pos for p in col]
+    labels = []
+    for layer, n in enumerate(sizes):
+        for i in range(n):
+            if layer == 0:
+                labels.append(f"x{i + 1}")
+            elif layer == len(sizes) - 1:
+                labels.append("ŷ" if n == 1 else f"ŷ{i + 1}")
+            else:
+                labels.append(f"a{i + 1}")
+    marker = {"size": 34 if presentation else 26, "color": "#f8f9fa", "line": {"color": "#495057", "width": 2}}
+    if node_values is not None:
+        marker.update({"color": node_values, "colorscale": ACTIVATION_SCALE, "cmin": -1, "cmax": 1})
+    data.append({"type": "scatter", "mode": "markers+text", "x": node_x, "y": node_y, "text": labels,
+                 "textfont": {"size": s.font}, "marker": marker, "showlegend": False, "hoverinfo": "text",
+                 "hovertext": labels})
+    top = max(sizes) / 2 + 0.3
+    annotations = [{"text": f"<b>{name}</b><br>{n} unit{'s' if n > 1 else ''}", "x": x, "y": top, "showarrow": False,
+                    "font": {"size": s.font}, "yanchor": "bottom"}
+                   for name, n, x in zip(layer_names, sizes, xs, strict=False)]
+    layout = _layout(s, annotations=annotations,
+                     xaxis={"visible": False, "range": [-0.12, 1.12]},
+                     yaxis={"visible": False, "range": [-top - 0.2, top + 0.9]})
+    layout["height"] = int(s.height * 0.9)
+    if title:
+        layout["title"] = {"text": title, "font": {"size": s.title}}
+    return _figure({"data": data, "layout": layout})

@@ -110,6 +110,8 @@ def _worker_init():
         os.nice(5)  # pages first, training second
     except OSError:
         pass
+    import nnviz.datasets  # noqa: F401 - import now, not in the first slice
+    import nnviz.training  # noqa: F401
     try:  # one BLAS thread per worker: tiny matrices, and the workers already fill the cores
         from threadpoolctl import threadpool_limits
 
@@ -131,6 +133,9 @@ class InlineExecutor:
 
     chains = False
     workers = 0
+
+    def warm_up(self, wait: bool = True):
+        pass
 
     def submit(self, fn, *args):
         future: Future = Future()
@@ -192,10 +197,12 @@ class PoolExecutor:
                 self._pool = self._new_pool()
                 return self._pool.submit(fn, *args)
 
-    def warm_up(self):
-        """Start the workers now, so the first Train press does not wait for them."""
-        for f in [self.submit(_noop) for _ in range(self.workers)]:
-            f.result(timeout=60)
+    def warm_up(self, wait: bool = True):
+        """Start the workers now, so that the first Train press does not wait for them."""
+        futures = [self.submit(_noop) for _ in range(self.workers)]
+        if wait:
+            for f in futures:
+                f.result(timeout=60)
 
     def shutdown(self):
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -224,6 +231,7 @@ def get_executor():
                     _EXECUTOR = InlineExecutor()
                 else:
                     atexit.register(_EXECUTOR.shutdown)
+                    _EXECUTOR.warm_up(wait=False)  # spawn the workers while the page is being read
         return _EXECUTOR
 
 
@@ -237,7 +245,7 @@ def playing_runs() -> int:
     return sum(1 for run in list(_RUNS) if run.state == "playing")
 
 
-def redraw_interval(base: float = 0.2, limit: float = 1.0) -> float:
+def redraw_interval(base: float = 0.15, limit: float = 1.0) -> float:
     """Seconds between chart refreshes: ``base`` with one or two runs playing, longer with more,
     so that a classroom's redraws never crowd out the training and the serving."""
     return min(limit, base * max(1.0, playing_runs() / 2))
@@ -254,7 +262,8 @@ class Snapshot:
     step: int
     epoch: int
     steps_per_epoch: int
-    steps_per_s: float
+    steps_per_s: float  # training speed in the last slice
+    wall_seconds: float  # time spent playing, queueing and shipping included
     message: str
     model: object  # the ShallowNN as of the last finished slice (a worker trains a copy of it)
     version: int
@@ -288,6 +297,8 @@ class Run:
         self._last_poll = time.monotonic()
         self._next_at = 0.0  # pacing: do not start a slice before this time
         self._recent_speed = 0.0
+        self._wall = 0.0
+        self._play_started: float | None = None
         _RUNS.add(self)
 
     # --- controls
@@ -298,6 +309,7 @@ class Run:
             self.epochs_per_s = epochs_per_s
             if self.state in ("ready", "paused"):
                 self.state = "playing"
+                self._play_started = time.monotonic()
                 self._next_at = 0.0
                 self._touch()
                 self._submit_if_due()
@@ -307,6 +319,7 @@ class Run:
         with self._lock:
             if self.state == "playing":
                 self.state = "paused"
+                self._stop_clock()
 
     def step_epoch(self, timeout: float = 120.0):
         """Train to the end of the current epoch, and wait for it."""
@@ -376,6 +389,7 @@ class Run:
             except Exception as err:  # noqa: BLE001 - a failed slice must not kill the page
                 self.state = "failed"
                 self.message = f"training stopped: {type(err).__name__}: {err}"
+                self._stop_clock()
                 self.version += 1
                 return
             self._trainer = trainer
@@ -386,6 +400,7 @@ class Run:
             if trainer.stop is not None:
                 self.state = trainer.stop.kind
                 self.message = trainer.stop.message
+                self._stop_clock()
                 return
             if self.epochs_per_s and self._slice_epochs:
                 # the next slice starts when the pace allows
@@ -399,6 +414,11 @@ class Run:
                 else:
                     self._submit_if_due()
 
+    def _stop_clock(self):
+        if self._play_started is not None:
+            self._wall += time.monotonic() - self._play_started
+            self._play_started = None
+
     def _submit_later(self):
         with self._lock:
             self._submit_if_due()
@@ -409,4 +429,5 @@ class Run:
             state=self.state, epochs=tuple(h.epochs), batch_steps=h.batch_steps, batch_losses=h.batch_losses,
             step=self._trainer.step, epoch=self._trainer.epoch, steps_per_epoch=self._steps_per_epoch,
             steps_per_s=self._recent_speed, message=self.message, model=self._trainer.model, version=self.version,
+            wall_seconds=self._wall + (time.monotonic() - self._play_started if self._play_started else 0.0),
         )

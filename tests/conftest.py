@@ -7,6 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NNVIZ_WORKERS", "0")  # page tests train in the test's own thread: deterministic
+os.environ["NNVIZ_VALIDATE_FIGURES"] = "1"  # every figure a test builds goes through Plotly's validation
 
 
 @pytest.fixture

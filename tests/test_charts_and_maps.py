@@ -18,12 +18,22 @@ def test_training_figure_has_titles_legend_and_thinned_series():
     names = [t.name for t in fig.data]
     assert "train loss" in names and "test loss" in names and "train accuracy" in names
     assert "test accuracy" not in names  # all NaN: no test set, no trace
-    assert "lr 0.1 · batch 100" in names and "batch loss" in names
+    assert "lr 0.1 · batch 100" in names and "batch loss (range)" in names
     assert all(len(t.x) <= 2 * charts.MAX_POINTS + 1 for t in fig.data)
     assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.type == "log"
     assert fig.layout.yaxis2.title.text == "accuracy"
     train = next(t for t in fig.data if t.name == "train loss")
     assert train.x[-1] == n  # the last point is always kept
+
+
+def test_a_short_batch_series_is_drawn_as_is_and_a_long_one_as_its_range():
+    fig = charts.training_figure([1], [1], [1], [1], [1], batch_x=np.arange(100) / 10, batch_loss=np.ones(100))
+    assert next(t for t in fig.data if t.name == "batch loss").y.size == 100
+    y = np.random.default_rng(1).random(10_000)
+    cx, lo, mean, hi = charts.envelope(np.arange(10_000), y, 100)
+    assert cx.size == 100 and np.all(lo <= mean) and np.all(mean <= hi)
+    assert lo.min() == y.min() and hi.max() == y.max()
+    np.testing.assert_allclose(mean[0], y[:100].mean())
 
 
 def test_presentation_mode_is_bigger():

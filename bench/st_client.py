@@ -1,0 +1,133 @@
+"""A minimal Streamlit client that speaks the browser's protocol — for load benchmarks.
+
+One Chromium per simulated student would measure the browsers, not the server: on a
+2-core machine, eight headless Chromiums rendering live charts take most of the CPU
+(measured: ~1.5 of 2 cores). This client sends exactly the messages a browser's
+Streamlit frontend sends — a ``rerun_script`` to open the page, the button's trigger
+to press it, and a ``rerun_script`` for each fragment every ``run_every`` seconds
+(the frontend schedules those, not the server) — and reads what comes back, but
+renders nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.parse
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+
+class Client:
+    """One browser tab's worth of protocol, without the rendering."""
+
+    def __init__(self, base_url: str, page: str, query: str = ""):
+        parsed = urllib.parse.urlparse(base_url)
+        self.ws_url = f"ws://{parsed.netloc}/_stcore/stream"
+        self.page = page
+        self.query = query
+        self.buttons: dict[str, str] = {}  # label -> widget id
+        self.texts: list[str] = []  # markdown and alert bodies of the latest run, in order
+        self.fragments: dict[str, float] = {}  # fragment id -> auto-rerun interval (s)
+        self.runs_finished = 0
+        self.deltas = 0
+        self.chart_times: list[float] = []  # when each training-chart update arrived
+        self.page_script_hash = ""
+        self._finished = asyncio.Event()
+        self._ws = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def open(self, timeout: float = 60.0) -> float:
+        """Connect and run the page; returns the seconds until its first run finished."""
+        t0 = time.monotonic()
+        self._ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=2**26,
+                                            open_timeout=timeout)
+        self._tasks.append(asyncio.create_task(self._receive()))
+        await self._rerun()
+        await asyncio.wait_for(self._wait_run(), timeout)
+        self._tasks.append(asyncio.create_task(self._auto_rerun()))
+        return time.monotonic() - t0
+
+    async def click(self, label: str, timeout: float = 60.0):
+        state = WidgetState(id=self.buttons[label], trigger_value=True)
+        await self._rerun(widget_states=[state])
+        await asyncio.wait_for(self._wait_run(), timeout)
+
+    def text_matching(self, needle: str) -> str | None:
+        return next((t for t in self.texts if needle in t), None)
+
+    async def close(self):
+        for task in self._tasks:
+            task.cancel()
+        if self._ws is not None:
+            await self._ws.close()
+
+    # --- protocol
+
+    async def _rerun(self, widget_states=(), fragment_id: str = "", auto: bool = False):
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = self.query
+        cs.page_name = "" if self.page_script_hash else self.page
+        cs.page_script_hash = self.page_script_hash
+        cs.fragment_id = fragment_id
+        cs.is_auto_rerun = auto
+        cs.widget_states.widgets.extend(widget_states)
+        self._finished.clear()
+        await self._ws.send(msg.SerializeToString())
+
+    async def _wait_run(self):
+        await self._finished.wait()
+
+    async def _receive(self):
+        async for data in self._ws:
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.texts = []
+            elif kind == "navigation" and msg.navigation.page_script_hash:
+                self.page_script_hash = msg.navigation.page_script_hash
+            elif kind == "delta":
+                self.deltas += 1
+                self._read_delta(msg.delta)
+            elif kind == "auto_rerun":
+                self.fragments[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                self.fragments.clear()
+            elif kind == "script_finished":
+                self.runs_finished += 1
+                self._finished.set()
+
+    def _read_delta(self, delta):
+        if delta.WhichOneof("type") != "new_element":
+            return
+        el = delta.new_element
+        kind = el.WhichOneof("type")
+        if kind == "button":
+            self.buttons[el.button.label] = el.button.id
+        elif kind == "markdown":
+            self._add_text(el.markdown.body)
+        elif kind == "alert":
+            self._add_text(el.alert.body)
+        elif kind == "plotly_chart" and '"train loss"' in el.plotly_chart.spec:
+            self.chart_times.append(time.monotonic())
+
+    def _add_text(self, body: str):
+        # keep only the latest version of each kind of line
+        head = body.split(" ", 2)[:2]
+        self.texts = [t for t in self.texts if t.split(" ", 2)[:2] != head] + [body]
+
+    async def _auto_rerun(self):
+        """As the frontend does: rerun each fragment every ``interval`` seconds."""
+        due: dict[str, float] = {}
+        while True:
+            now = time.monotonic()
+            for fid, interval in list(self.fragments.items()):
+                if now >= due.get(fid, 0.0):
+                    due[fid] = now + interval
+                    await self._rerun(fragment_id=fid, auto=True)
+            await asyncio.sleep(0.02)

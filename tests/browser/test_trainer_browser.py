@@ -1,0 +1,61 @@
+"""The Shallow network page in a real browser: train, pause, reset; the link restores settings."""
+
+import re
+import time
+
+from conftest import no_exception, wait_for_app
+
+TRAIN_LOSS_POINTS = """() => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  for (const p of plots) {
+    const t = (p._fullData || []).find(d => d.name === 'train loss');
+    if (t) return t._length;
+  }
+  return 0;
+}"""
+
+
+def epoch_shown(pg) -> int:
+    text = pg.locator("h3").filter(has_text=re.compile(r"^Epoch \d+ / \d+$")).first.inner_text()
+    return int(text.split()[1])
+
+
+def test_train_pause_reset(page, app_url):
+    page.goto(f"{app_url}/shallow_network?ds=moons&speed=10&epochs=5000")
+    wait_for_app(page)
+    no_exception(page)
+    assert epoch_shown(page) == 0
+    page.get_by_role("button", name="Train", exact=True).click()
+    deadline = time.monotonic() + 30
+    while epoch_shown(page) < 5 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    first = epoch_shown(page)
+    assert first >= 5
+    points = page.evaluate(TRAIN_LOSS_POINTS)
+    page.wait_for_timeout(1000)
+    assert epoch_shown(page) > first, "Epoch advances while playing"
+    assert page.evaluate(TRAIN_LOSS_POINTS) > points, "the chart grows"
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.wait_for_timeout(800)
+    held = epoch_shown(page)
+    page.wait_for_timeout(1200)
+    assert epoch_shown(page) == held, "Pause holds"
+    assert page.get_by_text("paused", exact=False).count() > 0
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.wait_for_timeout(800)
+    assert epoch_shown(page) == 0
+    no_exception(page)
+
+
+def test_the_shareable_link_restores_settings(page, app_url):
+    page.goto(f"{app_url}/shallow_network?ds=xor&hidden=24&lr=0.03&batch=16&epochs=50&act=relu&seed=42")
+    wait_for_app(page)
+    no_exception(page)
+    hidden = page.get_by_role("slider", name="Hidden units")
+    assert hidden.get_attribute("aria-valuetext") == "24"
+    assert page.get_by_role("slider", name="Learning rate").get_attribute("aria-valuetext") == "0.03"
+    assert page.get_by_role("combobox", name="Dataset").input_value() == "XOR"
+    assert page.get_by_label("Seed", exact=True).input_value() == "42"
+    # every setting is in the URL, so the link in the address bar reproduces the run
+    for part in ("ds=xor", "hidden=24", "lr=0.03", "batch=16", "act=relu", "seed=42"):
+        assert part in page.url
