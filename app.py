@@ -8,7 +8,9 @@ from ui.common import apply_style, init_presentation_mode, presentation_toggle
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="nnviz — watch a neural network learn", page_icon="🧠", layout="wide")
+init_presentation_mode()
+st.set_page_config(page_title="nnviz — watch a neural network learn", page_icon="🧠", layout="wide",
+                   initial_sidebar_state="collapsed" if st.session_state.get("present") else "auto")
 
 # In lesson order. Each page is one file in app_pages/ (not "pages/": Streamlit treats a folder of
 # that name as its legacy multipage layout until the first st.navigation call, so on a fresh server
@@ -31,7 +33,6 @@ pages = [
 ]
 navigation = st.navigation(pages)
 
-init_presentation_mode()
 with st.sidebar:
     presentation_toggle()
     st.caption("nnviz follows the lesson *Introduction to Deep Learning* (1-1).")

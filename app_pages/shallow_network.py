@@ -95,7 +95,7 @@ def main_controls(n_train: int | None):
     st.select_slider("Batch size", BATCH_SIZES, key=K + "batch_size",
                      format_func=lambda v: "full" if v == FULL_BATCH else str(v),
                      help="Samples per gradient step: 1 is stochastic gradient descent, full is batch gradient descent.")
-    if n_train is not None:
+    if n_train is not None and not present:
         bs = st.session_state[K + "batch_size"]
         if bs == FULL_BATCH or bs >= n_train:
             st.caption(f"= the full training set: {n_train} samples, one step per epoch")
@@ -217,7 +217,8 @@ def on_reset():
 def readouts(snap, settings: TrainerSettings):
     last = snap.epochs[-1] if snap.epochs else None
     st.markdown(f"### Epoch {snap.epoch} / {settings.epochs}")
-    st.caption(f"step {snap.step:,} · {STATE_LABELS[snap.state]}")
+    st.caption(f"step {snap.step:,} · {STATE_LABELS[snap.state]}" +
+               (f" · {snap.steps_per_s:,.0f} steps/s" if present and snap.steps_per_s else ""))
 
     def value(name, percent=False):
         v = getattr(last, name) if last is not None else None
@@ -225,10 +226,10 @@ def readouts(snap, settings: TrainerSettings):
             return "–"
         return f"{v * 100:.1f} %" if percent else f"{v:.4f}"
 
-    items = [("Test accuracy", value("test_acc", True)), ("Test loss", value("test_loss"))]
+    items = [("Test accuracy", value("test_acc", True)), ("Test loss", value("test_loss")),
+             ("Train accuracy", value("train_acc", True)), ("Train loss", value("train_loss"))]
     if not present:
-        items += [("Train accuracy", value("train_acc", True)), ("Train loss", value("train_loss"))]
-    items.append(("Speed (steps/s)", f"{snap.steps_per_s:,.0f}" if snap.steps_per_s else "–"))
+        items.append(("Speed (steps/s)", f"{snap.steps_per_s:,.0f}" if snap.steps_per_s else "–"))
     for col, (label, text) in zip(st.columns(len(items)), items, strict=True):
         col.metric(label, text)
 
@@ -435,21 +436,22 @@ with right:
 
     live()
 
-views = (["Decision boundary", "Hidden units"] if ds.is_2d else ["Test set in 2-D"]) + \
-    ["Equations", "Gradient check", "Export & share"]
-if st.session_state.get(K + "view") not in views:
-    st.session_state[K + "view"] = views[0]
-st.segmented_control("Look inside", views, key=K + "view", required=True)
-view = st.session_state[K + "view"]
-if view in ("Decision boundary", "Hidden units", "Test set in 2-D"):
-    @st.fragment(run_every=max(1.0, 5 * interval) if interval else None)
-    def live_inside():
-        inside_view(view, run.poll(), ds, settings)
+    # Inside the network: in the right column, beside the long list of controls.
+    views = (["Decision boundary", "Hidden units"] if ds.is_2d else ["Test set in 2-D"]) + \
+        ["Equations", "Gradient check", "Export & share"]
+    if st.session_state.get(K + "view") not in views:
+        st.session_state[K + "view"] = views[0]
+    st.segmented_control("Look inside", views, key=K + "view", required=True)
+    view = st.session_state[K + "view"]
+    if view in ("Decision boundary", "Hidden units", "Test set in 2-D"):
+        @st.fragment(run_every=2 * interval if interval else None)
+        def live_inside():
+            inside_view(view, run.poll(), ds, settings)
 
-    live_inside()
-elif view == "Equations":
-    equations_view(ds, settings)
-elif view == "Gradient check":
-    gradcheck_view(run.poll(), ds, settings)
-else:
-    export_view(run.poll(), ds, settings)
+        live_inside()
+    elif view == "Equations":
+        equations_view(ds, settings)
+    elif view == "Gradient check":
+        gradcheck_view(run.poll(), ds, settings)
+    else:
+        export_view(run.poll(), ds, settings)

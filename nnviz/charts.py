@@ -40,7 +40,7 @@ class Style:
 
 def style(presentation: bool = False) -> Style:
     """Sizes for a laptop screen, or for a projector seen from the back of a room."""
-    return Style(font=20, title=24, line=4.5, marker=10, height=520) if presentation else \
+    return Style(font=20, title=24, line=4.5, marker=10, height=385) if presentation else \
         Style(font=13, title=16, line=2.2, marker=6, height=400)
 
 
@@ -75,7 +75,8 @@ def _layout(s: Style, **extra) -> dict:
         "height": s.height,
         "font": {"size": s.font},
         "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "left", "x": 0},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "left", "x": 0,
+                   "traceorder": "normal"},
         "hoverlabel": {"font": {"size": s.font}},
         "template": "plotly_white",
     }
@@ -151,15 +152,15 @@ def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=
         data.append(trace)
     layout = _layout(
         s,
-        xaxis=_axis("epoch", s, domain=[0.0, 0.47], rangemode="tozero"),
+        xaxis=_axis("epoch", s, domain=[0.0, 0.44], rangemode="tozero"),
         yaxis=_axis(f"loss ({loss_label})", s, type="log" if log_scale else "linear",
                     **({} if log_scale else {"rangemode": "tozero"})),
-        xaxis2=_axis("epoch", s, domain=[0.55, 1.0], anchor="y2", rangemode="tozero"),
+        xaxis2=_axis("epoch", s, domain=[0.57, 1.0], anchor="y2", rangemode="tozero"),
         yaxis2=_axis("accuracy", s, anchor="x2", range=[0, 1.02], tickformat=".0%"),
         annotations=[
             {"text": "<b>Loss</b>", "x": 0.0, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
              "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
-            {"text": "<b>Accuracy</b>", "x": 0.55, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+            {"text": "<b>Accuracy</b>", "x": 0.57, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
              "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
         ],
         hovermode="x",

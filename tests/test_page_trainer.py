@@ -254,3 +254,17 @@ def test_page_never_imports_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_presentation_mode_folds_secondary_controls(open_page):
+    at = open_page("shallow_network", present=1, ds="moons")
+    assert at.session_state["present"] is True
+    assert at.title[0].value == "Shallow network · lesson 1.3.1–1.3.9"
+    assert not any(m.label.startswith("Speed") for m in at.metric)  # fewer readouts
+    assert not any("steps per epoch" in c.value for c in at.caption)
+    more = next(e for e in at.expander if e.label == "More settings")
+    assert more.proto.expanded is False
+    press(at, "step")
+    assert epoch(at) == 1
+    normal = open_page("shallow_network", ds="moons")
+    assert next(e for e in normal.expander if e.label == "More settings").proto.expanded is True
