@@ -55,14 +55,18 @@ header("Shallow network", "1.3.1–1.3.9",
 # ----------------------------------------------------------------------------- settings <-> widgets <-> URL
 
 def load_settings():
-    """The URL's settings on first visit; afterwards the session's last settings."""
-    if K + "settings" not in st.session_state:
-        settings, problems = from_query(st.query_params)
-        st.session_state[K + "settings"] = settings
+    """The URL's settings on the first visit, or when a link brings new ones (e.g. the neuron page's
+    XOR link); otherwise the session's last settings, so that leaving the page and coming back keeps them."""
+    linked, problems = from_query(st.query_params)
+    saved = st.session_state.get(K + "settings")
+    from_link = saved is None or any(
+        st.query_params.get(k) is not None and to_query(linked)[k] != v for k, v in to_query(saved).items()
+    )
+    if from_link:
+        st.session_state[K + "settings"] = saved = linked
         st.session_state[K + "link_problems"] = problems
-    saved = st.session_state[K + "settings"]
     for f in fields(TrainerSettings):
-        if K + f.name not in st.session_state:
+        if from_link or K + f.name not in st.session_state:
             st.session_state[K + f.name] = getattr(saved, f.name)
 
 

@@ -197,3 +197,59 @@ def get_activation(name: str) -> Activation:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+
+
+# ----------------------------------------------------------------------------- what the lesson checks
+
+
+def softmax_with_temperature(scores, temperature: float = 1.0) -> np.ndarray:
+    """softmax(z / T) of a score vector: a high temperature flattens the probabilities, a low one sharpens them."""
+    if not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    scores = np.asarray(scores, dtype=float).reshape(-1)
+    if scores.size == 0 or not np.all(np.isfinite(scores)):
+        raise ValueError(f"scores must be finite numbers, got {scores.tolist()!r}")
+    return softmax(scores / temperature, axis=0)
+
+
+def identity_checks(x=None) -> list[tuple[str, float]]:
+    """The lesson's identities checked numerically on a grid: (LaTeX, largest absolute error).
+
+    Derivatives are central differences of the functions themselves, so each check is independent
+    of the formula it tests.
+    """
+    x = np.linspace(-10, 10, 2001) if x is None else np.asarray(x, dtype=float)
+    h = 1e-5
+
+    def numeric(f):
+        return (f(x + h) - f(x - h)) / (2 * h)
+
+    return [
+        (r"\tanh'(x) = 1 - \tanh^2(x)", float(np.max(np.abs(numeric(np.tanh) - (1 - np.tanh(x) ** 2))))),
+        (r"\sigma'(x) = \sigma(x)\,(1 - \sigma(x))",
+         float(np.max(np.abs(numeric(sigmoid) - sigmoid(x) * (1 - sigmoid(x)))))),
+        (r"\tanh(x) = 2\,\sigma(2x) - 1", float(np.max(np.abs(np.tanh(x) - (2 * sigmoid(2 * x) - 1))))),
+    ]
+
+
+def saturation(activation: str, input_scale: float, init_scale: float, n_inputs: int = 20, n_hidden: int = 100,
+               m: int = 500, seed: int = 0, threshold: float = 0.1):
+    """Pre-activations of a hidden layer, and the share of them where the gradient has all but vanished.
+
+    Inputs are N(0, input_scale²) and weights N(0, init_scale²), as in ``init_weights``.
+    Returns ``(Z, share)``: Z of shape (n_hidden·m,), and the share of entries whose
+    derivative is below ``threshold`` times the activation's largest derivative.
+    """
+    act = get_activation(activation)
+    if not act.elementwise:
+        raise ValueError(f"saturation needs an elementwise activation, got {activation!r}")
+    for name, value in (("input scale", input_scale), ("init scale", init_scale)):
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, input_scale, (n_inputs, m))
+    W = rng.normal(0, init_scale, (n_hidden, n_inputs))
+    Z = (W @ X).ravel()
+    d = act.df(act.f(Z))
+    peak = float(np.max(act.derivative(np.linspace(-5, 5, 1001)))) or 1.0
+    return Z, float(np.mean(d < threshold * peak))

@@ -336,3 +336,183 @@ def network_figure(weights, biases=None, *, layer_names=("input", "hidden", "out
     if title:
         layout["title"] = {"text": title, "font": {"size": s.title}}
     return _figure({"data": data, "layout": layout})
+
+
+def neuron_plane_figure(w1: float, w2: float, threshold: float, outputs, targets=None, *,
+                        smooth_grid=None, presentation: bool = False, title: str = "") -> go.Figure:
+    """The input plane of a two-input neuron: the four binary inputs (filled by the neuron's output,
+    outlined red where it disagrees with ``targets``), the line w1·x1 + w2·x2 = θ, and the side where
+    it fires shaded (or, with ``smooth_grid`` = (xs, ys, values), the smooth output as a heatmap)."""
+    from nnviz.neuron import INPUTS, boundary_segment
+
+    s = style(presentation)
+    data = []
+    lo, hi = -0.5, 1.5
+    if smooth_grid is not None:
+        xs, ys, values = smooth_grid
+        data.append({"type": "heatmap", "x": xs, "y": ys, "z": values, "zmin": 0, "zmax": 1,
+                     "colorscale": PROBABILITY_SCALE, "opacity": 0.85, "name": "output",
+                     "colorbar": {"title": {"text": "output", "side": "right"}, "thickness": 12},
+                     "hovertemplate": "(%{x:.2f}, %{y:.2f}) → %{z:.3f}<extra></extra>"})
+    else:
+        xs = np.linspace(lo, hi, 81)
+        gx, gy = np.meshgrid(xs, xs)
+        fires = (w1 * gx + w2 * gy >= threshold).astype(float)
+        data.append({"type": "heatmap", "x": xs, "y": xs, "z": fires, "zmin": 0, "zmax": 1, "showscale": False,
+                     "colorscale": [[0, "#e7f5ff"], [1, "#fff4e6"]], "hoverinfo": "skip", "name": "fires"})
+    seg = boundary_segment(w1, w2, threshold, lo, hi)
+    if seg is not None:
+        (xa, ya), (xb, yb) = seg
+        data.append({"type": "scatter", "mode": "lines", "x": [xa, xb], "y": [ya, yb], "name": "w₁x₁ + w₂x₂ = θ",
+                     "line": {"color": "#212529", "width": s.line + 1}})
+    outputs = np.asarray(outputs)
+    wrong = np.zeros(4, bool) if targets is None else outputs != np.asarray(targets)
+    for value in (0, 1):
+        sel = outputs == value
+        data.append({
+            "type": "scatter", "mode": "markers+text", "x": INPUTS[sel, 0], "y": INPUTS[sel, 1],
+            "name": f"output {value}", "text": [f"{value}"] * int(sel.sum()), "textposition": "middle center",
+            "textfont": {"size": s.font + 2, "color": "white"},
+            "marker": {"size": 3.2 * s.marker + 14, "color": CLASS_COLOURS[value],
+                       "line": {"color": ["#e03131" if w else "white" for w in wrong[sel]], "width": 4}},
+            "hovertemplate": "x = (%{x:.0f}, %{y:.0f})<br>output " + str(value) + "<extra></extra>",
+        })
+    layout = _layout(s, xaxis=_axis("x₁", s, range=[lo, hi], dtick=1, zeroline=False),
+                     yaxis=_axis("x₂", s, range=[lo, hi], dtick=1, scaleanchor="x", zeroline=False))
+    if title:
+        layout["title"] = {"text": title, "font": {"size": s.title}}
+        layout["margin"]["t"] = 90
+    layout["height"] = int(s.height * 1.05)
+    return _figure({"data": data, "layout": layout})
+
+
+def activation_figure(names, x=None, *, derivative: bool = True, presentation: bool = False,
+                      columns: int | None = None) -> go.Figure:
+    """Activation functions side by side over ``x`` (default −10 … 10), each with its derivative
+    (dashed) and its output range shaded."""
+    from nnviz.activations import ACTIVATIONS
+
+    s = style(presentation)
+    x = np.linspace(-10, 10, 801) if x is None else np.asarray(x, dtype=float)
+    names = list(names)
+    columns = columns or len(names)
+    rows = -(-len(names) // columns)
+    gap_x, gap_y = 0.06, 0.16
+    w = (1 - gap_x * (columns - 1)) / columns
+    h = (1 - gap_y * (rows - 1)) / rows
+    data, axes, annotations = [], {}, []
+    for i, name in enumerate(names):
+        act = ACTIVATIONS[name]
+        r, c = divmod(i, columns)
+        ax = "" if i == 0 else str(i + 1)
+        x0, y1 = c * (w + gap_x), 1 - r * (h + gap_y)
+        y = act.f(x)
+        data.append({"type": "scatter", "mode": "lines", "x": x, "y": y, "name": "f(z)", "legendgroup": "f",
+                     "showlegend": i == 0, "line": {"color": TRAIN, "width": s.line}, "xaxis": f"x{ax}",
+                     "yaxis": f"y{ax}", "hovertemplate": f"{act.label}: z = %{{x:.2f}}, f = %{{y:.4f}}<extra></extra>"})
+        if derivative:
+            data.append({"type": "scatter", "mode": "lines", "x": x, "y": act.df(y), "name": "f′(z)",
+                         "legendgroup": "df", "showlegend": i == 0,
+                         "line": {"color": TEST, "width": s.line, "dash": "dash"}, "xaxis": f"x{ax}",
+                         "yaxis": f"y{ax}", "hovertemplate": f"{act.label}′: z = %{{x:.2f}}, f′ = %{{y:.4f}}<extra></extra>"})
+        lo_y, hi_y = float(np.min(y)), float(np.max(y))
+        axes[f"xaxis{ax}"] = {"domain": [max(0.0, round(x0, 6)), min(1.0, round(x0 + w, 6))], "anchor": f"y{ax}",
+                              "title": {"text": "z", "font": {"size": s.font}}, "tickfont": {"size": s.font},
+                              "zeroline": True}
+        axes[f"yaxis{ax}"] = {"domain": [max(0.0, round(y1 - h, 6)), min(1.0, round(y1, 6))], "anchor": f"x{ax}",
+                              "tickfont": {"size": s.font}, "zeroline": True}
+        annotations.append({"text": f"<b>{act.label}</b>  range {act.output_range}, f′ in {act.derivative_range}",
+                            "x": x0 + w / 2, "y": y1, "xref": "paper", "yref": "paper", "yanchor": "bottom",
+                            "showarrow": False, "font": {"size": s.font}})
+        data.append({"type": "scatter", "mode": "lines", "x": [x[0], x[-1], x[-1], x[0], x[0]],
+                     "y": [lo_y, lo_y, hi_y, hi_y, lo_y], "fill": "toself", "fillcolor": "rgba(28,126,214,0.07)",
+                     "line": {"width": 0}, "hoverinfo": "skip", "name": "output range", "legendgroup": "range",
+                     "showlegend": i == 0, "xaxis": f"x{ax}", "yaxis": f"y{ax}"})
+    layout = _layout(s, annotations=annotations, **axes)
+    layout["height"] = int((s.height * 0.9) * rows)
+    layout["margin"]["t"] = 70
+    return _figure({"data": data, "layout": layout})
+
+
+def softmax_figure(labels, probabilities, scores=None, *, presentation: bool = False,
+                   temperature: float | None = None) -> go.Figure:
+    """Softmax outputs as bars that sum to 1, each labelled with its probability (and score)."""
+    s = style(presentation)
+    probabilities = np.asarray(probabilities, dtype=float)
+    text = [f"{p:.3f}" for p in probabilities]
+    data = [{"type": "bar", "x": list(labels), "y": probabilities, "text": text, "textposition": "outside",
+             "marker": {"color": TRAIN}, "name": "softmax", "textfont": {"size": s.font},
+             "hovertemplate": "%{x}: %{y:.4f}<extra></extra>"}]
+    t = f" (temperature {temperature:g})" if temperature is not None else ""
+    layout = _layout(s, xaxis=_axis("class", s), yaxis=_axis("probability", s, range=[0, 1.12]),
+                     title={"text": f"Σ = {probabilities.sum():.6f}{t}", "font": {"size": s.title}})
+    layout["margin"]["t"] = 70
+    return _figure({"data": data, "layout": layout})
+
+
+def saturation_figure(z, activation: str, share: float, *, presentation: bool = False) -> go.Figure:
+    """A histogram of pre-activations under the activation's derivative: where the bars stand on a
+    flat part of the derivative curve, gradients vanish."""
+    from nnviz.activations import ACTIVATIONS
+
+    s = style(presentation)
+    act = ACTIVATIONS[activation]
+    z = np.asarray(z, dtype=float)
+    span = max(6.0, float(np.percentile(np.abs(z), 99.5)) * 1.1)
+    xs = np.linspace(-span, span, 601)
+    counts, edges = np.histogram(np.clip(z, -span, span), bins=80, range=(-span, span))
+    data = [
+        {"type": "bar", "x": (edges[:-1] + edges[1:]) / 2, "y": counts / counts.sum(), "name": "pre-activations z",
+         "marker": {"color": "rgba(28,126,214,0.45)"}, "width": float(edges[1] - edges[0]),
+         "hovertemplate": "z ≈ %{x:.2f}: %{y:.1%} of units<extra></extra>", "yaxis": "y"},
+        {"type": "scatter", "mode": "lines", "x": xs, "y": act.derivative(xs), "name": f"{act.label}′(z)",
+         "line": {"color": TEST, "width": s.line}, "yaxis": "y2",
+         "hovertemplate": "z = %{x:.2f}: slope %{y:.3f}<extra></extra>"},
+    ]
+    layout = _layout(
+        s, xaxis=_axis("pre-activation z = w·x + b", s),
+        yaxis=_axis("share of units", s, tickformat=".0%"),
+        yaxis2=_axis("derivative", s, overlaying="y", side="right", rangemode="tozero"),
+        title={"text": f"{share:.0%} of the units sit where the slope is below 10 % of its peak",
+               "font": {"size": s.title}},
+        bargap=0,
+    )
+    layout["margin"]["t"] = 90
+    return _figure({"data": data, "layout": layout})
+
+
+def log_loss_figure(*, presentation: bool = False) -> go.Figure:
+    """The two halves of cross-entropy: −log ŷ (when y = 1) and −log(1 − ŷ) (when y = 0)."""
+    s = style(presentation)
+    p = np.linspace(0.001, 0.999, 500)
+    data = [
+        {"type": "scatter", "mode": "lines", "x": p, "y": -np.log(p), "name": "y = 1: −log ŷ",
+         "line": {"color": CLASS_COLOURS[1], "width": s.line}},
+        {"type": "scatter", "mode": "lines", "x": p, "y": -np.log1p(-p), "name": "y = 0: −log(1 − ŷ)",
+         "line": {"color": CLASS_COLOURS[0], "width": s.line}},
+    ]
+    layout = _layout(s, xaxis=_axis("prediction ŷ", s, range=[0, 1]), yaxis=_axis("loss", s, range=[0, 7]))
+    return _figure({"data": data, "layout": layout})
+
+
+def landscape_figure(w, mse, bce, *, presentation: bool = False) -> go.Figure:
+    """Loss against the single weight of ŷ = σ(w·x): least squares (flat, non-convex) vs cross-entropy."""
+    s = style(presentation)
+    data = [
+        {"type": "scatter", "mode": "lines", "x": w, "y": mse, "name": "least squares (MSE)",
+         "line": {"color": BATCH, "width": s.line}, "yaxis": "y"},
+        {"type": "scatter", "mode": "lines", "x": w, "y": bce, "name": "cross-entropy", "yaxis": "y2",
+         "line": {"color": TRAIN, "width": s.line}},
+    ]
+    layout = _layout(s, xaxis=_axis("the weight w", s), yaxis=_axis("MSE", s, rangemode="tozero"),
+                     yaxis2=_axis("cross-entropy", s, overlaying="y", side="right", rangemode="tozero"))
+    return _figure({"data": data, "layout": layout})
+
+
+def line_figure(x, y, x_title: str, y_title: str, *, name: str = "", presentation: bool = False) -> go.Figure:
+    """One series as a line with markers."""
+    s = style(presentation)
+    data = [{"type": "scatter", "mode": "lines+markers", "x": np.asarray(x), "y": np.asarray(y, dtype=float),
+             "name": name or y_title, "line": {"color": TRAIN, "width": s.line}, "marker": {"size": s.marker}}]
+    layout = _layout(s, xaxis=_axis(x_title, s), yaxis=_axis(y_title, s, rangemode="tozero"), showlegend=False)
+    return _figure({"data": data, "layout": layout})

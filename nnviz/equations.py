@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 _G = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}", "leaky_relu": r"\mathrm{LReLU}",
       "linear": r"\mathrm{id}"}
 _G_PRIME = {"tanh": r"(1 - A_1^{2})", "sigmoid": r"A_1(1 - A_1)", "relu": r"[Z_1 > 0]",
@@ -63,3 +65,17 @@ def backward_equations(n_input: int, n_hidden: int, n_output: int, m: int, activ
         Equation(r"W \leftarrow W - \alpha\,dW,\quad b \leftarrow b - \alpha\,db",
                  "one step of gradient descent with learning rate α"),
     ]
+
+
+def latex_matrix(A, digits: int = 3, max_cols: int = 8) -> str:
+    """A small matrix as LaTeX ``bmatrix`` (columns beyond ``max_cols`` elided)."""
+    A = np.atleast_2d(np.asarray(A, dtype=float))
+    cols = A.shape[1]
+    shown = A[:, :max_cols]
+    rows = []
+    for row in shown:
+        cells = [f"{v:.{digits}f}" for v in row]
+        if cols > max_cols:
+            cells.append(r"\cdots")
+        rows.append(" & ".join(cells))
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"

@@ -64,3 +64,20 @@ def mean_squared_error(Y, Y_hat) -> float:
     Y = np.asarray(Y, dtype=float)
     Y_hat = np.asarray(Y_hat, dtype=float)
     return float(np.sum((Y - Y_hat) ** 2) / Y.shape[-1])
+
+
+def one_weight_landscape(w, x=None, y=None) -> tuple[np.ndarray, np.ndarray]:
+    """The loss of a one-weight logistic model ŷ = σ(w·x) as a function of w, under least squares
+    and under cross-entropy (the lesson's argument for cross-entropy).
+
+    Returns ``(mse, bce)`` for each value in ``w``. The default data is small and separable except
+    for one point, which is where least squares after a sigmoid stops being convex.
+    """
+    x = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 1.5]) if x is None else np.asarray(x, dtype=float)
+    y = np.array([0, 0, 0, 1, 1, 1, 0], dtype=float) if y is None else np.asarray(y, dtype=float)
+    w = np.asarray(w, dtype=float).reshape(-1, 1)
+    Z = w * x  # (len(w), m)
+    p = 0.5 * (1 + np.tanh(Z / 2))
+    mse = np.mean((y - p) ** 2, axis=1)
+    bce = np.mean(np.logaddexp(0, Z) - y * Z, axis=1)
+    return mse, bce

@@ -1,0 +1,100 @@
+"""Activation functions (lessons 1.3.1 and 1.5): the functions, their derivatives, softmax, saturation."""
+
+import streamlit as st
+
+from nnviz import charts
+from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, identity_checks, saturation, softmax_with_temperature
+from ui.common import header, presentation_mode, problem
+
+present = presentation_mode()
+header("Activation functions", "1.3.1, 1.5",
+       "compare sigmoid, tanh, ReLU and the others, their derivatives, and where the gradient vanishes.")
+
+show_derivative = st.toggle("Show the derivatives", value=True, key="ac_derivative",
+                            help="Dashed: f′(z), computed from the output as backpropagation does.")
+st.markdown("**The lesson's figure: sigmoid and tanh over [−10, 10].** Both squash any number into a bounded "
+            "range; tanh is the sigmoid stretched to (−1, 1) and centred on 0.")
+st.plotly_chart(charts.activation_figure(["sigmoid", "tanh"], derivative=show_derivative, presentation=present),
+                config={"displaylogo": False})
+st.markdown("**Piecewise-linear units, and the McCulloch–Pitts step.** ReLU's slope is 1 wherever it is "
+            "active, so its gradient does not shrink; the step has no slope at all, so gradient descent "
+            "cannot train it.")
+st.plotly_chart(charts.activation_figure(["relu", "leaky_relu", "linear", "step"], derivative=show_derivative,
+                                         presentation=present, columns=2 if present else 4),
+                config={"displaylogo": False})
+for name in ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "step"]:
+    a = ACTIVATIONS[name]
+    st.latex(rf"{a.formula}, \qquad {a.dformula}")
+
+st.subheader("The identities, checked on 2,001 points in [−10, 10]")
+st.caption("Each derivative here is a central difference (f(x + h) − f(x − h)) / 2h of the function itself, "
+           "so the check does not assume the formula it tests.")
+for latex, error in identity_checks():
+    c1, c2 = st.columns([3, 2])
+    c1.latex(latex)
+    c2.markdown(f"largest difference: **{error:.1e}** " + ("✓" if error < 1e-8 else "✗"))
+st.markdown("The last line is the lesson's remark that tanh and the sigmoid differ only in scale: "
+            "tanh(x) = 2σ(2x) − 1.")
+
+st.divider()
+st.subheader("Softmax: scores into probabilities")
+st.latex(ACTIVATIONS["softmax"].formula + r",\qquad \text{with temperature } T:\ \mathrm{softmax}(z / T)")
+c1, c2 = st.columns([2, 3], gap="large")
+with c1:
+    text = st.text_input("Scores z (numbers separated by commas)", "2.0, 1.0, 0.1, -1.0", key="ac_scores",
+                         max_chars=200)
+    temperature = st.slider("Temperature T", 0.1, 10.0, 1.0, step=0.1, key="ac_temperature",
+                            help="High T: flatter, less sure. Low T: sharper, close to a one-hot arg max.")
+try:
+    scores = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    if not 1 <= len(scores) <= 12:
+        raise ValueError(f"give between 1 and 12 scores, got {len(scores)}")
+    probs = softmax_with_temperature(scores, temperature)
+except ValueError as err:
+    with c1:
+        problem(f"Could not read the scores: {err}.", "Type numbers separated by commas, e.g. 2, 1, 0.1.")
+else:
+    with c2:
+        st.plotly_chart(charts.softmax_figure([f"class {i + 1} (z = {z:g})" for i, z in enumerate(scores)], probs,
+                                              presentation=present, temperature=temperature),
+                        config={"displaylogo": False})
+
+st.divider()
+st.subheader("Saturation: where gradients vanish")
+c1, c2 = st.columns([2, 3], gap="large")
+with c1:
+    st.markdown("A unit's pre-activation is z = w·x + b. With large inputs or large initial weights, z lands far "
+                "out on the flat tails of sigmoid or tanh, where the slope is almost 0 — and backpropagation "
+                "multiplies by that slope. This is why the lesson starts from weights of about 0.01.")
+    act_name = st.selectbox("Activation", HIDDEN_ACTIVATIONS, index=HIDDEN_ACTIVATIONS.index("tanh"),
+                            format_func=lambda a: ACTIVATIONS[a].label, key="ac_sat_act")
+    input_scale = st.select_slider("Input scale (standard deviation of x)", [0.1, 0.3, 1.0, 3.0, 10.0], value=1.0,
+                                   key="ac_input_scale")
+    init_scale = st.select_slider("Init scale (standard deviation of w)", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
+                                  value=0.01, key="ac_init_scale")
+z, share = saturation(act_name, input_scale, init_scale)
+with c2:
+    st.plotly_chart(charts.saturation_figure(z, act_name, share, presentation=present), config={"displaylogo": False})
+    st.caption(f"100 units × 500 samples with 20 inputs each; {share:.0%} of the pre-activations fall where "
+               f"{ACTIVATIONS[act_name].label}'s slope is below a tenth of its peak.")
+
+st.divider()
+st.subheader("Appendix: the derivatives, step by step")
+with st.expander("σ′(x) = σ(x)(1 − σ(x))", expanded=not present):
+    st.latex(r"\sigma(x) = (1 + e^{-x})^{-1}")
+    st.latex(r"\sigma'(x) = -(1 + e^{-x})^{-2}\cdot(-e^{-x}) = \frac{e^{-x}}{(1 + e^{-x})^{2}}")
+    st.latex(r"= \frac{1}{1 + e^{-x}}\cdot\frac{e^{-x}}{1 + e^{-x}}"
+             r" = \frac{1}{1 + e^{-x}}\cdot\left(1 - \frac{1}{1 + e^{-x}}\right) = \sigma(x)\,(1 - \sigma(x))")
+with st.expander("tanh′(x) = 1 − tanh²(x)", expanded=not present):
+    st.latex(r"\tanh(x) = \frac{\sinh x}{\cosh x},\qquad \sinh' = \cosh,\ \cosh' = \sinh")
+    st.latex(r"\tanh'(x) = \frac{\cosh x\cosh x - \sinh x\sinh x}{\cosh^{2} x} = 1 - \frac{\sinh^{2} x}{\cosh^{2} x}"
+             r" = 1 - \tanh^{2}(x)")
+with st.expander("tanh(x) = 2σ(2x) − 1", expanded=not present):
+    st.latex(r"2\sigma(2x) - 1 = \frac{2}{1 + e^{-2x}} - 1 = \frac{1 - e^{-2x}}{1 + e^{-2x}}"
+             r" = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}} = \tanh(x)")
+with st.expander("ReLU′ and the softmax Jacobian", expanded=not present):
+    st.latex(r"\mathrm{ReLU}(x) = \max(0, x) \Rightarrow \mathrm{ReLU}'(x) = [x > 0]\ \ (x \ne 0)")
+    st.latex(r"s_i = \frac{e^{z_i}}{\sum_j e^{z_j}} \Rightarrow \frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j)")
+    st.latex(r"\text{with cross-entropy } L = -\sum_i y_i \log s_i:\quad \frac{\partial L}{\partial z_j} = s_j - y_j")
+    st.caption("That last line is why the output layer's error is simply A₂ − Y, for the sigmoid with binary "
+               "cross-entropy and for softmax with categorical cross-entropy alike.")

@@ -1,0 +1,120 @@
+"""The neuron (lesson 1.2): McCulloch and Pitts' threshold unit builds AND, OR and NOT — and not XOR."""
+
+import numpy as np
+import streamlit as st
+
+from nnviz import charts
+from nnviz.neuron import INPUTS, PRESETS, TARGETS, best_single_neuron, fire, smooth, truth_table, xor_from_gates
+from ui.common import header, presentation_mode
+
+present = presentation_mode()
+header("The neuron", "1.2", "set the weights and the threshold of a McCulloch–Pitts neuron and build logic gates.")
+
+st.markdown(
+    "A McCulloch–Pitts neuron adds up its binary inputs, each times a **weight**, and **fires** (outputs 1) "
+    "when the sum reaches its **threshold** θ:  "
+)
+st.latex(r"y = \begin{cases} 1 & w_1 x_1 + w_2 x_2 \ge \theta \\ 0 & \text{otherwise} \end{cases}")
+
+for key, value in (("nr_w1", 1.0), ("nr_w2", 1.0), ("nr_theta", 1.5), ("nr_goal", "AND")):
+    st.session_state.setdefault(key, value)
+
+
+def use_preset(name: str):
+    w1, w2, theta = PRESETS[name]
+    st.session_state.update(nr_w1=w1, nr_w2=w2, nr_theta=theta, nr_goal=name)
+
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.markdown("**Presets** — or find the weights yourself:")
+    cols = st.columns(len(PRESETS))
+    for col, name in zip(cols, PRESETS, strict=True):
+        col.button(name, key=f"nr_preset_{name}", on_click=use_preset, args=(name,), width="stretch")
+    st.slider("Weight w₁", -2.0, 2.0, step=0.1, key="nr_w1")
+    st.slider("Weight w₂", -2.0, 2.0, step=0.1, key="nr_w2")
+    st.slider("Threshold θ", -2.5, 2.5, step=0.1, key="nr_theta")
+    goal = st.selectbox("Compare with the truth table of", list(TARGETS), key="nr_goal")
+
+w1, w2, theta = st.session_state.nr_w1, st.session_state.nr_w2, st.session_state.nr_theta
+rows = truth_table(w1, w2, theta, goal)
+outputs = [r.output for r in rows]
+right_count = sum(r.output == r.target for r in rows)
+
+with left:
+    st.dataframe(
+        [{"x₁": r.x1, "x₂": r.x2, "w₁x₁ + w₂x₂": round(r.weighted_sum, 2), "fires (y)": r.output,
+          goal: r.target, "": "✓" if r.output == r.target else "✗"} for r in rows],
+        hide_index=True,
+    )
+    if right_count == 4:
+        st.success(f"This neuron computes **{goal}**: all 4 rows right.", icon=":material/check_circle:")
+    else:
+        st.info(f"{right_count} of 4 rows match {goal}. "
+                + ("No single neuron gets all four — see below." if goal == "XOR" else
+                   "Move the line: the neuron fires on the shaded side."), icon=":material/info:")
+
+with right:
+    fig = charts.neuron_plane_figure(w1, w2, theta, outputs, TARGETS[goal], presentation=present,
+                                     title=f"The line w₁x₁ + w₂x₂ = θ: {w1:g}·x₁ + {w2:g}·x₂ = {theta:g}")
+    st.plotly_chart(fig, config={"displaylogo": False})
+    st.caption("Each input pair is a corner of the square; its colour is the neuron's output (red ring: "
+               "differs from the chosen gate). Orange side: the neuron fires.")
+
+st.divider()
+st.subheader("Why XOR needs a hidden layer")
+best = best_single_neuron("XOR")
+c1, c2 = st.columns(2, gap="large")
+with c1:
+    st.markdown(
+        f"XOR fires when exactly one input is 1: (0,1) and (1,0) on one side, (0,0) and (1,1) on the other. "
+        f"No straight line splits the square's corners that way. Trying every weight and threshold from −2 to 2 "
+        f"in steps of 0.25 — **{best.tried:,} neurons** — the best gets **{best.correct} of 4** rows right "
+        f"(for example w₁ = {best.w1:g}, w₂ = {best.w2:g}, θ = {best.threshold:g})."
+    )
+    st.markdown("A **hidden layer** fixes it: two neurons draw two lines, and a third combines them — "
+                "x₁ XOR x₂ = AND(OR(x₁, x₂), NAND(x₁, x₂)).")
+    layers = xor_from_gates()
+    st.dataframe([{"x₁": int(x[0]), "x₂": int(x[1]), **{k: int(v[i]) for k, v in layers.items()},
+                   "XOR": TARGETS["XOR"][i]} for i, x in enumerate(INPUTS)], hide_index=True)
+    st.page_link("app_pages/shallow_network.py", label="Train a network with a hidden layer on XOR",
+                 icon=":material/hub:",
+                 query_params={"ds": "xor", "hidden": "4", "lr": "1", "batch": "16", "epochs": "200",
+                               "act": "tanh", "init": "glorot", "speed": "10"})
+with c2:
+    fig = charts.neuron_plane_figure(best.w1, best.w2, best.threshold, fire(INPUTS, best.w1, best.w2, best.threshold),
+                                     TARGETS["XOR"], presentation=present,
+                                     title=f"The best single neuron on XOR: {best.correct} of 4")
+    st.plotly_chart(fig, config={"displaylogo": False})
+
+st.divider()
+st.subheader("From a threshold to a slope")
+c1, c2 = st.columns([2, 3], gap="large")
+with c1:
+    st.markdown(
+        "Replace the step by a smooth activation and the same neuron outputs a number between 0 and 1 that "
+        "changes a little when a weight changes a little. That slope is what gradient descent follows; the "
+        "step has none (its derivative is 0 everywhere except at the jump)."
+    )
+    activation = st.radio("Activation", ["sigmoid", "tanh"], horizontal=True, key="nr_smooth_act",
+                          format_func={"sigmoid": "sigmoid σ", "tanh": "tanh, rescaled to 0…1"}.get)
+    steepness = st.slider("Steepness k", 0.5, 20.0, 3.0, step=0.5, key="nr_k",
+                          help="g(k·(w·x − θ)): the larger k, the closer to the step.")
+    st.latex(r"y = \sigma\big(k\,(w_1 x_1 + w_2 x_2 - \theta)\big)" if activation == "sigmoid"
+             else r"y = \tfrac{1}{2}\big(1 + \tanh(k\,(w_1 x_1 + w_2 x_2 - \theta))\big)")
+xs = np.linspace(-0.5, 1.5, 81)
+gx, gy = np.meshgrid(xs, xs)
+grid = np.column_stack([gx.ravel(), gy.ravel()])
+values = smooth(grid, w1, w2, theta, activation, steepness)
+if activation == "tanh":
+    values = (values + 1) / 2
+corner_values = smooth(INPUTS, w1, w2, theta, activation, steepness)
+if activation == "tanh":
+    corner_values = (corner_values + 1) / 2
+with c1:
+    st.dataframe([{"x₁": int(x[0]), "x₂": int(x[1]), "step": o, "smooth": round(float(v), 3)}
+                  for x, o, v in zip(INPUTS, outputs, corner_values, strict=True)], hide_index=True)
+with c2:
+    fig = charts.neuron_plane_figure(w1, w2, theta, outputs, None, smooth_grid=(xs, xs, values.reshape(81, 81)),
+                                     presentation=present, title=f"The same weights, smooth (k = {steepness:g})")
+    st.plotly_chart(fig, config={"displaylogo": False})

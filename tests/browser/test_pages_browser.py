@@ -1,0 +1,37 @@
+"""Every page opens from the navigation in a real browser, without an exception shown."""
+
+import pytest
+from conftest import no_exception, wait_for_app
+
+PAGES = [
+    ("Overview", "nnviz — watch a neural network learn"),
+    ("The neuron", "The neuron"),
+    ("Activation functions", "Activation functions"),
+    ("Shallow network", "Shallow network"),
+    ("Backpropagation", "Backpropagation"),
+]
+
+
+@pytest.mark.parametrize("link, title", PAGES)
+def test_page_opens_from_the_navigation(page, app_url, link, title):
+    page.goto(app_url)
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=link, exact=True).click()
+    page.get_by_role("heading", name=title, level=1).wait_for(timeout=30_000)
+    wait_for_app(page)
+    no_exception(page)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+
+
+def test_presentation_mode_from_the_link_fits_a_projector(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/shallow_network?present=1&ds=moons")
+    wait_for_app(page)
+    no_exception(page)
+    # the controls and the main chart are on screen without scrolling
+    for name in ("Dataset", "Hidden units", "Learning rate", "Batch size", "Epochs"):
+        box = page.get_by_text(name, exact=True).first.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 720, name
+    chart = page.locator(".js-plotly-plot").first.bounding_box()
+    assert chart is not None and chart["y"] + chart["height"] <= 720
+    assert page.get_by_role("button", name="Train", exact=True).bounding_box()["y"] < 720

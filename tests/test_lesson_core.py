@@ -1,0 +1,107 @@
+"""The numbers behind the lesson pages: the neuron, the activation checks, the loss landscape, the walkthrough."""
+
+import numpy as np
+import pytest
+
+from nnviz.activations import identity_checks, saturation, softmax_with_temperature
+from nnviz.gradcheck import gradient_check
+from nnviz.losses import one_weight_landscape
+from nnviz.neuron import (
+    INPUTS,
+    PRESETS,
+    TARGETS,
+    best_single_neuron,
+    boundary_segment,
+    fire,
+    smooth,
+    truth_table,
+    xor_from_gates,
+)
+from nnviz.walkthrough import lesson_batch, lesson_network, steps
+
+
+@pytest.mark.parametrize("gate", list(PRESETS))
+def test_presets_build_their_gates(gate):
+    assert tuple(fire(INPUTS, *PRESETS[gate])) == TARGETS[gate]
+    assert all(r.output == r.target for r in truth_table(*PRESETS[gate], gate))
+
+
+def test_the_neuron_fires_at_the_threshold():
+    rows = truth_table(1.0, 1.0, 2.0, "AND")
+    assert rows[3].weighted_sum == 2.0 and rows[3].output == 1  # w·x ≥ θ fires
+    assert [r.output for r in rows] == [0, 0, 0, 1]
+
+
+def test_no_single_neuron_computes_xor_but_a_hidden_layer_does():
+    best = best_single_neuron("XOR")
+    assert best.correct == 3 and best.tried == 17**3
+    assert best_single_neuron("XOR", np.linspace(-5, 5, 21)).correct == 3
+    assert best_single_neuron("AND").correct == 4
+    assert tuple(xor_from_gates()["y = AND(h1, h2)"]) == TARGETS["XOR"]
+
+
+def test_boundary_segment():
+    (a, b) = boundary_segment(1.0, 1.0, 1.5)
+    for x, y in (a, b):
+        assert x + y == pytest.approx(1.5)
+    assert boundary_segment(0.0, 0.0, 1.0) is None
+    vertical = boundary_segment(1.0, 0.0, 0.5)
+    assert {p[0] for p in vertical} == {0.5}
+
+
+def test_a_steep_smooth_neuron_approaches_the_step():
+    soft = smooth(INPUTS, 1.0, 1.0, 1.5, "sigmoid", steepness=1.0)
+    steep = smooth(INPUTS, 1.0, 1.0, 1.5, "sigmoid", steepness=50.0)
+    assert np.all((soft > 0) & (soft < 1))
+    np.testing.assert_allclose(steep, TARGETS["AND"], atol=1e-10)
+
+
+def test_identities_hold_to_rounding():
+    checks = identity_checks()
+    assert len(checks) == 3 and all(err < 1e-8 for _, err in checks)
+
+
+def test_softmax_temperature():
+    p1 = softmax_with_temperature([2.0, 1.0, 0.1], 1.0)
+    hot = softmax_with_temperature([2.0, 1.0, 0.1], 10.0)
+    cold = softmax_with_temperature([2.0, 1.0, 0.1], 0.1)
+    assert p1.sum() == pytest.approx(1) and hot.max() < p1.max() < cold.max()
+    assert cold[0] > 0.9999
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0, got 0"):
+        softmax_with_temperature([1.0], 0)
+    with pytest.raises(ValueError, match="scores must be finite"):
+        softmax_with_temperature([1.0, float("nan")])
+
+
+def test_saturation_grows_with_init_scale():
+    _, small = saturation("tanh", 1.0, 0.01)
+    _, large = saturation("tanh", 1.0, 3.0)
+    assert small == 0.0 and large > 0.8
+    _, relu = saturation("relu", 1.0, 3.0)
+    assert 0.4 < relu < 0.6  # half the ReLUs are off, whatever the scale
+    with pytest.raises(ValueError, match="init scale must be a finite number > 0"):
+        saturation("tanh", 1.0, 0.0)
+
+
+def test_least_squares_after_a_sigmoid_is_not_convex_but_cross_entropy_is():
+    w = np.linspace(-10, 10, 801)
+    mse, bce = one_weight_landscape(w)
+    assert np.min(np.diff(bce, 2)) > -1e-12  # convex
+    assert np.min(np.diff(mse, 2)) < -1e-6  # somewhere concave
+
+
+def test_walkthrough_matches_the_network_and_passes_the_gradient_check():
+    model = lesson_network(seed=3)
+    X, Y = lesson_batch(6)
+    assert X.shape == (2, 6) and Y.tolist() == [[0, 1, 1, 0, 0, 1]]
+    walk = steps(model, X, Y)
+    names = [s.symbol for s in walk]
+    assert names == ["X", "Y", "Z1", "A1", "Z2", "A2", "L", "dZ2", "dW2", "db2", "dZ1", "dW1", "db1"]
+    by = {s.symbol: s for s in walk}
+    assert by["Z1"].shape == "4×6" and by["dW1"].shape == "4×2" and by["db2"].shape == "1×1"
+    np.testing.assert_allclose(by["dW1"].value, by["dZ1"].value @ X.T / 6, atol=1e-15)
+    np.testing.assert_allclose(by["dW2"].value, by["dZ2"].value @ by["A1"].value.T / 6, atol=1e-15)
+    assert gradient_check(model, X, Y).passed
+    before = float(by["L"].value[0, 0])
+    model.update_weights(1.0)
+    assert model.loss(X, Y) < before
