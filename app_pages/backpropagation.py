@@ -77,10 +77,10 @@ for i, step in enumerate(shown, start=1):
     if step.phase != phase:
         phase = step.phase
         st.markdown(f"#### {titles[phase]}")
-    c1, c2 = st.columns([2, 3])
+    c1, c2 = st.columns([1, 1])
     c1.latex(rf"\text{{({i})}}\quad {step.latex}")
     c1.caption(f"{step.symbol}: shape {step.shape} — {step.meaning}")
-    c2.latex(rf"{step.symbol} = {latex_matrix(step.value)}")
+    c2.latex(rf"{step.tex} = {latex_matrix(step.value)}")
 
 if st.session_state.bp_shown >= len(walk):
     st.markdown("#### Gradient check")

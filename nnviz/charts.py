@@ -397,7 +397,7 @@ def activation_figure(names, x=None, *, derivative: bool = True, presentation: b
     names = list(names)
     columns = columns or len(names)
     rows = -(-len(names) // columns)
-    gap_x, gap_y = 0.06, 0.16
+    gap_x, gap_y = 0.06, 0.22
     w = (1 - gap_x * (columns - 1)) / columns
     h = (1 - gap_y * (rows - 1)) / rows
     data, axes, annotations = [], {}, []
@@ -415,22 +415,25 @@ def activation_figure(names, x=None, *, derivative: bool = True, presentation: b
                          "legendgroup": "df", "showlegend": i == 0,
                          "line": {"color": TEST, "width": s.line, "dash": "dash"}, "xaxis": f"x{ax}",
                          "yaxis": f"y{ax}", "hovertemplate": f"{act.label}′: z = %{{x:.2f}}, f′ = %{{y:.4f}}<extra></extra>"})
-        lo_y, hi_y = float(np.min(y)), float(np.max(y))
         axes[f"xaxis{ax}"] = {"domain": [max(0.0, round(x0, 6)), min(1.0, round(x0 + w, 6))], "anchor": f"y{ax}",
                               "title": {"text": "z", "font": {"size": s.font}}, "tickfont": {"size": s.font},
                               "zeroline": True}
         axes[f"yaxis{ax}"] = {"domain": [max(0.0, round(y1 - h, 6)), min(1.0, round(y1, 6))], "anchor": f"x{ax}",
                               "tickfont": {"size": s.font}, "zeroline": True}
-        annotations.append({"text": f"<b>{act.label}</b>  range {act.output_range}, f′ in {act.derivative_range}",
+        annotations.append({"text": f"<b>{act.label}</b><br>range {act.output_range} · f′ in {act.derivative_range}",
                             "x": x0 + w / 2, "y": y1, "xref": "paper", "yref": "paper", "yanchor": "bottom",
                             "showarrow": False, "font": {"size": s.font}})
-        data.append({"type": "scatter", "mode": "lines", "x": [x[0], x[-1], x[-1], x[0], x[0]],
-                     "y": [lo_y, lo_y, hi_y, hi_y, lo_y], "fill": "toself", "fillcolor": "rgba(28,126,214,0.07)",
-                     "line": {"width": 0}, "hoverinfo": "skip", "name": "output range", "legendgroup": "range",
-                     "showlegend": i == 0, "xaxis": f"x{ax}", "yaxis": f"y{ax}"})
+        if act.name in ("sigmoid", "tanh", "step"):  # bounded: mark the bounds it never crosses
+            lo_y, hi_y = (-1.0, 1.0) if act.name == "tanh" else (0.0, 1.0)
+            for level in (lo_y, hi_y):
+                data.append({"type": "scatter", "mode": "lines", "x": [x[0], x[-1]], "y": [level, level],
+                             "line": {"color": "#868e96", "width": 1.5, "dash": "dot"}, "hoverinfo": "skip",
+                             "name": "output range", "legendgroup": "range", "showlegend": i == 0 and level == lo_y,
+                             "xaxis": f"x{ax}", "yaxis": f"y{ax}"})
     layout = _layout(s, annotations=annotations, **axes)
-    layout["height"] = int((s.height * 0.9) * rows)
-    layout["margin"]["t"] = 70
+    layout["height"] = int((s.height * 0.95) * rows)
+    layout["margin"]["t"] = 95
+    layout["legend"]["y"] = 1.0 + 60 / layout["height"]
     return _figure({"data": data, "layout": layout})
 
 

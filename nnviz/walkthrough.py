@@ -25,6 +25,11 @@ class Step:
     meaning: str
 
     @property
+    def tex(self) -> str:
+        """The symbol in LaTeX: Z1 → Z_1, dW2 → dW_2."""
+        return self.symbol[:-1] + "_" + self.symbol[-1] if self.symbol[-1].isdigit() else self.symbol
+
+    @property
     def shape(self) -> str:
         return "×".join(str(n) for n in np.atleast_2d(self.value).shape)
 
@@ -68,7 +73,7 @@ def steps(model: ShallowNN, X, Y) -> list[Step]:
         Step("forward", "A1", r"A_1 = \tanh(Z_1)", c["A1"], "the hidden layer's activations, between −1 and 1"),
         Step("forward", "Z2", r"Z_2 = W_2 A_1 + b_2", c["Z2"], "the output unit's weighted sum of the hidden activations"),
         Step("forward", "A2", r"A_2 = \sigma(Z_2) = \hat{Y}", c["A2"], "the predicted probability of class 1 for each sample"),
-        Step("loss", "L", r"L = -\frac{1}{m}\sum_i \left[y_i \log a_i + (1 - y_i)\log(1 - a_i)\right]",
+        Step("loss", "L", r"L = -\tfrac{1}{m}\textstyle\sum_i \big[y_i \log a_i + (1 - y_i)\log(1 - a_i)\big]",
              np.array([[loss]]), "binary cross-entropy, averaged over the batch"),
         Step("backward", "dZ2", r"dZ_2 = \frac{\partial L}{\partial Z_2}\cdot m = A_2 - Y", dZ2,
              "the output error: σ' and the log of the loss cancel, leaving prediction minus label"),
