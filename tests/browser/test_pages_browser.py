@@ -1,5 +1,7 @@
 """Every page opens from the navigation in a real browser, without an exception shown."""
 
+import re
+
 import pytest
 from conftest import no_exception, wait_for_app
 
@@ -9,6 +11,8 @@ PAGES = [
     ("Activation functions", "Activation functions"),
     ("Shallow network", "Shallow network"),
     ("Backpropagation", "Backpropagation"),
+    ("Data as numbers", "Data as numbers"),
+    ("MNIST classifier", "MNIST classifier"),
 ]
 
 
@@ -35,3 +39,21 @@ def test_presentation_mode_from_the_link_fits_a_projector(page, app_url):
     chart = page.locator(".js-plotly-plot").first.bounding_box()
     assert chart is not None and chart["y"] + chart["height"] <= 720
     assert page.get_by_role("button", name="Train", exact=True).bounding_box()["y"] < 720
+
+
+def test_a_drawn_stroke_is_recognised(page, app_url):
+    page.goto(f"{app_url}/mnist_classifier")
+    page.get_by_role("heading", name="MNIST classifier", level=1).wait_for(timeout=60_000)
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    x, top = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15
+    page.mouse.move(x, top)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(x, top + box["height"] * 0.7 * i / 20)
+    page.mouse.up()
+    prediction = page.get_by_role("heading", name=re.compile(r"^Prediction: \d$"))
+    prediction.wait_for(timeout=30_000)
+    assert prediction.inner_text() == "Prediction: 1"
+    no_exception(page)
