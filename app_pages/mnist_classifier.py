@@ -56,7 +56,9 @@ if model is None:
 model_name = "your model (trained in this session)" if own is not None else "the ready model (lesson's recipe)"
 
 sections = ["Draw a digit", "The network", "Train your own", "Evaluate", "NumPy twin"]
-st.session_state.setdefault("mn_section", sections[0])
+if "mn_section" not in st.session_state:  # a link may open a section: ?section=Evaluate
+    linked = st.query_params.get("section")
+    st.session_state.mn_section = linked if linked in sections else sections[0]
 section = st.segmented_control("Section", sections, key="mn_section", required=True, label_visibility="collapsed")
 st.caption(f"Predictions and evaluation use {model_name}.")
 
@@ -158,8 +160,7 @@ elif section == "Train your own":
                       help="The share of the training images held out to validate each epoch.")
 
     def start():
-        st.session_state.mn_job = QUEUE.submit(km.keras_job(x_train, y_train, epochs=epochs, batch_size=batch,
-                                                            validation_split=split))
+        st.session_state.mn_job = QUEUE.submit(km.keras_job(epochs=epochs, batch_size=batch, validation_split=split))
 
     b1, b2 = st.columns(2)
     b1.button("Train", key="mn_train", on_click=start, disabled=busy, type="primary", icon=":material/play_arrow:")
@@ -197,9 +198,10 @@ elif section == "Train your own":
         else:
             took = (job.finished_at or 0) - (job.started_at or 0)
             verb = "Stopped" if job.state == "stopped" else "Finished"
+            memory = f" Peak memory of the training process: {job.peak_memory_mb:,.0f} MB." if job.peak_memory_mb else ""
             st.success(f"{verb} after {len(p.history['loss'])} epoch(s) in {took:.1f} s "
-                       f"(queued {max(0.0, (job.started_at or job.queued_at) - job.queued_at):.1f} s). "
-                       f"Peak memory of the server so far: {job.peak_memory_mb:,.0f} MB.", icon=":material/check_circle:")
+                       f"(queued {max(0.0, (job.started_at or job.queued_at) - job.queued_at):.1f} s).{memory}",
+                       icon=":material/check_circle:")
         if p.history["loss"]:
             st.plotly_chart(curves_figure(p.history, label_val), config={"displaylogo": False})
 
@@ -260,7 +262,7 @@ elif section == "NumPy twin":
     lr = c2.select_slider("Learning rate", [0.01, 0.03, 0.1, 0.3], value=0.1, key="mn_twin_lr", disabled=busy)
 
     def start_twin():
-        st.session_state.mn_twin = QUEUE.submit(twin_job(x_train, y_train, x_test, y_test, epochs=epochs, lr=lr))
+        st.session_state.mn_twin = QUEUE.submit(twin_job(epochs=epochs, lr=lr))
 
     c3.button("Train the NumPy twin", key="mn_twin_train", on_click=start_twin, disabled=busy, type="primary",
               icon=":material/play_arrow:")

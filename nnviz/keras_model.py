@@ -9,7 +9,6 @@ and the job that trains a fresh copy in ``nnviz.jobs``' queue (one training at a
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from nnviz.jobs import Job, Progress  # noqa: E402
+from nnviz.jobs import Job, Progress, Reporter, peak_memory_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 READY_MODEL = ROOT / "models" / "mnist_dense.keras"
@@ -82,34 +81,36 @@ def load_ready_model() -> keras.Model | None:
 
 
 class LiveHistory(keras.callbacks.Callback):
-    """Writes Keras's progress into a ``Progress`` a page can read, and stops training when asked.
+    """Writes Keras's progress where a page can read it, and stops training when asked.
 
     Per-batch values are taken every ``every`` batches only: reading a batch's logs makes
-    TensorFlow wait for that batch, so reading every one slows training down.
+    TensorFlow wait for that batch, so reading every one would slow training down.
     """
 
-    def __init__(self, progress: Progress, every: int = 10):
+    def __init__(self, reporter: Reporter, every: int = 10):
         super().__init__()
-        self.progress = progress
+        self.reporter = reporter
+        self.progress = reporter.progress
         self.every = max(1, every)
-        self.stop_requested = threading.Event()
         self._t0 = 0.0
 
     def on_train_begin(self, logs=None):
         self.progress.batches_per_epoch = int(self.params.get("steps") or 0)
+        self.reporter.write(force=True)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.progress.epoch = epoch
         self.progress.batch = 0
         self._t0 = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         self.progress.batch = batch + 1
-        if (batch + 1) % self.every == 0 and logs:
-            self.progress.batch_loss = float(logs.get("loss", np.nan))
-            self.progress.batch_accuracy = float(logs.get("accuracy", np.nan))
-        if self.stop_requested.is_set():
-            self.model.stop_training = True
+        if (batch + 1) % self.every == 0:
+            if logs:
+                self.progress.batch_loss = float(logs.get("loss", np.nan))
+                self.progress.batch_accuracy = float(logs.get("accuracy", np.nan))
+            self.reporter.write()
+            if self.reporter.stop_requested:
+                self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -119,20 +120,40 @@ class LiveHistory(keras.callbacks.Callback):
         self.progress.epoch_seconds.append(time.perf_counter() - self._t0)
         self.progress.epoch = epoch + 1
         self.progress.batch = 0
+        self.reporter.write(force=True)
 
 
-def keras_job(x_train, y_train, *, epochs: int, batch_size: int, validation_split: float, seed: int = 0,
-              label: str = "") -> Job:
-    """A Job that trains a fresh copy of the lesson's network and returns it."""
-    progress = Progress(epochs=epochs)
+def train_in_worker(params: dict, workdir: str) -> dict:
+    """Runs in the training process: train a fresh copy of the lesson's network, save it in ``workdir``.
 
-    def run(job: Job):
-        model = build_model(seed)
-        X, Y = preprocess(x_train, y_train)
-        live = LiveHistory(progress)
-        live.stop_requested = job.stop_requested
-        model.fit(X, Y, epochs=epochs, batch_size=batch_size, validation_split=validation_split, verbose=0,
-                  callbacks=[live])
-        return model
+    ``params``: epochs, batch_size, validation_split, seed, and either ``n_train`` (the first n images
+    of MNIST, loaded here from the cache) or ``x_train``/``y_train`` arrays.
+    """
+    from nnviz.mnist import load_mnist
 
-    return Job(label or f"Keras, {epochs} epochs, batch {batch_size}", run, progress)
+    if "x_train" in params:
+        x_train, y_train = params["x_train"], params["y_train"]
+    else:
+        (x_train, y_train), _ = load_mnist()
+        n = params.get("n_train") or len(x_train)
+        x_train, y_train = x_train[:n], y_train[:n]
+    progress = Progress(epochs=params["epochs"])
+    reporter = Reporter(workdir, progress)
+    model = build_model(params.get("seed", 0))
+    X, Y = preprocess(x_train, y_train)
+    model.fit(X, Y, epochs=params["epochs"], batch_size=params["batch_size"],
+              validation_split=params["validation_split"], verbose=0, callbacks=[LiveHistory(reporter)])
+    path = Path(workdir) / "model.keras"
+    model.save(path)
+    return {"model_path": str(path), "peak_memory_mb": peak_memory_mb()}
+
+
+def keras_job(*, epochs: int, batch_size: int, validation_split: float, seed: int = 0, n_train: int | None = None,
+              x_train=None, y_train=None, label: str = "") -> Job:
+    """A job for ``nnviz.jobs.QUEUE`` that trains the lesson's network; its result is the trained model."""
+    params = {"epochs": epochs, "batch_size": batch_size, "validation_split": validation_split, "seed": seed,
+              "n_train": n_train}
+    if x_train is not None:
+        params.update(x_train=np.asarray(x_train), y_train=np.asarray(y_train))
+    return Job(label or f"Keras, {epochs} epochs, batch {batch_size}", train_in_worker, params,
+               Progress(epochs=epochs), finish=lambda outcome: keras.models.load_model(outcome["model_path"]))

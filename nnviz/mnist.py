@@ -308,43 +308,60 @@ def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
 # ----------------------------------------------------------------------------- the NumPy twin
 
 
-def twin_job(x_train, y_train, x_test, y_test, *, epochs: int, batch_size: int = 128, lr: float = 0.1,
-             n_train: int = 10_000, seed: int = 0):
-    """A job (for ``nnviz.jobs.QUEUE``) that trains the lesson's 784-512-10 architecture with nnviz's
-    ``ShallowNN`` — ReLU hidden layer, softmax output, plain gradient descent — on the first ``n_train``
-    training images, evaluating on the test set after every epoch.
+def twin_in_worker(params: dict, workdir: str) -> dict:
+    """Runs in the training process: the lesson's 784-512-10 architecture with nnviz's ``ShallowNN`` —
+    ReLU hidden layer, softmax output, plain mini-batch gradient descent — on the first ``n_train``
+    training images, evaluated on the test set after every epoch. Its history uses Keras's keys,
+    with the test set as ``val_*``.
 
     Float64 NumPy on all 60,000 images would hold about 1.5 GB of activations for the per-epoch
-    evaluation, so the twin trains on a subset; its history uses Keras's keys, with the test set as
-    ``val_*``.
+    evaluation, so the twin trains on a subset.
     """
-    from nnviz.jobs import Job, Progress
+    from nnviz.jobs import Progress, Reporter, peak_memory_mb
     from nnviz.network import ShallowNN
     from nnviz.training import Trainer
 
-    progress = Progress(epochs=epochs)
-
-    def run(job):
-        X = np.asarray(x_train[:n_train], dtype=np.float64).reshape(-1, 784) / 255.0
-        Xt = np.asarray(x_test, dtype=np.float64).reshape(-1, 784) / 255.0
-        model = ShallowNN(784, 512, 10, activation="relu", init_scale="glorot", seed=seed)
-        trainer = Trainer(model, X, y_train[:n_train], Xt, y_test, lr=lr, batch_size=batch_size, epochs=epochs,
-                          shuffle=True, seed=seed)
-        progress.batches_per_epoch = trainer.steps_per_epoch
-        while not trainer.done and not job.stop_requested.is_set():
+    if "x_train" in params:
+        x_train, y_train, x_test, y_test = (params[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+    else:
+        (x_train, y_train), (x_test, y_test) = load_mnist()
+    n = params["n_train"]
+    X = np.asarray(x_train[:n], dtype=np.float64).reshape(-1, 784) / 255.0
+    Xt = np.asarray(x_test, dtype=np.float64).reshape(-1, 784) / 255.0
+    seed = params.get("seed", 0)
+    model = ShallowNN(784, 512, 10, activation="relu", init_scale="glorot", seed=seed)
+    trainer = Trainer(model, X, y_train[:n], Xt, y_test, lr=params["lr"], batch_size=params["batch_size"],
+                      epochs=params["epochs"], shuffle=True, seed=seed)
+    progress = Progress(epochs=params["epochs"], batches_per_epoch=trainer.steps_per_epoch)
+    reporter = Reporter(workdir, progress)
+    t0 = time.perf_counter()
+    while not trainer.done and not reporter.stop_requested:
+        p = trainer.run(steps=10)  # short slices: Stop takes effect at once, progress shows
+        progress.epoch, progress.batch = trainer.epoch, trainer._batch
+        if p.batch_losses.size:
+            progress.batch_loss = float(p.batch_losses[-1])
+        for r in p.epochs:
+            for key, value in (("loss", r.train_loss), ("accuracy", r.train_acc), ("val_loss", r.test_loss),
+                               ("val_accuracy", r.test_acc)):
+                progress.history[key].append(value)
+            progress.epoch_seconds.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            p = trainer.run(steps=10)  # short slices: Stop takes effect at once, progress shows
-            progress.epoch, progress.batch = trainer.epoch, trainer._batch
-            if p.batch_losses.size:
-                progress.batch_loss = float(p.batch_losses[-1])
-            for r in p.epochs:
-                for key, value in (("loss", r.train_loss), ("accuracy", r.train_acc), ("val_loss", r.test_loss),
-                                   ("val_accuracy", r.test_acc)):
-                    progress.history[key].append(value)
-                progress.epoch_seconds.append(time.perf_counter() - t0)
-        return model
+        reporter.write(force=bool(p.epochs))
+    reporter.write(force=True)
+    return {"peak_memory_mb": peak_memory_mb(), "history": progress.history}
 
-    return Job(f"NumPy twin, {epochs} epochs, batch {batch_size}, lr {lr:g}, {n_train:,} images", run, progress)
+
+def twin_job(*, epochs: int, batch_size: int = 128, lr: float = 0.1, n_train: int = 10_000, seed: int = 0,
+             arrays: tuple | None = None):
+    """A job for ``nnviz.jobs.QUEUE`` running ``twin_in_worker`` (``arrays``: x_train, y_train, x_test, y_test
+    to use instead of MNIST from the cache)."""
+    from nnviz.jobs import Job, Progress
+
+    params = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "n_train": n_train, "seed": seed}
+    if arrays is not None:
+        params.update(zip(("x_train", "y_train", "x_test", "y_test"), (np.asarray(a) for a in arrays), strict=True))
+    return Job(f"NumPy twin, {epochs} epochs, batch {batch_size}, lr {lr:g}, {n_train:,} images", twin_in_worker,
+               params, Progress(epochs=epochs))
 
 
 if __name__ == "__main__":  # python -m nnviz.mnist: fetch MNIST into the cache now (a set-up step)

@@ -174,6 +174,11 @@ class _WorkerContext(multiprocessing.context.SpawnContext):
     Process = _WorkerProcess
 
 
+def worker_context():
+    """A spawn context whose children start without re-running the page script (see ``_WorkerProcess``)."""
+    return _WorkerContext()
+
+
 class PoolExecutor:
     """A process pool that recreates itself if a worker dies."""
 

@@ -164,10 +164,12 @@ def test_bad_uploads_get_a_clear_message(data, match):
         read_uploaded_image(data)
 
 
-def test_the_numpy_twin_trains_and_reports():
-    x_train, y_train, x_test, y_test = small_set(300, 100)
-    job = twin_job(x_train, y_train, x_test, y_test, epochs=2, n_train=300, batch_size=50)
-    model = job.run(job)
-    assert model.n_input == 784 and model.n_hidden == 512 and model.n_output == 10
-    h = job.progress.history
-    assert len(h["loss"]) == 2 and len(h["val_accuracy"]) == 2 and job.progress.batches_per_epoch == 6
+def test_the_numpy_twin_trains_and_reports(tmp_path):
+    from nnviz.jobs import Progress, read_progress
+
+    job = twin_job(epochs=2, n_train=300, batch_size=50, arrays=small_set(300, 100))
+    outcome = job.target(job.params, str(tmp_path))
+    p = Progress(epochs=2)
+    read_progress(tmp_path, p)
+    assert len(p.history["loss"]) == 2 and len(p.history["val_accuracy"]) == 2 and p.batches_per_epoch == 6
+    assert outcome["history"] == p.history and outcome["peak_memory_mb"] > 0

@@ -106,7 +106,7 @@ def test_train_your_own_then_go_back(open_page):
     at.run()
     at.button(key="mn_train").click()
     wait_until(at, lambda a: any(s.value.startswith("Finished after 1 epoch") for s in a.success))
-    assert "Peak memory of the server so far" in at.success[0].value
+    assert "Peak memory of the training process" in at.success[0].value
     assert any("your model (trained in this session)" in c.value for c in at.caption)
     at.button(key="mn_forget").click()
     at.run()
