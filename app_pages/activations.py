@@ -4,7 +4,7 @@ import streamlit as st
 
 from nnviz import charts
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, identity_checks, saturation, softmax_with_temperature
-from ui.common import header, presentation_mode, problem
+from ui.common import header, plain, presentation_mode, problem
 
 present = presentation_mode()
 header("Activation functions", "1.3.1, 1.5",
@@ -52,7 +52,7 @@ try:
     probs = softmax_with_temperature(scores, temperature)
 except ValueError as err:
     with c1:
-        problem(f"Could not read the scores: {err}.", "Type numbers separated by commas, e.g. 2, 1, 0.1.")
+        problem(f"Could not read the scores: {plain(err)}.", "Type numbers separated by commas, e.g. 2, 1, 0.1.")
 else:
     with c2:
         st.plotly_chart(charts.softmax_figure([f"class {i + 1} (z = {z:g})" for i, z in enumerate(scores)], probs,

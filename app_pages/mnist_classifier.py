@@ -13,7 +13,7 @@ import streamlit as st
 from nnviz import charts
 from nnviz.jobs import QUEUE
 from nnviz.mnist import canvas_to_gray, confusion_matrix, read_uploaded_image, to_mnist_format, twin_job
-from ui.common import header, presentation_mode, problem
+from ui.common import header, plain, presentation_mode, problem
 from ui.mnist_data import mnist
 
 present = presentation_mode()
@@ -96,10 +96,10 @@ if section == "Draw a digit":
     gray, source = None, ""
     if upload is not None:
         try:
-            gray, source = read_uploaded_image(upload.getvalue()), f"the uploaded {upload.name}"
+            gray, source = read_uploaded_image(upload.getvalue()), f"the uploaded {plain(upload.name)}"
         except ValueError as err:
             with c1:
-                problem(f"{upload.name}: {err}", "Upload a PNG or JPEG photo or scan of one digit.")
+                problem(f"{plain(upload.name)}: {plain(err)}", "Upload a PNG or JPEG photo or scan of one digit.")
     elif result is not None and result.image_data is not None:
         gray, source = canvas_to_gray(result.image_data), "your drawing"
     if gray is not None and gray.max() > 0:

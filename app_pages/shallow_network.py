@@ -38,7 +38,7 @@ from nnviz.state import (
     to_query,
 )
 from nnviz.training import epoch_column
-from ui.common import header, presentation_mode, problem
+from ui.common import header, plain, presentation_mode, problem
 
 K = "tr_"  # this page's session-state prefix
 MAX_PREVIOUS = 3
@@ -84,7 +84,7 @@ def sync_url(settings: TrainerSettings):
 get_executor()  # the first visit starts the training workers, before anyone presses Train
 load_settings()
 for message in st.session_state.pop(K + "link_problems", []):
-    st.warning(message)
+    st.warning(plain(message))
 
 
 def pace(speed: str) -> float | None:
@@ -144,8 +144,8 @@ def upload_control():
     error = st.session_state.get(K + "csv_error")
     if error:
         kept = st.session_state.get(K + "upload")
-        problem(f"Could not use the file — {error}",
-                f"The previous file ({kept.title}) is still loaded." if kept else "Fix the file and upload it again.")
+        problem(f"Could not use the file — {plain(error)}",
+                f"The previous file ({plain(kept.title)}) is still loaded." if kept else "Fix the file and upload it again.")
 
 
 def data_for(settings: TrainerSettings):
@@ -253,7 +253,7 @@ def status_line(snap, settings):
     if snap.state == "diverged":
         problem(snap.message.capitalize(), "The chart keeps everything recorded up to that step.")
     elif snap.state == "failed":
-        problem(snap.message, "Press Reset to start again.")
+        problem(plain(snap.message), "Press Reset to start again.")
     elif snap.state == "finished":
         timing = ""
         if snap.wall_seconds > 0:
@@ -405,7 +405,7 @@ with right:
         try:
             run = new_run(settings, ds, ref)
         except ValueError as err:
-            problem(f"These settings cannot train: {err}", "Change the highlighted setting.")
+            problem(f"These settings cannot train: {plain(err)}", "Change the setting named in this message.")
             st.stop()
     changed = st.session_state.get(K + "run_key") != key
     run.epochs_per_s = pace(settings.speed)

@@ -198,7 +198,8 @@ def parse_csv(data, *, max_rows: int = MAX_CSV_ROWS, train_split: float = 0.8, s
         if len(values) >= max_rows:
             raise ValueError(f"the file has more than {max_rows:,} data rows; keep at most {max_rows:,}")
         if len(row) != n_cols:
-            raise ValueError(f"row {r} has {len(row)} values but the header has {n_cols}")
+            raise ValueError(f"row {r} has {len(row)} value{'s' if len(row) != 1 else ''} but the first row has "
+                             f"{n_cols}: every row needs the same columns")
         parsed = []
         for c, cell in enumerate(row):
             cell = cell.strip()

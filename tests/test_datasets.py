@@ -91,7 +91,7 @@ def test_label_column_by_name_semicolons_and_no_header():
         (csv_text(20).replace("\n0.", "\nabc", 1).encode(), r"row \d+, column 'a': 'abc\S*' is not a number"),
         (csv_text(20).replace(",1\n", ",\n", 1).encode(), r"row \d+, column 'label' is empty or NaN"),
         (csv_text(20).replace(",1\n", ",nan\n", 1).encode(), r"column 'label' is empty or NaN"),
-        (csv_text(20).replace(",1\n", ",1,7\n", 1).encode(), r"row \d+ has 4 values but the header has 3"),
+        (csv_text(20).replace(",1\n", ",1,7\n", 1).encode(), r"row \d+ has 4 values but the first row has 3"),
         (csv_text(20).replace(",1\n", ",2\n", 1).encode(), "must hold only 0 and 1; data row 2 has 2"),
         ("a,b,label\n" + "1,2,0\n" * 20, "holds only the class 0"),
         ("a,b,label\n" + "1,2,inf\n" * 20, "every cell needs a finite number"),

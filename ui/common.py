@@ -66,6 +66,15 @@ def header(title: str, lesson: str, intro: str):
         st.caption(f"Lesson {lesson} · {intro}")
 
 
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|~$"
+
+
+def plain(text: str) -> str:
+    """User-supplied text (a file name, a cell of a CSV) made inert for Markdown: every character that
+    Markdown would interpret is escaped, so it shows exactly as typed and can never become a link or HTML."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
+
+
 def problem(message: str, next_step: str = ""):
     """A clear error with what to do next — never a traceback."""
     st.error(f"{message}" + (f"\n\n{next_step}" if next_step else ""), icon=":material/error:")

@@ -1,0 +1,168 @@
+"""Every bad input a user can give gets a clear message, loses nothing, and leaves the page working.
+
+Also: no upload is ever unpickled or evaluated, and no user text is rendered as HTML or Markdown.
+"""
+
+import io
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnviz.datasets import TWO_D
+from ui.common import plain
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def epoch(at):
+    line = next(m.value for m in at.markdown if m.value.startswith("### Epoch"))
+    return int(line.split()[2])
+
+
+def press(at, name, runs=1):
+    at.button(key=f"tr_{name}").click()
+    for _ in range(runs):
+        at.run()
+        assert not at.exception, at.exception
+
+
+def errors(at):
+    return " ".join(e.value for e in at.error).replace("\\", "")
+
+
+@pytest.mark.parametrize("dataset", ["lesson", *TWO_D])
+def test_learning_rate_ten_on_every_dataset(open_page, dataset):
+    at = open_page("shallow_network", ds=dataset, lr=10, act="relu", speed="max", epochs=50)
+    press(at, "train", runs=4)
+    message = errors(at)
+    assert not message or "the learning rate 10 is too high" in message
+    press(at, "reset")
+    press(at, "step")  # the page keeps working
+    assert epoch(at) == 1 or "too high" in errors(at)
+
+
+def test_a_batch_larger_than_the_data_is_one_full_batch(open_page):
+    at = open_page("shallow_network", ds="moons", n=100, split=50, batch=2000, speed="max")
+    assert any("= the full training set: 50 samples, one step per epoch" in c.value for c in at.caption)
+    press(at, "step")
+    assert epoch(at) == 1 and at.session_state["tr_run"].poll().step == 1
+
+
+GOOD = "a,b,label\n" + "\n".join(f"{i % 13 - 6},{(i * 5) % 11 - 5},{int(i % 13 > 6)}" for i in range(120))
+BAD_UPLOADS = {
+    "empty.csv": (b"", "the file is empty"),
+    "notes.txt": (b"Dear class,\nplease bring your laptops on Monday.\nThanks!\n",
+                  "row 2 has 1 value but the first row has 2"),
+    "nan.csv": (("a,b,label\n" + "1,2,0\n" * 10 + "NaN,2,1\n").encode(), "is empty or NaN"),
+    "one_class.csv": (("a,b,label\n" + "1,2,0\n3,4,0\n" * 10).encode(), "holds only the class 0"),
+    "million.csv": (("a,b,label\n" + "1,2,0\n" * 1_000_000).encode(), "more than 10,000 data rows"),
+    "words.csv": (("name,b,label\n" + "anna,2,0\nbob,3,1\n" * 10).encode(), "'anna' is not a number"),
+    "binary.csv": (bytes(range(256)) * 4, "not a text CSV"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_UPLOADS))
+def test_bad_csv_uploads_keep_the_previous_dataset(open_page, name):
+    content, expected = BAD_UPLOADS[name]
+    at = open_page("shallow_network", ds="csv", speed="max")
+    at.file_uploader(key="tr_csv").upload("good.csv", GOOD.encode(), "text/csv")
+    at.run()
+    press(at, "step")
+    assert epoch(at) == 1
+    at.file_uploader(key="tr_csv").upload(name, content, "text/csv")
+    at.run()
+    assert not at.exception
+    message = errors(at)
+    assert name in message and expected in message and "The previous file (good.csv) is still loaded" in message
+    assert epoch(at) == 1  # the run on the good file is still there
+    press(at, "step")
+    assert epoch(at) == 2  # and still trains
+
+
+def png_header(width, height) -> bytes:
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)))
+
+
+def truncated_png() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()[:900]
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("letter.png", b"this is a text file with a .png name", "not an image"),
+    ("cut.png", truncated_png(), "broken or truncated"),
+    ("poster.png", png_header(10_000, 10_000), "10000×10000 pixels"),
+    ("empty.jpg", b"", "the file is empty"),
+])
+def test_bad_image_uploads_on_the_mnist_page(open_page, name, content, expected):
+    at = open_page("mnist_classifier")
+    at.file_uploader(key="mn_upload").upload(name, content, "image/png")
+    at.run()
+    assert not at.exception
+    assert name in errors(at) and expected in errors(at)
+    at.segmented_control(key="mn_section").set_value("The network")  # the page keeps working
+    at.run()
+    assert not at.exception
+
+
+def test_mnist_controls_at_their_extremes(open_page):
+    at = open_page("mnist_classifier", section="Train your own")
+    for epochs, batch, split in ((1, 16, 0.0), (20, 1024, 0.3)):
+        at.slider(key="mn_epochs").set_value(epochs)
+        at.select_slider(key="mn_batch").set_value(batch)
+        at.slider(key="mn_split").set_value(split)
+        at.run()
+        assert not at.exception
+    at.segmented_control(key="mn_section").set_value("NumPy twin")
+    at.run()
+    for epochs, lr in ((1, 0.01), (20, 0.3)):
+        at.slider(key="mn_twin_epochs").set_value(epochs)
+        at.select_slider(key="mn_twin_lr").set_value(lr)
+        at.run()
+        assert not at.exception
+    at.segmented_control(key="mn_section").set_value("Evaluate")
+    at.run()
+    at.multiselect(key="mn_units").set_value([])
+    at.run()
+    assert not at.exception
+
+
+def test_user_text_is_shown_as_typed_never_as_markup(open_page):
+    at = open_page("shallow_network", ds="csv")
+    hostile = "<img src=x onerror=alert(1)>,[click](javascript:alert(1)),label\n" + "1,2,0\n1,2,1\n" * 10
+    at.file_uploader(key="tr_csv").upload("**bold**<b>.csv", hostile.encode(), "text/csv")
+    at.run()
+    at.file_uploader(key="tr_csv").upload("x.csv", b"a,b,label\n<script>,1,0\n" * 12, "text/csv")
+    at.run()
+    message = at.error[0].value
+    assert "<script>" not in message and "\\<script\\>" in message
+    assert plain("[click](javascript:x)") == "\\[click\\]\\(javascript:x\\)"
+
+
+SOURCES = [p for d in ("app.py", "app_pages", "ui", "nnviz") for p in sorted((ROOT / d).rglob("*.py"))
+           if p.is_file()] + [ROOT / "app.py"]
+
+
+def test_no_upload_is_unpickled_or_evaluated_and_no_html_comes_from_users():
+    for path in SOURCES:
+        text = path.read_text()
+        name = path.relative_to(ROOT)
+        assert "allow_pickle=True" not in text, name
+        assert not re.search(r"\bpickle\.loads?\(", text), name
+        assert not re.search(r"(?<![\w.])(eval|exec)\(", text), name
+        assert "unsafe_allow_html=True" not in text, name
+        for line in (line.strip() for line in text.splitlines() if "st.html(" in line):
+            # only the app's own constant stylesheets are ever injected
+            assert re.fullmatch(r"st\.html\(_[A-Z_]+_CSS if presentation_mode\(\) else _[A-Z_]+_CSS\)", line), (name, line)
+        for line in (line for line in text.splitlines() if "np.load(" in line):
+            assert "allow_pickle=False" in line, (name, line)
