@@ -41,6 +41,7 @@ def ready_history():
 
 
 with st.spinner("Loading TensorFlow and the ready model (about 5 s, once per server) …"):
+    QUEUE.warm_up()  # the training process imports TensorFlow meanwhile
     km = keras_tools()
     ready = ready_model()
 data = mnist()

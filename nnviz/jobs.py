@@ -109,9 +109,15 @@ class Job:
 
 def _worker_init():
     try:
-        os.nice(5)  # pages and predictions first, training second
+        os.nice(10)  # pages and predictions first, training second
     except OSError:
         pass
+
+
+def _warm():
+    import nnviz.keras_model  # noqa: F401 - TensorFlow's import (~5 s) now, not in the first training
+
+    return os.getpid()
 
 
 class TrainingQueue:
@@ -136,6 +142,15 @@ class TrainingQueue:
             self._waiting.append(job)
             self._wake.notify()
         return job
+
+    def warm_up(self):
+        """Start the training process and import TensorFlow in it, without waiting (the MNIST page calls
+        this on its first visit, so that the first Train press does not wait ~5 s)."""
+        if not self.inline and self._pool is None:
+            try:
+                self._worker().submit(_warm)
+            except Exception:  # noqa: BLE001 - an optimisation only; a training will start the process
+                pass
 
     def position(self, job: Job) -> int:
         """0 while running or done; n when n trainings are ahead of it."""
