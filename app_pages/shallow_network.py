@@ -448,7 +448,7 @@ with right:
     st.segmented_control("Look inside", views, key=K + "view", required=True)
     view = st.session_state[K + "view"]
     if view in ("Decision boundary", "Hidden units", "Test set in 2-D"):
-        @st.fragment(run_every=2 * interval if interval else None)
+        @st.fragment(run_every=max(1.0, 2 * interval) if interval else None)
         def live_inside():
             inside_view(view, run.poll(), ds, settings)
 

@@ -88,13 +88,24 @@ def pytest_runtest_makereport(item, call):
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    events = []
+    t0 = time.monotonic()
+
+    def note(*what):
+        events.append(f"{time.monotonic() - t0:7.2f} s  " + " ".join(str(w) for w in what))
+
+    pg.on("pageerror", lambda e: note("page error:", e))
+    pg.on("console", lambda m: note("console", m.type, m.text[:300]) if m.type in ("error", "warning") else None)
+    pg.on("websocket", lambda ws: (note("websocket open", ws.url),
+                                   ws.on("close", lambda _: note("websocket closed")),
+                                   ws.on("socketerror", lambda e: note("websocket error", e))))
+    pg.on("framenavigated", lambda f: note("navigated", f.url) if f == pg.main_frame else None)
     yield pg
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        (ARTIFACTS / f"{request.node.name}.events.txt").write_text("\n".join(events) + "\n")
     context.close()
 
 

@@ -16,8 +16,18 @@ TRAIN_LOSS_POINTS = """() => {
 
 
 def epoch_shown(pg) -> int:
-    text = pg.locator("h3").filter(has_text=re.compile(r"^Epoch \d+ / \d+$")).first.inner_text()
+    text = pg.locator("h3").filter(has_text=re.compile(r"^Epoch \d+ / \d+$")).first.inner_text(timeout=60_000)
     return int(text.split()[1])
+
+
+def eventually(pg, condition, what, timeout=60):
+    """Poll until ``condition()`` holds: a loaded 2-core machine may be slow, never wrong."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        pg.wait_for_timeout(200)
+    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def test_train_pause_reset(page, app_url):
@@ -26,24 +36,17 @@ def test_train_pause_reset(page, app_url):
     no_exception(page)
     assert epoch_shown(page) == 0
     page.get_by_role("button", name="Train", exact=True).click()
-    deadline = time.monotonic() + 30
-    while epoch_shown(page) < 5 and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
-    first = epoch_shown(page)
-    assert first >= 5
-    points = page.evaluate(TRAIN_LOSS_POINTS)
-    page.wait_for_timeout(1000)
-    assert epoch_shown(page) > first, "Epoch advances while playing"
-    assert page.evaluate(TRAIN_LOSS_POINTS) > points, "the chart grows"
+    eventually(page, lambda: epoch_shown(page) >= 3, "Epoch advances after Train")
+    first, points = epoch_shown(page), page.evaluate(TRAIN_LOSS_POINTS)
+    eventually(page, lambda: epoch_shown(page) > first, "Epoch keeps advancing while playing")
+    eventually(page, lambda: page.evaluate(TRAIN_LOSS_POINTS) > points, "the chart grows")
     page.get_by_role("button", name="Pause", exact=True).click()
-    page.wait_for_timeout(800)
+    eventually(page, lambda: page.get_by_text(re.compile(r"^step [\d,]+ · paused$")).count() > 0, "Pause shows")
     held = epoch_shown(page)
-    page.wait_for_timeout(1200)
+    page.wait_for_timeout(1500)
     assert epoch_shown(page) == held, "Pause holds"
-    assert page.get_by_text("paused", exact=False).count() > 0
     page.get_by_role("button", name="Reset", exact=True).click()
-    page.wait_for_timeout(800)
-    assert epoch_shown(page) == 0
+    eventually(page, lambda: epoch_shown(page) == 0, "Reset clears the run")
     no_exception(page)
 
 
