@@ -76,6 +76,31 @@ def curves_figure(history: dict, label_val: str):
     return fig
 
 
+def show_job(job, label_val: str):
+    """A queued, running or finished training: its place in the queue, its progress, its curves."""
+    p = job.progress
+    if job.state == "queued":
+        ahead = QUEUE.position(job)
+        st.warning(f"Queued: {ahead} training{'s' if ahead != 1 else ''} ahead of yours. One training runs at "
+                   "a time on this server, so that a class cannot exhaust its memory.", icon=":material/hourglass:")
+    elif job.state == "running":
+        done = p.epoch + (p.batch / p.batches_per_epoch if p.batches_per_epoch else 0)
+        st.progress(min(1.0, done / p.epochs),
+                    text=f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs} · batch {p.batch}/{p.batches_per_epoch}"
+                         + (f" · batch loss {p.batch_loss:.4f}" if p.batch_loss is not None else ""))
+    elif job.state == "failed":
+        problem(f"The training failed: {plain(job.error)}", "Press Train to try again.")
+    else:
+        took = (job.finished_at or 0) - (job.started_at or 0)
+        verb = "Stopped" if job.state == "stopped" else "Finished"
+        memory = f" Peak memory of the training process: {job.peak_memory_mb:,.0f} MB." if job.peak_memory_mb else ""
+        st.success(f"{verb} after {len(p.history['loss'])} epoch(s) in {took:.1f} s "
+                   f"(queued {max(0.0, (job.started_at or job.queued_at) - job.queued_at):.1f} s).{memory}",
+                   icon=":material/check_circle:")
+    if p.history["loss"]:
+        st.plotly_chart(curves_figure(p.history, label_val), config={"displaylogo": False})
+
+
 # ----------------------------------------------------------------------------- draw a digit
 if section == "Draw a digit":
     from streamlit_drawable_canvas import st_canvas  # a bare import outside a page raises: import it here
@@ -183,29 +208,6 @@ elif section == "Train your own":
         if job.state not in ("queued", "running") and busy:
             st.rerun()
 
-    def show_job(job, label_val):
-        p = job.progress
-        if job.state == "queued":
-            ahead = QUEUE.position(job)
-            st.warning(f"Queued: {ahead} training{'s' if ahead != 1 else ''} ahead of yours. One training runs at "
-                       "a time on this server, so that a class cannot exhaust its memory.", icon=":material/hourglass:")
-        elif job.state == "running":
-            done = p.epoch + (p.batch / p.batches_per_epoch if p.batches_per_epoch else 0)
-            st.progress(min(1.0, done / p.epochs),
-                        text=f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs} · batch {p.batch}/{p.batches_per_epoch}"
-                             + (f" · batch loss {p.batch_loss:.4f}" if p.batch_loss is not None else ""))
-        elif job.state == "failed":
-            problem(f"The training failed: {job.error}", "Press Train to try again.")
-        else:
-            took = (job.finished_at or 0) - (job.started_at or 0)
-            verb = "Stopped" if job.state == "stopped" else "Finished"
-            memory = f" Peak memory of the training process: {job.peak_memory_mb:,.0f} MB." if job.peak_memory_mb else ""
-            st.success(f"{verb} after {len(p.history['loss'])} epoch(s) in {took:.1f} s "
-                       f"(queued {max(0.0, (job.started_at or job.queued_at) - job.queued_at):.1f} s).{memory}",
-                       icon=":material/check_circle:")
-        if p.history["loss"]:
-            st.plotly_chart(curves_figure(p.history, label_val), config={"displaylogo": False})
-
     keras_progress()
     if own is not None:
         st.button("Go back to the ready model", key="mn_forget",
@@ -277,16 +279,7 @@ elif section == "NumPy twin":
             if job is None:
                 st.info("Press **Train the NumPy twin**.", icon=":material/school:")
             else:
-                p = job.progress
-                if job.state == "queued":
-                    st.warning(f"Queued: {QUEUE.position(job)} training(s) ahead.", icon=":material/hourglass:")
-                elif job.state == "running":
-                    done = p.epoch + (p.batch / p.batches_per_epoch if p.batches_per_epoch else 0)
-                    st.progress(min(1.0, done / p.epochs), text=f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}")
-                elif job.state == "failed":
-                    problem(f"The training failed: {job.error}")
-                if p.history["loss"]:
-                    st.plotly_chart(curves_figure(p.history, "test"), config={"displaylogo": False})
+                show_job(job, "test")
         with right:
             keras_job = st.session_state.get("mn_job")
             if keras_job is not None and keras_job.progress.history["loss"]:

@@ -381,8 +381,7 @@ def export_view(snap, ds, settings: TrainerSettings):
 # ----------------------------------------------------------------------------- the page
 
 left, right = st.columns([1, 3] if present else [1, 2.6], gap="medium")
-pending = data_for(current_settings()) if st.session_state[K + "dataset"] != "csv" or \
-    st.session_state.get(K + "upload") else None
+pending = data_for(current_settings())  # None for a CSV not uploaded yet
 with left:
     main_controls(pending[0].n_train if pending else None)
     if st.session_state[K + "dataset"] == "csv":

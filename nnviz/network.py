@@ -70,9 +70,11 @@ def one_hot(y, n_classes: int) -> np.ndarray:
     return Y
 
 
-def labels_to_Y(y, n_output: int) -> np.ndarray:
-    """Labels of shape (m,) as the network's target ``Y`` of shape (n_output, m)."""
-    y = check_labels("labels", y, max(n_output, 2), np.asarray(y).reshape(-1).shape[0])
+def labels_to_Y(y, n_output: int, m: int | None = None, name: str = "labels") -> np.ndarray:
+    """Labels of shape (m,) as the network's target ``Y`` of shape (n_output, m); ``m``, when given,
+    is the number of samples the labels must match."""
+    m = np.asarray(y).reshape(-1).shape[0] if m is None else m
+    y = check_labels(name, y, max(n_output, 2), m)
     if n_output == 1:
         return y.reshape(1, -1).astype(float)
     return one_hot(y, n_output)

@@ -188,7 +188,6 @@ class PoolExecutor:
         self.workers = workers
         self._lock = threading.Lock()
         self._pool = self._new_pool()
-        self.queued = 0
 
     def _new_pool(self):
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=_WorkerContext(), initializer=_worker_init)

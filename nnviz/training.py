@@ -176,7 +176,7 @@ class Trainer:
             raise ValueError(f"X_train must have {n_input} features per row, got shape {X_train.shape}")
         # Rows plus a column of ones (the bias trick): each batch is one contiguous block.
         self._X1 = with_ones_column(X_train)
-        self._YT = labels_to_Y(_labels("y_train", y_train, X_train.shape[0]), n_output)
+        self._YT = labels_to_Y(y_train, n_output, X_train.shape[0], "y_train")
         self.m = X_train.shape[0]
         self.batch_size = min(self.batch_size, self.m)
         self.has_test = X_test is not None and y_test is not None
@@ -185,7 +185,7 @@ class Trainer:
             if X_test.shape[1] != n_input:
                 raise ValueError(f"X_test must have {n_input} features per row, got shape {X_test.shape}")
             self._X1_test = with_ones_column(X_test)
-            self._YT_test = labels_to_Y(_labels("y_test", y_test, X_test.shape[0]), n_output)
+            self._YT_test = labels_to_Y(y_test, n_output, X_test.shape[0], "y_test")
         self._eval_buffers = {}
         self._arrange_epoch()
 
@@ -338,12 +338,3 @@ class Trainer:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.history = History()
-
-
-def _labels(name, y, m):
-    y = np.asarray(y)
-    if y.ndim != 1:
-        y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y
-    if y.ndim != 1 or y.shape[0] != m:
-        raise ValueError(f"{name} must hold one label per sample ({m}), got shape {np.shape(y)}")
-    return y

@@ -11,27 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import epoch, errors, press
 
 from nnviz.datasets import TWO_D
 from ui.common import plain
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def epoch(at):
-    line = next(m.value for m in at.markdown if m.value.startswith("### Epoch"))
-    return int(line.split()[2])
-
-
-def press(at, name, runs=1):
-    at.button(key=f"tr_{name}").click()
-    for _ in range(runs):
-        at.run()
-        assert not at.exception, at.exception
-
-
-def errors(at):
-    return " ".join(e.value for e in at.error).replace("\\", "")
 
 
 @pytest.mark.parametrize("dataset", ["lesson", *TWO_D])

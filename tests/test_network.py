@@ -260,7 +260,7 @@ def test_input_validation_names_the_problem():
     model.forward(np.zeros((3, 5)))
     with pytest.raises(ValueError, match=r"Y must have shape \(1, 5\)"):
         model.backward(np.zeros((3, 5)), np.zeros((1, 4)))
-    with pytest.raises(ValueError, match=r"y_train must hold one label per sample \(5\), got shape \(3,\)"):
+    with pytest.raises(ValueError, match="y_train has 3 labels but X has 5 samples"):
         model.fit(np.zeros((5, 3)), np.array([0, 1, 0]), batch_size=2, n_iterations=1)
     with pytest.raises(ValueError, match="batch size must be at least 1, got 0"):
         model.fit(np.zeros((5, 3)), np.array([0, 1, 0, 1, 0]), batch_size=0, n_iterations=1)

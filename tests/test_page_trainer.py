@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, epoch, errors, press
 
 from nnviz.activations import HIDDEN_ACTIVATIONS
 from nnviz.state import (
@@ -23,20 +23,6 @@ from nnviz.state import (
 
 def texts(at):
     return " ".join(m.value for m in at.markdown) + " " + " ".join(c.value for c in at.caption)
-
-
-def epoch(at):
-    line = next(m.value for m in at.markdown if m.value.startswith("### Epoch"))
-    return int(line.split()[2])
-
-
-def press(at, name, runs=1):
-    at.button(key=f"tr_{name}").click()
-    at.run()
-    for _ in range(runs - 1):
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_opens_with_the_lessons_defaults(open_page):
@@ -123,8 +109,8 @@ def test_two_d_controls_and_secondary_controls_at_their_extremes(open_page):
 def test_learning_rate_ten_diverges_with_a_clear_message(open_page):
     at = open_page("shallow_network", lr=10, act="relu", speed="max")
     press(at, "train", runs=3)
-    errors = " ".join(e.value for e in at.error)
-    assert "learning rate 10 is too high" in errors and "try a learning rate of 1 or lower" in errors
+    shown = errors(at)
+    assert "learning rate 10 is too high" in shown and "try a learning rate of 1 or lower" in shown
     assert at.button(key="tr_train").disabled
     press(at, "reset")
     assert epoch(at) == 0 and not at.error
@@ -194,8 +180,8 @@ def test_csv_upload_trains_and_a_bad_file_keeps_the_previous_one(open_page):
     assert epoch(at) == 1
     at.file_uploader(key="tr_csv").upload("broken.csv", b"a,b,label\n1,2,0\n3,x,1\n" * 5, "text/csv")
     at.run()
-    errors = " ".join(e.value for e in at.error).replace("\\", "")  # user text is shown escaped
-    assert "broken.csv" in errors and "'x' is not a number" in errors and "points.csv" in errors
+    shown = errors(at)
+    assert "broken.csv" in shown and "'x' is not a number" in shown and "points.csv" in shown
     assert epoch(at) == 1  # the run on the previous file is still there
 
 
