@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 from st_client import Client  # noqa: E402
 
 from nnviz import ShallowNN, Trainer  # noqa: E402

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import epoch, errors, press
+from page_helpers import epoch, errors, press
 
 from nnviz.datasets import TWO_D
 from ui.common import plain

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, epoch, errors, press
+from page_helpers import ROOT, epoch, errors, press
 
 from nnviz.activations import HIDDEN_ACTIVATIONS
 from nnviz.state import (

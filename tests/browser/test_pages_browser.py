@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import no_exception, wait_for_app
+from browser_helpers import no_exception, wait_for_app
 
 PAGES = [
     ("Overview", "nnviz — watch a neural network learn"),

@@ -3,7 +3,7 @@
 import re
 import time
 
-from conftest import no_exception, wait_for_app
+from browser_helpers import no_exception, wait_for_app
 
 TRAIN_LOSS_POINTS = """() => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
