@@ -13,6 +13,10 @@ import numpy as np
 #: largest loss one sample can contribute instead of ∞.
 EPS = 1e-12
 
+#: A loss above this means training has diverged: the weights have blown up. A cross-entropy of
+#: 1000 needs logits around ±1000 on the wrong side. NaN and inf count too (test with ``not loss < …``).
+DIVERGENCE_LOSS = 1e3
+
 
 def binary_cross_entropy(Y, Y_hat) -> float:
     """L = −(1/m) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)], the lesson's equation.

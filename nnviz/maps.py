@@ -43,7 +43,7 @@ def output_map(model, grid: Grid) -> np.ndarray:
 
 def hidden_maps(model, grid: Grid, max_units: int = 16) -> np.ndarray:
     """Each hidden unit's activation A1 over the grid: shape (units, n, n), the first ``max_units`` units."""
-    Z1, A1, _, _ = model._forward(grid.points)
+    _, A1, _, _ = model.layers(grid.points)
     k = min(max_units, model.n_hidden)
     return A1[:k].reshape(k, grid.n, grid.n)
 

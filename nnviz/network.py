@@ -31,6 +31,7 @@ import numpy as np
 
 from nnviz.activations import HIDDEN_ACTIVATIONS, get_activation, sigmoid, softmax
 from nnviz.losses import (
+    DIVERGENCE_LOSS,
     binary_cross_entropy,
     binary_cross_entropy_from_logits,
     categorical_cross_entropy,
@@ -150,6 +151,9 @@ class ShallowNN:
         ``Z1``, ``A1`` (n_hidden, m), ``Z2``, ``A2`` (n_output, m) from the last ``forward``.
     grads : dict
         ``dW1 db1 dW2 db2``, shaped like the parameters, from the last ``backward``.
+    g : Activation
+        The hidden layer's activation, the ``g`` of the equations: ``g.f`` and its derivative ``g.df``
+        (written in terms of the output, ``g'(Z1) = g.df(A1)``), from ``nnviz.activations``.
     """
 
     def __init__(self, n_input, n_hidden, n_output=1, *, activation="tanh", init_scale=0.01, seed=None):
@@ -163,13 +167,14 @@ class ShallowNN:
                 f"elementwise); choose one of {', '.join(HIDDEN_ACTIVATIONS)}"
             )
         self.activation = act.name
-        self._g = act
+        self.g = act
         self.init_scale = init_scale if init_scale == "glorot" else check_positive_float("init scale", init_scale)
         if not (seed is None or isinstance(seed, np.random.Generator)):
             seed = check_int("seed", seed, minimum=0)
         self.seed = seed
         self.cache, self.grads = {}, {}
-        self._buffers: dict[int, _Buffers] = {}
+        self._buffers: dict[int, _Buffers] = {}  # train_step's scratch arrays, per batch size
+        self._eval_buffers: dict[int, tuple] = {}  # logits' scratch arrays, per number of samples
         self.init_weights()
 
     # ----------------------------------------------------------------- the lesson's methods
@@ -248,7 +253,7 @@ class ShallowNN:
         dW2 = np.dot(dZ2, A1.T) / m
         db2 = np.sum(dZ2, axis=1, keepdims=True) / m
         # The lesson hard-coded tanh here (1 - A1**2); g' comes from the activation registry.
-        dZ1 = np.dot(W2.T, dZ2) * self._g.df(A1)
+        dZ1 = np.dot(W2.T, dZ2) * self.g.df(A1)
         dW1 = np.dot(dZ1, X.T) / m
         db1 = np.sum(dZ1, axis=1, keepdims=True) / m
 
@@ -287,28 +292,47 @@ class ShallowNN:
         verbose : bool
             Print the loss every 10 epochs, as the lesson did.
 
-        Sets ``loss_curve_``: the mean loss over each epoch's batches.
+        Sets ``loss_curve_``: the mean loss over each epoch's batches. Raises ``FloatingPointError``
+        when the loss blows up (NaN, inf or above ``DIVERGENCE_LOSS``): the learning rate is too high.
+        The same steps as a ``nnviz.training.Trainer`` with ``evaluate=False`` (a test keeps them equal);
+        the ``Trainer`` adds pausing, time budgets and per-epoch accuracy for the app.
         """
-        from nnviz.training import Trainer  # training builds on this module
-
+        lr = check_learning_rate(lr)
+        batch_size = check_int("batch size", batch_size)
+        n_iterations = check_int("epochs", n_iterations, maximum=1_000_000)
+        X_train = check_array("X_train", X_train, ndim=2)
+        if X_train.shape[1] != self.n_input:
+            raise ValueError(f"X_train must have {self.n_input} features per row, got shape {X_train.shape}")
+        m = X_train.shape[0]
+        Y_all = labels_to_Y(y_train, self.n_output, m, "y_train")
+        X1_all = with_ones_column(X_train)  # rows plus a column of ones: each batch is one contiguous block
         self.init_weights()
-        trainer = Trainer(
-            self, X_train, y_train, lr=lr, batch_size=batch_size, epochs=n_iterations, shuffle=shuffle,
-            seed=self.rng, evaluate=False,
-        )
-        while not trainer.done:
-            for record in trainer.run_epoch().epochs:
+        batches = self.get_batch_indices(X1_all, batch_size)
+        self.loss_curve_ = []
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for epoch in range(n_iterations):
+                X1, Y = X1_all, Y_all
+                if shuffle:
+                    order = self.rng.permutation(m)
+                    X1, Y = X1_all[order], np.ascontiguousarray(Y_all[:, order])
+                total = 0.0
+                for k, batch in enumerate(batches, start=1):
+                    loss = self.train_step(X1[batch], Y[:, batch], lr)
+                    if not loss < DIVERGENCE_LOSS:  # also true for NaN
+                        raise FloatingPointError(
+                            f"loss {'became NaN' if np.isnan(loss) else f'reached {loss:.3g}'} at epoch {epoch + 1}, "
+                            f"step {k}: the learning rate {lr:g} is too high; try {lr / 10:g} or lower"
+                        )
+                    total += loss * (batch.stop - batch.start)
                 # The lesson printed the loss of the epoch's last batch only; this is the epoch's mean.
-                if verbose and record.epoch % 10 == 1:
-                    print(f"iteration {record.epoch - 1}: loss {record.train_loss}")
-        if trainer.stop is not None and trainer.stop.kind == "diverged":
-            raise FloatingPointError(trainer.stop.message)
-        self.loss_curve_ = [r.train_loss for r in trainer.history.epochs]
+                self.loss_curve_.append(total / m)
+                if verbose and epoch % 10 == 0:
+                    print(f"iteration {epoch}: loss {self.loss_curve_[-1]}")
         return self
 
     def predict(self, X):
         """Predicted probabilities ``A2`` of shape (n_output, m) for ``X`` of shape (n_input, m); ``cache`` is left alone."""
-        return self._forward(self._check_X(X))[3]
+        return self.layers(X)[3]
 
     # ----------------------------------------------------------------- extensions
 
@@ -319,11 +343,43 @@ class ShallowNN:
             return (A2[0] > 0.5).astype(np.int64)
         return np.argmax(A2, axis=0)
 
+    def layers(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``Z1, A1`` of shape (n_hidden, m) and ``Z2, A2`` of shape (n_output, m) for ``X`` of shape
+        (n_input, m): what ``forward`` computes, without storing it in ``cache``."""
+        return self._forward(self._check_X(X))
+
     def loss(self, X, Y) -> float:
         """The loss on ``X`` (n_input, m), ``Y`` (n_output, m), computed from the logits (exact, no clipping)."""
         X = self._check_X(X)
         Y = self._check_Y(Y, X.shape[1])
-        return self._loss_from_logits(Y, self._forward(X)[2])
+        return self.loss_from_logits(Y, self._forward(X)[2])
+
+    def loss_from_logits(self, Y, Z2) -> float:
+        """The loss for targets ``Y`` and output pre-activations ``Z2``, both of shape (n_output, m):
+        binary cross-entropy from logits for one output, categorical for more."""
+        if self.n_output == 1:
+            return binary_cross_entropy_from_logits(Y, Z2)
+        return categorical_cross_entropy_from_logits(Y, Z2)
+
+    def logits(self, X1) -> np.ndarray:
+        """``Z2`` of shape (n_output, m) for a whole set ``X1`` of shape (m, n_input + 1) in ``train_step``'s
+        layout (one sample per row, a last column of ones); for measuring a set after each epoch.
+
+        Not validated, like ``train_step``. The result is a buffer kept per number of samples: the next
+        call with as many samples overwrites it (allocating arrays of a large set each epoch is costly).
+        """
+        m = X1.shape[0]
+        bufs = self._eval_buffers.get(m)
+        if bufs is None:
+            if len(self._eval_buffers) > 4:
+                self._eval_buffers.clear()
+            A1_1 = np.ones((self.n_hidden + 1, m))  # [A1; 1]
+            bufs = self._eval_buffers[m] = (np.empty((self.n_hidden, m)), A1_1, np.empty((self.n_output, m)))
+        Z1, A1_1, Z2 = bufs
+        np.dot(self._W1b, X1.T, out=Z1)
+        self.g.f(Z1, out=A1_1[:-1])
+        np.dot(self._W2b, A1_1, out=Z2)
+        return Z2
 
     def train_step(self, X1, Y, lr) -> float:
         """``forward``, ``backward`` and ``update_weights(lr)`` fused into one fast step.
@@ -356,7 +412,7 @@ class ShallowNN:
             b = self._buffers[m] = _Buffers(self.n_hidden, self.n_output, m)
 
         np.dot(self._W1b, X1.T, out=b.Z1)  # Z1 = W1·X + b1
-        self._g.f(b.Z1, out=b.A1)  # A1 = g(Z1)
+        self.g.f(b.Z1, out=b.A1)  # A1 = g(Z1)
         np.dot(self._W2b, b.A1_1, out=b.Z2)  # Z2 = W2·A1 + b2
         if self.n_output == 1:
             np.logaddexp(0.0, b.Z2, out=b.tmp2)  # per-sample loss log(1 + e^z) − y·z
@@ -370,7 +426,7 @@ class ShallowNN:
         b.dZ2 *= lr / m  # the 1/m of every gradient and the step size, applied once
         np.dot(b.dZ2, b.A1_1.T, out=self._G2)  # lr·[dW2 | db2] = lr·dZ2·[A1; 1]ᵀ / m
         np.dot(self.params["W2"].T, b.dZ2, out=b.dZ1)
-        self._g.df(b.A1, out=b.dA)
+        self.g.df(b.A1, out=b.dA)
         b.dZ1 *= b.dA  # dZ1 = W2ᵀ·dZ2 ∗ g'(Z1)
         np.dot(b.dZ1, X1, out=self._G1)  # lr·[dW1 | db1] = lr·dZ1·[X; 1]ᵀ / m
         self._theta -= self._step  # W ← W − lr·dW, all four arrays at once
@@ -393,15 +449,10 @@ class ShallowNN:
     def _forward(self, X):
         W1, b1, W2, b2 = (self.params[k] for k in PARAM_NAMES)
         Z1 = np.dot(W1, X) + b1  # (n_hidden, m)
-        A1 = self._g.f(Z1)
+        A1 = self.g.f(Z1)
         Z2 = np.dot(W2, A1) + b2  # (n_output, m)
         A2 = sigmoid(Z2) if self.n_output == 1 else softmax(Z2, axis=0)
         return Z1, A1, Z2, A2
-
-    def _loss_from_logits(self, Y, Z2) -> float:
-        if self.n_output == 1:
-            return binary_cross_entropy_from_logits(Y, Z2)
-        return categorical_cross_entropy_from_logits(Y, Z2)
 
     def _link(self, theta, step):
         """Make ``params`` views into the flat vector ``theta`` and the step buffers views into ``step``."""
@@ -434,12 +485,12 @@ class ShallowNN:
         # Pickled to ship a model to a training worker: the flat vector travels;
         # views and scratch buffers are rebuilt on arrival.
         state = self.__dict__.copy()
-        for key in ("_g", "_buffers", "_params", "_W1b", "_W2b", "_G1", "_G2", "_step"):
+        for key in ("g", "_buffers", "_eval_buffers", "_params", "_W1b", "_W2b", "_G1", "_G2", "_step"):
             state.pop(key, None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._g = get_activation(self.activation)
-        self._buffers = {}
+        self.g = get_activation(self.activation)
+        self._buffers, self._eval_buffers = {}, {}
         self._link(self._theta, np.zeros_like(self._theta))

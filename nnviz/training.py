@@ -15,12 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnviz.losses import DIVERGENCE_LOSS
 from nnviz.network import ShallowNN, labels_to_Y, with_ones_column
 from nnviz.validation import check_array, check_int, check_learning_rate
-
-#: A batch loss above this means the weights have blown up: a cross-entropy of 1000
-#: needs logits around ±1000 on the wrong side. NaN and inf count too.
-DIVERGENCE_LOSS = 1e3
 
 
 @dataclass(frozen=True)
@@ -186,7 +183,6 @@ class Trainer:
                 raise ValueError(f"X_test must have {n_input} features per row, got shape {X_test.shape}")
             self._X1_test = with_ones_column(X_test)
             self._YT_test = labels_to_Y(y_test, n_output, X_test.shape[0], "y_test")
-        self._eval_buffers = {}
         self._arrange_epoch()
 
     def _arrange_epoch(self):
@@ -271,27 +267,13 @@ class Trainer:
         ``loss=False`` skips the loss (``None`` in its place) when only the accuracy is needed.
         """
         X1, Y = (self._X1, self._YT) if which == "train" else (self._X1_test, self._YT_test)
-        Z2 = self._logits(X1, which)
-        value = self.model._loss_from_logits(Y, Z2) if loss else None
+        Z2 = self.model.logits(X1)
+        value = self.model.loss_from_logits(Y, Z2) if loss else None
         if self.model.n_output == 1:
             correct = np.count_nonzero((Z2 > 0) == (Y > 0.5))  # σ(z) > 0.5 exactly when z > 0
         else:
             correct = np.count_nonzero(np.argmax(Z2, axis=0) == np.argmax(Y, axis=0))
         return value, float(correct / Y.shape[1])
-
-    def _logits(self, X1, key):
-        """Z2 for a whole set, into buffers kept per set (large arrays are costly to allocate each epoch)."""
-        model = self.model
-        bufs = self._eval_buffers.get(key)
-        if bufs is None:
-            m = X1.shape[0]
-            A1_1 = np.ones((model.n_hidden + 1, m))
-            bufs = self._eval_buffers[key] = (np.empty((model.n_hidden, m)), A1_1, np.empty((model.n_output, m)))
-        Z1, A1_1, Z2 = bufs
-        np.dot(model._W1b, X1.T, out=Z1)
-        model._g.f(Z1, out=A1_1[:-1])
-        np.dot(model._W2b, A1_1, out=Z2)
-        return Z2
 
     def _finish_epoch(self, t0: float, taken: int) -> EpochRecord:
         self.epoch += 1
@@ -331,7 +313,7 @@ class Trainer:
     def __getstate__(self):
         # Data and history stay with the owner; a worker re-attaches the data it holds.
         state = self.__dict__.copy()
-        for key in ("_X1", "_YT", "_X1_test", "_YT_test", "_batches", "_eval_buffers", "history"):
+        for key in ("_X1", "_YT", "_X1_test", "_YT_test", "_batches", "history"):
             state.pop(key, None)
         return state
 

@@ -64,7 +64,7 @@ def steps(model: ShallowNN, X, Y) -> list[Step]:
     c, g, p = model.cache, model.grads, model.params
     # backward() keeps only the lesson's grads; the two errors in between are shown too
     dZ2 = c["A2"] - Y
-    dZ1 = (p["W2"].T @ dZ2) * model._g.df(c["A1"])
+    dZ1 = (p["W2"].T @ dZ2) * model.g.df(c["A1"])
     return [
         Step("data", "X", r"X = [x^{(1)} \cdots x^{(m)}]", X, "the batch: one column per sample, one row per feature"),
         Step("data", "Y", r"Y = [y^{(1)} \cdots y^{(m)}]", Y, "the labels, one per column"),
