@@ -1,5 +1,6 @@
-"""The core knows no screen: importing nnviz's core pulls in neither Streamlit, Plotly nor TensorFlow."""
+"""The core knows no screen: no nnviz module but charts imports Streamlit or Plotly, only keras_model imports TensorFlow."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -18,3 +19,26 @@ def test_core_imports_no_ui_or_tensorflow():
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout.strip()
     assert out == "", f"the core imported {out}"
+
+
+def third_party_imports(path: Path) -> set[str]:
+    """Top-level names of every module ``path`` imports, at module level or inside functions."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_no_nnviz_module_imports_a_screen_and_only_keras_model_imports_tensorflow():
+    # Statically, function-level imports included: the runtime check above only sees module-level ones.
+    root = Path(__file__).resolve().parents[1] / "nnviz"
+    found = {path.stem: third_party_imports(path) for path in sorted(root.glob("*.py"))}
+    assert {"charts", "keras_model", "network", "training"} <= set(found)
+    screen = {m: sorted(names & {"streamlit", "plotly"}) for m, names in found.items() if m != "charts"}
+    assert not any(screen.values()), screen
+    tf = {m: sorted(names & {"tensorflow", "keras"}) for m, names in found.items() if m != "keras_model"}
+    assert not any(tf.values()), tf
+    assert "plotly" in found["charts"] and "keras" in found["keras_model"]  # the check sees what is there
