@@ -7,10 +7,12 @@ PORT ?= 8501
 
 .PHONY: run test chromium mnist
 
-$(VENV)/.runtime: requirements.txt
+# The runtime stack, then nnviz itself as an editable package (bench/ and models/ scripts import it by name).
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt

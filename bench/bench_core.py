@@ -22,20 +22,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the lesson's loop, this script's neighbour (`python bench/bench_core.py` puts bench/ first on sys.path)
+from lesson_baseline import LessonShallowNN
 
-from lesson_baseline import LessonShallowNN  # noqa: E402
-
-from nnviz import ShallowNN, Trainer  # noqa: E402
-from nnviz.datasets import lesson_data  # noqa: E402
+from nnviz import ShallowNN, Trainer
+from nnviz.datasets import lesson_data
 
 BATCH, HIDDEN = 100, 10
 

@@ -16,13 +16,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nnviz.keras_model as km  # noqa: E402
 from nnviz.jobs import Progress, peak_memory_mb  # noqa: E402
