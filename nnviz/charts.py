@@ -23,10 +23,13 @@ VALIDATE = os.environ.get("NNVIZ_VALIDATE_FIGURES") == "1"
 MAX_POINTS = 500
 TRAIN, TEST, BATCH = "#1f77b4", "#e8590c", "#868e96"
 CLASS_COLOURS = ("#1c7ed6", "#f76707")  # class 0, class 1
-# P(class 1): blue for 0, white at 0.5, orange for 1 (as TensorFlow Playground colours its plane)
-PROBABILITY_SCALE = [[0.0, "#1c7ed6"], [0.5, "#f8f9fa"], [1.0, "#f76707"]]
+# P(class 1): class 0's blue for 0, white at 0.5, class 1's orange for 1 (as TensorFlow Playground colours its plane)
+PROBABILITY_SCALE = [[0.0, CLASS_COLOURS[0]], [0.5, "#f8f9fa"], [1.0, CLASS_COLOURS[1]]]
 ACTIVATION_SCALE = [[0.0, "#5f3dc4"], [0.5, "#f8f9fa"], [1.0, "#2b8a3e"]]
 PREVIOUS_DASH = ("dot", "dash", "dashdot", "longdash")
+#: Plotly's display options for every chart the pages show: ``st.plotly_chart(fig, config=PLOTLY_CONFIG)``
+#: (Streamlit serialises it, never changes it). No "made with Plotly" logo in the mode bar.
+PLOTLY_CONFIG = {"displaylogo": False}
 
 
 @dataclass(frozen=True)
