@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test chromium mnist
+.PHONY: run test chromium mnist screenshot
 
 # The runtime stack, then nnviz itself as an editable package (bench/ and models/ scripts import it by name).
 $(VENV)/.runtime: requirements.txt pyproject.toml
@@ -36,3 +36,8 @@ chromium:
 test: $(VENV)/.dev chromium mnist
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# The README's picture (docs/screenshot.png): the Shallow network page after a short run on the spiral, at
+# 1280x720, taken in Chromium with the browser tests' tooling (the server on a free port, stopped afterwards).
+screenshot: $(VENV)/.dev chromium
+	PYTHONPATH=tests/browser $(PY) docs/screenshot.py docs/screenshot.png

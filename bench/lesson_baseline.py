@@ -23,7 +23,8 @@ def accuracy(Y, Y_pred):
     """Share of correct thresholded predictions, one Python call per element as in the lesson."""
     to_binary = np.vectorize(lambda p: 1 if p > 0.5 else 0)
     Y_pred = to_binary(Y_pred)
-    return float(np.dot(Y, Y_pred.T) + np.dot(1 - Y, 1 - Y_pred.T)) / Y.size
+    # The lesson wrote float(...) of this 1×1 array, which NumPy 2 refuses; .item() is the same number.
+    return (np.dot(Y, Y_pred.T) + np.dot(1 - Y, 1 - Y_pred.T)).item() / Y.size
 
 
 class LessonShallowNN:
