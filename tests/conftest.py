@@ -30,3 +30,24 @@ def open_page():
         return at
 
     return _open
+
+
+# A skipped test is a check that did not run: the suite fails rather than pass without it (`make test`, CI).
+_SKIPPED = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(f"{report.nodeid}: {report.longrepr[-1] if isinstance(report.longrepr, tuple) else ''}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _SKIPPED and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SKIPPED:
+        terminalreporter.section("skipped checks fail the run")
+        for line in _SKIPPED:
+            terminalreporter.write_line(line)

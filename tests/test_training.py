@@ -1,6 +1,7 @@
 """Trainer: a run advanced in slices is the same run; divergence stops it with a reason."""
 
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -57,10 +58,13 @@ def test_same_seed_same_curve_and_shuffle_changes_it():
     assert not np.array_equal(a.history.batch_losses, c.history.batch_losses)
 
 
-def test_a_time_budget_returns_promptly():
+def test_a_time_budget_returns_promptly(monkeypatch):
+    # A clock that moves 0.25 s each time it is read (no wall-clock timing): the budget is checked after every step.
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr("nnviz.training.time", SimpleNamespace(perf_counter=lambda: 0.25 * next(ticks)))
     trainer = make_trainer(epochs=1_000_000, batch_size=1)
-    p = trainer.run(seconds=0.05)
-    assert 0 < p.n_steps and p.seconds < 1.0
+    p = trainer.run(seconds=1.0)
+    assert p.n_steps == 4 and p.seconds == 1.25  # read at the start, after steps 1–4, and at the end
     assert not trainer.done
 
 
