@@ -57,7 +57,7 @@ if part == PARTS[0]:
     with left:
         node = st.radio("Hidden node i", [1, 2, 3, 4], horizontal=True, key="bp_node")
         sample = st.radio("Sample x (a column of the batch)", list(range(1, m + 1)), horizontal=True,
-                          key="bp_sample", format_func=lambda j: f"x⁽{j}⁾") or 1
+                          index=3, key="bp_sample", format_func=lambda j: f"x⁽{j}⁾") or 4
         view = node_by_node(model, X[:, min(sample, m) - 1], node)
         values = np.r_[X[:, min(sample, m) - 1], view.A1.ravel(), view.A2]
         st.plotly_chart(charts.network_figure([model.params["W1"], model.params["W2"]], node_values=np.clip(values, -1, 1),

@@ -93,6 +93,7 @@ _EQUATIONS = [
         r"\begin{cases} Z^{[2]} = W^{[2]}A^{[1]} + b^{[2]} \\ A^{[2]} = \sigma(Z^{[2]}) = \hat{y} \end{cases}",
         "the output layer: one probability per sample",
         code=r"\texttt{Z2} = \texttt{W2 @ A1 + b2},\;\; \texttt{A2} = \sigma(\texttt{Z2})",
+        relation="As in (5), b2 is added to every column; A2, one probability per column, is the lesson's ŷ.",
     ),
     LessonEquation(
         7, "1.3.8", r"W_{new} = W_{old} - \frac{\partial L}{\partial W}\;\Rightarrow\;\Delta W = -\frac{\partial L}{\partial W}",
