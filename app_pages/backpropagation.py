@@ -43,11 +43,6 @@ X, Y = lesson_batch(m)
 digits = 2 if present else 3
 
 
-def show_values(values):
-    for symbol, value in values:
-        st.latex(rf"{symbol} = {latex_matrix(value, digits=digits)}")
-
-
 # ----------------------------------------------------------------------------- 1.3.1: equation (1)
 
 if part == PARTS[0]:
@@ -122,24 +117,27 @@ else:
     b[4].markdown(f"**Step {shown} of {n_steps}** · " + (f"equation ({current.number})" if current.number else
                                                           "the batch"))
 
+    width_px = 1180 if present else 860  # the main column at 1280×720 (the sidebar is folded away in presentation)
+
     def show_step(step, *, first_of_phase: bool):
         if first_of_phase:
             st.markdown(f"#### {PHASES[step.phase]}")
-        left, right = st.columns([1, 1], gap="medium")
-        with left:
-            st.latex(step.latex)
-            st.caption(step.meaning)
-            if step.code:
-                st.latex(step.code)
-                st.caption(f"**The code's form.** {step.relation}")
-            if step.differs:
-                st.warning(f"**Where the lesson differs.** {step.differs}", icon=":material/rule:")
-            for note in step.notes:
-                st.info(note, icon=":material/info:")
-        with right:
-            show_values(step.values)
-            st.caption("Live, on this batch: " + ", ".join(
-                f"{shape}" for shape in step.shapes) + (f". {step.check}" if step.check else ""))
+        st.latex(step.latex)
+        st.caption(step.meaning)
+        if step.code:
+            st.latex(step.code)
+            st.caption(f"**The code's form.** {step.relation}")
+        if step.differs:
+            st.warning(f"**Where the lesson differs.** {step.differs}", icon=":material/rule:")
+        for note in step.notes:
+            st.info(note, icon=":material/info:")
+        # the live values side by side when they fit the width, else one under the other
+        cols = [np.atleast_2d(v).shape[1] for _, v in step.values]
+        wide = sum(110 + (54 if present else 56) * min(c, 8) for c in cols) > width_px
+        for (symbol, value), slot in zip(step.values, [st.container()] * len(cols) if wide else st.columns(len(cols)),
+                                         strict=True):
+            slot.latex(rf"{symbol} = {latex_matrix(value, digits=digits)}")
+        st.caption("Live, on this batch — shapes " + ", ".join(step.shapes) + (f". {step.check}" if step.check else ""))
 
     if shown < n_steps:
         # the step just revealed sits right under the buttons; the ones before it follow, newest first
@@ -181,7 +179,8 @@ else:
         c1, c2 = st.columns([2, 3])
         losses = st.session_state.bp_losses
         with c1:
-            st.latex(rf"W \leftarrow W - \alpha\,dW,\quad b \leftarrow b - \alpha\,db \qquad (\alpha = {lr:g})")
+            st.latex(r"W \leftarrow W - \alpha\,dW,\quad b \leftarrow b - \alpha\,db")
+            st.caption(f"(7) and (8) with the learning rate α = {lr:g}, for all four arrays at once.")
             st.button("Apply the update", key="bp_apply", on_click=apply_update, icon=":material/south:",
                       type="primary")
             if len(losses) > 1:

@@ -176,7 +176,7 @@ _EQUATIONS = [
         relation=_PER_SAMPLE,
     ),
     LessonEquation(22, "1.3.8", r"\Delta^{[2]} = A^{[2]} - y", "the output layer's error, the code's dZ2",
-                   code=r"\texttt{dZ2} = \texttt{A2} - \texttt{Y}", relation="The same: Δ^{[2]} is dZ2."),
+                   code=r"\texttt{dZ2} = \texttt{A2} - \texttt{Y}", relation="The same: $\\Delta^{[2]}$ is dZ2."),
     LessonEquation(
         23, "1.3.8", r"\Delta^{[1]} = \Delta^{[2]}\cdot W^{[2]}\cdot\left(1 - A^{[1]2}\right)",
         "the error sent back to the hidden layer, the code's dZ1",
@@ -206,14 +206,14 @@ _EQUATIONS = [
         code=r"\Delta b^{[2]} = -\alpha\,\texttt{db2} = -\tfrac{\alpha}{m}\sum_{i=1}^{m}\texttt{dZ2}^{(i)}",
         relation="db2 is the output error averaged over the batch; the step is −α·db2.",
         differs="The lesson drops the minus sign that (24) and (25) carry: what it writes is the gradient db2; "
-                "the change Δb^{[2]} is its negative, as the code's b2 −= db2 does.",
+                "the change $\\Delta b^{[2]}$ is its negative, as the code's b2 −= db2 does.",
     ),
     LessonEquation(
         27, "1.3.8", r"\Delta b^{[1]} = \frac{1}{m}\,\mathrm{np.sum}(dZ^{[1]}, \mathrm{axis}=1, \mathrm{keepdims}=\mathrm{True})",
         "the change of the hidden biases",
         code=r"\Delta b^{[1]} = -\alpha\,\texttt{db1} = -\tfrac{\alpha}{m}\sum_{i=1}^{m}\texttt{dZ1}^{(i)}",
         relation="db1 is the hidden error averaged over the batch; the step is −α·db1.",
-        differs="As in (26): the minus sign is missing in the lesson; Δb^{[1]} = −db1.",
+        differs="As in (26): the minus sign is missing in the lesson; $\\Delta b^{[1]} = -db^{[1]}$.",
     ),
 ]
 

@@ -188,3 +188,13 @@ def test_one_table_of_sections_matching_the_lessons_headings():
     assert all(sections_of(p.slug) for p in PAGES)  # every page teaches some section
     with pytest.raises(ValueError, match="no page 'nowhere'"):
         sections_of("nowhere")
+
+
+def test_words_beside_the_equations_keep_their_math_between_dollars():
+    """Meanings, relations and corrections are Markdown: any LaTeX in them sits between $…$, or a reader would
+    see ``W^{[2]}`` raw."""
+    texts = [getattr(e, f) for e in EQUATIONS.values() for f in ("meaning", "relation", "differs")]
+    texts += [e.meaning for e in forward_equations(2, 4, 1, 4) + backward_equations(2, 4, 1, 4)]
+    for text in texts:
+        outside = re.sub(r"\$[^$]*\$", "", text)
+        assert "^{" not in outside and "\\" not in outside and text.count("$") % 2 == 0, text
