@@ -3,11 +3,20 @@
 import streamlit as st
 
 from nnviz import charts
-from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, identity_checks, saturation, softmax_with_temperature
+from nnviz.activations import (
+    ACTIVATIONS,
+    DERIVATIONS,
+    HIDDEN_ACTIVATIONS,
+    identity_checks,
+    saturation,
+    softmax_with_temperature,
+)
+from nnviz.equations import EQUATIONS
+from nnviz.sections import section_label
 from ui.common import header, plain, presentation_mode, problem
 
 present = presentation_mode()
-header("Activation functions", "1.3.1, 1.5",
+header("Activation functions", section_label("activations"),
        "compare sigmoid, tanh, ReLU and the others, their derivatives, and where the gradient vanishes.")
 
 show_derivative = st.toggle("Show the derivatives", value=True, key="ac_derivative",
@@ -22,9 +31,17 @@ st.markdown("**Piecewise-linear units, and the McCulloch–Pitts step.** ReLU's 
 st.plotly_chart(charts.activation_figure(["relu", "leaky_relu", "linear", "step"], derivative=show_derivative,
                                          presentation=present, columns=2 if present else 4),
                 config={"displaylogo": False})
-for name in ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "step"]:
-    a = ACTIVATIONS[name]
-    st.latex(rf"{a.formula}, \qquad {a.dformula}")
+st.markdown("**The lesson's two rules (1.3.1)** — the slopes backpropagation uses, each written with the "
+            "function's own output, derived step by step in the appendix below:")
+for n in (2, 3):
+    c1, c2 = st.columns([3, 2])
+    c1.latex(EQUATIONS[n].tagged)
+    c2.latex(EQUATIONS[n].code)
+    c2.caption(EQUATIONS[n].relation)
+with st.expander("Every activation of the app, with its derivative", expanded=False):
+    for name in ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "step"]:
+        a = ACTIVATIONS[name]
+        st.latex(rf"{a.formula}, \qquad {a.dformula}")
 
 st.subheader("The identities, checked on 2,001 points in [−10, 10]")
 st.caption("Each derivative here is a central difference (f(x + h) − f(x − h)) / 2h of the function itself, "
@@ -79,16 +96,18 @@ with c2:
                f"{ACTIVATIONS[act_name].label}'s slope is below a tenth of its peak.")
 
 st.divider()
-st.subheader("Appendix: the derivatives, step by step")
-with st.expander("σ′(x) = σ(x)(1 − σ(x))", expanded=not present):
-    st.latex(r"\sigma(x) = (1 + e^{-x})^{-1}")
-    st.latex(r"\sigma'(x) = -(1 + e^{-x})^{-2}\cdot(-e^{-x}) = \frac{e^{-x}}{(1 + e^{-x})^{2}}")
-    st.latex(r"= \frac{1}{1 + e^{-x}}\cdot\frac{e^{-x}}{1 + e^{-x}}"
-             r" = \frac{1}{1 + e^{-x}}\cdot\left(1 - \frac{1}{1 + e^{-x}}\right) = \sigma(x)\,(1 - \sigma(x))")
-with st.expander("tanh′(x) = 1 − tanh²(x)", expanded=not present):
-    st.latex(r"\tanh(x) = \frac{\sinh x}{\cosh x},\qquad \sinh' = \cosh,\ \cosh' = \sinh")
-    st.latex(r"\tanh'(x) = \frac{\cosh x\cosh x - \sinh x\sinh x}{\cosh^{2} x} = 1 - \frac{\sinh^{2} x}{\cosh^{2} x}"
-             r" = 1 - \tanh^{2}(x)")
+st.subheader("Appendix (1.5): the derivatives, step by step")
+st.caption("Each line equals the one before; the app checks it by evaluating every line on 201 points in [−5, 5].")
+for n, section, title in ((2, "1.5.1", "Derivative of the hyperbolic tangent"), (3, "1.5.2", "Derivative of the sigmoid")):
+    what, lines = DERIVATIONS[n]
+    with st.expander(f"{section} · {title} — equation ({n})", expanded=True):
+        for k, line in enumerate(lines):
+            lhs = what if k == 0 else r"\Rightarrow\ " + what if n == 2 else r"\phantom{=}"
+            body = rf"{lhs} = {line.latex}"
+            st.latex(body + (rf" \tag{{{n}}}" if k == len(lines) - 1 else ""))
+            if line.lesson_wrote:
+                st.warning(f"**Corrected.** The lesson writes the numerator as ${line.lesson_wrote}$; {line.why}.",
+                           icon=":material/edit:")
 with st.expander("tanh(x) = 2σ(2x) − 1", expanded=not present):
     st.latex(r"2\sigma(2x) - 1 = \frac{2}{1 + e^{-2x}} - 1 = \frac{1 - e^{-2x}}{1 + e^{-2x}}"
              r" = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}} = \tanh(x)")

@@ -4,12 +4,13 @@ import numpy as np
 import streamlit as st
 
 from nnviz import charts
-from nnviz.mnist import digit_csv, table_columns
+from nnviz.digit_table import SAVETXT_DEFAULT_FORMAT, head, savetxt_csv
+from nnviz.sections import section_label
 from ui.common import header, presentation_mode
 from ui.mnist_data import mean_digits, mnist
 
 present = presentation_mode()
-header("Data as numbers", "1.1.1",
+header("Data as numbers", section_label("data_as_numbers"),
        "look at one handwritten digit as an image and as the 784 numbers a network actually receives.")
 
 data = mnist()
@@ -33,30 +34,48 @@ images, labels = (x_train, y_train) if part == "training" else (x_test, y_test)
 st.session_state.dn_index = min(int(st.session_state.dn_index), len(images) - 1)
 index = c2.number_input(f"Image index (0 … {len(images) - 1:,})", 0, len(images) - 1, step=1, key="dn_index",
                         help="7178 is the digit the lesson looks at.")
-c3.selectbox("Random digit of label", list(range(10)), key="dn_label")
+c3.selectbox("Random digit of label", list(range(10)), key="dn_label", on_change=random_digit,
+             help="Choosing a label shows a random image of that digit; the button draws another one.")
 c4.button("Show a random one", key="dn_random", on_click=random_digit, icon=":material/casino:")
 
 image, label = images[index], int(labels[index])
-left, right = st.columns([1, 2], gap="large")
+left, right = st.columns([1, 2] if not present else [1, 1], gap="large")
 with left:
     st.markdown(f"### Label: {label}")
     st.plotly_chart(charts.digit_figure(image, presentation=present), config={"displaylogo": False})
-    st.markdown(f"{part.capitalize()} image **{index:,}**: 28 × 28 = 784 pixels, each a brightness from 0 (black) "
-                f"to 255 (white). Its mean is {image.mean():.1f}; {np.count_nonzero(image)} pixels carry ink.")
-    st.download_button("Download this digit as CSV", digit_csv(image), file_name=f"mnist_{part}_{index}.csv",
-                       mime="text/csv", key="dn_download", icon=":material/download:",
-                       help="28 rows of 28 integers separated by semicolons, as the lesson's np.savetxt writes them.")
 with right:
-    st.plotly_chart(charts.digit_figure(image, numbers=True, presentation=present,
-                                        title="The same digit as the numbers the network sees"),
-                    config={"displaylogo": False})
+    st.markdown(f"{part.capitalize()} image **{index:,}**: 28 × 28 = 784 pixels, each a brightness from 0 (black) "
+                f"to 255 (white). Its mean is {image.mean():.1f}; {np.count_nonzero(image)} pixels carry ink. "
+                "The lesson looks at training image 7178 and saves it with `np.savetxt(…, delimiter=';')`.")
+    fmt = st.radio("Numbers in the CSV", ["lesson", "integers"], horizontal=True, key="dn_format",
+                   format_func={"lesson": f"as the lesson's np.savetxt writes them ({SAVETXT_DEFAULT_FORMAT})",
+                                "integers": "whole numbers (%d)"}.get)
+    st.download_button(
+        "Download this digit as CSV", savetxt_csv(image, integers=fmt == "integers"),
+        file_name=f"mnist_{part}_{index}{'' if fmt == 'integers' else '_savetxt'}.csv", mime="text/csv",
+        key="dn_download", icon=":material/download:",
+        help="28 lines of 28 values separated by semicolons. The lesson's np.savetxt keeps NumPy's default "
+             f"format {SAVETXT_DEFAULT_FORMAT}, so 255 is written 2.550000000000000000e+02; the other choice "
+             "writes the same values as whole numbers (255).")
+    st.caption("First line of the file: `" + savetxt_csv(image, integers=fmt == "integers").split("\n", 1)[0][:90]
+               + " …`")
 
-st.subheader("The lesson's table: one image per row")
-st.caption("Each image flattened to 784 columns, 1x1 … 28x28 (row × column), after its label — the first rows "
-           f"of the {part} set.")
-first = min(10, len(images))
-table = np.column_stack([labels[:first], images[:first].reshape(first, -1)])
-st.dataframe({name: table[:, i] for i, name in enumerate(table_columns())}, height=390 if not present else 420)
+st.markdown("#### The same digit as the numbers the network sees")
+st.caption("Row and column numbers 1 … 28 are the lesson's pixel names: the pixel in row r, column c is "
+           "the column `rxc` of its table.")
+grid = charts.digit_numbers_figure(image, presentation=present)
+if present:
+    st.plotly_chart(grid, config={"displaylogo": False})
+else:
+    st.columns([5, 1])[0].plotly_chart(grid, config={"displaylogo": False})
+
+st.subheader("The lesson's table: data.head()")
+columns, rows = head(images, labels, 5)
+st.caption(f"The first five images of the {part} set, one per row: the label, then the 784 pixels flattened row "
+           "by row into the columns 1x1 … 28x28 — what the lesson's `pd.read_csv('mnist_train.csv').head()` shows. "
+           "Scroll sideways to reach 28x28.")
+st.dataframe({name: rows[:, i] for i, name in enumerate(columns)})
+st.caption(f"[{rows.shape[0]} rows x {rows.shape[1]} columns]")
 
 st.subheader("The average digit")
 st.caption("The mean of every training image with the same label: what the class looks like on average.")

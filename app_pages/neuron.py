@@ -5,10 +5,11 @@ import streamlit as st
 
 from nnviz import charts
 from nnviz.neuron import INPUTS, PRESETS, TARGETS, best_single_neuron, fire, smooth, truth_table, xor_from_gates
+from nnviz.sections import section_label
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
-header("The neuron", "1.2", "set the weights and the threshold of a McCulloch–Pitts neuron and build logic gates.")
+header("The neuron", section_label("neuron"), "set the weights and the threshold of a McCulloch–Pitts neuron and build logic gates.")
 
 st.markdown(
     "A McCulloch–Pitts neuron adds up its binary inputs, each times a **weight**, and **fires** (outputs 1) "
@@ -28,9 +29,9 @@ def use_preset(name: str):
 left, right = st.columns([2, 3], gap="large")
 with left:
     st.markdown("**Presets** — or find the weights yourself:")
-    cols = st.columns(len(PRESETS))
-    for col, name in zip(cols, PRESETS, strict=True):
-        col.button(name, key=f"nr_preset_{name}", on_click=use_preset, args=(name,), width="stretch")
+    cols = st.columns(2)  # two by two: four in a row cut "NOT x1" to "NO…" at 1280×720
+    for k, name in enumerate(PRESETS):
+        cols[k % 2].button(name, key=f"nr_preset_{name}", on_click=use_preset, args=(name,), width="stretch")
     st.slider("Weight w₁", -2.0, 2.0, step=0.1, key="nr_w1")
     st.slider("Weight w₂", -2.0, 2.0, step=0.1, key="nr_w2")
     st.slider("Threshold θ", -2.5, 2.5, step=0.1, key="nr_theta")
@@ -42,11 +43,9 @@ outputs = [r.output for r in rows]
 right_count = sum(r.output == r.target for r in rows)
 
 with left:
-    st.dataframe(
-        [{"x₁": r.x1, "x₂": r.x2, "w₁x₁ + w₂x₂": round(r.weighted_sum, 2), "fires (y)": r.output,
-          goal: r.target, "": "✓" if r.output == r.target else "✗"} for r in rows],
-        hide_index=True,
-    )
+    # a static table: it takes the width it needs, so no column is cut off in a narrow column
+    st.table([{"x₁": r.x1, "x₂": r.x2, "sum": f"{r.weighted_sum:g}", "y": r.output, goal: r.target,
+               "match": "✓" if r.output == r.target else "✗"} for r in rows], hide_index=True)
     if right_count == 4:
         st.success(f"This neuron computes **{goal}**: all 4 rows right.", icon=":material/check_circle:")
     else:
@@ -55,6 +54,11 @@ with left:
                    "Move the line: the neuron fires on the shaded side."), icon=":material/info:")
 
 with right:
+    st.markdown("**The neuron, part by part** (the lesson's 1.2: inputs, weights, sum, threshold, output):")
+    pair = st.radio("Trace the input", range(4), horizontal=True, key="nr_trace",
+                    format_func=lambda k: f"({int(INPUTS[k, 0])}, {int(INPUTS[k, 1])})")
+    st.plotly_chart(charts.mcculloch_pitts_figure(w1, w2, theta, INPUTS[pair], presentation=present),
+                    config={"displaylogo": False})
     fig = charts.neuron_plane_figure(w1, w2, theta, outputs, TARGETS[goal], presentation=present,
                                      title=f"The line w₁x₁ + w₂x₂ = θ: {w1:g}·x₁ + {w2:g}·x₂ = {theta:g}")
     st.plotly_chart(fig, config={"displaylogo": False})
@@ -75,8 +79,8 @@ with c1:
     st.markdown("A **hidden layer** fixes it: two neurons draw two lines, and a third combines them — "
                 "x₁ XOR x₂ = AND(OR(x₁, x₂), NAND(x₁, x₂)).")
     layers = xor_from_gates()
-    st.dataframe([{"x₁": int(x[0]), "x₂": int(x[1]), **{k: int(v[i]) for k, v in layers.items()},
-                   "XOR": TARGETS["XOR"][i]} for i, x in enumerate(INPUTS)], hide_index=True)
+    st.table([{"x₁": int(x[0]), "x₂": int(x[1]), **{k: int(v[i]) for k, v in layers.items()},
+               "XOR": TARGETS["XOR"][i]} for i, x in enumerate(INPUTS)], hide_index=True)
     st.page_link("app_pages/shallow_network.py", label="Train a network with a hidden layer on XOR",
                  icon=":material/hub:",
                  query_params={"ds": "xor", "hidden": "4", "lr": "1", "batch": "16", "epochs": "200",
@@ -112,8 +116,8 @@ corner_values = smooth(INPUTS, w1, w2, theta, activation, steepness)
 if activation == "tanh":
     corner_values = (corner_values + 1) / 2
 with c1:
-    st.dataframe([{"x₁": int(x[0]), "x₂": int(x[1]), "step": o, "smooth": round(float(v), 3)}
-                  for x, o, v in zip(INPUTS, outputs, corner_values, strict=True)], hide_index=True)
+    st.table([{"x₁": int(x[0]), "x₂": int(x[1]), "step": o, "smooth": f"{float(v):.3f}"}
+              for x, o, v in zip(INPUTS, outputs, corner_values, strict=True)], hide_index=True)
 with c2:
     fig = charts.neuron_plane_figure(w1, w2, theta, outputs, None, smooth_grid=(xs, xs, values.reshape(81, 81)),
                                      presentation=present, title=f"The same weights, smooth (k = {steepness:g})")

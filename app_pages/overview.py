@@ -5,10 +5,11 @@ import streamlit as st
 
 from nnviz import ShallowNN, Trainer, charts
 from nnviz.datasets import make_2d
+from nnviz.sections import SECTIONS, page, section_label
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
-header("nnviz — watch a neural network learn", "1.1",
+header("nnviz — watch a neural network learn", section_label("overview"),
        "the map of the lesson *Introduction to Deep Learning* and where to start.")
 
 st.markdown(
@@ -32,6 +33,11 @@ def xor_weights(epochs: int):
 
 left, right = st.columns([3, 2] if not present else [1, 1], gap="large")
 with right:
+    st.subheader("1.1 · A network's layers")
+    st.plotly_chart(charts.ann_layers_figure((3, 5, 5, 2), presentation=present), config={"displaylogo": False})
+    st.caption("An artificial neural network as the lesson draws it: an input layer, hidden layers, an output "
+               "layer. Every connection has a weight; a node passes a signal on when its weighted sum is above "
+               "its threshold.")
     st.subheader("A network learning XOR")
     epochs = st.select_slider("Epochs of training", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500], value=100,
                               key="ov_epochs")
@@ -42,26 +48,29 @@ with right:
                f"**{acc:.0%}**. Move the slider and watch the weights grow as it learns.")
 
 with left:
-    st.subheader("The lesson, page by page")
-    steps = [
-        ("app_pages/data_as_numbers.py", "Data as numbers", "1.1.1",
-         "an image is a grid of numbers: look at an MNIST digit as 28×28 values."),
-        ("app_pages/neuron.py", "The neuron", "1.2",
-         "McCulloch and Pitts' threshold unit builds AND, OR and NOT — and cannot build XOR."),
-        ("app_pages/activations.py", "Activation functions", "1.3.1, 1.5",
-         "sigmoid, tanh, ReLU and softmax, their derivatives, and where gradients vanish."),
-        ("app_pages/shallow_network.py", "Shallow network", "1.3",
-         "**start here to train**: pick hidden units, learning rate and batch size, and watch the loss fall."),
-        ("app_pages/backpropagation.py", "Backpropagation", "1.3.7–1.3.8",
-         "step one batch through the forward pass, the loss and every gradient, with the real matrices."),
-        ("app_pages/mnist_classifier.py", "MNIST classifier", "1.4",
-         "the lesson's Keras network reads handwritten digits — draw one and see what it predicts."),
-    ]
-    for path, title, section, sentence in steps:
-        try:
-            st.page_link(path, label=f"**{title}** ({section})")
-        except Exception:  # noqa: BLE001 - a page not in this build: show the step without a link
-            st.markdown(f"**{title}** ({section})")
-        st.caption(sentence)
+    st.subheader("The lesson, section by section")
+    st.caption("Lesson 1-1 \"Introduction to Deep Learning\", under its own numbers: each section, and the page "
+               "where it lives.")
+    for sec in SECTIONS:
+        where = [page(slug) for slug in sec.pages]
+        c1, c2 = st.columns([1, 2] if not present else [2, 3])
+        c1.markdown(f"**{sec.number}** {sec.title}")
+        with c2:
+            for i, p in enumerate(where):
+                try:
+                    st.page_link(f"app_pages/{p.file}", label=f"**{p.title}**" if i == 0 else p.title, icon=p.icon)
+                except Exception:  # noqa: BLE001 - a page not in this build: name it without a link
+                    st.markdown(f"**{p.title}**")
+            st.caption(sec.what)
     st.info("New here? Open **Shallow network**, press **Train**, then try a learning rate of 10, a batch "
             "size of 1, or one hidden unit on the spiral — and compare the curves.", icon=":material/school:")
+
+    st.subheader("1.6 · References and credits")
+    st.markdown(
+        "- François Chollet, *Deep Learning with Python*, Manning (2018) — the Keras MNIST example of 1.4 comes "
+        "from its chapter 2.\n"
+        "- Jeremy Z., \"Build a Shallow Neural Network\" — the post the lesson's NumPy network (1.3) follows.\n"
+        "- The deep-learning course on Coursera — credited in the lesson's backward pass.\n"
+        "- Keras documentation, [keras.io](https://keras.io) — the API of 1.4.\n"
+        "- scikit-learn's `make_classification` — the lesson's dataset of 1.3.4."
+    )

@@ -139,10 +139,17 @@ class Activation:
     derivative_range: str
     trainable: bool = True  # gradient descent can train a hidden layer of these
     elementwise: bool = True
+    symbol: str = "g"  # LaTeX of the function's name in an equation: \tanh, \sigma
+    slope: str = "g'(Z)"  # LaTeX of f' written with the output, "{a}" standing for it, as ``df`` computes it
 
     def derivative(self, z):
         """f'(z) as a function of the input, for plotting."""
         return self.df(self.f(np.asarray(z, dtype=float)))
+
+    def slope_of(self, a: str) -> str:
+        """The derivative as backpropagation computes it, in LaTeX, for the output named ``a``:
+        ``ACTIVATIONS["tanh"].slope_of("A^{[1]}")`` → ``1 - (A^{[1]})^{2}``."""
+        return self.slope.replace("{a}", a)
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -151,38 +158,39 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "sigmoid", "Sigmoid", sigmoid, sigmoid_df,
             r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
-            "(0, 1)", "(0, 0.25]",
+            "(0, 1)", "(0, 0.25]", symbol=r"\sigma", slope=r"{a}\,(1 - {a})",
         ),
         Activation(
             "tanh", "Tanh", tanh, tanh_df,
             r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}", r"\tanh'(z) = 1 - \tanh^2(z)",
-            "(-1, 1)", "(0, 1]",
+            "(-1, 1)", "(0, 1]", symbol=r"\tanh", slope=r"1 - ({a})^{2}",
         ),
         Activation(
             "relu", "ReLU", relu, relu_df,
             r"\mathrm{ReLU}(z) = \max(0, z)", r"\mathrm{ReLU}'(z) = \begin{cases}1 & z > 0\\ 0 & z \le 0\end{cases}",
-            "[0, ∞)", "{0, 1}",
+            "[0, ∞)", "{0, 1}", symbol=r"\mathrm{ReLU}", slope=r"[{a} > 0]",
         ),
         Activation(
             "leaky_relu", "Leaky ReLU", leaky_relu, leaky_relu_df,
             r"\mathrm{LReLU}(z) = \max(0.01\,z, z)", r"\mathrm{LReLU}'(z) = \begin{cases}1 & z > 0\\ 0.01 & z \le 0\end{cases}",
-            "(-∞, ∞)", "{0.01, 1}",
+            "(-∞, ∞)", "{0.01, 1}", symbol=r"\mathrm{LReLU}", slope=r"\max(0.01, [{a} > 0])",
         ),
         Activation(
             "linear", "Linear", linear, linear_df,
             r"f(z) = z", r"f'(z) = 1",
-            "(-∞, ∞)", "{1}",
+            "(-∞, ∞)", "{1}", symbol=r"\mathrm{id}", slope="1",
         ),
         Activation(
             "step", "Step (McCulloch–Pitts)", step, step_df,
             r"f(z) = \begin{cases}1 & z \ge 0\\ 0 & z < 0\end{cases}", r"f'(z) = 0 \quad (z \ne 0)",
-            "{0, 1}", "{0}", trainable=False,
+            "{0, 1}", "{0}", trainable=False, symbol=r"\mathrm{step}", slope="0",
         ),
         Activation(
             "softmax", "Softmax", softmax, softmax_df,
             r"\mathrm{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}",
             r"\frac{\partial\,\mathrm{softmax}_i}{\partial z_j} = s_i(\delta_{ij} - s_j)",
             "(0, 1), sums to 1", "[-0.25, 0.25]", trainable=False, elementwise=False,
+            symbol=r"\mathrm{softmax}", slope=r"\mathrm{diag}({a}) - {a}{a}^{T}",
         ),
     )
 }
@@ -253,3 +261,86 @@ def saturation(activation: str, input_scale: float, init_scale: float, n_inputs:
     d = act.df(act.f(Z))
     peak = float(np.max(act.derivative(np.linspace(-5, 5, 1001)))) or 1.0
     return Z, float(np.mean(d < threshold * peak))
+
+
+# ----------------------------------------------------------------------------- the appendix (lesson 1.5)
+
+
+@dataclass(frozen=True)
+class DerivationStep:
+    """One line of a derivation: its LaTeX (the right-hand side of "= …"), the value it has at x (so a test
+    can check that every line equals the one before), and, where the lesson's line differs, what the lesson
+    wrote and why ours differs."""
+
+    latex: str
+    value: Callable
+    lesson_wrote: str = ""
+    why: str = ""
+
+
+def _numeric_derivative(f, h: float = 1e-5):
+    return lambda x: (f(x + h) - f(x - h)) / (2 * h)
+
+
+_C = r"\left(e^{x} + e^{-x}\right)"  # cosh-like denominator of tanh, as the lesson writes it
+_S = r"\left(e^{x} - e^{-x}\right)"
+
+
+def _c(x):
+    return np.exp(x) + np.exp(-x)
+
+
+def _s(x):
+    return np.exp(x) - np.exp(-x)
+
+
+#: The appendix of the lesson (1.5.1 and 1.5.2), line by line, ending in equations (2) and (3).
+#: ``DERIVATIONS[n]`` is (what is derived, its steps); each step's ``value(x)`` is that line evaluated.
+DERIVATIONS: dict[int, tuple[str, list[DerivationStep]]] = {
+    2: (r"\frac{d}{dx}\tanh x", [
+        DerivationStep(r"\frac{d}{dx}\left(\frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}\right)",
+                       _numeric_derivative(lambda x: _s(x) / _c(x))),
+        DerivationStep(rf"\frac{{{_C}\frac{{d}}{{dx}}{_S} - {_S}\frac{{d}}{{dx}}{_C}}}{{{_C}^{{2}}}}",
+                       lambda x: (_c(x) * _c(x) - _s(x) * _s(x)) / _c(x) ** 2,
+                       rf"{_C}\frac{{d}}{{dx}}{_S} - {_C}\frac{{d}}{{dx}}{_S}",
+                       "the quotient rule: the second term is the numerator e^x − e^−x times the derivative of "
+                       "the denominator, not the denominator again (in our copy of the text)"),
+        DerivationStep(rf"\frac{{{_C}{_C} - {_S}{_S}}}{{{_C}^{{2}}}}",
+                       lambda x: (_c(x) * _c(x) - _s(x) * _s(x)) / _c(x) ** 2,
+                       rf"{_C}{_C} - {_C}{_C}",
+                       "the derivative of e^x + e^−x is e^x − e^−x, so the second product is (e^x − e^−x)²; "
+                       "as the lesson writes it the numerator would be 0"),
+        DerivationStep(rf"\frac{{{_C}^{{2}} - {_S}^{{2}}}}{{{_C}^{{2}}}}",
+                       lambda x: (_c(x) ** 2 - _s(x) ** 2) / _c(x) ** 2,
+                       rf"{_C}^{{2}} - {_C}^{{2}}",
+                       "the same slip carried on (in our copy of the text): the second square is of e^x − e^−x"),
+        DerivationStep(r"\frac{\left(e^{2x} + e^{-2x} + 2e^{x}e^{-x}\right) - \left(e^{2x} + e^{-2x} - 2e^{x}e^{-x}\right)}"
+                       rf"{{{_C}^{{2}}}}",
+                       lambda x: ((np.exp(2 * x) + np.exp(-2 * x) + 2 * np.exp(x) * np.exp(-x))
+                                  - (np.exp(2 * x) + np.exp(-2 * x) - 2 * np.exp(x) * np.exp(-x))) / _c(x) ** 2),
+        DerivationStep(rf"\frac{{\left(e^{{2x}} + e^{{-2x}} + 2\right) - \left(e^{{2x}} + e^{{-2x}} - 2\right)}}{{{_C}^{{2}}}}",
+                       lambda x: ((np.exp(2 * x) + np.exp(-2 * x) + 2) - (np.exp(2 * x) + np.exp(-2 * x) - 2)) / _c(x) ** 2),
+        DerivationStep(rf"\frac{{e^{{2x}} + e^{{-2x}} + 2 - e^{{2x}} - e^{{-2x}} + 2}}{{{_C}^{{2}}}}",
+                       lambda x: (np.exp(2 * x) + np.exp(-2 * x) + 2 - np.exp(2 * x) - np.exp(-2 * x) + 2) / _c(x) ** 2),
+        DerivationStep(rf"\frac{{4}}{{{_C}^{{2}}}}", lambda x: 4 / _c(x) ** 2),
+        DerivationStep(r"1 - \left(\frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}\right)^{2} = 1 - \left(\tanh x\right)^{2}",
+                       lambda x: 1 - np.tanh(x) ** 2),
+    ]),
+    3: (r"\frac{d}{dx}\sigma(x)", [
+        DerivationStep(r"\frac{d}{dx}\left[\frac{1}{1 + e^{-x}}\right]",
+                       _numeric_derivative(lambda x: 1 / (1 + np.exp(-x)))),
+        DerivationStep(r"\frac{d}{dx}\left(1 + e^{-x}\right)^{-1}", _numeric_derivative(lambda x: (1 + np.exp(-x)) ** -1.0)),
+        DerivationStep(r"-\left(1 + e^{-x}\right)^{-2}\left(-e^{-x}\right)",
+                       lambda x: -((1 + np.exp(-x)) ** -2.0) * (-np.exp(-x))),
+        DerivationStep(r"\frac{e^{-x}}{\left(1 + e^{-x}\right)^{2}}", lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
+        DerivationStep(r"\frac{1}{1 + e^{-x}}\cdot\frac{e^{-x}}{1 + e^{-x}}",
+                       lambda x: 1 / (1 + np.exp(-x)) * np.exp(-x) / (1 + np.exp(-x))),
+        DerivationStep(r"\frac{1}{1 + e^{-x}}\cdot\frac{\left(1 + e^{-x}\right) - 1}{1 + e^{-x}}",
+                       lambda x: 1 / (1 + np.exp(-x)) * ((1 + np.exp(-x)) - 1) / (1 + np.exp(-x))),
+        DerivationStep(r"\frac{1}{1 + e^{-x}}\cdot\left(\frac{1 + e^{-x}}{1 + e^{-x}} - \frac{1}{1 + e^{-x}}\right)",
+                       lambda x: 1 / (1 + np.exp(-x)) * ((1 + np.exp(-x)) / (1 + np.exp(-x)) - 1 / (1 + np.exp(-x)))),
+        DerivationStep(r"\frac{1}{1 + e^{-x}}\cdot\left(1 - \frac{1}{1 + e^{-x}}\right)",
+                       lambda x: 1 / (1 + np.exp(-x)) * (1 - 1 / (1 + np.exp(-x)))),
+        DerivationStep(r"\sigma(x)\cdot\left(1 - \sigma(x)\right)", lambda x: sigmoid(x) * (1 - sigmoid(x))),
+    ]),
+}

@@ -614,3 +614,121 @@ def confusion_figure(matrix, *, presentation: bool = False) -> go.Figure:
                      yaxis=_axis("true digit", s, autorange="reversed", type="category", scaleanchor="x"))
     layout["height"] = 520 if not presentation else 560
     return _figure({"data": data, "layout": layout})
+
+
+# ----------------------------------------------------------------------------- the lesson's own figures
+
+
+def loss_after_updates_figure(losses, *, presentation: bool = False) -> go.Figure:
+    """The loss of one batch after 0, 1, 2, … updates, each point labelled with its value. The y-axis spans
+    the values (not from 0), so that even small steps down — or up, with too large a step — are visible."""
+    s = style(presentation)
+    y = np.asarray(losses, dtype=float).reshape(-1)
+    x = np.arange(y.size)
+    lo, hi = (float(np.min(y)), float(np.max(y))) if y.size else (0.0, 1.0)
+    pad = max(0.15 * (hi - lo), 0.02 * max(abs(hi), 1e-3))
+    data = [{"type": "scatter", "mode": "lines+markers+text", "x": x, "y": y, "name": "loss on this batch",
+             "text": [f"{v:.4f}" for v in y], "textposition": "top center", "textfont": {"size": s.font - 2},
+             "line": {"color": TRAIN, "width": s.line}, "marker": {"size": s.marker + 2},
+             "hovertemplate": "after %{x} updates: %{y:.5f}<extra></extra>"}]
+    layout = _layout(s, xaxis=_axis("updates applied", s, dtick=1, range=[-0.4, max(y.size - 1, 1) + 0.4]),
+                     yaxis=_axis("loss on this batch", s, range=[lo - pad, hi + 2 * pad]), showlegend=False)
+    layout["height"] = 300 if not presentation else 330
+    layout["margin"]["t"] = 20
+    return _figure({"data": data, "layout": layout})
+
+
+def digit_numbers_figure(image, *, presentation: bool = False, cell: int | None = None) -> go.Figure:
+    """A 28×28 image as a grid of its numbers on grey levels: rows and columns numbered 1 … 28 (the lesson's
+    ``1x1`` … ``28x28``), square cells of ``cell`` pixels large enough to read each value, and no empty rows."""
+    s = style(presentation)
+    img = np.asarray(image, dtype=float)
+    n_rows, n_cols = img.shape
+    cell = cell or (36 if presentation else 27)
+    trace = {"type": "heatmap", "z": img, "x": np.arange(1, n_cols + 1), "y": np.arange(1, n_rows + 1),
+             "zmin": 0, "zmax": 255, "colorscale": GRAY, "showscale": False, "xgap": 1, "ygap": 1,
+             "texttemplate": "%{z:.0f}", "textfont": {"size": 13 if presentation else 10},
+             "hovertemplate": "row %{y}, column %{x} (pixel %{y}x%{x}): %{z:.0f}<extra></extra>"}
+    axis = {"ticks": "", "showgrid": False, "zeroline": False, "tickfont": {"size": s.font - 3}, "dtick": 1,
+            "fixedrange": True}
+    layout = _layout(s, xaxis={**axis, "side": "top", "range": [0.5, n_cols + 0.5], "constrain": "domain"},
+                     yaxis={**axis, "range": [n_rows + 0.5, 0.5], "scaleanchor": "x", "constrain": "domain"})
+    layout["margin"] = {"l": 30, "r": 5, "t": 30, "b": 5}
+    layout["height"] = n_rows * cell + 35  # the width follows: the cells are square (scaleanchor)
+    return _figure({"data": [trace], "layout": layout})
+
+
+def mcculloch_pitts_figure(w1: float, w2: float, threshold: float, x=None, *, presentation: bool = False) -> go.Figure:
+    """The McCulloch–Pitts neuron as the lesson describes it: inputs x₁, x₂, a weight on each connection, the
+    sum, the threshold θ, the output y. With ``x`` = (x₁, x₂), every part carries its value."""
+    s = style(presentation)
+    ink, fire_c = "#495057", CLASS_COLOURS[1]
+    vals = None if x is None else (float(x[0]), float(x[1]))
+    total = None if vals is None else w1 * vals[0] + w2 * vals[1]
+    out = None if total is None else int(total >= threshold)
+    inputs = [(0.0, 1.0), (0.0, -1.0)]
+    sum_xy, thr_xy, out_xy = (2.2, 0.0), (3.9, 0.0), (5.4, 0.0)
+    data, ann = [], []
+    for k, ((px, py), w) in enumerate(zip(inputs, (w1, w2), strict=True)):
+        data.append({"type": "scatter", "mode": "lines", "x": [px, sum_xy[0]], "y": [py, sum_xy[1]], "hoverinfo": "skip",
+                     "line": {"color": CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0], "width": 1.5 + 2.5 * min(abs(w), 2)},
+                     "showlegend": False})
+        label = f"w{'₁₂'[k]} = {w:g}" + ("" if vals is None else f"<br>w{'₁₂'[k]}·x{'₁₂'[k]} = {w * vals[k]:g}")
+        ann.append({"x": (px + sum_xy[0]) / 2, "y": (py + sum_xy[1]) / 2 + (0.35 if py > 0 else -0.35), "text": label,
+                    "showarrow": False, "font": {"size": s.font}})
+    data.append({"type": "scatter", "mode": "lines", "x": [sum_xy[0], thr_xy[0], out_xy[0]], "y": [0, 0, 0],
+                 "line": {"color": ink, "width": 2.5}, "hoverinfo": "skip", "showlegend": False})
+    node_text = [f"x₁{'' if vals is None else f' = {vals[0]:g}'}", f"x₂{'' if vals is None else f' = {vals[1]:g}'}",
+                 "Σ", "≥ θ", "y" if out is None else f"y = {out}"]
+    node_x = [inputs[0][0], inputs[1][0], sum_xy[0], thr_xy[0], out_xy[0]]
+    node_y = [inputs[0][1], inputs[1][1], 0, 0, 0]
+    colours = ["#f8f9fa"] * 4 + ["#f8f9fa" if out is None else (fire_c if out else "#dee2e6")]
+    data.append({"type": "scatter", "mode": "markers+text", "x": node_x, "y": node_y, "text": node_text,
+                 "textfont": {"size": s.font + 1}, "showlegend": False, "hoverinfo": "skip",
+                 "marker": {"size": [58, 58, 58, 58, 64], "color": colours, "symbol": ["circle"] * 3 + ["square", "circle"],
+                            "line": {"color": ink, "width": 2}}})
+    below = [(0.0, "inputs"), (sum_xy[0], "sum" if total is None else f"sum = {total:g}"),
+             (thr_xy[0], f"threshold θ = {threshold:g}"), (out_xy[0], "output" if out is None else
+                                                           ("fires" if out else "stays silent"))]
+    for px, text in below:
+        ann.append({"x": px, "y": -1.75 if px == 0 else -0.75, "text": text, "showarrow": False,
+                    "font": {"size": s.font - 1, "color": "#495057"}})
+    layout = _layout(s, annotations=ann, showlegend=False,
+                     xaxis={"visible": False, "range": [-0.8, 6.1], "fixedrange": True},
+                     yaxis={"visible": False, "range": [-2.1, 1.6], "fixedrange": True})
+    layout["height"] = 260 if not presentation else 290
+    layout["margin"] = {"l": 5, "r": 5, "t": 10, "b": 5}
+    return _figure({"data": data, "layout": layout})
+
+
+def ann_layers_figure(sizes=(3, 5, 5, 2), *, presentation: bool = False) -> go.Figure:
+    """A feed-forward network's layers as the lesson describes them: an input layer, hidden layers and an output
+    layer, every node connected to each node of the next layer."""
+    s = style(presentation)
+    sizes = [int(n) for n in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"a network needs at least two layers of at least one node, got {sizes!r}")
+    xs = np.linspace(0, 1, len(sizes))
+    pos = [[(xs[k], (n - 1) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
+    lx, ly = [], []
+    for k in range(len(sizes) - 1):
+        for a in pos[k]:
+            for b in pos[k + 1]:
+                lx += [a[0], b[0], None]
+                ly += [a[1], b[1], None]
+    colours = ["#e7f5ff"] * sizes[0] + ["#f8f9fa"] * sum(sizes[1:-1]) + ["#fff4e6"] * sizes[-1]
+    data = [{"type": "scatter", "mode": "lines", "x": lx, "y": ly, "line": {"color": "#adb5bd", "width": 1.2},
+             "hoverinfo": "skip", "showlegend": False},
+            {"type": "scatter", "mode": "markers", "x": [p[0] for col in pos for p in col],
+             "y": [p[1] for col in pos for p in col], "hoverinfo": "skip", "showlegend": False,
+             "marker": {"size": 30 if presentation else 24, "color": colours, "line": {"color": "#495057", "width": 2}}}]
+    names = ["input layer"] + [f"hidden layer {k}" if len(sizes) > 3 else "hidden layer"
+                               for k in range(1, len(sizes) - 1)] + ["output layer"]
+    top = max(sizes) / 2 + 0.1
+    ann = [{"text": f"<b>{name}</b>", "x": x, "y": top, "showarrow": False, "yanchor": "bottom", "font": {"size": s.font}}
+           for name, x in zip(names, xs, strict=True)]
+    layout = _layout(s, annotations=ann, xaxis={"visible": False, "range": [-0.12, 1.12], "fixedrange": True},
+                     yaxis={"visible": False, "range": [-top, top + 0.8], "fixedrange": True})
+    layout["height"] = 280 if not presentation else 300
+    layout["margin"] = {"l": 5, "r": 5, "t": 10, "b": 5}
+    return _figure({"data": data, "layout": layout})

@@ -1,7 +1,13 @@
-"""The lesson's forward and backward equations in LaTeX, each symbol annotated with its current shape.
+"""The lesson's equations (1)–(27): one table, under the lesson's numbers and in its notation.
 
-Samples are columns (the lesson's layout): with n inputs, h hidden units, k outputs and
-a batch of m samples, X is n×m, W1 is h×n, Z1 and A1 are h×m, and so on.
+``EQUATIONS[n]`` holds equation (n) as the lesson writes it (superscript layers W^{[1]}, A^{[2]}, the
+deltas Δ^{[l]}, the update ΔW = −∂L/∂W), and, where the code computes it in another form (dZ2, dW2 with
+1/m and transposes), that form with one line on how the two relate. Where the lesson is wrong or loose,
+``differs`` says so: what the lesson writes, what the code computes, and why.
+
+``forward_equations`` and ``backward_equations`` give the equations of the Shallow network page's
+"Equations" view with the current shapes, each tagged with its lesson number. Samples are columns
+(the lesson's layout): X is n_x×m, W^{[1]} is n_h×n_x, Z^{[1]} and A^{[1]} are n_h×m, and so on.
 """
 
 from __future__ import annotations
@@ -10,18 +16,221 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_G = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}", "leaky_relu": r"\mathrm{LReLU}",
-      "linear": r"\mathrm{id}"}
-_G_PRIME = {"tanh": r"(1 - A_1^{2})", "sigmoid": r"A_1(1 - A_1)", "relu": r"[Z_1 > 0]",
-            "leaky_relu": r"\max(0.01, [Z_1 > 0])", "linear": "1"}
+from nnviz.activations import get_activation
+
+
+@dataclass(frozen=True)
+class LessonEquation:
+    """Equation (``number``) of the lesson: its statement, and the code's form where that differs."""
+
+    number: int
+    section: str  # the lesson section it is in, e.g. "1.3.8"
+    lesson: str  # LaTeX, in the lesson's notation, without the tag
+    meaning: str  # what it says, in words
+    code: str = ""  # LaTeX of what ``ShallowNN`` computes, where that is written differently
+    relation: str = ""  # one line: how the lesson's form and the code's form relate
+    differs: str = ""  # where the lesson is wrong or loose: "The lesson writes …; the code computes …, because …"
+
+    @property
+    def tagged(self) -> str:
+        """The lesson's form with its number, as KaTeX shows it: ``… \\tag{22}``."""
+        return rf"{self.lesson} \tag{{{self.number}}}"
+
+    @property
+    def tagged_code(self) -> str:
+        return rf"{self.code} \tag{{{self.number}}}" if self.code else ""
+
+
+def tag(latex: str, number: int) -> str:
+    """Any LaTeX line tagged with a lesson number."""
+    return rf"{latex} \tag{{{number}}}"
+
+
+_PER_SAMPLE = ("The lesson derives it for one sample; the code averages over the m samples of a batch, "
+               "and a sum over samples of a column times a row is a matrix product with a transpose.")
+
+_EQUATIONS = [
+    LessonEquation(
+        1, "1.3.1",
+        r"z_i = w_{i1}x_1 + w_{i2}x_2 + b_i,\;\; a_i = f(z_i)\;\Rightarrow\; Z^{[1]} = W^{[1]} \cdot X + B^{[1]}",
+        "each hidden node weighs the two inputs, adds its bias and applies f; stacked, the four nodes are one "
+        "matrix product",
+        code=r"\texttt{Z1} = \texttt{W1}\,\texttt{X} + \texttt{b1}",
+        relation="Row i of W1 holds node i's weights w_i1, w_i2; $B^{[1]}$ here is the $b^{[1]}$ of (5).",
+    ),
+    LessonEquation(
+        2, "1.3.1", r"\frac{d}{dx}\tanh x = 1 - \left(\tanh x\right)^{2}",
+        "the slope of tanh, written with tanh itself (derived in the appendix, 1.5.1)",
+        code=r"\texttt{tanh\_df(a)} = 1 - a^{2}",
+        relation="The code passes the stored output a = tanh(z), so the slope costs one multiplication.",
+    ),
+    LessonEquation(
+        3, "1.3.1", r"\frac{d}{dx}\sigma(x) = \sigma(x)\cdot\left(1 - \sigma(x)\right)",
+        "the slope of the sigmoid, written with the sigmoid itself (derived in the appendix, 1.5.2)",
+        code=r"\texttt{sigmoid\_df(a)} = a\,(1 - a)",
+        relation="As for tanh: the slope from the output a = σ(z) the forward pass already stored.",
+    ),
+    LessonEquation(
+        4, "1.3.2",
+        r"L(y,\hat{y}) = \begin{cases} -\log \hat{y} & y = 1\\ -\log(1 - \hat{y}) & y = 0\end{cases}"
+        r" = -\left[y\log\hat{y} + (1 - y)\log(1 - \hat{y})\right]",
+        "cross-entropy of one sample: 0 for a confident right answer, without bound for a confident wrong one",
+        code=r"J = \frac{1}{m}\sum_{i=1}^{m} L\big(y^{(i)}, \hat{y}^{(i)}\big)",
+        relation="The code's compute_loss returns J, the average of (4) over the batch (the lesson's cost of 1.3.3).",
+        differs="The lesson's 1.3.7 says its loss code follows \"equation (9)\"; the loss is (4), averaged as J.",
+    ),
+    LessonEquation(
+        5, "1.3.3",
+        r"\begin{cases} Z^{[1]} = W^{[1]}X + b^{[1]} \\ A^{[1]} = \tanh Z^{[1]} \end{cases}",
+        "the hidden layer for a whole batch: X has one column per sample",
+        code=r"\texttt{Z1} = \texttt{W1 @ X + b1},\;\; \texttt{A1} = \tanh(\texttt{Z1})",
+        relation="b1 (n_h×1) is added to every one of the m columns (NumPy broadcasting).",
+        differs="The lesson's 1.3.6 says its forward code follows \"equations (5) ~ (8)\"; the forward pass is "
+                "(5) and (6) — (7) and (8) are the update.",
+    ),
+    LessonEquation(
+        6, "1.3.3",
+        r"\begin{cases} Z^{[2]} = W^{[2]}A^{[1]} + b^{[2]} \\ A^{[2]} = \sigma(Z^{[2]}) = \hat{y} \end{cases}",
+        "the output layer: one probability per sample",
+        code=r"\texttt{Z2} = \texttt{W2 @ A1 + b2},\;\; \texttt{A2} = \sigma(\texttt{Z2})",
+        relation="As in (5), b2 is added to every column; A2, one probability per column, is the lesson's ŷ.",
+    ),
+    LessonEquation(
+        7, "1.3.8", r"W_{new} = W_{old} - \frac{\partial L}{\partial W}\;\Rightarrow\;\Delta W = -\frac{\partial L}{\partial W}",
+        "gradient descent: move each weight against its slope",
+        code=r"\texttt{W} \mathrel{-}= \alpha\,\texttt{dW}",
+        relation="The code scales the step by the learning rate α; the lesson's step is α = 1.",
+        differs="The lesson writes the step without a learning rate, and its code's update_weights(lr) never "
+                "uses lr: every step is W −= dW (α = 1), although its text calls fit(…, lr=0.01).",
+    ),
+    LessonEquation(
+        8, "1.3.8", r"b_{new} = b_{old} - \frac{\partial L}{\partial b}\;\Rightarrow\;\Delta b = -\frac{\partial L}{\partial b}",
+        "the same step for the biases",
+        code=r"\texttt{b} \mathrel{-}= \alpha\,\texttt{db}",
+        relation="As (7): the code's step is α times the gradient.",
+    ),
+    LessonEquation(9, "1.3.8", r"\Delta W^{[1]} = -\frac{\partial L}{\partial W^{[1]}}",
+                   "the change of the hidden layer's weights"),
+    LessonEquation(10, "1.3.8", r"\Delta W^{[2]} = -\frac{\partial L}{\partial W^{[2]}}",
+                   "the change of the output layer's weights"),
+    LessonEquation(
+        11, "1.3.8",
+        r"\frac{\partial L}{\partial W^{[i]}} = \frac{\partial L}{\partial \hat{y}}\,"
+        r"\frac{\partial \hat{y}}{\partial Z^{[2]}}\,\frac{\partial Z^{[2]}}{\partial W^{[i]}},\quad i = 1, 2",
+        "the chain rule: the loss depends on a weight through ŷ, which depends on it through $Z^{[2]}$",
+    ),
+    LessonEquation(
+        12, "1.3.8", r"\frac{\partial L}{\partial \hat{y}} = \frac{A^{[2]} - y}{A^{[2]}\,(1 - A^{[2]})}",
+        "how the loss changes with the prediction (from (4): −y/ŷ + (1 − y)/(1 − ŷ))",
+    ),
+    LessonEquation(
+        13, "1.3.8",
+        r"\frac{\partial \hat{y}}{\partial Z^{[2]}} = \sigma(Z^{[2]})\left[1 - \sigma(Z^{[2]})\right] = A^{[2]}\,(1 - A^{[2]})",
+        "the sigmoid's slope, equation (3), at the output",
+    ),
+    LessonEquation(
+        14, "1.3.8",
+        r"\frac{\partial L}{\partial W^{[i]}} = \frac{\partial L}{\partial \hat{y}}\cdot"
+        r"\frac{\partial \hat{y}}{\partial Z^{[2]}}\cdot\frac{\partial Z^{[2]}}{\partial W^{[i]}}",
+        "the chain (11) again, ready to put (12) and (13) in",
+    ),
+    LessonEquation(
+        15, "1.3.8",
+        r"= \frac{A^{[2]} - y}{A^{[2]}(1 - A^{[2]})}\cdot A^{[2]}(1 - A^{[2]})\cdot\frac{\partial Z^{[2]}}{\partial W^{[i]}}",
+        "(12) and (13) put in: the sigmoid's slope cancels the loss's denominator",
+    ),
+    LessonEquation(
+        16, "1.3.8", r"= \left(A^{[2]} - y\right)\cdot\frac{\partial Z^{[2]}}{\partial W^{[i]}}",
+        "what is left: the error $A^{[2]} − y$ times how $Z^{[2]}$ depends on the weight",
+        code=r"\texttt{dZ2} = \texttt{A2} - \texttt{Y}",
+        relation="$A^{[2]} − y$ is $∂L/∂Z^{[2]}$ for each sample; the code keeps it, one column per sample, as dZ2.",
+    ),
+    LessonEquation(17, "1.3.8", r"\frac{\partial Z^{[2]}}{\partial W^{[2]}} = A^{[1]}",
+                   "$Z^{[2]} = W^{[2]}A^{[1]} + b^{[2]}$ is linear in $W^{[2]}$, with slope $A^{[1]}$"),
+    LessonEquation(
+        18, "1.3.8",
+        r"\frac{\partial Z^{[2]}}{\partial W^{[1]}} = W^{[2]}\cdot\frac{\partial \tanh(Z^{[1]})}{\partial Z^{[1]}}"
+        r"\cdot\frac{\partial Z^{[1]}}{\partial W^{[1]}}",
+        "$W^{[1]}$ reaches $Z^{[2]}$ through the hidden layer: the chain rule once more",
+    ),
+    LessonEquation(
+        19, "1.3.8",
+        r"\frac{\partial \tanh(Z^{[1]})}{\partial Z^{[1]}} = 1 - \left(A^{[1]}\right)^{2},\qquad"
+        r"\frac{\partial Z^{[1]}}{\partial W^{[1]}} = X",
+        "tanh's slope, equation (2), at the hidden layer; and $Z^{[1]}$ is linear in $W^{[1]}$ with slope X",
+    ),
+    LessonEquation(
+        20, "1.3.8",
+        r"\frac{\partial L}{\partial W^{[1]}} = \left(A^{[2]} - y\right)\cdot W^{[2]}\cdot X\cdot\left[1 - \left(A^{[1]}\right)^{2}\right]",
+        "the gradient of the hidden layer's weights",
+        code=r"\texttt{dW1} = \tfrac{1}{m}\left[\big(W^{[2]T}\,\texttt{dZ2}\big)\odot\big(1 - (A^{[1]})^{2}\big)\right]X^{T}",
+        relation=_PER_SAMPLE,
+        differs="The lesson writes four factors in a row, as for one sample with scalars; with matrices only one "
+                "order fits the shapes: $W^{[2]T}$($A^{[2]} − y$) (n_h×m), times the slope elementwise (⊙), times Xᵀ, "
+                "averaged over the batch.",
+    ),
+    LessonEquation(
+        21, "1.3.8", r"\frac{\partial L}{\partial W^{[2]}} = \left(A^{[2]} - y\right)\cdot A^{[1]}",
+        "the gradient of the output layer's weights",
+        code=r"\texttt{dW2} = \tfrac{1}{m}\,\texttt{dZ2}\,A^{[1]T}",
+        relation=_PER_SAMPLE,
+    ),
+    LessonEquation(22, "1.3.8", r"\Delta^{[2]} = A^{[2]} - y", "the output layer's error, the code's dZ2",
+                   code=r"\texttt{dZ2} = \texttt{A2} - \texttt{Y}", relation="The same: $\\Delta^{[2]}$ is dZ2."),
+    LessonEquation(
+        23, "1.3.8", r"\Delta^{[1]} = \Delta^{[2]}\cdot W^{[2]}\cdot\left(1 - A^{[1]2}\right)",
+        "the error sent back to the hidden layer, the code's dZ1",
+        code=r"\texttt{dZ1} = W^{[2]T}\,\texttt{dZ2}\odot\left(1 - (A^{[1]})^{2}\right)",
+        relation="$\\Delta^{[1]}$ is dZ1: each hidden unit gets the output error through its weight, times its slope.",
+        differs="The lesson writes $\\Delta^{[2]}$·$W^{[2]}$ without a transpose; $W^{[2]}$ is n_y×n_h and $\\Delta^{[2]}$ n_y×m, so "
+                "only $W^{[2]T}\\Delta^{[2]}$ (n_h×m) fits, multiplied elementwise (⊙) by the slope.",
+    ),
+    LessonEquation(
+        24, "1.3.8", r"\Delta W^{[2]} = -\frac{\partial L}{\partial W^{[2]}} = -\Delta^{[2]}\cdot A^{[1]}",
+        "the change of $W^{[2]}$",
+        code=r"\Delta W^{[2]} = -\alpha\,\texttt{dW2} = -\tfrac{\alpha}{m}\,\texttt{dZ2}\,A^{[1]T}",
+        relation="The code steps by α·dW2, dW2 being (21) averaged over the batch.",
+        differs="The lesson leaves out the 1/m and the transpose its own code uses: dW2 = dZ2·A1ᵀ/m — the sum "
+                "over the batch's samples, averaged, so the step does not grow with the batch size.",
+    ),
+    LessonEquation(
+        25, "1.3.8", r"\Delta W^{[1]} = -\frac{\partial L}{\partial W^{[1]}} = -\Delta^{[1]}\cdot X",
+        "the change of $W^{[1]}$",
+        code=r"\Delta W^{[1]} = -\alpha\,\texttt{dW1} = -\tfrac{\alpha}{m}\,\texttt{dZ1}\,X^{T}",
+        relation="The code steps by α·dW1, dW1 being (20) averaged over the batch.",
+        differs="As in (24): the lesson leaves out the 1/m and the transpose; its code computes dW1 = dZ1·Xᵀ/m.",
+    ),
+    LessonEquation(
+        26, "1.3.8", r"\Delta b^{[2]} = \frac{1}{m}\,\mathrm{np.sum}(dZ^{[2]}, \mathrm{axis}=1, \mathrm{keepdims}=\mathrm{True})",
+        "the change of the output bias",
+        code=r"\Delta b^{[2]} = -\alpha\,\texttt{db2} = -\tfrac{\alpha}{m}\sum_{i=1}^{m}\texttt{dZ2}^{(i)}",
+        relation="db2 is the output error averaged over the batch; the step is −α·db2.",
+        differs="The lesson drops the minus sign that (24) and (25) carry: what it writes is the gradient db2; "
+                "the change $\\Delta b^{[2]}$ is its negative, as the code's b2 −= db2 does.",
+    ),
+    LessonEquation(
+        27, "1.3.8", r"\Delta b^{[1]} = \frac{1}{m}\,\mathrm{np.sum}(dZ^{[1]}, \mathrm{axis}=1, \mathrm{keepdims}=\mathrm{True})",
+        "the change of the hidden biases",
+        code=r"\Delta b^{[1]} = -\alpha\,\texttt{db1} = -\tfrac{\alpha}{m}\sum_{i=1}^{m}\texttt{dZ1}^{(i)}",
+        relation="db1 is the hidden error averaged over the batch; the step is −α·db1.",
+        differs="As in (26): the minus sign is missing in the lesson; $\\Delta b^{[1]} = -db^{[1]}$.",
+    ),
+]
+
+#: Equations (1)–(27) of the lesson, by number.
+EQUATIONS: dict[int, LessonEquation] = {e.number: e for e in _EQUATIONS}
+
+
+# ----------------------------------------------------------------------------- with the current shapes
 
 
 @dataclass(frozen=True)
 class Equation:
-    """One line: the LaTeX, and what it computes in words."""
+    """One line for a page: the LaTeX (tagged with its lesson number), and what it computes in words."""
 
     latex: str
     meaning: str
+    number: int | None = None
 
 
 def _s(symbol: str, rows: int, cols: int | None = None) -> str:
@@ -30,40 +239,56 @@ def _s(symbol: str, rows: int, cols: int | None = None) -> str:
 
 
 def forward_equations(n_input: int, n_hidden: int, n_output: int, m: int, activation: str = "tanh") -> list[Equation]:
+    """(5), (6) and (4) for a network of ``n_input``–``n_hidden``–``n_output`` units and a batch of ``m``,
+    each symbol under its shape; the hidden activation ``activation`` from the registry."""
     n, h, k = n_input, n_hidden, n_output
-    g = _G.get(activation, r"g")
+    g = get_activation(activation).symbol
     out = r"\sigma" if k == 1 else r"\mathrm{softmax}"
     loss = (
-        r"L = -\frac{1}{m}\sum_{i=1}^{m}\left[y_i \log a_i + (1 - y_i)\log(1 - a_i)\right]"
-        if k == 1 else r"L = -\frac{1}{m}\sum_{i=1}^{m}\sum_{c=1}^{k} y_{ci}\log a_{ci}"
+        r"J = -\frac{1}{m}\sum_{i=1}^{m}\left[y^{(i)} \log \hat{y}^{(i)} + (1 - y^{(i)})\log(1 - \hat{y}^{(i)})\right]"
+        if k == 1 else r"J = -\frac{1}{m}\sum_{i=1}^{m}\sum_{c=1}^{k} y^{(i)}_{c}\log \hat{y}^{(i)}_{c}"
     )
     return [
-        Equation(f"{_s('Z_1', h, m)} = {_s('W_1', h, n)}\\,{_s('X', n, m)} + {_s('b_1', h, 1)}",
-                 "weighted sums of the inputs, one column per sample (b₁ is added to every column)"),
-        Equation(f"{_s('A_1', h, m)} = {g}(Z_1)", "the hidden layer's activations"),
-        Equation(f"{_s('Z_2', k, m)} = {_s('W_2', k, h)}\\,{_s('A_1', h, m)} + {_s('b_2', k, 1)}",
-                 "weighted sums of the hidden activations"),
-        Equation(f"{_s('A_2', k, m)} = {out}(Z_2)", "the predicted probabilities"),
-        Equation(loss + f"\\quad (m = {m})", "cross-entropy, averaged over the batch"),
+        Equation(tag(rf"\begin{{aligned}}{_s('Z^{[1]}', h, m)} &= {_s('W^{[1]}', h, n)}\,{_s('X', n, m)} + "
+                     rf"{_s('b^{[1]}', h, 1)} \\ A^{{[1]}} &= {g}(Z^{{[1]}})\end{{aligned}}", 5),
+                 "the hidden layer: weighted sums of the inputs, one column per sample ($b^{[1]}$ is added to every "
+                 "column), then the activation", 5),
+        Equation(tag(rf"\begin{{aligned}}{_s('Z^{[2]}', k, m)} &= {_s('W^{[2]}', k, h)}\,{_s('A^{[1]}', h, m)} + "
+                     rf"{_s('b^{[2]}', k, 1)} \\ A^{{[2]}} &= {out}(Z^{{[2]}}) = \hat{{y}}\end{{aligned}}", 6),
+                 "the output layer: the predicted probabilities" + ("" if k == 1 else " (softmax for several classes)"),
+                 6),
+        Equation(tag(loss + f"\\quad (m = {m})", 4),
+                 "the loss (4), averaged over the batch: the cost J" + ("" if k == 1 else
+                                                                        ", in its form for several classes"), 4),
     ]
 
 
 def backward_equations(n_input: int, n_hidden: int, n_output: int, m: int, activation: str = "tanh") -> list[Equation]:
+    """(22)–(27) and the update (7), (8) as the code computes them (dZ, dW with 1/m and transposes), each
+    symbol under its shape; the slope of the hidden activation from the registry."""
     n, h, k = n_input, n_hidden, n_output
-    slope = _G_PRIME.get(activation, "g'(Z_1)")
+    slope = get_activation(activation).slope_of("A^{[1]}")
     return [
-        Equation(f"{_s('dZ_2', k, m)} = A_2 - Y", "the output error: the loss's gradient with respect to Z₂"),
-        Equation(f"{_s('dW_2', k, h)} = \\frac{{1}}{{m}}\\,{_s('dZ_2', k, m)}\\,{_s('A_1^{T}', m, h)}",
-                 "how much each hidden-to-output weight contributed"),
-        Equation(f"{_s('db_2', k, 1)} = \\frac{{1}}{{m}}\\sum_{{i}} dZ_2^{{(i)}}", "the output error averaged over the batch"),
-        Equation(f"{_s('dZ_1', h, m)} = {_s('W_2^{T}', h, k)}\\,{_s('dZ_2', k, m)} \\odot "
-                 f"{slope}",
-                 "the error sent back through W₂, times the activation's slope"),
-        Equation(f"{_s('dW_1', h, n)} = \\frac{{1}}{{m}}\\,{_s('dZ_1', h, m)}\\,{_s('X^{T}', m, n)}",
-                 "how much each input-to-hidden weight contributed"),
-        Equation(f"{_s('db_1', h, 1)} = \\frac{{1}}{{m}}\\sum_{{i}} dZ_1^{{(i)}}", "the hidden error averaged over the batch"),
-        Equation(r"W \leftarrow W - \alpha\,dW,\quad b \leftarrow b - \alpha\,db",
-                 "one step of gradient descent with learning rate α"),
+        Equation(tag(rf"\Delta^{{[2]}} = {_s('dZ^{[2]}', k, m)} = A^{{[2]}} - Y", 22),
+                 "the output error: the loss's gradient with respect to $Z^{[2]}$, one column per sample", 22),
+        Equation(tag(rf"{_s('dW^{[2]}', k, h)} = \frac{{1}}{{m}}\,{_s('dZ^{[2]}', k, m)}\,{_s('A^{[1]T}', m, h)}", 24),
+                 "(24) as the code computes it: the lesson's −$\\Delta^{[2]}$·$A^{[1]}$, averaged over the batch (1/m, $A^{[1]}$ "
+                 "transposed); the change is −α·$dW^{[2]}$", 24),
+        Equation(tag(rf"{_s('db^{[2]}', k, 1)} = \frac{{1}}{{m}}\sum_{{i}} dZ^{{[2](i)}}", 26),
+                 "(26): the output error averaged over the batch; the change is −α·$db^{[2]}$ (the lesson drops the "
+                 "minus)", 26),
+        Equation(tag(rf"\Delta^{{[1]}} = {_s('dZ^{[1]}', h, m)} = {_s('W^{[2]T}', h, k)}\,{_s('dZ^{[2]}', k, m)} "
+                     rf"\odot {slope}", 23),
+                 "(23): the error sent back through $W^{[2]}$ (transposed, which the lesson leaves out), times the "
+                 "activation's slope", 23),
+        Equation(tag(rf"{_s('dW^{[1]}', h, n)} = \frac{{1}}{{m}}\,{_s('dZ^{[1]}', h, m)}\,{_s('X^{T}', m, n)}", 25),
+                 "(25) as the code computes it: the lesson's −$\\Delta^{[1]}$·X, averaged over the batch; the change is "
+                 "−α·$dW^{[1]}$", 25),
+        Equation(tag(rf"{_s('db^{[1]}', h, 1)} = \frac{{1}}{{m}}\sum_{{i}} dZ^{{[1](i)}}", 27),
+                 "(27): the hidden error averaged over the batch; the change is −α·$db^{[1]}$", 27),
+        Equation(tag(r"W \leftarrow W - \alpha\,dW,\quad b \leftarrow b - \alpha\,db", 7),
+                 "(7) and (8): one step of gradient descent with learning rate α (the lesson's code steps with "
+                 "α = 1 whatever lr it is given)", 7),
     ]
 
 

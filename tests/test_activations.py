@@ -81,3 +81,16 @@ def test_registry_lookup_names_the_bad_value():
         get_activation("swish")
     assert "step" not in HIDDEN_ACTIVATIONS and "softmax" not in HIDDEN_ACTIVATIONS
     assert {"tanh", "sigmoid", "relu", "leaky_relu", "linear"} <= set(HIDDEN_ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_the_slope_formula_says_what_df_computes(name):
+    """Each activation's LaTeX slope (what the equations and the derivation show) is what ``df`` computes."""
+    act = ACTIVATIONS[name]
+    a = act.f(np.linspace(-3, 3, 13))
+    formula = act.slope_of("a")
+    expected = {"a\\,(1 - a)": a * (1 - a), "1 - (a)^{2}": 1 - a**2, "[a > 0]": (a > 0).astype(float),
+                "\\max(0.01, [a > 0])": np.maximum(0.01, (a > 0).astype(float)), "1": np.ones_like(a),
+                "0": np.zeros_like(a)}[formula]
+    np.testing.assert_allclose(act.df(a), expected)
+    assert act.symbol.startswith("\\")

@@ -17,7 +17,7 @@ from nnviz.neuron import (
     truth_table,
     xor_from_gates,
 )
-from nnviz.walkthrough import lesson_batch, lesson_network, steps
+from nnviz.walkthrough import derivation, lesson_batch, lesson_network
 
 
 @pytest.mark.parametrize("gate", list(PRESETS))
@@ -90,18 +90,16 @@ def test_least_squares_after_a_sigmoid_is_not_convex_but_cross_entropy_is():
     assert np.min(np.diff(mse, 2)) < -1e-6  # somewhere concave
 
 
-def test_walkthrough_matches_the_network_and_passes_the_gradient_check():
+def test_walkthrough_batch_and_the_update_that_lowers_the_loss():
     model = lesson_network(seed=3)
     X, Y = lesson_batch(6)
     assert X.shape == (2, 6) and Y.tolist() == [[0, 1, 1, 0, 0, 1]]
-    walk = steps(model, X, Y)
-    names = [s.symbol for s in walk]
-    assert names == ["X", "Y", "Z1", "A1", "Z2", "A2", "L", "dZ2", "dW2", "db2", "dZ1", "dW1", "db1"]
-    by = {s.symbol: s for s in walk}
-    assert by["Z1"].shape == "4×6" and by["dW1"].shape == "4×2" and by["db2"].shape == "1×1"
-    np.testing.assert_allclose(by["dW1"].value, by["dZ1"].value @ X.T / 6, atol=1e-15)
-    np.testing.assert_allclose(by["dW2"].value, by["dZ2"].value @ by["A1"].value.T / 6, atol=1e-15)
+    walk = derivation(model, X, Y)
+    assert [s.phase for s in walk][:4] == ["data", "forward", "forward", "loss"]
+    assert all(shape == "4×6" for shape in walk[1].shapes) and walk[-1].shapes == ["4×1", "4×1"]
     assert gradient_check(model, X, Y).passed
-    before = float(by["L"].value[0, 0])
+    before = float(dict(walk[3].values)["J"][0, 0])
     model.update_weights(1.0)
     assert model.loss(X, Y) < before
+    with pytest.raises(ValueError, match="batch size must be between 1 and 64"):
+        lesson_batch(0)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nnviz.sections import PAGES, section_label
+
 PRESENT_KEY = "present"
 
 # Presentation mode scales the whole page through the root font size (Streamlit sizes in rem),
@@ -57,13 +59,23 @@ def apply_style():
     st.html(_PRESENTATION_CSS if presentation_mode() else _NORMAL_CSS)
 
 
-def header(title: str, lesson: str, intro: str):
-    """A page title with the lesson section it follows, and one line on what to do here."""
+def header(title: str, lesson: str | None, intro: str):
+    """A page title with the lesson sections it teaches (from ``nnviz.sections``, the one table of them),
+    and one line on what to do here. ``lesson`` is not shown: pages written before the table pass their
+    own section text, which the table replaces, so that every place names the same sections."""
+    sections = section_label(title) if title in {p.title for p in PAGES} else (lesson or "")
+    # the lesson's equation numbers (KaTeX \tag) follow their equation: Streamlit sizes a formula's box to its
+    # content, where KaTeX's right-aligned number would sit on top of the formula's end
+    # content, where KaTeX's right-aligned number would sit on top of the formula's end; on a phone, formulas
+    # shrink a little and scroll sideways rather than being cut
+    st.html("<style>.katex-display>.katex>.katex-html>.tag{position:relative;margin-left:1.2em}"
+            "@media (max-width: 640px){.katex-display{overflow-x:auto;overflow-y:hidden}"
+            ".katex-display>.katex{font-size:0.95em}}</style>")
     if presentation_mode():
-        st.title(f"{title} · lesson {lesson}")
+        st.title(f"{title} · lesson {sections}" if sections else title)
     else:
         st.title(title)
-        st.caption(f"Lesson {lesson} · {intro}")
+        st.caption(f"Lesson {sections} · {intro}" if sections else intro)
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|~$"
