@@ -113,7 +113,7 @@ def _load_builtin(ref: DataRef) -> Dataset:
 @lru_cache(maxsize=16)
 def _load_upload(path: str, digest: str, title: str, standardized: bool) -> Dataset:
     lease = _LEASES.get(digest)
-    ds = lease.dataset if lease is not None else _read(path, digest)
+    ds = lease.dataset if lease is not None else read_stored(path, digest)
     ds = replace(ds, title=title)
     return standardize(ds) if standardized else ds
 
@@ -211,7 +211,7 @@ def _ensure(lease: _Lease) -> None:
             _write(lease.path, lease.dataset)
         else:
             try:
-                _read(str(lease.path), lease.digest)
+                read_stored(str(lease.path), lease.digest)
             except UploadMissing:
                 _write(lease.path, lease.dataset)
     except OSError as err:
@@ -233,8 +233,14 @@ def _write(path: Path, ds: Dataset) -> None:
         raise
 
 
-def _read(path: str, digest: str) -> Dataset:
-    """An upload read back from the store, checked against its digest."""
+def read_stored(path: str, digest: str) -> Dataset:
+    """An upload as a worker reads it: from its stored file, checked against its digest.
+
+    Raises
+    ------
+    UploadMissing
+        The file is gone, unreadable, or not what was stored.
+    """
     gone = UploadMissing("the uploaded data is no longer stored on the server: upload the file again")
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
