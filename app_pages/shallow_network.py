@@ -18,10 +18,11 @@ import streamlit as st
 
 from nnviz import ShallowNN, Trainer, charts, equations, export, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
-from nnviz.runner import DataRef, Run, get_executor, load_data, redraw_interval, register_upload
+from nnviz.runner import Run, get_executor, redraw_interval
 from nnviz.state import (
     BATCH_SIZES,
     DATASETS,
@@ -134,12 +135,12 @@ def upload_control():
                                  "At most 10,000 rows.")
     if file is not None and file.file_id != st.session_state.get(K + "csv_id"):
         st.session_state[K + "csv_id"] = file.file_id
-        try:
+        try:  # a bad file or a full disk: ValueError, with a message for the user
             ds = parse_csv(file.getvalue(), name=file.name, seed=int(st.session_state[K + "seed"]))
+            st.session_state[K + "upload"] = register_upload(ds)
         except ValueError as err:
             st.session_state[K + "csv_error"] = f"{file.name}: {err}"
         else:
-            st.session_state[K + "upload"] = register_upload(ds)
             st.session_state[K + "csv_error"] = None
     error = st.session_state.get(K + "csv_error")
     if error:
@@ -160,7 +161,13 @@ def data_for(settings: TrainerSettings):
     else:
         ref = DataRef(settings.dataset, settings.samples, float(settings.noise), settings.train_split / 100,
                       settings.seed, standardize=settings.standardize)
-    return load_data(ref), ref
+    try:
+        return load_data(ref), ref
+    except UploadMissing as err:  # the stored copy is gone: say so, and take the file again if still chosen
+        for key in ("upload", "csv_id"):
+            st.session_state.pop(K + key, None)
+        st.session_state[K + "csv_error"] = f"{ref.title}: {err}"
+        return None
 
 
 # ----------------------------------------------------------------------------- the run

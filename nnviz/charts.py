@@ -13,6 +13,7 @@ build is checked there. Long series are thinned to at most ``MAX_POINTS`` per tr
 
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass
 
@@ -85,6 +86,15 @@ def _layout(s: Style, **extra) -> dict:
     }
     layout.update(extra)
     return layout
+
+
+def plotly_text(text, limit: int = 80) -> str:
+    """User text (e.g. a CSV's column names) as Plotly shows it literally: Plotly renders a subset of HTML in
+    titles and labels (``<a href>``, ``<b>``, ``<br>``…), so it is escaped, and cut to ``limit`` characters."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
 
 
 def _axis(title, s: Style, **extra):
@@ -207,8 +217,8 @@ def decision_boundary_figure(xs, ys, prob, X_train, y_train, X_test=None, y_test
     if X_test is not None and len(X_test):
         data += _points(np.asarray(X_test), y_test, "test", True, s)
     layout = _layout(
-        s, xaxis=_axis(feature_names[0], s, range=[xs[0], xs[-1]], constrain="domain"),
-        yaxis=_axis(feature_names[1], s, range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1),
+        s, xaxis=_axis(plotly_text(feature_names[0]), s, range=[xs[0], xs[-1]], constrain="domain"),
+        yaxis=_axis(plotly_text(feature_names[1]), s, range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1),
         uirevision="boundary",
     )
     layout["height"] = s.height + 40

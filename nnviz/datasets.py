@@ -32,6 +32,9 @@ LABEL_NAMES = ("label", "y", "target", "class")
 MAX_CSV_ROWS = 10_000
 MAX_CSV_COLUMNS = 100
 MIN_CSV_ROWS = 10
+# Beyond this, squares overflow float64 in the statistics every view needs (standardizing, the PCA view,
+# the boundary grid) and NumPy's SVD can hang: such values are refused at the door.
+MAX_CSV_MAGNITUDE = 1e100
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,19 @@ def parse_csv(data, *, max_rows: int = MAX_CSV_ROWS, train_split: float = 0.8, s
     if not lines:
         raise ValueError("the file is empty: upload a CSV with numeric feature columns and a 0/1 label column")
     delimiter = max((",", ";", "\t"), key=lambda d: lines[0].count(d))
-    rows = csv.reader(lines, delimiter=delimiter)
+    rows = csv.reader([line + "\n" for line in lines], delimiter=delimiter)  # a quoted value keeps its line breaks
+    try:
+        return _parse_rows(rows, max_rows, train_split, seed, name)
+    except csv.Error:  # e.g. a quote that is never closed swallows the rest of the file into one value
+        opened = next((i for i, line in enumerate(text.splitlines(), 1) if line.count('"') % 2), None)
+        if opened is not None:
+            raise ValueError(f"line {opened} opens a quoted value (\") that is never closed; "
+                             "remove the stray quote or close it") from None
+        raise ValueError(f"a value is longer than {csv.field_size_limit():,} characters; "
+                         "every cell needs one number") from None
+
+
+def _parse_rows(rows, max_rows: int, train_split: float, seed: int, name: str) -> Dataset:
     first = [cell.strip() for cell in next(rows)]
     has_header = any(not _is_number(cell) for cell in first if cell != "")
     header = first if has_header else [f"column {i + 1}" for i in range(len(first))]
@@ -198,6 +213,8 @@ def parse_csv(data, *, max_rows: int = MAX_CSV_ROWS, train_split: float = 0.8, s
         if len(values) >= max_rows:
             raise ValueError(f"the file has more than {max_rows:,} data rows; keep at most {max_rows:,}")
         if len(row) != n_cols:
+            if any("\n" in cell for cell in row):  # a quote that is never closed ate the lines after it
+                raise csv.Error("unclosed quote")
             raise ValueError(f"row {r} has {len(row)} value{'s' if len(row) != 1 else ''} but the first row has "
                              f"{n_cols}: every row needs the same columns")
         parsed = []
@@ -210,6 +227,9 @@ def parse_csv(data, *, max_rows: int = MAX_CSV_ROWS, train_split: float = 0.8, s
             value = float(cell)
             if not math.isfinite(value):
                 raise ValueError(f"row {r}, column {header[c]!r} is {cell!r}; every cell needs a finite number")
+            if abs(value) > MAX_CSV_MAGNITUDE:
+                raise ValueError(f"row {r}, column {header[c]!r} is {cell!r}; values must lie within "
+                                 f"±{MAX_CSV_MAGNITUDE:g} (rescale the column, e.g. use another unit)")
             parsed.append(value)
         values.append(parsed)
     if len(values) < MIN_CSV_ROWS:
@@ -246,10 +266,27 @@ def _decode(data) -> str:
         return data
     if not isinstance(data, (bytes, bytearray)):
         raise ValueError(f"expected the file's bytes or text, got {type(data).__name__}")
-    if b"\x00" in data[:4096]:
+    data = bytes(data)
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):  # e.g. Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise ValueError(f"the file starts as {encoding.upper()} text but is not valid "
+                                 f"{encoding.upper()}; save it as a CSV (UTF-8) and upload it again") from None
+    head = data[:4096 if len(data) > 4096 else len(data) - len(data) % 2]  # whole UTF-16 code units
+    for encoding, zeros, text_bytes in (("utf-16-le", head[1::2], head[0::2]), ("utf-16-be", head[0::2], head[1::2])):
+        if len(head) >= 8 and not zeros.strip(b"\x00") and b"\x00" not in text_bytes:  # ASCII as UTF-16, no BOM
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise ValueError("the file looks like UTF-16 text but is not valid UTF-16; save it as a CSV "
+                                 "(UTF-8) and upload it again") from None
+    if b"\x00" in head:
         raise ValueError("the file is not a text CSV (it contains binary data)")
     try:
-        return bytes(data).decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError("the file is not UTF-8 text; save it as a CSV (UTF-8) and upload it again") from None
 

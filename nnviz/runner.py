@@ -21,11 +21,9 @@ the calling thread instead: one slice per ``poll``.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import multiprocessing
 import os
 import sys
-import tempfile
 import threading
 import time
 import types
@@ -33,79 +31,27 @@ import weakref
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from nnviz.datasets import LESSON, Dataset, lesson_data, make_2d, standardize
+# Datasets are found through nnviz.data_store; the names stay importable from here.
+from nnviz.data_store import DataRef, StoreError, UploadMissing, load_data, register_upload, restore
+from nnviz.processes import die_with_parent
 from nnviz.training import EpochRecord, History, Trainer
+
+__all__ = ["DataRef", "InlineExecutor", "PoolExecutor", "Run", "Snapshot", "get_executor", "load_data",
+           "playing_runs", "redraw_interval", "register_upload", "worker_context"]
 
 SLICE_SECONDS = 0.15
 IDLE_SECONDS = 30.0  # a run whose page has not polled for this long stops queueing slices
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "nnviz-uploads"
-
-
-# ----------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class DataRef:
-    """How any process finds a run's dataset: a built-in set from its parameters, or an uploaded file."""
-
-    kind: str  # "lesson", a 2-D set's name, or "file"
-    samples: int = 0
-    noise: float = 0.0
-    train_split: float = 0.0
-    seed: int = 0
-    path: str = ""
-    title: str = ""
-    standardize: bool = False
-
-
-@lru_cache(maxsize=16)
-def load_data(ref: DataRef) -> Dataset:
-    """The dataset ``ref`` names, cached per process."""
-    if ref.kind == LESSON:
-        ds = lesson_data()
-    elif ref.kind == "file":
-        with np.load(ref.path, allow_pickle=False) as f:
-            ds = Dataset(
-                "csv", ref.title, f["X_train"], f["y_train"], f["X_test"], f["y_test"],
-                tuple(str(n) for n in f["feature_names"]), str(f["description"]),
-            )
-    else:
-        ds = make_2d(ref.kind, ref.samples, ref.noise, ref.train_split, ref.seed)
-    return standardize(ds) if ref.standardize else ds
-
-
-def register_upload(ds: Dataset, standardize: bool = False) -> DataRef:
-    """Store a parsed upload where worker processes can read it (content-addressed, never pickled)."""
-    digest = hashlib.sha256()
-    for a in (ds.X_train, ds.y_train, ds.X_test, ds.y_test):
-        digest.update(np.ascontiguousarray(a).tobytes())
-    digest.update("\x1f".join(ds.feature_names).encode())
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    path = UPLOAD_DIR / f"{digest.hexdigest()[:32]}.npz"
-    if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp.npz")
-        np.savez(tmp, X_train=ds.X_train, y_train=ds.y_train, X_test=ds.X_test, y_test=ds.y_test,
-                 feature_names=np.array(ds.feature_names, dtype=str), description=np.array(ds.description))
-        os.replace(tmp, path)
-        _prune_uploads()
-    return DataRef("file", path=str(path), title=ds.title, standardize=standardize)
-
-
-def _prune_uploads(keep: int = 200):
-    files = sorted(UPLOAD_DIR.glob("*.npz"), key=lambda p: p.stat().st_mtime)
-    for old in files[:-keep]:
-        old.unlink(missing_ok=True)
+WORKER_LOSSES = 3  # a run whose slice loses its worker this many times in a row stops (it kills them)
 
 
 # ----------------------------------------------------------------------------- executors
 
 
 def _worker_init():
+    die_with_parent()  # a killed server takes its workers with it
     try:
         os.nice(5)  # pages first, training second
     except OSError:
@@ -298,6 +244,8 @@ class Run:
         self._steps_per_epoch = trainer.steps_per_epoch
         self._future: Future | None = None
         self._lock = threading.RLock()
+        self._losses = 0  # slices lost in a row (a worker died): retried up to WORKER_LOSSES times
+        self._slice_seconds: float | None = None
         self._last_poll = time.monotonic()
         self._next_at = 0.0  # pacing: do not start a slice before this time
         self._recent_speed = 0.0
@@ -375,7 +323,12 @@ class Run:
     def _submit(self, seconds, epochs) -> Future:
         self._slice_started = time.monotonic()
         self._slice_epochs = epochs
-        future = self.executor.submit(_train_slice, self._trainer, self.ref, seconds, epochs)
+        self._slice_seconds = seconds
+        try:
+            future = self.executor.submit(_train_slice, self._trainer, self.ref, seconds, epochs)
+        except Exception as err:  # noqa: BLE001 - e.g. no new worker could start: reported by _merge
+            future = Future()
+            future.set_exception(err)
         self._future = future
         if self.executor.chains:
             future.add_done_callback(self._merge)
@@ -391,11 +344,9 @@ class Run:
             try:
                 trainer, progress = future.result()
             except Exception as err:  # noqa: BLE001 - a failed slice must not kill the page
-                self.state = "failed"
-                self.message = f"training stopped: {type(err).__name__}: {err}"
-                self._stop_clock()
-                self.version += 1
+                self._recover(err)
                 return
+            self._losses = 0
             self._trainer = trainer
             self.history.extend(progress)
             if progress.n_steps:
@@ -417,6 +368,45 @@ class Run:
                     timer.start()
                 else:
                     self._submit_if_due()
+
+    def _recover(self, err: Exception):
+        """A slice failed. Its trainer (weights, position, random state) is still here, as of the last
+        slice: if the worker died or the upload's stored copy vanished, train the same slice again."""
+        self._losses += 1
+        retry = isinstance(err, (BrokenProcessPool, UploadMissing)) and self._losses <= WORKER_LOSSES
+        if retry and isinstance(err, UploadMissing):
+            try:
+                restore(self.ref)
+            except (UploadMissing, StoreError) as lost:
+                retry, err = False, lost
+        if retry and (self.state == "playing" or self._slice_seconds is None):  # playing, or a Step
+            self.message = "a training process stopped; the run went on from its last slice"
+            args = (self._slice_seconds, self._slice_epochs)
+            timer = threading.Timer(0.05 * self._losses, self._resubmit, args)
+            timer.daemon = True
+            timer.start()
+            return
+        if retry:
+            return  # paused meanwhile: nothing was lost, Train resumes it
+        self.state = "failed"
+        if isinstance(err, BrokenProcessPool):
+            self.message = (f"training stopped: its process stopped {self._losses} times in a row "
+                            "(perhaps out of memory)")
+        elif isinstance(err, (UploadMissing, StoreError)):
+            self.message = f"training stopped: {err}"
+        else:  # the type says what happened; the message could name server paths
+            self.message = f"training stopped: an unexpected {type(err).__name__} in the training process"
+        self._stop_clock()
+        self.version += 1
+
+    def _resubmit(self, seconds, epochs):
+        with self._lock:
+            if self._future is not None:
+                return
+            if self.state == "playing":
+                self._submit_if_due()
+            elif seconds is None and self.state in ("ready", "paused"):  # a Step that lost its worker
+                self._submit(seconds=seconds, epochs=epochs)
 
     def _stop_clock(self):
         if self._play_started is not None:

@@ -168,5 +168,19 @@ def from_query(params) -> tuple[TrainerSettings, list[str]]:
         try:
             values[name] = PARSERS[name](text)
         except (ValueError, OverflowError) as err:
-            problems.append(f"{key}={text!r} in the link was ignored: {err}")
+            reason = ("too large" if isinstance(err, OverflowError) else "not a number"
+                      if str(err).startswith("could not convert") else _cut(str(err), 200))
+            problems.append(f"{key}={_echo(text)} in the link was ignored: {reason}")
+        else:
+            if not text.isascii():  # e.g. full-width digits "１０": Python reads them; say what it made of them
+                problems.append(f"{key}={_echo(text)} in the link was read as {_format(name, values[name])}")
     return replace(TrainerSettings(), **values), problems
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _echo(text: str, limit: int = 40) -> str:
+    """A value from a link as a message shows it: at most ``limit`` characters (a link can carry megabytes)."""
+    return repr(text) if len(text) <= limit else f"{_cut(text, limit)!r} ({len(text):,} characters)"

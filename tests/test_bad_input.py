@@ -47,6 +47,9 @@ BAD_UPLOADS = {
     "million.csv": (("a,b,label\n" + "1,2,0\n" * 1_000_000).encode(), "more than 10,000 data rows"),
     "words.csv": (("name,b,label\n" + "anna,2,0\nbob,3,1\n" * 10).encode(), "'anna' is not a number"),
     "binary.csv": (bytes(range(256)) * 4, "not a text CSV"),
+    "huge.csv": (("a,b,label\n" + "".join(f"{s}1e308,{s}1e308,{i % 2}\n" for i, s in enumerate("+-" * 10))).encode(),
+                 "values must lie within ±1e+100"),
+    "quote.csv": (('a,b,label\n1,2,0\n"3,4,1\n' + "5,6,1\n" * 25_000).encode(), 'line 3 opens a quoted value (") that'),
 }
 
 
@@ -151,3 +154,107 @@ def test_no_upload_is_unpickled_or_evaluated_and_no_html_comes_from_users():
             assert re.fullmatch(r"st\.html\(_[A-Z_]+_CSS if presentation_mode\(\) else _[A-Z_]+_CSS\)", line), (name, line)
         for line in (line for line in text.splitlines() if "np.load(" in line):
             assert "allow_pickle=False" in line, (name, line)
+
+
+def good_csv(k: int) -> bytes:
+    return ("a,b,label\n" + "\n".join(f"{(i * (k + 2)) % 13 - 6},{(i * 5) % 11 - 5},{i % 2}" for i in range(60))).encode()
+
+
+def test_another_sessions_uploads_leave_mine_alone(open_page):
+    import gc
+
+    from nnviz.data_store import register_upload
+
+    mine = open_page("shallow_network", ds="csv", speed="max")
+    mine.file_uploader(key="tr_csv").upload("good.csv", GOOD.encode(), "text/csv")
+    mine.run()
+    press(mine, "step")
+    stored = Path(mine.session_state["tr_upload"].path)
+    other = open_page("shallow_network", ds="csv", speed="max")
+    for k in range(3):  # another session uploads file after file through the page …
+        other.file_uploader(key="tr_csv").upload(f"other{k}.csv", good_csv(k), "text/csv")
+        other.run()
+    from nnviz.datasets import parse_csv
+    for k in range(3, 253):  # … and 250 more through the same store
+        register_upload(parse_csv(good_csv(k)))
+    gc.collect()
+    assert stored.is_file()  # what my workers read is still there
+    mine.run()
+    assert not mine.exception and not errors(mine)
+    press(mine, "step")
+    assert epoch(mine) == 2
+
+
+def test_a_stored_upload_that_is_gone_is_a_clear_message_not_a_stuck_page(open_page):
+    from nnviz.data_store import DataRef
+
+    at = open_page("shallow_network", ds="csv")
+    at.session_state["tr_upload"] = DataRef("file", path="/nonexistent/nnviz/old.npz", title="old.csv", digest="0" * 64)
+    at.run()
+    assert not at.exception
+    message = errors(at)
+    assert "old.csv: the uploaded data is no longer stored on the server: upload the file again" in message
+    assert "/nonexistent" not in message
+    at.selectbox(key="tr_dataset").set_value("xor").run()  # the page still works: switch the dataset
+    press(at, "step")
+    assert epoch(at) == 1
+
+
+def test_a_full_disk_on_upload_is_a_clear_message(open_page, monkeypatch):
+    import errno
+
+    import nnviz.data_store as store
+
+    at = open_page("shallow_network", ds="csv", speed="max")
+    at.file_uploader(key="tr_csv").upload("good.csv", GOOD.encode(), "text/csv")
+    at.run()
+    press(at, "step")
+
+    def savez_on_a_full_disk(file, **arrays):
+        raise OSError(errno.ENOSPC, "No space left on device", str(file))
+
+    monkeypatch.setattr(store.np, "savez", savez_on_a_full_disk)
+    at.file_uploader(key="tr_csv").upload("second.csv", good_csv(7), "text/csv")
+    at.run()
+    assert not at.exception
+    message = errors(at)
+    assert "second.csv: the server has no room to store this file right now" in message
+    assert "The previous file (good.csv) is still loaded" in message
+    assert "/" not in message.replace("second.csv", "").replace("good.csv", "")  # no server path
+    press(at, "step")
+    assert epoch(at) == 2
+
+
+def test_excel_unicode_text_uploads_and_trains(open_page):
+    at = open_page("shallow_network", ds="csv", speed="max")
+    text = GOOD.replace(",", "\t").replace("\n", "\r\n")
+    at.file_uploader(key="tr_csv").upload("from_excel.txt", text.encode("utf-16"), "text/plain")
+    at.run()
+    assert not at.exception and not errors(at)
+    press(at, "step")
+    assert epoch(at) == 1
+
+
+def test_a_column_name_with_html_is_shown_as_text_in_the_chart(open_page):
+    import json
+
+    at = open_page("shallow_network", ds="csv")
+    header = '<a href="https://example.com">click</a>,<b>bold</b>,label\n'
+    at.file_uploader(key="tr_csv").upload("h.csv", (header + GOOD.split("\n", 1)[1]).encode(), "text/csv")
+    at.run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    boundary = next(s for s in specs if any(trace["type"] == "heatmap" for trace in s["data"]))
+    axes = boundary["layout"]["xaxis"]["title"]["text"], boundary["layout"]["yaxis"]["title"]["text"]
+    assert axes == ("&lt;a href=\"https://example.com\"&gt;click&lt;/a&gt;", "&lt;b&gt;bold&lt;/b&gt;")
+
+
+def test_a_huge_or_full_width_link_value_gets_a_short_exact_warning(open_page):
+    at = open_page("shallow_network", ds="xor", seed="１０", hidden="x" * 200_000)
+    warnings = [w.value.replace("\\", "") for w in at.warning]  # as a reader sees them (Markdown-escaped)
+    assert "seed='１０' in the link was read as 10" in warnings
+    long = next(w for w in warnings if w.startswith("hidden="))
+    assert len(long) < 300 and "(200,000 characters)" in long
+    assert at.session_state["tr_seed"] == 10 and at.session_state["tr_hidden"] == 10
+    press(at, "step")
+    assert epoch(at) == 1

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnviz.datasets import MAX_CSV_ROWS, TWO_D, lesson_data, make_2d, parse_csv, standardize
+from nnviz.datasets import MAX_CSV_MAGNITUDE, MAX_CSV_ROWS, TWO_D, lesson_data, make_2d, parse_csv, standardize
 
 
 def test_lesson_data_is_the_lessons():
@@ -95,6 +95,12 @@ def test_label_column_by_name_semicolons_and_no_header():
         (csv_text(20).replace(",1\n", ",2\n", 1).encode(), "must hold only 0 and 1; data row 2 has 2"),
         ("a,b,label\n" + "1,2,0\n" * 20, "holds only the class 0"),
         ("a,b,label\n" + "1,2,inf\n" * 20, "every cell needs a finite number"),
+        ("a,b,label\n" + "".join(f"{s}1e308,2,{i % 2}\n" for i, s in enumerate("+-" * 10)),
+         r"row 2, column 'a' is '\+1e308'; values must lie within ±1e\+100 \(rescale the column"),
+        ('a,b,label\n1,2,0\n"3,4,1\n' + "5,6,1\n" * 30_000, r"line 3 opens a quoted value \(\"\) that is never closed"),
+        ('a,b,label\n1,2,0\n\n3,"4,1\n' + "5,6,1\n" * 30, r"line 4 opens a quoted value \(\"\) that is never closed"),
+        ("a,b,label\n" + "1" * 200_000 + ",2,1\n", "a value is longer than 131,072 characters"),
+        (csv_text(20).encode("utf-16-le")[:-1], "looks like UTF-16 text but is not valid UTF-16"),
     ],
 )
 def test_bad_csv_gets_a_clear_message(data, match):
@@ -108,3 +114,30 @@ def test_too_many_rows_is_refused_without_reading_them_all():
         parse_csv(big)
     with pytest.raises(ValueError, match="more than 30 data rows"):
         parse_csv(csv_text(40), max_rows=30)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_unicode_text_as_excel_saves_it_is_read(encoding):
+    """Excel's "Unicode text" is UTF-16 with a byte-order mark, tab-separated."""
+    text = csv_text(30, sep="\t", header="a\tb\tlabel").replace("\n", "\r\n")
+    ds = parse_csv(text.encode(encoding))
+    reference = parse_csv(text)
+    assert ds.feature_names == ("a", "b") and ds.n_train + ds.n_test == 30
+    np.testing.assert_array_equal(ds.X_train, reference.X_train)
+
+
+def test_values_at_the_magnitude_limit_survive_every_view():
+    """What passes validation must also pass what the page computes from it: standardizing, the 2-D
+    projection and the boundary grid stay finite at ±MAX_CSV_MAGNITUDE."""
+    from nnviz import maps
+
+    big = MAX_CSV_MAGNITUDE
+    text = "a,b,c,label\n" + "\n".join(f"{big if i % 3 else -big},{(i % 5) / 4 * big},{i % 7},{i % 2}"
+                                          for i in range(40))
+    ds = parse_csv(text)
+    with np.errstate(all="raise"):
+        assert np.isfinite(standardize(ds).X_train).all()
+        projection = maps.pca_2d(ds.X_train)
+        assert np.isfinite(projection(ds.X_test)).all()
+        grid = maps.grid_over(ds.X_train[:, :2])
+        assert np.isfinite(grid.points).all()

@@ -1,8 +1,13 @@
 """The runner: runs advance in worker processes in slices, with the same result as training in one go."""
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 from nnviz import ShallowNN, Trainer
@@ -113,14 +118,11 @@ def test_runs_that_stop_polling_stop_queueing(pool, monkeypatch):
     assert wait(run).step > steps
 
 
-def test_uploaded_data_reaches_the_workers(pool, tmp_path, monkeypatch):
-    import nnviz.runner as runner
-
-    monkeypatch.setattr(runner, "UPLOAD_DIR", tmp_path)
+def test_uploaded_data_reaches_the_workers(pool):
     text = "a,b,label\n" + "\n".join(f"{i % 7},{(i * 3) % 5},{i % 2}" for i in range(60))
     ds = parse_csv(text)
     ref = register_upload(ds)
-    assert ref.kind == "file" and list(tmp_path.glob("*.npz"))
+    assert ref.kind == "file" and Path(ref.path).is_file()
     assert register_upload(ds) == ref  # content-addressed
     loaded = load_data(ref)
     np.testing.assert_array_equal(loaded.X_train, ds.X_train)
@@ -129,9 +131,108 @@ def test_uploaded_data_reaches_the_workers(pool, tmp_path, monkeypatch):
     assert wait(run).state == "finished"
 
 
-def test_a_failed_slice_is_reported_not_raised():
-    ref = DataRef("file", path="/nonexistent/upload.npz", title="gone.csv")
+def test_a_failed_slice_is_reported_not_raised_and_names_no_path():
+    ref = DataRef("file", path="/nonexistent/upload.npz", title="gone.csv", digest="0" * 64)
     run = Run(fresh(REF), ref, executor=InlineExecutor())
     run.play()
     snap = run.poll()
-    assert snap.state == "failed" and "FileNotFoundError" in snap.message
+    assert snap.state == "failed"
+    assert snap.message == "training stopped: the uploaded data is no longer stored on the server: upload the file again"
+
+
+def pool_workers(parent: psutil.Process) -> list[psutil.Process]:
+    """The training workers among ``parent``'s children (the resource tracker is a child too)."""
+    return [p for p in parent.children() if "spawn_main" in " ".join(p.cmdline())]
+
+
+def gone(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE  # dead, waiting to be reaped
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_killed_worker_costs_no_run_anything():
+    """kill -9 of a worker in the middle of two sessions' runs: the pool is rebuilt and both runs go on from
+    their last slice, ending exactly where uninterrupted runs end."""
+    executor = PoolExecutor(2)
+    executor.warm_up()
+    try:
+        refs = (REF, DataRef("xor", samples=400, noise=0.1, train_split=0.7, seed=2))
+        references = []
+        for ref in refs:
+            reference = fresh(ref, epochs=200, batch=1)
+            reference.run()
+            references.append(reference)
+        runs = [Run(fresh(ref, epochs=200, batch=1), ref, executor=executor) for ref in refs]
+        for run in runs:
+            run.play()
+        deadline = time.monotonic() + 60
+        while min(run.poll().step for run in runs) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        before = pool_workers(psutil.Process())
+        assert len(before) == 2
+        before[0].kill()
+        snaps = [wait(run, timeout=120) for run in runs]
+        for snap, reference in zip(snaps, references, strict=True):
+            assert snap.state == "finished", snap.message
+            assert [r.epoch for r in snap.epochs] == list(range(1, 201))
+            np.testing.assert_array_equal(snap.batch_losses, reference.history.batch_losses)
+            np.testing.assert_array_equal(snap.model.params["W1"], reference.model.params["W1"])
+        after = pool_workers(psutil.Process())
+        assert after and not {p.pid for p in after} & {p.pid for p in before}  # a new pool took over
+    finally:
+        executor.shutdown()
+
+
+def test_a_run_whose_slices_keep_killing_workers_stops_with_a_reason(monkeypatch):
+    import nnviz.runner as runner
+
+    executor = PoolExecutor(1)
+    monkeypatch.setattr(runner, "_train_slice", _die)
+    try:
+        run = Run(fresh(REF), REF, executor=executor)
+        run.play()
+        snap = wait(run, timeout=120)
+        assert snap.state == "failed"
+        assert snap.message == f"training stopped: its process stopped {runner.WORKER_LOSSES + 1} times in a row " \
+                               "(perhaps out of memory)"
+    finally:
+        executor.shutdown()
+
+
+def _die(*args):
+    os._exit(9)
+
+
+DIE_WITH_PARENT = """
+import sys, time
+from nnviz.runner import PoolExecutor
+pool = PoolExecutor(2)
+pool.warm_up()
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_and_the_resource_tracker_die_with_a_killed_parent():
+    root = Path(__file__).resolve().parents[1]
+    parent = subprocess.Popen([sys.executable, "-c", DIE_WITH_PARENT], cwd=root, stdout=subprocess.PIPE, text=True)
+    children = []
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        children = psutil.Process(parent.pid).children()
+        assert len(pool_workers(psutil.Process(parent.pid))) == 2
+        assert any("resource_tracker" in " ".join(c.cmdline()) for c in children)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 20
+        while not all(gone(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(gone(c) for c in children), [c.cmdline() for c in children if not gone(c)]
+    finally:
+        parent.kill()
+        parent.wait()
+        for c in children:
+            if not gone(c):
+                c.kill()
