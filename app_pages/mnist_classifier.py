@@ -1,123 +1,164 @@
 """MNIST classifier (lesson 1.4): the lesson's Keras network reads handwritten digits.
 
-The only page that imports TensorFlow (through ``nnviz.keras_model``), behind a spinner.
-Trainings go through ``nnviz.jobs.QUEUE``: one at a time per server, others wait their turn.
+The server never imports TensorFlow: predictions, evaluation and the summary use the trained network's
+exported weights (``nnviz.dense_net``, two matrix products in NumPy); every Keras training runs in the
+training process of ``nnviz.jobs.QUEUE``, one at a time per server, and comes back as plain data.
 """
 
-import json
 import time
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from nnviz import charts
-from nnviz.jobs import QUEUE
-from nnviz.mnist import canvas_to_gray, confusion_matrix, read_uploaded_image, to_mnist_format, twin_job
+from nnviz.dense_net import confusion_matrix, load_ready, load_ready_history, steps_per_epoch
+from nnviz.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
+from nnviz.jobs import QUEUE, Job, QueueRefused
+from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
 from ui.common import header, plain, presentation_mode, problem
 from ui.mnist_data import mnist
 
-present = presentation_mode()
-header("MNIST classifier", "1.4", "the lesson's Keras network reads handwritten digits — draw one, or train your own.")
+CONFIG = {"displaylogo": False}
+JOB_KEYS = ("mn_job", "mn_hist", "mn_twin")  # this session's trainings: Keras, the History experiment, the twin
 
 
 @st.cache_resource(show_spinner=False)
-def keras_tools():
-    """nnviz.keras_model, imported once per server (TensorFlow takes about 5 s to import)."""
-    import nnviz.keras_model as km
-
-    return km
-
-
-@st.cache_resource(show_spinner=False)
-def ready_model():
-    """The model trained by models/train_ready_model.py with the lesson's recipe (shared, never trained further)."""
-    return keras_tools().load_ready_model()
+def ready_net():
+    """The ready model's weights and summary (models/train_ready_model.py exports them)."""
+    return load_ready()
 
 
 @st.cache_data(show_spinner=False)
 def ready_history():
-    path = keras_tools().READY_HISTORY
-    return json.loads(path.read_text()) if path.exists() else None
+    return load_ready_history()
 
 
-with st.spinner("Loading TensorFlow and the ready model (about 5 s, once per server) …"):
-    QUEUE.warm_up()  # the training process imports TensorFlow meanwhile
-    km = keras_tools()
-    ready = ready_model()
-data = mnist()
-if data is None:
-    st.stop()
-(x_train, y_train), (x_test, y_test) = data
+def session_owner():
+    """This browser session's id, and a check whether it is still connected (its tab still open)."""
+    ctx = get_script_run_ctx()
+    sid = ctx.session_id if ctx is not None else ""
 
-own = st.session_state.get("mn_model")
-model = own if own is not None else ready
-if model is None:
-    problem("The ready model (models/mnist_dense.keras) is missing.",
-            "Train your own below, or run `.venv/bin/python models/train_ready_model.py`.")
-model_name = "your model (trained in this session)" if own is not None else "the ready model (lesson's recipe)"
+    def alive() -> bool:
+        return not Runtime.exists() or Runtime.instance().is_active_session(sid)
 
-sections = ["Draw a digit", "The network", "Train your own", "Evaluate", "NumPy twin"]
-if "mn_section" not in st.session_state:  # a link may open a section: ?section=Evaluate
-    linked = st.query_params.get("section")
-    st.session_state.mn_section = linked if linked in sections else sections[0]
-section = st.segmented_control("Section", sections, key="mn_section", required=True, label_visibility="collapsed")
-st.caption(f"Predictions and evaluation use {model_name}.")
+    return sid, alive
 
 
-def curves_figure(history: dict, label_val: str):
+def busy_job() -> Job | None:
+    return next((j for k in JOB_KEYS if (j := st.session_state.get(k)) is not None and j.busy), None)
+
+
+def start(key: str, make_job):
+    """A Train button's callback: queue one training for this session, unless one is queued or running."""
+    st.session_state.pop("mn_refused", None)
+    if busy_job() is not None:
+        st.session_state.mn_refused = "You already have a training queued or running: wait for it, or stop it first."
+        return
+    sid, alive = session_owner()
+    try:
+        st.session_state[key] = QUEUE.submit(make_job(owner=sid, alive=alive))
+    except QueueRefused as err:
+        st.session_state.mn_refused = str(err)
+
+
+def refused_notice():
+    if "mn_refused" in st.session_state:
+        st.warning(st.session_state.pop("mn_refused"), icon=":material/block:")
+
+
+def curves_figure(history: dict, label_val: str, batches=(), present: bool = False):
+    """Per-epoch loss and accuracy (with the validation curves named ``label_val``), and the running
+    per-batch loss while an epoch is under way."""
     n = len(history.get("loss", []))
     epochs = np.arange(1, n + 1)
-    val_loss = history.get("val_loss") or [np.nan] * n
-    val_acc = history.get("val_accuracy") or [np.nan] * n
-    fig = charts.training_figure(epochs, history.get("loss", []), val_loss[:n], history.get("accuracy", []),
-                                 val_acc[:n], presentation=present, loss_label="categorical cross-entropy")
+    val_loss = (history.get("val_loss") or [np.nan] * n)[:n]
+    val_acc = (history.get("val_accuracy") or [np.nan] * n)[:n]
+    b = np.asarray([row[:2] for row in batches], dtype=float).reshape(-1, 2)
+    fig = charts.training_figure(epochs, history.get("loss", []), val_loss, history.get("accuracy", []), val_acc,
+                                 batch_x=b[:, 0], batch_loss=b[:, 1], presentation=present,
+                                 loss_label="categorical cross-entropy")
     for trace in fig.data:
-        trace.name = trace.name.replace("test", label_val)
+        trace.name = trace.name.replace("test", label_val).replace("batch loss", "loss so far in the epoch")
     return fig
 
 
-def show_job(job, label_val: str):
-    """A queued, running or finished training: its place in the queue, its progress, its curves."""
+def lesson_history_figure(history: dict, present: bool):
+    """The lesson's two History plots: "model accuracy" and "model loss", legend train / test."""
+    fig = curves_figure(history, "test", present=present)
+    for trace in fig.data:
+        trace.name = trace.name.split()[0]  # "train loss" → "train", as the lesson's legend
+        trace.showlegend = trace.yaxis == "y"
+    fig.layout.annotations[0].text = "<b>model loss</b>"
+    fig.layout.annotations[1].text = "<b>model accuracy</b>"
+    fig.layout.yaxis.title.text = "loss"
+    fig.layout.yaxis2.update(range=None, autorange=True)  # 98–100 %: the lesson's plot zooms in too
+    return fig
+
+
+def show_job(job: Job, label_val: str, present: bool):
+    """A queued, running or finished training: its place in the queue, its progress, its live curves."""
     p = job.progress
     if job.state == "queued":
         ahead = QUEUE.position(job)
         st.warning(f"Queued: {ahead} training{'s' if ahead != 1 else ''} ahead of yours. One training runs at "
                    "a time on this server, so that a class cannot exhaust its memory.", icon=":material/hourglass:")
+    elif job.state == "running" and not p.batches_per_epoch:
+        st.info(f"Starting: {p.stage or 'the training process is starting'} …", icon=":material/hourglass_top:")
     elif job.state == "running":
-        done = p.epoch + (p.batch / p.batches_per_epoch if p.batches_per_epoch else 0)
+        done = p.epoch + p.batch / p.batches_per_epoch
         st.progress(min(1.0, done / p.epochs),
-                    text=f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs} · batch {p.batch}/{p.batches_per_epoch}"
-                         + (f" · batch loss {p.batch_loss:.4f}" if p.batch_loss is not None else ""))
+                    text=f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs} · batch {p.batch:,} of "
+                         f"{p.batches_per_epoch:,}" + (f" · loss so far {p.batch_loss:.4f}" if p.batch_loss else ""))
     elif job.state == "failed":
         problem(f"The training failed: {plain(job.error)}", "Press Train to try again.")
+    elif job.state == "dropped":
+        st.info("This training was dropped from the queue: its page had been closed.")
     else:
         took = (job.finished_at or 0) - (job.started_at or 0)
+        waited = max(0.0, (job.started_at or job.queued_at) - job.queued_at)
         verb = "Stopped" if job.state == "stopped" else "Finished"
-        memory = f" Peak memory of the training process: {job.peak_memory_mb:,.0f} MB." if job.peak_memory_mb else ""
-        st.success(f"{verb} after {len(p.history['loss'])} epoch(s) in {took:.1f} s "
-                   f"(queued {max(0.0, (job.started_at or job.queued_at) - job.queued_at):.1f} s).{memory}",
-                   icon=":material/check_circle:")
-    if p.history["loss"]:
-        st.plotly_chart(curves_figure(p.history, label_val), config={"displaylogo": False})
+        st.success(f"{verb} after {len(p.history['loss'])} epoch(s) in {took:.1f} s"
+                   + (f" (after {waited:.0f} s in the queue)." if waited >= 1 else "."), icon=":material/check_circle:")
+    if p.history["loss"] or (job.state == "running" and p.batches):
+        st.plotly_chart(curves_figure(p.history, label_val, p.batches if job.state == "running" else (), present),
+                        config=CONFIG)
 
 
-# ----------------------------------------------------------------------------- draw a digit
-if section == "Draw a digit":
+def job_fragment(key: str, draw):
+    """Redraw a training's progress twice a second while it is queued or running; rerun the page when it ends
+    (so that its buttons and the model in use follow)."""
+    busy = (job := st.session_state.get(key)) is not None and job.busy
+
+    @st.fragment(run_every=0.5 if busy else None)
+    def progress():
+        job = st.session_state.get(key)
+        draw(job)
+        if job is not None and busy and not job.busy:
+            st.rerun()
+
+    progress()
+
+
+# ----------------------------------------------------------------------------- the sections
+
+
+def draw_section(net, present):
     from streamlit_drawable_canvas import st_canvas  # a bare import outside a page raises: import it here
 
-    if model is None:
-        st.stop()
     st.session_state.setdefault("mn_canvas", 0)
-    c1, c2, c3 = st.columns([1, 1, 1.3], gap="large")
+    c1, c2, c3 = st.columns([1.25, 1, 1.2], gap="medium")
     with c1:
         st.markdown("**Draw a digit** (mouse or finger), as large as the box:")
         result = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=280,
                            width=280, drawing_mode="freedraw", return_image_data=True,
                            key=f"mn_canvas_{st.session_state.mn_canvas}")
+        verdict = st.empty()  # right under the canvas: on a phone the columns stack, and this stays in view
         if st.button("Clear", key="mn_clear", icon=":material/delete:"):
             st.session_state.mn_canvas += 1
             st.rerun()
-        upload = st.file_uploader("… or upload a PNG or JPEG of a digit", type=["png", "jpg", "jpeg"],
+        upload = st.file_uploader("… or upload a PNG or JPEG of a digit", type=["png", "jpg", "jpeg", "mpo"],
                                   key="mn_upload", max_upload_size=5)
     gray, source = None, ""
     if upload is not None:
@@ -128,99 +169,155 @@ if section == "Draw a digit":
                 problem(f"{plain(upload.name)}: {plain(err)}", "Upload a PNG or JPEG photo or scan of one digit.")
     elif result is not None and result.image_data is not None:
         gray, source = canvas_to_gray(result.image_data), "your drawing"
-    if gray is not None and gray.max() > 0:
-        t0 = time.perf_counter()
-        digit = to_mnist_format(gray)
-        probs = km.predict(model, digit)[0]
-        elapsed_ms = (time.perf_counter() - t0) * 1000
-        best = int(np.argmax(probs))
-        with c2:
-            st.markdown("**What the network sees**: 28×28, cropped, scaled to 20×20, centred by its centre of mass")
-            st.plotly_chart(charts.digit_figure(digit, presentation=present), config={"displaylogo": False})
-        with c3:
-            st.markdown(f"## Prediction: {best}")
-            st.plotly_chart(charts.probability_bars(probs, presentation=present), config={"displaylogo": False})
-            st.caption(f"{probs[best]:.1%} sure, from {source}; preprocessing and prediction took "
-                       f"{elapsed_ms:.0f} ms on the server.")
-    else:
-        with c2:
-            st.info("Draw a digit on the black square — the prediction appears here.", icon=":material/draw:")
+    if gray is None or gray.max() <= 0:
+        verdict.info("Draw a digit on the black square — the prediction appears here.", icon=":material/draw:")
+        return
+    t0 = time.perf_counter()
+    digit = to_mnist_format(gray)
+    probs = net.predict(digit)[0]
+    elapsed_ms = (time.perf_counter() - t0) * 1000
+    best = int(np.argmax(probs))
+    verdict.markdown(f"## Prediction: {best}\n{probs[best]:.1%} sure, from {source}.")
+    with c2:
+        st.markdown("**What the network sees**: 28×28, cropped, scaled to 20×20, centred by its centre of mass")
+        st.plotly_chart(charts.digit_figure(digit, presentation=present), config=CONFIG)
+    with c3:
+        st.markdown("**The network's probability for each digit**")
+        fig = charts.probability_bars(probs, presentation=present)
+        fig.update_layout(uniformtext={"minsize": charts.style(present).font, "mode": "show"})  # never shrink labels
+        st.plotly_chart(fig, config=CONFIG)
+        st.caption(f"Preprocessing and prediction took {elapsed_ms:.0f} ms on the server.")
 
-# ----------------------------------------------------------------------------- the network
-elif section == "The network":
-    c1, c2 = st.columns([1, 1], gap="large")
+
+def network_section(net, data, present):
+    (x_train, y_train), _ = data
+    s = net.summary
+    c1, c2 = st.columns([1.15, 1], gap="large")
     with c1:
-        st.markdown("**The lesson's network**")
+        st.markdown("**The lesson's network**, and `model.summary()` as Keras prints it")
         st.code("model = Sequential([\n    Dense(512, activation='relu', input_shape=(784,)),\n"
                 "    Dense(10, activation='softmax'),\n])\nmodel.compile(optimizer='rmsprop',\n"
                 "              loss='categorical_crossentropy', metrics=['accuracy'])", language="python")
-        if model is not None:
-            st.dataframe(km.summary_rows(model), hide_index=True)
-            st.caption("784 × 512 weights + 512 biases = 401,920; 512 × 10 + 10 = 5,130; together 407,050. "
-                       f"Weight arrays: {', '.join(str(s) for s in km.weight_shapes(model))}.")
+        st.code(s.get("text", ""), language=None)
+        rows = s.get("layers", [])
+        if rows:
+            hidden, out = rows[0]["parameters"], rows[1]["parameters"]
+            st.caption(f"784 × 512 weights + 512 biases = {hidden:,}; 512 × 10 + 10 = {out:,}; together "
+                       f"{s['total']:,} numbers, all trainable, {s['bytes'] / 2**20:.2f} MB as float32. Keras "
+                       "captured this in the training process; once the network has trained, its summary also counts "
+                       f"rmsprop's own {s.get('optimizer_params', 0):,} variables (a running average per weight, "
+                       "and a step counter).")
+        st.markdown("**Each layer's weights**, as the lesson lists them with `layer.get_weights()`")
+        shapes = net.weight_shapes()
+        st.dataframe([{"layer": r["layer"].split()[0], "arrays": 2, "W shape": str(shapes[2 * i]),
+                       "b shape": str(shapes[2 * i + 1])} for i, r in enumerate(rows)], hide_index=True)
     with c2:
         st.markdown("**Preprocessing**")
         st.latex(r"\underbrace{x}_{60000\times28\times28,\ \text{uint8}} \xrightarrow{\text{reshape}}"
                  r"\underbrace{x}_{60000\times784} \xrightarrow{\ /255\ } \underbrace{X}_{60000\times784,\ [0,1]}")
         st.latex(r"\underbrace{y}_{60000} \xrightarrow{\text{one-hot}} \underbrace{Y}_{60000\times10}"
                  r"\qquad 5 \mapsto (0,0,0,0,0,1,0,0,0,0)")
-        X, Y = km.preprocess(x_train[:3], y_train[:3])
-        st.caption(f"The first three images become X of shape {X.shape} ({X.dtype}, max {X.max():.2f}) and "
-                   f"Y of shape {Y.shape}; labels {y_train[:3].tolist()} → rows {Y.astype(int).tolist()}.")
+        labels = y_train[:3].astype(int)
+        st.caption(f"The first three labels {labels.tolist()} become the rows "
+                   f"{np.eye(10, dtype=int)[labels].tolist()}.")
+        steps = steps_per_epoch(len(x_train), 128)
+        st.markdown("**What is an epoch?** One pass over every training image. The images go through the network "
+                    "in batches; one batch, one weight update, is an *iteration*. With d images, e epochs, "
+                    "i iterations and batch size b:")
+        st.latex(r"d \cdot e = i \cdot b \qquad\Rightarrow\qquad \text{iterations per epoch} = "
+                 rf"\left\lceil \frac{{{len(x_train):,}}}{{128}} \right\rceil = {steps}".replace(",", "{,}"))
+        st.caption(f"{len(x_train):,} / 128 = {len(x_train) / 128:.2f}: 468 full batches and a last one of "
+                   f"{len(x_train) - 468 * 128} images — the 469/469 of Keras's log.")
         history = ready_history()
         if history:
-            st.markdown(f"**The ready model** was trained by `models/train_ready_model.py` with the lesson's "
-                        f"recipe (10 epochs, batch 128): test accuracy **{history['test_accuracy']:.2%}** "
-                        f"(the lesson: 97.8 %).")
-            st.plotly_chart(curves_figure(history, "validation"), config={"displaylogo": False})
+            train_acc, test_acc = history["accuracy"][-1], history["test_accuracy"]
+            st.markdown("**10 epochs, batch 128**: accuracy on the images it trained on, and on the 10,000 test "
+                        "images it never saw")
+            st.dataframe([{"run": "the lesson", "training": "98.9 % (its log ends at 99.79 %)", "test": "97.8 %"},
+                          {"run": "the ready model here", "training": f"{train_acc:.2%}", "test": f"{test_acc:.2%}"}],
+                         hide_index=True)
+            st.markdown("The network does better on the images it learned from than on new ones. That gap is "
+                        "**overfitting**: with 407,050 weights it can partly memorise its 60,000 training images, "
+                        "and what it memorised does not carry over to other people's handwriting.")
+            st.plotly_chart(curves_figure(history, "validation", present=present), config=CONFIG)
 
-# ----------------------------------------------------------------------------- train your own
-elif section == "Train your own":
-    job = st.session_state.get("mn_job")
-    busy = job is not None and job.state in ("queued", "running")
+
+def train_section(data, own, present):
+    (x_train, _), _ = data
+    busy = busy_job() is not None
     c1, c2, c3 = st.columns(3)
     epochs = c1.slider("Epochs", 1, 20, 5, key="mn_epochs", disabled=busy)
     batch = c2.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], value=128, key="mn_batch",
                              disabled=busy)
     split = c3.slider("Validation split", 0.0, 0.3, 0.1, step=0.05, key="mn_split", disabled=busy,
                       help="The share of the training images held out to validate each epoch.")
-
-    def start():
-        st.session_state.mn_job = QUEUE.submit(km.keras_job(epochs=epochs, batch_size=batch, validation_split=split))
-
     b1, b2 = st.columns(2)
-    b1.button("Train", key="mn_train", on_click=start, disabled=busy, type="primary", icon=":material/play_arrow:")
-    b2.button("Stop", key="mn_stop", on_click=lambda: job.stop(), disabled=not busy, icon=":material/stop:")
+    b1.button("Train", key="mn_train", disabled=busy, type="primary", icon=":material/play_arrow:",
+              on_click=start, args=("mn_job", lambda **who: keras_job(epochs=epochs, batch_size=batch,
+                                                                      validation_split=split, **who)))
+    job = st.session_state.get("mn_job")
+    b2.button("Stop", key="mn_stop", on_click=job.stop if job is not None else None,
+              disabled=job is None or not job.busy, icon=":material/stop:")
+    refused_notice()
 
-    @st.fragment(run_every=0.5 if busy else None)
-    def keras_progress():
-        job = st.session_state.get("mn_job")
+    def draw(job):
         if job is None:
-            st.info(f"Train the lesson's network yourself: {len(x_train):,} images, about 1–3 s per epoch on "
-                    "this server. Your model then replaces the ready one for this session.", icon=":material/school:")
+            steps = steps_per_epoch(round(len(x_train) * (1 - split)), batch)
+            st.info(f"Train the lesson's network yourself: {round(len(x_train) * (1 - split)):,} images in "
+                    f"{steps:,} batches per epoch, about 2–5 s per epoch on this server. Your model then replaces "
+                    "the ready one for this session.", icon=":material/school:")
             return
-        show_job(job, "validation")
+        show_job(job, "validation", present)
         if job.state == "done" and st.session_state.get("mn_model_from") is not job:
-            st.session_state.mn_model = job.result
-            st.session_state.mn_model_from = job
+            st.session_state.mn_model, st.session_state.mn_model_from = job.result, job
             st.session_state.pop("mn_eval", None)
             st.rerun()
-        if job.state not in ("queued", "running") and busy:
-            st.rerun()
 
-    keras_progress()
+    job_fragment("mn_job", draw)
     if own is not None:
         st.button("Go back to the ready model", key="mn_forget",
                   on_click=lambda: [st.session_state.pop(k, None) for k in ("mn_model", "mn_eval")])
 
-# ----------------------------------------------------------------------------- evaluate
-elif section == "Evaluate" and model is not None:
-    key = id(model)
+
+def history_section(data, present):
+    (x_train, _), (x_test, _) = data
+    n = len(x_train) + len(x_test)
+    held = round(n * HISTORY_EXPERIMENT["validation_split"])
+    steps = steps_per_epoch(n - held, HISTORY_EXPERIMENT["batch_size"])
+    st.markdown(
+        f"At the end of 1.4 the lesson trains its network once more to look at what `fit` returns: a **History**, "
+        f"the loss and accuracy of every epoch. It puts the {len(x_train):,} training and {len(x_test):,} test images "
+        f"together ({n:,}), keeps the last third aside to validate (`validation_split=0.33`: {held:,} images), and "
+        f"trains {HISTORY_EXPERIMENT['epochs']} epochs on the other {n - held:,}. Its `fit` call gives no batch size, "
+        f"so Keras uses 32: {steps:,} iterations per epoch, the number in its log.")
+    st.caption("Like the lesson, this continues from the already trained network (the ready model). So the "
+               "held-out third is not new to it: it contains 13,100 of the training images it learned from, "
+               "besides the 10,000 test images — its \"test\" curve is flattering.")
+    job = st.session_state.get("mn_hist")
+    st.button("Run the lesson's History experiment", key="mn_hist_train", disabled=busy_job() is not None,
+              type="primary", icon=":material/play_arrow:", on_click=start, args=("mn_hist", history_job))
+    refused_notice()
+
+    def draw(job):
+        if job is None:
+            return
+        show_job(job, "test", present)
+        if job.progress.history["loss"] and not job.busy:
+            st.markdown("**The lesson's plots of `history.history`**")
+            st.plotly_chart(lesson_history_figure(job.progress.history, present), config=CONFIG)
+
+    job_fragment("mn_hist", draw)
+    if job is not None and job.busy:
+        st.button("Stop", key="mn_hist_stop", on_click=job.stop, icon=":material/stop:")
+
+
+def evaluate_section(net, data, present):
+    _, (x_test, y_test) = data
     cached = st.session_state.get("mn_eval")
-    if cached is None or cached[0] != key:
+    if cached is None or cached[0] is not net:
         with st.spinner("Predicting the 10,000 test images …"):
-            probs = km.predict(model, x_test)
-        st.session_state.mn_eval = cached = (key, probs)
+            cached = (net, net.predict(x_test))
+        st.session_state.mn_eval = cached
     probs = cached[1]
     pred = np.argmax(probs, axis=1)
     acc = float(np.mean(pred == y_test))
@@ -228,67 +325,92 @@ elif section == "Evaluate" and model is not None:
     c1, c2 = st.columns([1, 1], gap="large")
     with c1:
         st.markdown("**Confusion matrix** — rows: the true digit; columns: the prediction")
-        st.plotly_chart(charts.confusion_figure(confusion_matrix(y_test, pred), presentation=present),
-                        config={"displaylogo": False})
+        st.plotly_chart(charts.confusion_figure(confusion_matrix(y_test, pred), presentation=present), config=CONFIG)
     with c2:
         wrong = np.flatnonzero(pred != y_test)
         st.markdown(f"**Misclassified**: {len(wrong)} test images; the first 20")
         shown = wrong[:20]
-        titles = [f"{y_test[i]}→{pred[i]} ({probs[i, pred[i]]:.0%})" for i in shown]
+        titles = [f"{y_test[i]}→{pred[i]}<br>{probs[i, pred[i]]:.0%}" for i in shown]  # two short lines: no overlap
         if len(shown):
-            st.plotly_chart(charts.digit_gallery_figure(x_test[shown], titles, columns=5, presentation=present),
-                            config={"displaylogo": False})
-            st.caption("Each title: true digit → predicted digit (the predicted digit's probability).")
+            fig = charts.digit_gallery_figure(x_test[shown], titles, columns=5, presentation=present)
+            fig.update_layout(height=fig.layout.height + 80)  # room for the two-line titles
+            st.plotly_chart(fig, config=CONFIG)
+            st.caption("Each title: true digit → predicted digit, and the predicted digit's probability.")
     st.markdown("**What hidden units look for**: a unit's 784 input weights, drawn as a 28×28 image "
                 "(orange: ink there raises its activation; blue: lowers it).")
     units = st.multiselect("Hidden units (0 … 511)", list(range(512)), default=list(range(10)), key="mn_units",
                            max_selections=20)
     if units:
-        W1 = model.get_weights()[0]
-        images = np.stack([W1[:, u].reshape(28, 28) for u in units])
+        images = np.stack([net.W1[:, u].reshape(28, 28) for u in units])
         span = float(np.abs(images).max()) or 1.0
-        scale = [[0.0, "#1c7ed6"], [0.5, "#f8f9fa"], [1.0, "#f76707"]]
         st.plotly_chart(charts.digit_gallery_figure(images / span, [f"unit {u}" for u in units], columns=10,
-                                                    presentation=present, zmax=None, zmid=0.0, colorscale=scale),
-                        config={"displaylogo": False})
-    st.caption("Layer weight shapes: " + ", ".join(str(s) for s in km.weight_shapes(model)))
+                                                    presentation=present, zmax=None, zmid=0.0,
+                                                    colorscale=charts.PROBABILITY_SCALE), config=CONFIG)
+    st.caption("Layer weight shapes: " + ", ".join(str(s) for s in net.weight_shapes()))
 
-# ----------------------------------------------------------------------------- numpy twin
-elif section == "NumPy twin":
+
+def twin_section(present):
     st.markdown("The same 784-512-10 architecture, written from scratch: nnviz's `ShallowNN` with a ReLU hidden "
                 "layer and a softmax output, trained by plain mini-batch gradient descent on the first 10,000 "
                 "training images (Keras uses rmsprop and all 60,000). The lesson's maths beside Keras.")
-    job = st.session_state.get("mn_twin")
-    busy = job is not None and job.state in ("queued", "running")
+    busy = busy_job() is not None
     c1, c2, c3 = st.columns(3)
     epochs = c1.slider("Epochs", 1, 20, 5, key="mn_twin_epochs", disabled=busy)
     lr = c2.select_slider("Learning rate", [0.01, 0.03, 0.1, 0.3], value=0.1, key="mn_twin_lr", disabled=busy)
+    c3.button("Train the NumPy twin", key="mn_twin_train", disabled=busy, type="primary", icon=":material/play_arrow:",
+              on_click=start, args=("mn_twin", lambda **who: twin_job(epochs=epochs, lr=lr, **who)))
+    refused_notice()
 
-    def start_twin():
-        st.session_state.mn_twin = QUEUE.submit(twin_job(epochs=epochs, lr=lr))
+    def draw(job):
+        # one under the other, each at full width: side by side, each chart's two panels were too narrow
+        st.markdown("**nnviz ShallowNN (NumPy)** — validation = the test set")
+        if job is None:
+            st.info("Press **Train the NumPy twin**.", icon=":material/school:")
+        else:
+            show_job(job, "test", present)
+        keras_run = st.session_state.get("mn_job")
+        if keras_run is not None and keras_run.progress.history["loss"]:
+            st.markdown("**Keras (your training in this session)**")
+            st.plotly_chart(curves_figure(keras_run.progress.history, "validation", present=present), config=CONFIG)
+        elif ready_history():
+            st.markdown("**Keras (the ready model: rmsprop, 60,000 images)**")
+            st.plotly_chart(curves_figure(ready_history(), "validation", present=present), config=CONFIG)
 
-    c3.button("Train the NumPy twin", key="mn_twin_train", on_click=start_twin, disabled=busy, type="primary",
-              icon=":material/play_arrow:")
+    job_fragment("mn_twin", draw)
 
-    @st.fragment(run_every=0.5 if busy else None)
-    def twin_progress():
-        job = st.session_state.get("mn_twin")
-        left, right = st.columns(2, gap="large")
-        with left:
-            st.markdown("**nnviz ShallowNN (NumPy)** — validation = the test set")
-            if job is None:
-                st.info("Press **Train the NumPy twin**.", icon=":material/school:")
-            else:
-                show_job(job, "test")
-        with right:
-            keras_job = st.session_state.get("mn_job")
-            if keras_job is not None and keras_job.progress.history["loss"]:
-                st.markdown("**Keras (your training in this session)**")
-                st.plotly_chart(curves_figure(keras_job.progress.history, "validation"), config={"displaylogo": False})
-            elif ready_history():
-                st.markdown("**Keras (the ready model: rmsprop, 60,000 images)**")
-                st.plotly_chart(curves_figure(ready_history(), "validation"), config={"displaylogo": False})
-        if job is not None and job.state not in ("queued", "running") and busy:
-            st.rerun()
 
-    twin_progress()
+SECTIONS = ["Draw a digit", "The network", "Train your own", "History experiment", "Evaluate", "NumPy twin"]
+
+
+def main():
+    present = presentation_mode()
+    header("MNIST classifier", "1.4",
+           "the lesson's Keras network reads handwritten digits — draw one, or train your own.")
+    QUEUE.warm_up(WARM_MODULE)  # the training process imports TensorFlow now, so that a first Train starts at once
+    data = mnist()
+    if data is None:
+        st.stop()
+    own = st.session_state.get("mn_model")
+    net = own if own is not None else ready_net()
+    if "mn_section" not in st.session_state:  # a link may open a section: ?section=Evaluate
+        linked = st.query_params.get("section")
+        st.session_state.mn_section = linked if linked in SECTIONS else SECTIONS[0]
+    section = st.segmented_control("Section", SECTIONS, key="mn_section", required=True,
+                                   label_visibility="collapsed")
+    if net is None and section in ("Draw a digit", "The network", "Evaluate"):
+        problem("The ready model's weights (models/mnist_dense_weights.npz) are missing.",
+                "Train your own under “Train your own”, or run `.venv/bin/python models/train_ready_model.py`.")
+        return
+    if section in ("Draw a digit", "The network", "Train your own", "Evaluate"):
+        st.caption("Predictions and evaluation use "
+                   + ("your model (trained in this session)." if own is not None else
+                      "the ready model (the lesson's recipe)."))
+    {"Draw a digit": lambda: draw_section(net, present),
+     "The network": lambda: network_section(net, data, present),
+     "Train your own": lambda: train_section(data, own, present),
+     "History experiment": lambda: history_section(data, present),
+     "Evaluate": lambda: evaluate_section(net, data, present),
+     "NumPy twin": lambda: twin_section(present)}[section]()
+
+
+main()

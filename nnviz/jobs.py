@@ -4,15 +4,25 @@ process of their own.
 A Keras training of the lesson's network peaks at about 1.3 GB, so a class pressing Train together
 must queue, not run the server out of memory: ``QUEUE`` runs jobs first come, first served. Each
 runs in one long-lived worker process, niced, so that the server keeps serving pages and reading
-drawn digits at full speed: measured with the training in a thread of the server instead, a drawn
-digit took ~500 ms to predict (TensorFlow's thread pool was busy training) and a page took seconds.
+drawn digits at full speed.
 
+The queue is bounded and self-healing:
+
+- one job per owner (a browser session) at a time, queued or running;
+- at most ``max_waiting`` jobs wait; beyond that ``submit`` refuses with "the queue is full";
+- a job whose owner is gone (its tab closed) is dropped while it waits, and stopped if it runs;
+- any failure of one job (a full temp dir, a killed worker, an error in the training) marks that
+  job "failed" and the queue goes on with the next.
+
+A job names its target as ``"module:function"``: the function runs in the worker, which imports
+that module there; the server never imports it (the Keras trainings' module imports TensorFlow).
 The worker reports progress through a small JSON file the page polls, and stops when a stop file
 appears — nothing but plain data crosses between the processes.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import resource
@@ -25,6 +35,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from nnviz.runner import worker_context
+
+#: How many jobs may wait at once (each owner has at most one): a lecture hall's worth of 5-epoch trainings
+#: (~15–30 s each) would wait up to ~20 minutes at the end of this line, which is the most a page should ask.
+MAX_WAITING = 40
+
 
 def peak_memory_mb() -> float:
     """The largest resident memory this process has had, in MiB."""
@@ -33,7 +49,8 @@ def peak_memory_mb() -> float:
 
 @dataclass
 class Progress:
-    """What a page draws while a job trains: the current batch, and the history per epoch."""
+    """What a page draws while a job trains: the stage, the current batch, per-batch samples
+    ``[epoch position, loss, accuracy]`` and the history per epoch."""
 
     epochs: int
     batches_per_epoch: int = 0
@@ -41,6 +58,8 @@ class Progress:
     batch: int = 0  # batches done in the epoch under way
     batch_loss: float | None = None
     batch_accuracy: float | None = None
+    stage: str = ""  # what the worker is doing before and after the batches: loading, training, saving
+    batches: list = field(default_factory=list)
     history: dict = field(default_factory=lambda: {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []})
     epoch_seconds: list = field(default_factory=list)
 
@@ -78,21 +97,28 @@ def read_progress(workdir: str | Path, into: Progress):
         setattr(into, key, value)
 
 
+def _always() -> bool:
+    return True
+
+
 @dataclass
 class Job:
     """One requested training.
 
-    ``target(params, workdir)`` runs in the worker process (a top-level function, so that it can be
-    sent there) and returns plain data; ``finish(result)`` turns that into the job's ``result`` in
-    the server (e.g. loads the saved model).
+    ``target`` is ``"module:function"`` (or a function, for tests that run inline); ``function(params,
+    workdir)`` runs in the worker process and returns plain data; ``finish(result)`` turns that into the
+    job's ``result`` in the server (e.g. loads the saved weights). ``owner`` identifies who asked (one job
+    per owner) and ``alive()`` says whether they are still there.
     """
 
     label: str
-    target: Callable
+    target: Callable | str
     params: dict
     progress: Progress
     finish: Callable = lambda result: result
-    state: str = "queued"  # queued, running, done, stopped, failed
+    owner: str = ""
+    alive: Callable[[], bool] = _always
+    state: str = "queued"  # queued, running, done, stopped, failed, dropped
     result: object = None
     error: str = ""
     queued_at: float = field(default_factory=time.monotonic)
@@ -101,10 +127,31 @@ class Job:
     peak_memory_mb: float | None = None  # the worker's
     stop_requested: threading.Event = field(default_factory=threading.Event)
 
+    @property
+    def busy(self) -> bool:
+        return self.state in ("queued", "running")
+
     def stop(self):
         self.stop_requested.set()
         if self.state == "queued":
             self.state = "stopped"
+
+
+class QueueRefused(RuntimeError):
+    """``submit`` did not queue the job; the message says why, in words for the page."""
+
+
+def call_target(target: Callable | str, params: dict, workdir: str):
+    """Run a job's target: a function, or ``"module:function"`` imported here (in the worker)."""
+    if isinstance(target, str):
+        module, _, name = target.partition(":")
+        target = getattr(importlib.import_module(module), name)
+    return target(params, workdir)
+
+
+def _import_in_worker(module: str) -> int:
+    importlib.import_module(module)
+    return os.getpid()
 
 
 def _worker_init():
@@ -114,12 +161,6 @@ def _worker_init():
         pass
 
 
-def _warm():
-    import nnviz.keras_model  # noqa: F401 - TensorFlow's import (~5 s) now, not in the first training
-
-    return os.getpid()
-
-
 class TrainingQueue:
     """First come, first served; one job at a time, each in the worker process.
 
@@ -127,8 +168,10 @@ class TrainingQueue:
     multiprocessing).
     """
 
-    def __init__(self, inline: bool = False):
+    def __init__(self, inline: bool = False, max_waiting: int = MAX_WAITING, poll: float = 0.1):
         self.inline = inline
+        self.max_waiting = max_waiting
+        self.poll = poll
         self._lock = threading.Lock()
         self._waiting: list[Job] = []
         self._wake = threading.Condition(self._lock)
@@ -138,17 +181,34 @@ class TrainingQueue:
         self._thread.start()
 
     def submit(self, job: Job) -> Job:
+        """Queue ``job``, or raise ``QueueRefused`` if its owner already has a job queued or running,
+        or if the queue is full."""
         with self._wake:
+            self._prune()
+            if job.owner and any(j.owner == job.owner and j.busy for j in self._jobs()):
+                raise QueueRefused("You already have a training queued or running: wait for it to finish, "
+                                   "or stop it first.")
+            if len(self._waiting) >= self.max_waiting:
+                raise QueueRefused(f"The queue is full: {len(self._waiting)} trainings are waiting for this "
+                                   "server. Try again in a few minutes.")
+            job.state = "queued"
             self._waiting.append(job)
             self._wake.notify()
         return job
 
-    def warm_up(self):
-        """Start the training process and import TensorFlow in it, without waiting (the MNIST page calls
-        this on its first visit, so that the first Train press does not wait ~5 s)."""
+    def _jobs(self) -> list[Job]:
+        return self._waiting + ([self.running] if self.running is not None else [])
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def warm_up(self, module: str):
+        """Start the training process and import ``module`` in it, without waiting (the MNIST page calls
+        this on its first visit, so that the first Train press does not wait for TensorFlow's ~5 s import)."""
         if not self.inline and self._pool is None:
             try:
-                self._worker().submit(_warm)
+                self._worker().submit(_import_in_worker, module)
             except Exception:  # noqa: BLE001 - an optimisation only; a training will start the process
                 pass
 
@@ -159,48 +219,69 @@ class TrainingQueue:
                 return 0
             return self._waiting.index(job) + (1 if self.running is not None else 0)
 
+    def _prune(self):
+        """Drop waiting jobs that were stopped or whose owner left (called with the lock held)."""
+        keep = []
+        for job in self._waiting:
+            if job.state == "queued" and not _is_alive(job):
+                job.state, job.error = "dropped", "its page was closed"
+                job.finished_at = time.monotonic()
+            if job.state == "queued":
+                keep.append(job)
+        self._waiting[:] = keep
+
     def _serve(self):
         while True:
-            with self._wake:
-                while not self._waiting:
-                    self._wake.wait()
-                job = self._waiting.pop(0)
-                if job.state == "stopped":
-                    continue
-                self.running = job
+            job = None
             try:
+                with self._wake:
+                    self._prune()
+                    while not self._waiting:
+                        self._wake.wait(timeout=1.0)
+                        self._prune()
+                    job = self._waiting.pop(0)
+                    self.running = job
                 self._run(job)
+            except Exception as err:  # noqa: BLE001 - the queue outlives any one job (_run reports its own errors)
+                if job is not None and job.busy:
+                    job.state, job.error = "failed", f"{type(err).__name__}: {err}"
+                time.sleep(self.poll)
             finally:
                 with self._lock:
                     self.running = None
 
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            from nnviz.runner import worker_context
-
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=_worker_init)
         return self._pool
+
+    def _submit(self, job: Job, workdir: str) -> Future:
+        if self.inline:
+            future: Future = Future()
+            threading.Thread(target=_settle, args=(future, job.target, job.params, workdir), daemon=True).start()
+            return future
+        try:
+            return self._worker().submit(call_target, job.target, job.params, workdir)
+        except Exception:  # noqa: BLE001 - a broken pool (a worker was killed): start a new one
+            self._pool = None
+            return self._worker().submit(call_target, job.target, job.params, workdir)
 
     def _run(self, job: Job):
         job.state = "running"
         job.started_at = time.monotonic()
-        workdir = tempfile.mkdtemp(prefix="nnviz-job-")
+        workdir = None
         try:
-            if self.inline:
-                future: Future = Future()
-                runner = threading.Thread(target=lambda: _settle(future, job.target, job.params, workdir), daemon=True)
-                runner.start()
-            else:
-                try:
-                    future = self._worker().submit(job.target, job.params, workdir)
-                except Exception:  # noqa: BLE001 - a broken pool (a worker was killed): start a new one
-                    self._pool = None
-                    future = self._worker().submit(job.target, job.params, workdir)
+            workdir = tempfile.mkdtemp(prefix="nnviz-job-")
+            future = self._submit(job, workdir)
             while not future.done():
+                with self._lock:
+                    self._prune()  # the line keeps moving for those waiting while this job runs
+                if not _is_alive(job):
+                    job.stop_requested.set()
                 if job.stop_requested.is_set():
                     Path(workdir, "stop").touch()
                 read_progress(workdir, job.progress)
-                time.sleep(0.1)
+                time.sleep(self.poll)
             read_progress(workdir, job.progress)
             outcome = future.result()
             job.peak_memory_mb = outcome.get("peak_memory_mb") if isinstance(outcome, dict) else None
@@ -211,12 +292,20 @@ class TrainingQueue:
             job.error = f"{type(err).__name__}: {err}"
         finally:
             job.finished_at = time.monotonic()
-            shutil.rmtree(workdir, ignore_errors=True)
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _is_alive(job: Job) -> bool:
+    try:
+        return bool(job.alive())
+    except Exception:  # noqa: BLE001 - a broken check must not drop a job nor stop the queue
+        return True
 
 
 def _settle(future: Future, target, params, workdir):
     try:
-        future.set_result(target(params, workdir))
+        future.set_result(call_target(target, params, workdir))
     except BaseException as err:  # noqa: BLE001
         future.set_exception(err)
 

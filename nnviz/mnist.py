@@ -1,4 +1,4 @@
-"""MNIST, everywhere: a loading chain that works offline, and the preprocessing of drawn digits.
+"""The MNIST dataset: a loading chain that works offline, and digits as data (the lesson's table and CSV).
 
 ``load_mnist()`` returns ``((x_train, y_train), (x_test, y_test))`` as Keras does (uint8
 images of 28×28, uint8 labels), trying in order:
@@ -25,7 +25,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 import zipfile
 from collections.abc import Callable
@@ -202,166 +201,6 @@ def mean_images(x, y) -> np.ndarray:
     x, y = np.asarray(x), np.asarray(y)
     return np.stack([x[y == d].mean(axis=0, dtype=np.float64) if np.any(y == d) else np.zeros((28, 28))
                      for d in range(10)])
-
-
-# ----------------------------------------------------------------------------- drawn and uploaded digits
-
-MAX_UPLOAD_PIXELS = 4_000_000  # decoding a larger image could take a lot of memory; a digit needs far less
-
-
-def to_mnist_format(gray) -> np.ndarray:
-    """A grayscale drawing (white ink on black, any size, values 0 … 255) prepared the way MNIST
-    was made: cropped to the ink's bounding box, scaled to fit 20×20 keeping its aspect ratio,
-    and placed in 28×28 so that its centre of mass is the centre. Returns uint8 (28, 28);
-    all zeros when there is no ink."""
-    from PIL import Image
-
-    g = np.asarray(gray, dtype=np.float64)
-    if g.ndim != 2:
-        raise ValueError(f"expected a 2-D grayscale image, got shape {g.shape}")
-    ink = g > 0.1 * max(float(g.max()), 1e-9) if g.max() > 0 else np.zeros_like(g, dtype=bool)
-    if not ink.any():
-        return np.zeros((28, 28), dtype=np.uint8)
-    rows, cols = np.nonzero(ink)
-    crop = g[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    h, w = crop.shape
-    scale = 20.0 / max(h, w)
-    nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
-    crop8 = np.clip(crop / crop.max() * 255.0, 0, 255).astype(np.uint8)
-    small = np.asarray(Image.fromarray(crop8).resize((nw, nh), Image.LANCZOS), dtype=np.float64)
-    small = np.clip(small, 0, 255)
-    canvas = np.zeros((28, 28))
-    top, left = (28 - nh) // 2, (28 - nw) // 2
-    canvas[top : top + nh, left : left + nw] = small
-    total = canvas.sum()
-    if total > 0:
-        ys, xs = np.indices(canvas.shape)
-        cy, cx = (ys * canvas).sum() / total, (xs * canvas).sum() / total
-        dy, dx = int(round(13.5 - cy)), int(round(13.5 - cx))
-        canvas = _shift(canvas, dy, dx)
-    return np.clip(np.round(canvas), 0, 255).astype(np.uint8)
-
-
-def _shift(a, dy, dx):
-    out = np.zeros_like(a)
-    h, w = a.shape
-    ys = slice(max(0, dy), min(h, h + dy)), slice(max(0, -dy), min(h, h - dy))
-    xs = slice(max(0, dx), min(w, w + dx)), slice(max(0, -dx), min(w, w - dx))
-    out[ys[0], xs[0]] = a[ys[1], xs[1]]
-    return out
-
-
-def canvas_to_gray(rgba) -> np.ndarray:
-    """The drawing canvas's RGBA image data (white strokes on a black background) as grayscale 0 … 255."""
-    rgba = np.asarray(rgba, dtype=np.float64)
-    if rgba.ndim != 3 or rgba.shape[2] < 3:
-        raise ValueError(f"expected RGBA image data of shape (h, w, 4), got {rgba.shape}")
-    gray = rgba[..., :3].mean(axis=2)
-    if rgba.shape[2] == 4:
-        gray = gray * (rgba[..., 3] / 255.0)
-    return gray
-
-
-def read_uploaded_image(data: bytes) -> np.ndarray:
-    """An uploaded PNG/JPEG as grayscale with white ink on black (inverted if the background is light).
-
-    Raises ``ValueError`` with a clear message for a file that is not an image, is broken or
-    truncated, or is too large to decode safely.
-    """
-    import warnings
-
-    from PIL import Image, UnidentifiedImageError
-
-    if not data:
-        raise ValueError("the file is empty")
-    try:
-        with warnings.catch_warnings():  # the size is checked below, before any decoding
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-        with img:
-            if img.format not in ("PNG", "JPEG"):
-                raise ValueError(f"expected a PNG or JPEG image, got {img.format or 'an unknown format'}")
-            w, h = img.size
-            if w * h > MAX_UPLOAD_PIXELS:
-                raise ValueError(f"the image is {w}×{h} pixels; at most {MAX_UPLOAD_PIXELS:,} pixels are accepted "
-                                 "— crop it to the digit")
-            img.load()
-            gray = np.asarray(img.convert("L"), dtype=np.float64)
-    except UnidentifiedImageError:
-        raise ValueError("the file is not an image PNG or JPEG can be read from") from None
-    except (OSError, SyntaxError, Image.DecompressionBombError) as err:
-        raise ValueError(f"the image could not be read (broken or truncated file): {err}") from None
-    # MNIST digits are light ink on a dark background; photos and scans are usually the reverse
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if border.mean() > 127:
-        gray = 255.0 - gray
-    return gray
-
-
-def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
-    """Counts of (true, predicted) pairs: rows true classes, columns predicted, shape (n, n)."""
-    m = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(m, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
-    return m
-
-
-# ----------------------------------------------------------------------------- the NumPy twin
-
-
-def twin_in_worker(params: dict, workdir: str) -> dict:
-    """Runs in the training process: the lesson's 784-512-10 architecture with nnviz's ``ShallowNN`` —
-    ReLU hidden layer, softmax output, plain mini-batch gradient descent — on the first ``n_train``
-    training images, evaluated on the test set after every epoch. Its history uses Keras's keys,
-    with the test set as ``val_*``.
-
-    Float64 NumPy on all 60,000 images would hold about 1.5 GB of activations for the per-epoch
-    evaluation, so the twin trains on a subset.
-    """
-    from nnviz.jobs import Progress, Reporter, peak_memory_mb
-    from nnviz.network import ShallowNN
-    from nnviz.training import Trainer
-
-    if "x_train" in params:
-        x_train, y_train, x_test, y_test = (params[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-    else:
-        (x_train, y_train), (x_test, y_test) = load_mnist()
-    n = params["n_train"]
-    X = np.asarray(x_train[:n], dtype=np.float64).reshape(-1, 784) / 255.0
-    Xt = np.asarray(x_test, dtype=np.float64).reshape(-1, 784) / 255.0
-    seed = params.get("seed", 0)
-    model = ShallowNN(784, 512, 10, activation="relu", init_scale="glorot", seed=seed)
-    trainer = Trainer(model, X, y_train[:n], Xt, y_test, lr=params["lr"], batch_size=params["batch_size"],
-                      epochs=params["epochs"], shuffle=True, seed=seed)
-    progress = Progress(epochs=params["epochs"], batches_per_epoch=trainer.steps_per_epoch)
-    reporter = Reporter(workdir, progress)
-    t0 = time.perf_counter()
-    while not trainer.done and not reporter.stop_requested:
-        p = trainer.run(steps=10)  # short slices: Stop takes effect at once, progress shows
-        progress.epoch, progress.batch = trainer.epoch, trainer._batch
-        if p.batch_losses.size:
-            progress.batch_loss = float(p.batch_losses[-1])
-        for r in p.epochs:
-            for key, value in (("loss", r.train_loss), ("accuracy", r.train_acc), ("val_loss", r.test_loss),
-                               ("val_accuracy", r.test_acc)):
-                progress.history[key].append(value)
-            progress.epoch_seconds.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-        reporter.write(force=bool(p.epochs))
-    reporter.write(force=True)
-    return {"peak_memory_mb": peak_memory_mb(), "history": progress.history}
-
-
-def twin_job(*, epochs: int, batch_size: int = 128, lr: float = 0.1, n_train: int = 10_000, seed: int = 0,
-             arrays: tuple | None = None):
-    """A job for ``nnviz.jobs.QUEUE`` running ``twin_in_worker`` (``arrays``: x_train, y_train, x_test, y_test
-    to use instead of MNIST from the cache)."""
-    from nnviz.jobs import Job, Progress
-
-    params = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "n_train": n_train, "seed": seed}
-    if arrays is not None:
-        params.update(zip(("x_train", "y_train", "x_test", "y_test"), (np.asarray(a) for a in arrays), strict=True))
-    return Job(f"NumPy twin, {epochs} epochs, batch {batch_size}, lr {lr:g}, {n_train:,} images", twin_in_worker,
-               params, Progress(epochs=epochs))
 
 
 if __name__ == "__main__":  # python -m nnviz.mnist: fetch MNIST into the cache now (a set-up step)
