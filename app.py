@@ -21,6 +21,7 @@ PAGES = [
     ("neuron.py", "The neuron", ":material/radio_button_checked:", "1.2"),
     ("activations.py", "Activation functions", ":material/show_chart:", "1.3.1"),
     ("shallow_network.py", "Shallow network", ":material/hub:", "1.3"),
+    ("class_board.py", "Class board", ":material/groups:", "1.3"),
     ("backpropagation.py", "Backpropagation", ":material/undo:", "1.3.7"),
     ("mnist_classifier.py", "MNIST classifier", ":material/draw:", "1.4"),
 ]
