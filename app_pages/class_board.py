@@ -97,7 +97,7 @@ show_error()
 
 # ----------------------------------------------------------------------------- joining: code, link, QR
 
-left, right = st.columns([1, 2.2] if present else [1, 2.6], gap="medium")
+left, right = st.columns([1.2, 2] if present else [1.2, 2.4], gap="medium")
 with left:
     st.markdown(f"## Room code: `{code}`")
     st.image(qr_png(join_link, scale=12 if present else 8), width="stretch" if present else 260)

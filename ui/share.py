@@ -99,10 +99,9 @@ def share_panel(snap, settings: TrainerSettings, key: str = "share_", where=None
         st.session_state[key + "room"] = linked.upper()
     with st.expander("Share with the class", expanded=bool(linked or st.session_state.get(key + "room")),
                      icon=":material/groups:"):
-        c1, c2 = st.columns(2)
-        c1.text_input("Room", key=key + "room", max_chars=16, placeholder="code on the projector",
+        st.text_input("Room", key=key + "room", max_chars=16, placeholder="code on the projector",
                       help="The code your teacher shows on the Class board page.")
-        c2.text_input("Nickname", key=key + "nickname", max_chars=24, placeholder="shown on the board",
+        st.text_input("Nickname", key=key + "nickname", max_chars=24, placeholder="shown on the board",
                       help="At most 24 characters; everyone in the room sees it.")
         finished = snap is not None and snap.state in SHARE_FINISHED and bool(snap.epochs)
         this_run = (settings.run_key(), len(snap.epochs) if snap is not None else 0)
