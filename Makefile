@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test chromium mnist screenshot
+.PHONY: run test chromium mnist screenshot postgres-haproxy cluster
 
 # The runtime stack, then nnviz itself as an editable package (bench/ and models/ scripts import it by name).
 $(VENV)/.runtime: requirements.txt pyproject.toml
@@ -33,7 +33,19 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: $(VENV)/.dev chromium mnist
+# Debian's PostgreSQL (the class board's tests start a throwaway server with initdb + pg_ctl) and HAProxy
+# (the balancer of `make cluster` and its test). Nothing system-wide is started or configured.
+postgres-haproxy:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v haproxy >/dev/null 2>&1; } || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql haproxy; }
+
+# Two app replicas behind HAProxy on one port (PORT, default 8501), sharing the class board through a
+# PostgreSQL of their own (data kept in .cache/cluster-postgres). Ctrl-C stops everything it started.
+cluster: $(VENV)/.runtime postgres-haproxy
+	$(PY) -m cluster.run --port $(PORT)
+
+test: $(VENV)/.dev chromium postgres-haproxy mnist
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

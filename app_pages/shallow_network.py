@@ -40,6 +40,7 @@ from nnviz.state import (
 )
 from nnviz.training import epoch_column
 from ui.common import header, plain, presentation_mode, problem
+from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
 MAX_PREVIOUS = 3
@@ -465,3 +466,5 @@ with right:
         gradcheck_view(run.poll(), ds, settings)
     else:
         export_view(run.poll(), ds, settings)
+
+share_panel(run.poll(), st.session_state[K + "run_settings"], where=left)

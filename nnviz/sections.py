@@ -30,6 +30,7 @@ PAGES: list[Page] = [
     Page("neuron.py", "The neuron", ":material/radio_button_checked:"),
     Page("activations.py", "Activation functions", ":material/show_chart:"),
     Page("shallow_network.py", "Shallow network", ":material/hub:"),
+    Page("class_board.py", "Class board", ":material/groups:"),
     Page("backpropagation.py", "Backpropagation", ":material/undo:"),
     Page("mnist_classifier.py", "MNIST classifier", ":material/draw:"),
 ]

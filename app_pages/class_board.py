@@ -1,0 +1,178 @@
+"""Class board: a teacher opens a room, students share their finished runs into it, and the board on the
+projector collects them live — a table, test accuracy against a setting, and all the loss curves.
+
+The room lives in the URL (``/class_board?room=CODE``) so the board survives a reload; the teacher's key
+arrives once in the teacher link (``&key=…``), moves into the session, and leaves the address bar (which a
+projector shows). Storage and limits: ``nnviz.board``; figures: ``nnviz.board_charts``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nnviz import board_charts
+from nnviz.board import RUNS_PER_ROOM, BoardError, normalize_code
+from ui.common import header, plain, presentation_mode, problem
+from ui.share import ROOM_PARAM, base_url, get_board, joined_room, qr_png, session_key
+
+K = "cb_"
+REFRESH_S = 2.0  # how often the board asks the database whether anything changed (one indexed row)
+
+present = presentation_mode()
+header("Class board", "1.3", "open a room, let the class share their runs, and compare them together.")
+board = get_board()
+if board is None:
+    st.stop()
+teacher_keys: dict = st.session_state.setdefault(K + "teacher_keys", {})
+
+# A teacher link: keep the key in this session, take it out of the address bar.
+if "key" in st.query_params:
+    linked_code = st.query_params.get(ROOM_PARAM, "")
+    try:
+        teacher_keys[normalize_code(linked_code)] = st.query_params["key"]
+    except BoardError:
+        pass
+    del st.query_params["key"]
+
+
+def open_room():
+    try:
+        room, key = board.open_room(session_key())
+    except BoardError as err:
+        st.session_state[K + "error"] = str(err)
+        return
+    teacher_keys[room.code] = key
+    st.session_state.setdefault("board_known_rooms", set()).add(room.code)
+    st.query_params[ROOM_PARAM] = room.code
+
+
+def go_to_room():
+    try:
+        code = joined_room(board, st.session_state.get(K + "code", ""))
+    except BoardError as err:
+        st.session_state[K + "error"] = str(err)
+        return
+    st.query_params[ROOM_PARAM] = code
+
+
+def show_error():
+    error = st.session_state.pop(K + "error", None)
+    if error:
+        problem(plain(error))
+
+
+code_text = st.query_params.get(ROOM_PARAM, "")
+if not code_text:
+    show_error()
+    c1, c2 = st.columns(2, gap="large")
+    with c1:
+        st.markdown("#### Teacher")
+        st.button("Open a room", key=K + "open", on_click=open_room, type="primary", icon=":material/add_circle:")
+        st.caption("Shows a room code, a link and a QR code for the class. Students train on the Shallow network "
+                   "page and press **Share with the class**; their runs appear here within seconds.")
+    with c2:
+        st.markdown("#### Open an existing board")
+        st.text_input("Room code", key=K + "code", max_chars=16, placeholder="e.g. ABCDEFG")
+        st.button("Show the board", key=K + "go", on_click=go_to_room, icon=":material/dashboard:")
+    st.stop()
+
+try:
+    code = joined_room(board, code_text)
+except BoardError as err:
+    problem(plain(err), "Check the code, or open a new room.")
+    if st.button("Back", key=K + "back", icon=":material/arrow_back:"):
+        del st.query_params[ROOM_PARAM]
+        st.rerun()
+    st.stop()
+
+room = board.room(code)
+if room is None:
+    problem(f"The room {code} has expired.", "Open a new room.")
+    st.stop()
+key = teacher_keys.get(code)
+teacher = board.is_teacher(code, key)
+base = base_url()
+join_link = f"{base}/shallow_network?{ROOM_PARAM}={code}"
+show_error()
+
+# ----------------------------------------------------------------------------- joining: code, link, QR
+
+left, right = st.columns([1.2, 2] if present else [1.2, 2.4], gap="medium")
+with left:
+    st.markdown(f"## Room code: `{code}`")
+    st.image(qr_png(join_link, scale=12 if present else 8), width="stretch" if present else 260)
+    st.code(join_link, language=None, wrap_lines=True)
+    st.caption("Scan or open the link, train a run on the Shallow network page, type a nickname and press "
+               "**Share with the class**.")
+    if room.closed:
+        st.warning("The room is closed: it takes no more runs.", icon=":material/lock:")
+
+    if teacher:
+        with st.expander("Teacher", expanded=not present, icon=":material/admin_panel_settings:"):
+            if room.closed:
+                if st.button("Reopen the room", key=K + "reopen", icon=":material/lock_open:"):
+                    board.set_closed(code, key, False)
+                    st.rerun()
+            elif st.button("Close the room", key=K + "close", icon=":material/lock:",
+                           help="No more runs; the board stays readable."):
+                board.set_closed(code, key, True)
+                st.rerun()
+            confirm = st.checkbox("Yes, delete every run", key=K + "confirm_clear")
+            if st.button("Clear the board", key=K + "clear", icon=":material/delete_sweep:", disabled=not confirm):
+                board.clear(code, key)
+                st.rerun()
+            st.markdown("**Teacher link** — keep it private: it gives these powers back later.")
+            st.code(f"{base}/class_board?{ROOM_PARAM}={code}&key={key}", language=None, wrap_lines=True)
+
+# ----------------------------------------------------------------------------- the live board
+
+
+def hide_control(all_runs, revision: int):
+    labels = {r.id: f"#{r.id} · {r.nickname}" for r in all_runs}
+    hidden_now = [r.id for r in all_runs if r.hidden]
+    chosen = st.multiselect("Hidden runs (teacher)", list(labels), default=hidden_now, format_func=labels.get,
+                            key=K + f"hidden_{revision}",
+                            help="Hide a run (a rude nickname): it leaves the board, for everyone.")
+    if set(chosen) != set(hidden_now):
+        for rid in set(chosen) ^ set(hidden_now):
+            board.hide(code, key, rid, rid in chosen)
+        st.rerun(scope="fragment")
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_board():
+    revision = board.revision(code)
+    if revision is None:
+        problem(f"The room {code} has expired.", "Open a new room.")
+        return
+    cached = st.session_state.get(K + "runs")
+    if cached is None or cached[0] != (code, revision, teacher):  # only a change re-reads the runs
+        cached = ((code, revision, teacher), board.runs(code, include_hidden=teacher))
+        st.session_state[K + "runs"] = cached
+    all_runs = cached[1]
+    runs = [r for r in all_runs if not r.hidden]
+    if teacher and all_runs:
+        hide_control(all_runs, revision)
+    st.markdown(f"### {len(runs)} run{'s' if len(runs) != 1 else ''} shared"
+                + (" · closed" if room.closed else f" · room holds up to {RUNS_PER_ROOM}"))
+    if not runs:
+        st.info("Waiting for the first run… it appears here by itself, no reload needed.",
+                icon=":material/hourglass_top:")
+        return
+    rows = board_charts.table_rows(runs, base)
+    st.dataframe(rows, hide_index=True, height=min(36 * len(rows) + 38, 300 if present else 360),
+                 column_order=["nickname", "hidden units", "learning rate", "batch size", "epochs",
+                               "test accuracy %", "open"],
+                 column_config={"learning rate": st.column_config.NumberColumn(format="%g"),
+                                "test accuracy %": st.column_config.NumberColumn(format="%.1f"),
+                                "open": st.column_config.LinkColumn("open this run", display_text="open run")})
+    setting = st.segmented_control("Test accuracy against", list(board_charts.SETTINGS), key=K + "setting",
+                                   required=True, default="learning rate")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(board_charts.accuracy_figure(runs, setting or "learning rate", presentation=present),
+                    config={"displaylogo": False})
+    c2.plotly_chart(board_charts.loss_figure(runs, presentation=present), config={"displaylogo": False})
+
+
+with right:
+    live_board()

@@ -1,0 +1,133 @@
+"""What the class board shows, from the runs of a room: the table, test accuracy against a setting, and
+the loss curves overlaid with the best run highlighted.
+
+Figures are returned as Plotly figure specs (plain dicts that ``st.plotly_chart`` and ``go.Figure`` take),
+so this module imports no Plotly. Every piece of text a student typed (a nickname) is HTML-escaped
+before it reaches a figure: Plotly renders a subset of HTML in labels and hover text.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import urllib.parse
+from collections.abc import Sequence
+
+from nnviz.board import SharedRun
+from nnviz.state import BATCH_SIZES, FULL_BATCH, to_query
+
+#: The settings a chart can put on its x axis: label -> (field, axis kind).
+SETTINGS = {
+    "learning rate": ("lr", "log"),
+    "hidden units": ("hidden", "log"),
+    "batch size": ("batch_size", "category"),
+}
+BEST_COLOUR = "#f76707"
+RUN_COLOUR = "#1c7ed6"
+
+
+def best_index(runs: Sequence[SharedRun]) -> int | None:
+    """The run with the highest test accuracy (the first one on a tie), or None when none has one."""
+    scored = [(r.test_acc, -i) for i, r in enumerate(runs) if r.test_acc is not None and math.isfinite(r.test_acc)]
+    return -max(scored)[1] if scored else None
+
+
+def batch_label(batch_size: int) -> str:
+    return "full" if batch_size == FULL_BATCH else str(batch_size)
+
+
+def run_link(run: SharedRun, base: str = "") -> str:
+    """A link to the Shallow network page that reproduces the run from its settings."""
+    return f"{base.rstrip('/')}/shallow_network?{urllib.parse.urlencode(to_query(run.settings))}"
+
+
+def table_rows(runs: Sequence[SharedRun], base: str = "") -> list[dict]:
+    """One row per run, best test accuracy first; nicknames as typed (a table cell is plain text)."""
+    order = sorted(range(len(runs)), key=lambda i: (-(runs[i].test_acc if runs[i].test_acc is not None else -1), i))
+    return [{
+        "nickname": runs[i].nickname,
+        "hidden units": runs[i].settings.hidden,
+        "learning rate": runs[i].settings.lr,
+        "batch size": batch_label(runs[i].settings.batch_size),
+        "epochs": runs[i].epochs,
+        "test accuracy %": None if runs[i].test_acc is None else round(100 * runs[i].test_acc, 1),
+        "open": run_link(runs[i], base),
+        "id": runs[i].id,
+    } for i in order]
+
+
+def _style(presentation: bool) -> dict:
+    return {"font": 20, "marker": 16, "line": 4.5, "height": 420} if presentation else \
+        {"font": 13, "marker": 10, "line": 2.5, "height": 380}
+
+
+def _layout(title: str, s: dict, **extra) -> dict:
+    layout = {"title": {"text": title, "font": {"size": s["font"] + 3}}, "height": s["height"],
+              "font": {"size": s["font"]}, "template": "plotly_white", "showlegend": False,
+              "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "hoverlabel": {"font": {"size": s["font"]}}}
+    layout.update(extra)
+    return layout
+
+
+def _name(run: SharedRun) -> str:
+    return html.escape(run.nickname, quote=False)
+
+
+def accuracy_figure(runs: Sequence[SharedRun], setting: str = "learning rate", *, presentation: bool = False) -> dict:
+    """Test accuracy (%) of every run against one setting; the best run in orange, labelled."""
+    field, kind = SETTINGS[setting]
+    s = _style(presentation)
+    best = best_index(runs)
+    shown = [(i, r) for i, r in enumerate(runs) if r.test_acc is not None]
+
+    def x_of(r):
+        v = getattr(r.settings, field)
+        return batch_label(v) if kind == "category" else v
+
+    def trace(items, colour, size, label_text):
+        return {"type": "scatter", "mode": "markers+text" if label_text else "markers",
+                "x": [x_of(r) for _, r in items], "y": [round(100 * r.test_acc, 2) for _, r in items],
+                "text": [_name(r) for _, r in items] if label_text else None, "textposition": "top center",
+                "hovertext": [f"{_name(r)}<br>{html.escape(r.settings.label())}<br>test accuracy "
+                              f"{100 * r.test_acc:.1f} %" for _, r in items],
+                "hoverinfo": "text", "marker": {"size": size, "color": colour, "opacity": 0.8,
+                                                "line": {"width": 1, "color": "white"}}}
+
+    others = [(i, r) for i, r in shown if i != best]
+    data = [trace(others, RUN_COLOUR, s["marker"], False)]
+    if best is not None:
+        data.append(trace([(best, runs[best])], BEST_COLOUR, s["marker"] * 1.6, True))
+    xaxis = {"title": {"text": setting}, "type": kind, "automargin": True}
+    if kind == "category":
+        present = {x_of(r) for _, r in shown}
+        xaxis["categoryorder"] = "array"
+        xaxis["categoryarray"] = [batch_label(b) for b in (*sorted(b for b in BATCH_SIZES if b), FULL_BATCH)
+                                  if batch_label(b) in present]
+    else:
+        xaxis["tickformat"] = "g"
+    return {"data": data, "layout": _layout(f"Test accuracy against {setting} — every run a point", s, xaxis=xaxis,
+                                            yaxis={"title": {"text": "test accuracy (%)"}, "automargin": True})}
+
+
+def loss_figure(runs: Sequence[SharedRun], *, presentation: bool = False) -> dict:
+    """Every run's test loss per epoch (train loss where there is no test loss), faint; the best run bold."""
+    s = _style(presentation)
+    best = best_index(runs)
+    data = []
+    for i, r in enumerate(runs):
+        loss = [t if t is not None else tr for t, tr in zip(r.curves["test_loss"], r.curves["train_loss"], strict=True)]
+        is_best = i == best
+        data.append({"type": "scatter", "mode": "lines", "x": r.curves["epoch"], "y": loss,
+                     "name": _name(r), "hovertext": _name(r), "hoverinfo": "text+x+y",
+                     "line": {"width": s["line"] * (1.8 if is_best else 0.6),
+                              "color": BEST_COLOUR if is_best else RUN_COLOUR},
+                     "opacity": 1.0 if is_best else 0.35, "showlegend": is_best})
+    if best is not None:  # drawn last, on top
+        data.append(data.pop(best))
+    title = "Loss curves of all runs"
+    if best is not None:
+        title += f" — best: {_name(runs[best])} ({100 * runs[best].test_acc:.1f} %)"
+    return {"data": data, "layout": _layout(title, s, showlegend=False,
+                                            xaxis={"title": {"text": "epoch"}, "automargin": True},
+                                            yaxis={"title": {"text": "test loss"}, "automargin": True,
+                                                   "type": "log"})}

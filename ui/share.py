@@ -1,0 +1,134 @@
+"""The Streamlit side of the class board that more than one page needs: the shared ``Board``, who is asking
+(a random per-session key and the client's address), and the student's panel "Share with the class" that
+the Shallow network page shows under a finished run.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+import segno
+import sqlalchemy as sa
+import streamlit as st
+
+from nnviz.board import Board, BoardError, database_url, normalize_code, shared_run
+from nnviz.state import TrainerSettings
+from ui.common import plain, problem
+
+SESSION_KEY = "board_session"
+ROOM_PARAM = "room"
+SHARE_FINISHED = ("finished", "diverged")  # a diverged run is a lesson too (a learning rate too high)
+
+
+@st.cache_resource(show_spinner=False)
+def _board(url: str) -> Board:
+    return Board(url)
+
+
+def get_board() -> Board | None:
+    """The process's board (created, and its schema upgraded, on first use); None with a message shown
+    when its database cannot be reached."""
+    try:
+        return _board(database_url())
+    except BoardError as err:
+        problem(plain(err), "Fix NNVIZ_DATABASE_URL and restart the app.")
+    except sa.exc.SQLAlchemyError as err:
+        problem("The class board's database cannot be reached right now.",
+                f"Try again in a minute; an administrator can check NNVIZ_DATABASE_URL ({type(err).__name__}).")
+    return None
+
+
+def session_key() -> str:
+    """A random key per browser session: the board counts shares and misses per session, not per name."""
+    if SESSION_KEY not in st.session_state:
+        st.session_state[SESSION_KEY] = secrets.token_hex(16)
+    return st.session_state[SESSION_KEY]
+
+
+def client_address() -> str:
+    """The visitor's address: behind our balancer the last X-Forwarded-For hop (the one it added), else the
+    socket's peer."""
+    forwarded = st.context.headers.get("X-Forwarded-For", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()] if isinstance(forwarded, str) else []
+    peer = st.context.ip_address
+    return (hops[-1] if hops else peer if isinstance(peer, str) else "")[:64]
+
+
+def base_url() -> str:
+    """The app's address as this visitor reached it (scheme, host, and any path prefix), without a page."""
+    url = (st.context.url or "").split("?")[0].split("#")[0]
+    return url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+
+
+def qr_png(text: str, scale: int = 10) -> bytes:
+    buf = io.BytesIO()
+    segno.make(text, error="m").save(buf, kind="png", scale=scale, border=2)
+    return buf.getvalue()
+
+
+def joined_room(board: Board, code_text: str) -> str:
+    """The room code typed or linked, checked once per session (lookups of unknown codes are rate-limited)."""
+    code = normalize_code(code_text)
+    known = st.session_state.setdefault("board_known_rooms", set())
+    if code not in known:
+        board.find_room(code, session_key(), client_address())
+        known.add(code)
+    return code
+
+
+def share_panel(snap, settings: TrainerSettings, key: str = "share_", where=None):
+    """Room, Nickname and **Share with the class** for a run.
+
+    Parameters
+    ----------
+    snap : nnviz.runner.Snapshot
+        The run's snapshot (``run.poll()``): its ``state`` and its ``epochs`` (``EpochRecord``s with
+        train/test loss and accuracy). Sharing is possible once the state is finished (or diverged).
+    settings : TrainerSettings
+        The settings the run was trained with (not the widgets' current values).
+    where : optional
+        A Streamlit container (e.g. a column) to draw the panel in.
+    """
+    if where is not None:
+        with where:
+            return share_panel(snap, settings, key)
+    linked = st.query_params.get(ROOM_PARAM, "")
+    if linked and st.session_state.get(key + "linked") != linked:
+        st.session_state[key + "linked"] = linked
+        st.session_state[key + "room"] = linked.upper()
+    with st.expander("Share with the class", expanded=bool(linked or st.session_state.get(key + "room")),
+                     icon=":material/groups:"):
+        st.text_input("Room", key=key + "room", max_chars=16, placeholder="code on the projector",
+                      help="The code your teacher shows on the Class board page.")
+        st.text_input("Nickname", key=key + "nickname", max_chars=24, placeholder="shown on the board",
+                      help="At most 24 characters; everyone in the room sees it.")
+        finished = snap is not None and snap.state in SHARE_FINISHED and bool(snap.epochs)
+        this_run = (settings.run_key(), len(snap.epochs) if snap is not None else 0)
+        done = st.session_state.get(key + "done")
+        already = done is not None and done[1] == this_run
+        st.button("Share with the class", key=key + "button", icon=":material/send:", type="primary",
+                  disabled=not finished or already, on_click=_share, args=(snap, settings, key, this_run),
+                  help="Posts this run's settings, final loss and accuracy and its curves to the board.")
+        if not finished:
+            st.caption("Train a run to the end, then share it.")
+        error = st.session_state.pop(key + "error", None)
+        if error:
+            problem(plain(error))
+        if already:
+            st.success(f"Shared with room {done[0]}: it is on the class board now.", icon=":material/check_circle:")
+
+
+def _share(snap, settings: TrainerSettings, key: str, this_run):
+    """The button's callback: runs before the page is drawn, so the page shows the outcome at once."""
+    board = get_board()
+    if board is None:
+        return
+    try:
+        code = joined_room(board, st.session_state.get(key + "room", ""))
+        run = shared_run(st.session_state.get(key + "nickname", ""), settings, snap.epochs)
+        board.share(code, session_key(), run)
+    except BoardError as err:
+        st.session_state[key + "error"] = str(err)
+    else:
+        st.session_state[key + "done"] = (code, this_run)
