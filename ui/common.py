@@ -65,7 +65,7 @@ def header(title: str, lesson: str | None, intro: str):
     own section text, which the table replaces, so that every place names the same sections."""
     sections = section_label(title) if title in {p.title for p in PAGES} else (lesson or "")
     # the lesson's equation numbers (KaTeX \tag) follow their equation: Streamlit sizes a formula's box to its
-    # content, where KaTeX's right-aligned number would sit on top of the formula's end
+    # content, where KaTeX's right-aligned number would sit on top of the formula's end; on a phone, formulas
     # shrink a little and scroll sideways rather than being cut
     st.html("<style>.katex-display>.katex>.katex-html>.tag{position:relative;margin-left:1.2em}"
             "@media (max-width: 640px){.katex-display{overflow-x:auto;overflow-y:hidden}"
