@@ -32,6 +32,19 @@ _NORMAL_CSS = """
 </style>
 """
 
+# Both modes: the lesson's equation numbers (KaTeX \tag) follow their equation — Streamlit sizes a formula's
+# box to its content, where KaTeX's right-aligned number would sit on top of the formula's end; on a phone,
+# formulas shrink a little and scroll sideways rather than being cut.
+_KATEX_CSS = """
+<style>
+  .katex-display>.katex>.katex-html>.tag { position: relative; margin-left: 1.2em; }
+  @media (max-width: 640px) { .katex-display { overflow-x: auto; overflow-y: hidden; }
+                              .katex-display>.katex { font-size: 0.95em; } }
+</style>
+"""
+_PRESENTATION_CSS += _KATEX_CSS
+_NORMAL_CSS += _KATEX_CSS
+
 
 def presentation_mode() -> bool:
     """Whether the app is in presentation mode (the sidebar toggle, or ``?present=1`` in the URL)."""
@@ -64,12 +77,6 @@ def header(title: str, lesson: str | None, intro: str):
     and one line on what to do here. ``lesson`` is not shown: pages written before the table pass their
     own section text, which the table replaces, so that every place names the same sections."""
     sections = section_label(title) if title in {p.title for p in PAGES} else (lesson or "")
-    # the lesson's equation numbers (KaTeX \tag) follow their equation: Streamlit sizes a formula's box to its
-    # content, where KaTeX's right-aligned number would sit on top of the formula's end; on a phone, formulas
-    # shrink a little and scroll sideways rather than being cut
-    st.html("<style>.katex-display>.katex>.katex-html>.tag{position:relative;margin-left:1.2em}"
-            "@media (max-width: 640px){.katex-display{overflow-x:auto;overflow-y:hidden}"
-            ".katex-display>.katex{font-size:0.95em}}</style>")
     if presentation_mode():
         st.title(f"{title} · lesson {sections}" if sections else title)
     else:
