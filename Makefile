@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test chromium mnist screenshot
+.PHONY: run test chromium mnist
 
 # The runtime stack, then nnviz itself as an editable package (bench/ and models/ scripts import it by name).
 $(VENV)/.runtime: requirements.txt pyproject.toml
@@ -39,5 +39,6 @@ test: $(VENV)/.dev chromium mnist
 
 # The README's picture (docs/screenshot.png): the Shallow network page after a short run on the spiral, at
 # 1280x720, taken in Chromium with the browser tests' tooling (the server on a free port, stopped afterwards).
+.PHONY: screenshot
 screenshot: $(VENV)/.dev chromium
 	PYTHONPATH=tests/browser $(PY) docs/screenshot.py docs/screenshot.png
