@@ -12,26 +12,28 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("nnviz", "ui", "app_pages")  # folders of modules
-SCRIPTS = ("app.py",)
-SCRIPT_FOLDERS = ("bench",)  # scripts run as `python bench/x.py`: their folder is on sys.path
+NOT_CODE = {"tests", "build", "dist"}  # the tests import the project; they are not part of its layers
 
 
 def module_files() -> dict[str, Path]:
-    """Dotted module name → file, for every module of the project."""
-    files = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
+    """Dotted module name → file, for every module of the project: the top-level scripts (``app.py``) and
+    every module in a top-level folder — packages (``nnviz/``, ``ui/``) and folders of pages or scripts."""
+    files = {path.stem: path for path in sorted(ROOT.glob("*.py"))}
+    for folder in sorted(ROOT.iterdir()):
+        if not folder.is_dir() or folder.name.startswith((".", "_")) or folder.name in NOT_CODE:
+            continue
+        for path in sorted(folder.rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
             if parts[-1] == "__init__":
                 parts = parts[:-1]
             files[".".join(parts)] = path
-    for script in SCRIPTS:
-        files[Path(script).stem] = ROOT / script
-    for folder in SCRIPT_FOLDERS:
-        for path in sorted((ROOT / folder).glob("*.py")):
-            files[f"{folder}.{path.stem}"] = path
     return files
+
+
+def is_script_folder(package: str) -> bool:
+    """A top-level folder without ``__init__.py`` holds scripts run as ``python folder/x.py``: the folder
+    itself is on ``sys.path``, so ``import x`` there means its neighbour ``folder/x.py``."""
+    return bool(package) and "." not in package and not (ROOT / package / "__init__.py").exists()
 
 
 def imported_modules(name: str, path: Path, modules: set[str]) -> set[str]:
@@ -60,7 +62,7 @@ def imported_modules(name: str, path: Path, modules: set[str]) -> set[str]:
                 source = ".".join(base + ([node.module] if node.module else []))
             else:
                 source = node.module or ""
-            if package in SCRIPT_FOLDERS and f"{package}.{source}" in modules:
+            if is_script_folder(package) and f"{package}.{source}" in modules:
                 source = f"{package}.{source}"  # a script's `from lesson_baseline import X`: its neighbour
             for alias in node.names:
                 submodule = f"{source}.{alias.name}"
@@ -132,7 +134,7 @@ def test_the_graph_sees_every_kind_of_import():
     assert "nnviz.activations" in graph["nnviz.network"]  # from nnviz.activations import …
     assert "nnviz.network" in graph["nnviz.training"]
     assert "bench.lesson_baseline" in graph["bench.bench_core"]  # a script's neighbour
-    assert "nnviz.keras_model" in graph["app_pages.mnist_classifier"]  # inside a function
+    assert "ui.common" in graph["app"]  # from ui.common import …
 
 
 def test_a_hidden_cycle_is_found(tmp_path):

@@ -14,8 +14,10 @@ except ModuleNotFoundError:  # Python 3.10: pip's own copy of the same parser
     from pip._vendor import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = {"nnviz", "ui", "app_pages", "app", "bench", "lesson_baseline", "st_client", "browser_helpers",
-           "page_helpers", "conftest"}
+# the project's own modules and folders, wherever a script or test imports them from
+FOLDERS = [p for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".")]
+PROJECT = {p.name for p in FOLDERS} | {p.stem for p in ROOT.glob("*.py")} | {
+    p.stem for folder in FOLDERS for p in folder.rglob("*.py")}
 VENV = {"pip"}  # in every virtualenv
 
 
