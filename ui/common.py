@@ -63,16 +63,17 @@ def header(title: str, lesson: str | None, intro: str):
     """A page title with the lesson sections it teaches (from ``nnviz.sections``, the one table of them),
     and one line on what to do here. ``lesson`` is not shown: pages written before the table pass their
     own section text, which the table replaces, so that every place names the same sections."""
-    sections = section_label(title) if title in {p.title for p in PAGES} else (lesson or "")
+    in_table = title in {p.title for p in PAGES}
+    sections = section_label(title) if in_table else (lesson or "")
     # the lesson's equation numbers (KaTeX \tag) follow their equation: Streamlit sizes a formula's box to its
-    # content, where KaTeX's right-aligned number would sit on top of the formula's end
     # content, where KaTeX's right-aligned number would sit on top of the formula's end; on a phone, formulas
     # shrink a little and scroll sideways rather than being cut
     st.html("<style>.katex-display>.katex>.katex-html>.tag{position:relative;margin-left:1.2em}"
             "@media (max-width: 640px){.katex-display{overflow-x:auto;overflow-y:hidden}"
             ".katex-display>.katex{font-size:0.95em}}</style>")
     if presentation_mode():
-        st.title(f"{title} · lesson {sections}" if sections else title)
+        short = section_label(title, compact=True) if in_table else sections
+        st.title(f"{title} · lesson {short}" if short else title)
     else:
         st.title(title)
         st.caption(f"Lesson {sections} · {intro}" if sections else intro)
