@@ -684,8 +684,8 @@ def mcculloch_pitts_figure(w1: float, w2: float, threshold: float, x=None, *, pr
                      "line": {"color": CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0], "width": 1.5 + 2.5 * min(abs(w), 2)},
                      "showlegend": False})
         label = f"w{'₁₂'[k]} = {w:g}" + ("" if vals is None else f"<br>w{'₁₂'[k]}·x{'₁₂'[k]} = {w * vals[k]:g}")
-        ann.append({"x": (px + sum_xy[0]) / 2, "y": (py + sum_xy[1]) / 2 + (0.35 if py > 0 else -0.35), "text": label,
-                    "showarrow": False, "font": {"size": s.font}})
+        ann.append({"x": (px + sum_xy[0]) / 2 - 0.2, "y": (py + sum_xy[1]) / 2 + (0.45 if py > 0 else -0.45), "text": label,
+                    "showarrow": False, "font": {"size": s.font}, "bgcolor": "rgba(255,255,255,0.9)"})
     data.append({"type": "scatter", "mode": "lines", "x": [sum_xy[0], thr_xy[0], out_xy[0]], "y": [0, 0, 0],
                  "line": {"color": ink, "width": 2.5}, "hoverinfo": "skip", "showlegend": False})
     node_text = [f"x₁{'' if vals is None else f' = {vals[0]:g}'}", f"x₂{'' if vals is None else f' = {vals[1]:g}'}",

@@ -88,10 +88,25 @@ def sections_of(slug_or_title: str) -> list[Section]:
     return [s for s in SECTIONS if slug in s.pages]
 
 
-def section_label(slug_or_title: str) -> str:
-    """A page's sections as a header shows them: ``"1.3.1, 1.3.2, 1.3.3, 1.3.6, 1.3.7, 1.3.8"``
-    (every number written out, so a reader looking for 1.3.7 finds it); ``""`` for none."""
-    return ", ".join(s.number for s in sections_of(slug_or_title))
+def section_label(slug_or_title: str, *, compact: bool = False) -> str:
+    """A page's sections as a header shows them: ``"1.3.1, 1.3.2, 1.3.3, 1.3.6, 1.3.7, 1.3.8"``, every number
+    written out so that a reader looking for 1.3.7 finds it; ``compact`` joins runs of three or more sections
+    that follow each other in the lesson into a range, ``"1.3.1–1.3.3, 1.3.6–1.3.8"`` (for a title line).
+    ``""`` for a page outside the lesson."""
+    mine = sections_of(slug_or_title)
+    if not compact:
+        return ", ".join(s.number for s in mine)
+    order = {s.number: i for i, s in enumerate(SECTIONS)}
+    runs: list[list[Section]] = []
+    for s in mine:
+        if runs and order[s.number] == order[runs[-1][-1].number] + 1:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    parts = []
+    for run in runs:
+        parts += [f"{run[0].number}–{run[-1].number}"] if len(run) >= 3 else [s.number for s in run]
+    return ", ".join(parts)
 
 
 def section(number: str) -> Section:

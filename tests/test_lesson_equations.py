@@ -198,3 +198,9 @@ def test_words_beside_the_equations_keep_their_math_between_dollars():
     for text in texts:
         outside = re.sub(r"\$[^$]*\$", "", text)
         assert "^{" not in outside and "\\" not in outside and text.count("$") % 2 == 0, text
+
+
+def test_a_title_line_joins_runs_of_sections_into_ranges():
+    assert section_label("backpropagation", compact=True) == "1.3.1–1.3.3, 1.3.6–1.3.8"
+    assert section_label("shallow_network", compact=True) == "1.3, 1.3.3–1.3.7, 1.3.9"
+    assert section_label("activations", compact=True) == section_label("activations") == "1.3.1, 1.5"

@@ -76,9 +76,11 @@ def header(title: str, lesson: str | None, intro: str):
     """A page title with the lesson sections it teaches (from ``nnviz.sections``, the one table of them),
     and one line on what to do here. ``lesson`` is not shown: pages written before the table pass their
     own section text, which the table replaces, so that every place names the same sections."""
-    sections = section_label(title) if title in {p.title for p in PAGES} else (lesson or "")
+    in_table = title in {p.title for p in PAGES}
+    sections = section_label(title) if in_table else (lesson or "")
     if presentation_mode():
-        st.title(f"{title} · lesson {sections}" if sections else title)
+        short = section_label(title, compact=True) if in_table else sections
+        st.title(f"{title} · lesson {short}" if short else title)
     else:
         st.title(title)
         st.caption(f"Lesson {sections} · {intro}" if sections else intro)
