@@ -148,9 +148,10 @@ def draw_section(net, present):
     from streamlit_drawable_canvas import st_canvas  # a bare import outside a page raises: import it here
 
     st.session_state.setdefault("mn_canvas", 0)
-    c1, c2, c3 = st.columns([1.25, 1, 1.2], gap="medium")
+    c1, c2, c3 = st.columns([1.5, 1, 1.3], gap="medium")  # the 280-px canvas fits its column at 1280×720
     with c1:
         st.markdown("**Draw a digit** (mouse or finger), as large as the box:")
+        st.space(40)  # the canvas's toolbar floats in this gap, above the canvas's right half
         result = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=280,
                            width=280, drawing_mode="freedraw", return_image_data=True,
                            key=f"mn_canvas_{st.session_state.mn_canvas}")
