@@ -55,7 +55,11 @@ class TempPostgres:
             os.chown(path, pw.pw_uid, pw.pw_gid)
 
     def _run(self, *args, check=True, **kw):
-        return subprocess.run([*self.run_as, *args], check=check, capture_output=True, text=True, **kw)
+        done = subprocess.run([*self.run_as, *args], capture_output=True, text=True, **kw)
+        if check and done.returncode:
+            raise RuntimeError(f"{' '.join(map(str, args[:1]))} failed ({done.returncode}): "
+                               f"{(done.stderr or done.stdout).strip()[-800:]} — server log: {self.log}")
+        return done
 
     @property
     def password(self) -> str:

@@ -39,6 +39,7 @@ def share(browser, url, code, nickname, lr):
     confirms the share (time.monotonic())."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = ctx.new_page()
+    pg.set_default_timeout(LOAD_MS)
     try:
         pg.goto(f"{url}/shallow_network?room={code}&{SETTINGS}&lr={lr}")
         wait_for_app(pg, timeout=LOAD_MS)
@@ -77,6 +78,7 @@ def test_teacher_and_two_students_on_the_board(page, browser, database, monkeypa
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = start_server(port)
+    page.set_default_timeout(LOAD_MS)
     try:
         page.goto(f"{url}/class_board")
         wait_for_app(page, timeout=LOAD_MS)

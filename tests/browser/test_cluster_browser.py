@@ -1,0 +1,130 @@
+"""``make cluster`` for real: HAProxy in front of two replicas sharing a PostgreSQL, driven by Chromium.
+
+A teacher's board on one replica sees shares made on both; a student's CSV upload works through the
+balancer; one replica is killed — the session on the other carries on (its websocket never drops), new
+visitors are sent to the survivor, and the board still shows every run."""
+
+import re
+import time
+
+import pytest
+from browser_helpers import ARTIFACTS, free_port, no_exception, wait_for_app
+
+from cluster.run import Cluster
+from nnviz.datasets import make_2d
+
+LOAD_MS = 120_000
+BOARD_MS = 20_000
+COOKIE = "NNVIZ_REPLICA"
+
+
+def replica_of(ctx) -> str:
+    return next(c["value"] for c in ctx.cookies() if c["name"] == COOKIE)
+
+
+def board_shows(pg, n: int, timeout=BOARD_MS):
+    pg.wait_for_function(
+        "n => [...document.querySelectorAll('h3')].some(h => h.innerText.startsWith(n + ' run'))",
+        arg=n, timeout=timeout)
+
+
+def visitor(browser, url: str, path: str, avoid: str | None = None, want: str | None = None):
+    """A new browser (no cookies) opening ``path``; retried until HAProxy puts it on a replica other than
+    ``avoid`` (or on ``want``). Returns (context, page, events)."""
+    for _ in range(6):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pg = ctx.new_page()
+        pg.set_default_timeout(LOAD_MS)  # 2 cores shared with the rest of the suite: pages can take a while
+        events = []
+        pg.on("websocket", lambda ws, ev=events: (ev.append("open"), ws.on("close", lambda _: ev.append("close"))))
+        pg.goto(url + path)
+        wait_for_app(pg, timeout=LOAD_MS)
+        replica = replica_of(ctx)
+        if replica != avoid and want in (None, replica):
+            return ctx, pg, events
+        ctx.close()
+    raise AssertionError(f"HAProxy never sent a new visitor to another replica than {avoid}")
+
+
+def train_and_share(pg, code: str, nickname: str):
+    pg.get_by_role("button", name="Train", exact=True).click()
+    pg.get_by_text("Finished 20 epochs").wait_for(timeout=LOAD_MS)
+    nick = pg.get_by_label("Nickname", exact=True)
+    nick.fill(nickname)
+    nick.press("Enter")
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=LOAD_MS)
+    pg.get_by_role("button", name="Share with the class", exact=True).click()
+    pg.get_by_text(f"Shared with room {code}").wait_for(timeout=LOAD_MS)
+    no_exception(pg)
+
+
+@pytest.mark.slow
+def test_two_replicas_behind_haproxy_share_one_board_and_survive_a_crash(browser, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    ds = make_2d("xor", 200, 0.1, 0.7, 0)
+    csv = tmp_path / "my_points.csv"
+    csv.write_text("x1,x2,label\n" + "".join(f"{a:.4f},{b:.4f},{int(c)}\n" for (a, b), c in
+                                              zip(ds.X_train.tolist(), ds.y_train.tolist(), strict=True)))
+    pages = {}
+    with Cluster(free_port(), folder=tmp_path, workers=1, keep_database=False) as cluster:  # logs in tmp_path
+        try:
+            # The teacher opens a room on one replica.
+            t_ctx, teacher, _ = visitor(browser, cluster.url, "/class_board")
+            pages["teacher"] = teacher
+            teacher.get_by_role("button", name="Open a room", exact=True).click()
+            teacher.wait_for_url(re.compile(r"room="), timeout=LOAD_MS)
+            code = re.search(r"room=([A-Z0-9]+)", teacher.url).group(1)
+            board_shows(teacher, 0, LOAD_MS)
+            dying = replica_of(t_ctx)
+
+            # A student on the other replica uploads a CSV through the balancer, trains on it and shares.
+            a_ctx, alice, alice_ws = visitor(browser, cluster.url, f"/shallow_network?room={code}&ds=csv&epochs=20"
+                                             "&speed=max&batch=8&hidden=8", avoid=dying)
+            pages["alice"] = alice
+            survivor = replica_of(a_ctx)
+            alice.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(csv))
+            alice.get_by_text("Epoch 0 / 20").wait_for(timeout=LOAD_MS)
+            wait_for_app(alice, timeout=LOAD_MS)
+            alice.get_by_text("my_points.csv", exact=True).first.wait_for(timeout=LOAD_MS)
+            assert "Upload a CSV file to train" not in alice.inner_text("body")  # the upload reached the replica
+            train_and_share(alice, code, "Alice")
+            board_shows(teacher, 1)  # the teacher's replica read it from PostgreSQL
+
+            # A student on the teacher's replica (the one about to die) shares too.
+            b_ctx, bob, _ = visitor(browser, cluster.url, f"/shallow_network?room={code}&ds=moons&epochs=20"
+                                    "&speed=max&batch=8", want=dying)
+            pages["bob"] = bob
+            train_and_share(bob, code, "Bob")
+            board_shows(teacher, 2)
+            b_ctx.close()
+
+            # One replica crashes.
+            cluster.kill_replica(dying)
+            # The session on the survivor carries on untouched: same websocket, and it trains again.
+            alice.get_by_role("button", name="Reset", exact=True).click()
+            alice.get_by_text("Epoch 0 / 20").wait_for(timeout=LOAD_MS)
+            alice.get_by_role("button", name="Train", exact=True).click()
+            alice.get_by_text("Finished 20 epochs").wait_for(timeout=LOAD_MS)
+            no_exception(alice)
+            assert alice_ws == ["open"], alice_ws
+
+            # New visitors all go to the survivor and see every run.
+            time.sleep(3)  # two failed health checks (1 s apart) take the dead replica out of the rotation
+            for i in range(3):
+                ctx, pg, _ = visitor(browser, cluster.url, f"/class_board?room={code}")
+                assert replica_of(ctx) == survivor
+                pages[f"visitor{i}"] = pg
+                board_shows(pg, 2, LOAD_MS)
+                no_exception(pg)
+                ctx.close()
+            # The teacher's own page reconnects (HAProxy redispatches it) and still shows every run.
+            board_shows(teacher, 2, LOAD_MS)
+            a_ctx.close()
+            t_ctx.close()
+        except Exception:
+            for name, pg in pages.items():
+                try:
+                    pg.screenshot(path=str(ARTIFACTS / f"cluster-{name}.png"), full_page=True)
+                except Exception:  # noqa: BLE001 - a closed page has no screenshot
+                    pass
+            raise
