@@ -93,7 +93,7 @@ def lesson_history_figure(history: dict, present: bool):
     fig.layout.annotations[0].text = "<b>model loss</b>"
     fig.layout.annotations[1].text = "<b>model accuracy</b>"
     fig.layout.yaxis.title.text = "loss"
-    fig.layout.yaxis2.update(range=None, autorange=True)  # 98–100 %: the lesson's plot zooms in too
+    fig.layout.yaxis2.update(range=None, autorange=True, tickformat=".1%")  # 98–100 %: the lesson's plot zooms in
     return fig
 
 
@@ -116,14 +116,18 @@ def show_job(job: Job, label_val: str, present: bool):
     elif job.state == "dropped":
         st.info("This training was dropped from the queue: its page had been closed.")
     else:
-        took = (job.finished_at or 0) - (job.started_at or 0)
-        waited = max(0.0, (job.started_at or job.queued_at) - job.queued_at)
-        verb = "Stopped" if job.state == "stopped" else "Finished"
-        st.success(f"{verb} after {len(p.history['loss'])} epoch(s) in {took:.1f} s"
-                   + (f" (after {waited:.0f} s in the queue)." if waited >= 1 else "."), icon=":material/check_circle:")
+        show_job_outcome(job)
     if p.history["loss"] or (job.state == "running" and p.batches):
         st.plotly_chart(curves_figure(p.history, label_val, p.batches if job.state == "running" else (), present),
                         config=CONFIG)
+
+
+def show_job_outcome(job: Job):
+    took = (job.finished_at or 0) - (job.started_at or 0)
+    waited = max(0.0, (job.started_at or job.queued_at) - job.queued_at)
+    verb = "Stopped" if job.state == "stopped" else "Finished"
+    st.success(f"{verb} after {len(job.progress.history['loss'])} epoch(s) in {took:.1f} s"
+               + (f" (after {waited:.0f} s in the queue)." if waited >= 1 else "."), icon=":material/check_circle:")
 
 
 def job_fragment(key: str, draw):
@@ -193,53 +197,66 @@ def draw_section(net, present):
 def network_section(net, data, present):
     (x_train, y_train), _ = data
     s = net.summary
-    c1, c2 = st.columns([1.15, 1], gap="large")
+    rows = s.get("layers", [])
+    c1, c2 = st.columns([1, 1], gap="large")
     with c1:
-        st.markdown("**The lesson's network**, and `model.summary()` as Keras prints it")
-        st.code("model = Sequential([\n    Dense(512, activation='relu', input_shape=(784,)),\n"
-                "    Dense(10, activation='softmax'),\n])\nmodel.compile(optimizer='rmsprop',\n"
-                "              loss='categorical_crossentropy', metrics=['accuracy'])", language="python")
-        st.code(s.get("text", ""), language=None)
-        rows = s.get("layers", [])
-        if rows:
-            hidden, out = rows[0]["parameters"], rows[1]["parameters"]
-            st.caption(f"784 × 512 weights + 512 biases = {hidden:,}; 512 × 10 + 10 = {out:,}; together "
-                       f"{s['total']:,} numbers, all trainable, {s['bytes'] / 2**20:.2f} MB as float32. Keras "
-                       "captured this in the training process; once the network has trained, its summary also counts "
-                       f"rmsprop's own {s.get('optimizer_params', 0):,} variables (a running average per weight, "
-                       "and a step counter).")
+        st.markdown("**The lesson's network**")
+        st.code("model = Sequential()\nmodel.add(Dense(512, activation='relu',\n"
+                "    input_shape=(28 * 28,)))\nmodel.add(Dense(10, activation='softmax'))\n"
+                "model.compile(\n    optimizer='rmsprop',\n    loss='categorical_crossentropy',\n"
+                "    metrics=['accuracy'])", language="python")
+    with c2:
         st.markdown("**Each layer's weights**, as the lesson lists them with `layer.get_weights()`")
         shapes = net.weight_shapes()
         st.dataframe([{"layer": r["layer"].split()[0], "arrays": 2, "W shape": str(shapes[2 * i]),
                        "b shape": str(shapes[2 * i + 1])} for i, r in enumerate(rows)], hide_index=True)
-    with c2:
+        if rows:
+            st.caption(f"784 × 512 weights + 512 biases = {rows[0]['parameters']:,}; 512 × 10 + 10 = "
+                       f"{rows[1]['parameters']:,}; together {s['total']:,} numbers, all trainable: "
+                       f"{s['bytes'] / 2**20:.2f} MB as float32.")
+    st.markdown("**`model.summary()`**, as Keras prints it (captured when the model was saved, in the training "
+                "process)")
+    st.code(s.get("text", ""), language=None)
+    st.caption("Once the network has trained, Keras's summary also counts the optimizer's own "
+               f"{s.get('optimizer_params', 0):,} variables: rmsprop keeps a running average for every weight, "
+               "plus a step counter. They are not part of the network.")
+    c1, c2 = st.columns([1, 1], gap="large")
+    with c1:
         st.markdown("**Preprocessing**")
         st.latex(r"\underbrace{x}_{60000\times28\times28,\ \text{uint8}} \xrightarrow{\text{reshape}}"
-                 r"\underbrace{x}_{60000\times784} \xrightarrow{\ /255\ } \underbrace{X}_{60000\times784,\ [0,1]}")
-        st.latex(r"\underbrace{y}_{60000} \xrightarrow{\text{one-hot}} \underbrace{Y}_{60000\times10}"
-                 r"\qquad 5 \mapsto (0,0,0,0,0,1,0,0,0,0)")
+                 r"\underbrace{x}_{60000\times784}")
+        st.latex(r"\xrightarrow{\ /255\ } \underbrace{X}_{60000\times784,\ \text{float32 in } [0,1]}")
+        st.latex(r"\underbrace{y}_{60000} \xrightarrow{\text{one-hot}} \underbrace{Y}_{60000\times10}")
+        st.latex(r"5 \mapsto (0,0,0,0,0,1,0,0,0,0)")
         labels = y_train[:3].astype(int)
         st.caption(f"The first three labels {labels.tolist()} become the rows "
-                   f"{np.eye(10, dtype=int)[labels].tolist()}.")
+                   f"{', '.join(str(r) for r in np.eye(10, dtype=int)[labels].tolist())}.")
+    with c2:
         steps = steps_per_epoch(len(x_train), 128)
         st.markdown("**What is an epoch?** One pass over every training image. The images go through the network "
                     "in batches; one batch, one weight update, is an *iteration*. With d images, e epochs, "
                     "i iterations and batch size b:")
-        st.latex(r"d \cdot e = i \cdot b \qquad\Rightarrow\qquad \text{iterations per epoch} = "
+        st.latex(r"d \cdot e = i \cdot b")
+        st.latex(r"\text{iterations per epoch} = "
                  rf"\left\lceil \frac{{{len(x_train):,}}}{{128}} \right\rceil = {steps}".replace(",", "{,}"))
         st.caption(f"{len(x_train):,} / 128 = {len(x_train) / 128:.2f}: 468 full batches and a last one of "
                    f"{len(x_train) - 468 * 128} images — the 469/469 of Keras's log.")
-        history = ready_history()
-        if history:
-            train_acc, test_acc = history["accuracy"][-1], history["test_accuracy"]
+    history = ready_history()
+    if history:
+        train_acc, test_acc = history["accuracy"][-1], history["test_accuracy"]
+        c1, c2 = st.columns([1, 1.2], gap="large")
+        with c1:
             st.markdown("**10 epochs, batch 128**: accuracy on the images it trained on, and on the 10,000 test "
                         "images it never saw")
-            st.dataframe([{"run": "the lesson", "training": "98.9 % (its log ends at 99.79 %)", "test": "97.8 %"},
-                          {"run": "the ready model here", "training": f"{train_acc:.2%}", "test": f"{test_acc:.2%}"}],
+            st.dataframe([{"run": "the lesson", "training": "98.9 %", "test": "97.8 %"},
+                          {"run": "ours (the ready model)", "training": f"{train_acc:.2%}", "test": f"{test_acc:.2%}"}],
                          hide_index=True)
+            st.caption("Training accuracy as Keras reports it for the last epoch. The lesson's text says 98.9 %; "
+                       "its printed log ends at 99.79 %.")
             st.markdown("The network does better on the images it learned from than on new ones. That gap is "
                         "**overfitting**: with 407,050 weights it can partly memorise its 60,000 training images, "
                         "and what it memorised does not carry over to other people's handwriting.")
+        with c2:
             st.plotly_chart(curves_figure(history, "validation", present=present), config=CONFIG)
 
 
@@ -302,10 +319,15 @@ def history_section(data, present):
     def draw(job):
         if job is None:
             return
-        show_job(job, "test", present)
-        if job.progress.history["loss"] and not job.busy:
-            st.markdown("**The lesson's plots of `history.history`**")
-            st.plotly_chart(lesson_history_figure(job.progress.history, present), config=CONFIG)
+        if job.busy or not job.progress.history["loss"]:
+            show_job(job, "test", present)
+            return
+        h = job.progress.history
+        show_job_outcome(job)
+        st.markdown("**The lesson's plots of `history.history`**")
+        st.plotly_chart(lesson_history_figure(h, present), config=CONFIG)
+        st.caption(f"After {len(h['loss'])} epochs: accuracy {h['accuracy'][-1]:.2%} on the images it trained on, "
+                   f"{h['val_accuracy'][-1]:.2%} on the held-out third (the lesson's log: 99.88 % and 98.67 %).")
 
     job_fragment("mn_hist", draw)
     if job is not None and job.busy:
@@ -331,11 +353,10 @@ def evaluate_section(net, data, present):
         wrong = np.flatnonzero(pred != y_test)
         st.markdown(f"**Misclassified**: {len(wrong)} test images; the first 20")
         shown = wrong[:20]
-        titles = [f"{y_test[i]}→{pred[i]}<br>{probs[i, pred[i]]:.0%}" for i in shown]  # two short lines: no overlap
+        titles = [f"{y_test[i]}→{pred[i]} {probs[i, pred[i]]:.0%}" for i in shown]  # short: titles never touch
         if len(shown):
-            fig = charts.digit_gallery_figure(x_test[shown], titles, columns=5, presentation=present)
-            fig.update_layout(height=fig.layout.height + 80)  # room for the two-line titles
-            st.plotly_chart(fig, config=CONFIG)
+            st.plotly_chart(charts.digit_gallery_figure(x_test[shown], titles, columns=4, presentation=present),
+                            config=CONFIG)
             st.caption("Each title: true digit → predicted digit, and the predicted digit's probability.")
     st.markdown("**What hidden units look for**: a unit's 784 input weights, drawn as a 28×28 image "
                 "(orange: ink there raises its activation; blue: lowers it).")

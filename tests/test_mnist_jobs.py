@@ -26,10 +26,14 @@ def test_the_numpy_twin_trains_and_reports(tmp_path):
     assert job.owner == "s" and p.batches and p.batches[-1][0] == pytest.approx(2.0)
 
 
+SERVER_SIDE = ["nnviz.dense_net", "nnviz.digits", "nnviz.jobs", "nnviz.mnist", "nnviz.mnist_jobs", "nnviz.twin"]
+
+
 def test_keras_jobs_are_plain_data_and_building_them_imports_no_tensorflow():
-    code = ("import sys\nfrom nnviz.mnist_jobs import keras_job, history_job\n"
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in SERVER_SIDE)
+            + "from nnviz.mnist_jobs import keras_job, history_job\n"
             "job = keras_job(epochs=1, batch_size=128, validation_split=0.1)\nhistory_job()\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}))")
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'streamlit', 'plotly'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
     job = history_job(owner="t")
