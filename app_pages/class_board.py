@@ -125,34 +125,33 @@ with left:
             st.code(f"{base}/class_board?{ROOM_PARAM}={code}&key={key}", language=None, wrap_lines=True)
 
 # ----------------------------------------------------------------------------- the live board
+# The board is drawn by the page itself, once per change: a small fragment polls the room's revision (one
+# indexed row) every REFRESH_S seconds and reruns the page only when it moved, so an idle board with a
+# hundred runs costs the server a query every 2 s, not a redraw of its charts.
 
 
-def hide_control(all_runs, revision: int):
+def hide_control(all_runs):
     labels = {r.id: f"#{r.id} · {r.nickname}" for r in all_runs}
     hidden_now = [r.id for r in all_runs if r.hidden]
     chosen = st.multiselect("Hidden runs (teacher)", list(labels), default=hidden_now, format_func=labels.get,
-                            key=K + f"hidden_{revision}",
+                            key=K + f"hidden_{room.revision}",
                             help="Hide a run (a rude nickname): it leaves the board, for everyone.")
     if set(chosen) != set(hidden_now):
         for rid in set(chosen) ^ set(hidden_now):
             board.hide(code, key, rid, rid in chosen)
-        st.rerun(scope="fragment")
+        st.rerun()
 
 
 @st.fragment(run_every=REFRESH_S)
-def live_board():
-    revision = board.revision(code)
-    if revision is None:
-        problem(f"The room {code} has expired.", "Open a new room.")
-        return
-    cached = st.session_state.get(K + "runs")
-    if cached is None or cached[0] != (code, revision, teacher):  # only a change re-reads the runs
-        cached = ((code, revision, teacher), board.runs(code, include_hidden=teacher))
-        st.session_state[K + "runs"] = cached
-    all_runs = cached[1]
+def watch(drawn: int):
+    if board.revision(code) != drawn:
+        st.rerun()  # a share, a hidden run, a cleared board, or the room expired: redraw the page
+
+
+def draw_board(all_runs):
     runs = [r for r in all_runs if not r.hidden]
     if teacher and all_runs:
-        hide_control(all_runs, revision)
+        hide_control(all_runs)
     st.markdown(f"### {len(runs)} run{'s' if len(runs) != 1 else ''} shared"
                 + (" · closed" if room.closed else f" · room holds up to {RUNS_PER_ROOM}"))
     if not runs:
@@ -175,4 +174,5 @@ def live_board():
 
 
 with right:
-    live_board()
+    draw_board(board.runs(code, include_hidden=teacher))
+    watch(room.revision)

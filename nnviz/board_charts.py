@@ -13,7 +13,9 @@ import math
 import urllib.parse
 from collections.abc import Sequence
 
-from nnviz.board import SharedRun
+import numpy as np
+
+from nnviz.board import SharedRun, downsample
 from nnviz.state import BATCH_SIZES, FULL_BATCH, to_query
 
 #: The settings a chart can put on its x axis: label -> (field, axis kind).
@@ -22,6 +24,7 @@ SETTINGS = {
     "hidden units": ("hidden", "log"),
     "batch size": ("batch_size", "category"),
 }
+OVERLAY_POINTS = 80  # points per faint loss curve (the best run keeps all its points)
 BEST_COLOUR = "#f76707"
 RUN_COLOUR = "#1c7ed6"
 
@@ -69,6 +72,15 @@ def _layout(title: str, s: dict, **extra) -> dict:
     return layout
 
 
+def significant(values, digits: int = 4) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (NaN stays NaN): shorter JSON, same picture."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exponent = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0)
+    scale = 10.0 ** (digits - 1 - exponent)
+    return np.round(v * scale) / scale
+
+
 def _name(run: SharedRun) -> str:
     return html.escape(run.nickname, quote=False)
 
@@ -110,24 +122,41 @@ def accuracy_figure(runs: Sequence[SharedRun], setting: str = "learning rate", *
 
 
 def loss_figure(runs: Sequence[SharedRun], *, presentation: bool = False) -> dict:
-    """Every run's test loss per epoch (train loss where there is no test loss), faint; the best run bold."""
+    """Every run's test loss per epoch (train loss where there is no test loss), faint; the best run bold.
+
+    The other runs are one trace, separated by gaps (NaN): a hundred runs cost one trace to validate, encode
+    and draw instead of a hundred (hovering still names the run). NumPy arrays, ``OVERLAY_POINTS`` per faint
+    curve and losses to 4 significant digits keep Plotly's validation and the JSON sent to each browser small."""
     s = _style(presentation)
     best = best_index(runs)
-    data = []
+    xs, ys, names = [], [], []
+    best_trace = None
     for i, r in enumerate(runs):
-        loss = [t if t is not None else tr for t, tr in zip(r.curves["test_loss"], r.curves["train_loss"], strict=True)]
-        is_best = i == best
-        data.append({"type": "scatter", "mode": "lines", "x": r.curves["epoch"], "y": loss,
-                     "name": _name(r), "hovertext": _name(r), "hoverinfo": "text+x+y",
-                     "line": {"width": s["line"] * (1.8 if is_best else 0.6),
-                              "color": BEST_COLOUR if is_best else RUN_COLOUR},
-                     "opacity": 1.0 if is_best else 0.35, "showlegend": is_best})
-    if best is not None:  # drawn last, on top
-        data.append(data.pop(best))
+        loss = np.array([np.nan if v is None else v for v in (
+            t if t is not None else tr for t, tr in zip(r.curves["test_loss"], r.curves["train_loss"], strict=True))],
+            dtype=float)
+        loss = significant(loss)
+        epochs = np.asarray(r.curves["epoch"], dtype=float)
+        if i != best and loss.size > OVERLAY_POINTS:  # a faint line of a crowd needs fewer points
+            keep = downsample(loss.size, OVERLAY_POINTS)
+            loss, epochs = loss[keep], epochs[keep]
+        if i == best:
+            best_trace = {"type": "scatter", "mode": "lines", "x": epochs, "y": loss, "name": _name(r),
+                          "hovertext": _name(r), "hoverinfo": "text+x+y",
+                          "line": {"width": s["line"] * 1.8, "color": BEST_COLOUR}}
+            continue
+        xs += [epochs, [np.nan]]
+        ys += [loss, [np.nan]]
+        names.append(np.full(loss.size + 1, _name(r), dtype=object))
+    data = [{"type": "scatter", "mode": "lines", "x": np.concatenate(xs) if xs else np.empty(0),
+             "y": np.concatenate(ys) if ys else np.empty(0),
+             "hovertext": np.concatenate(names) if names else np.empty(0, dtype=object), "hoverinfo": "text+x+y",
+             "name": "other runs", "line": {"width": s["line"] * 0.6, "color": RUN_COLOUR}, "opacity": 0.35}]
+    if best_trace is not None:
+        data.append(best_trace)  # drawn last, on top
     title = "Loss curves of all runs"
     if best is not None:
         title += f" — best: {_name(runs[best])} ({100 * runs[best].test_acc:.1f} %)"
-    return {"data": data, "layout": _layout(title, s, showlegend=False,
-                                            xaxis={"title": {"text": "epoch"}, "automargin": True},
+    return {"data": data, "layout": _layout(title, s, xaxis={"title": {"text": "epoch"}, "automargin": True},
                                             yaxis={"title": {"text": "test loss"}, "automargin": True,
                                                    "type": "log"})}

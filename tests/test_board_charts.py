@@ -2,6 +2,7 @@
 
 import urllib.parse
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -53,11 +54,27 @@ def test_accuracy_figure_has_every_run_and_escapes_nicknames(setting):
 
 def test_loss_figure_overlays_every_run_and_draws_the_best_on_top():
     fig = go.Figure(bc.loss_figure(RUNS))
-    assert len(fig.data) == 3
-    assert fig.data[-1].name == "&lt;b&gt;bo&lt;/b&gt;" and fig.data[-1].line.color == bc.BEST_COLOUR
-    assert fig.data[-1].line.width > fig.data[0].line.width
+    others, best = fig.data
+    assert best.name == "&lt;b&gt;bo&lt;/b&gt;" and best.line.color == bc.BEST_COLOUR
+    assert best.line.width > others.line.width
     assert "&lt;b&gt;bo&lt;/b&gt;" in fig.layout.title.text and "<b>" not in fig.layout.title.text
-    assert list(fig.data[0].x) == RUNS[0].curves["epoch"]
+    # the other two runs, each followed by a gap, each point named after its run
+    n = len(RUNS[0].curves["epoch"])
+    gap = [float("nan")]
+    np.testing.assert_array_equal(others.x, [*RUNS[0].curves["epoch"], *gap, *RUNS[2].curves["epoch"], *gap])
+    np.testing.assert_allclose(others.y[:n], RUNS[0].curves["test_loss"], rtol=1e-3)
+    assert list(others.hovertext) == ["ada"] * (n + 1) + ["cy"] * (n + 1)
+
+
+def test_faint_curves_are_thinned_and_rounded_the_best_keeps_every_point():
+    long = [run(f"r{i}", 0.5 + i / 100, i, seed=i) for i in range(3)]
+    long = [SharedRun(**{**r.__dict__, "curves": {k: (v * 7)[:200] for k, v in r.curves.items()}}) for r in long]
+    fig = go.Figure(bc.loss_figure(long))
+    others, best = fig.data
+    assert len(best.x) == 200
+    assert len(others.x) == 2 * (bc.OVERLAY_POINTS + 1)
+    np.testing.assert_allclose(bc.significant([123456.0, 0.000123456, -1.23456, 0.0, np.nan]),
+                               [123500.0, 0.0001235, -1.235, 0.0, np.nan])
 
 
 def test_figures_of_an_empty_room_are_valid():

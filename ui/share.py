@@ -61,6 +61,7 @@ def base_url() -> str:
     return url.rsplit("/", 1)[0] if url.count("/") > 2 else url
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def qr_png(text: str, scale: int = 10) -> bytes:
     buf = io.BytesIO()
     segno.make(text, error="m").save(buf, kind="png", scale=scale, border=2)
