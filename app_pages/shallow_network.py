@@ -1,14 +1,19 @@
 """Shallow network (lesson 1.3.1–1.3.9): pick hidden units, learning rate and batch size — and watch it learn.
 
-The page reads its widgets into a ``TrainerSettings`` (the same schema as the URL),
-asks ``nnviz`` for the data, the run and the figures, and draws them. Training runs
-in worker processes (``nnviz.runner``); a fragment pulls the progress several times
-a second while a run plays.
+The page reads its widgets into a ``TrainerSettings`` (the same schema as the URL) and hands it to
+``nnviz``: the settings build the trainer, the ``Run`` carries them (so an export or a link always
+describes the run on screen), ``nnviz.diagnosis`` names what the run is doing, and ``nnviz.charts``
+draws it. Training runs in worker processes (``nnviz.runner``); a fragment pulls the progress several
+times a second while a run plays.
+
+A setting that changes the run (not the speed or the log scale) starts a fresh run at once, as
+TensorFlow Playground does; the previous run stays on the chart, faded, for comparison.
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import json
 import urllib.parse
 from dataclasses import fields, replace
@@ -16,13 +21,14 @@ from dataclasses import fields, replace
 import numpy as np
 import streamlit as st
 
-from nnviz import ShallowNN, Trainer, charts, equations, export, maps
+from nnviz import charts, equations, export, lesson, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
+from nnviz.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
-from nnviz.runner import Run, get_executor, redraw_interval
+from nnviz.runner import SERVER_ID, Run, get_executor, redraw_interval
 from nnviz.state import (
     BATCH_SIZES,
     DATASETS,
@@ -43,15 +49,47 @@ from ui.common import header, plain, presentation_mode, problem
 from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
+RUN_MARK = "run"  # URL key: the server that holds the run on screen (see ``restart_notice``)
 MAX_PREVIOUS = 3
 SPEED_LABELS = {"max": "as fast as possible", "50": "50 epochs/s", "10": "10 epochs/s", "2": "2 epochs/s"}
 INIT_LABELS = {"lesson": "0.01 × N(0, 1) (lesson)", "glorot": "Glorot uniform"}
+DATASET_LABELS = {**TITLES, LESSON: "Lesson's data (20-D)"}
 STATE_LABELS = {"ready": "ready", "playing": "training…", "paused": "paused", "finished": "finished",
                 "diverged": "diverged", "failed": "failed"}
+VIEW_BOUNDARY, VIEW_PROJECTION = "Decision boundary", "Test set in 2-D"
+
+# Page-level CSS. The live chart redraws several times a second: Streamlit's fade of "stale" elements
+# (``data-stale="true"`` on stElementContainer, checked in Chromium with Streamlit 1.67) would flash it.
+# Readouts never truncate; the status line keeps its height so messages do not push the chart; the
+# Look-inside control wraps instead of scrolling sideways; on a phone the training column comes first.
+_PAGE_CSS = """
+<style>
+  [data-testid="stElementContainer"][data-stale="true"] { opacity: 1 !important; transition: none !important; }
+  .nn-readouts { display: flex; flex-wrap: wrap; gap: 0.1rem 1.4rem; align-items: flex-end; }
+  .nn-readouts .nn-cell { white-space: nowrap; }
+  .nn-readouts .nn-label { font-size: 0.8rem; color: #495057; }
+  .nn-readouts .nn-value { font-size: 1.3rem; font-weight: 600; line-height: 1.25;
+                           font-variant-numeric: tabular-nums; }
+  .nn-readouts .nn-state { font-size: 0.85rem; color: #495057; }
+  .st-key-tr_status { min-height: 3.1rem; }
+  .st-key-tr_status [data-testid="stAlert"] > div { padding: 0.35rem 0.75rem; }
+  .st-key-tr_status [data-testid="stAlert"] p { font-size: 0.88rem; line-height: 1.35; }
+  .st-key-tr_view_box [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }
+  .st-key-tr_readouts h3 { padding: 0 !important; white-space: nowrap; }
+  @media (max-width: 640px) {
+    h1 { font-size: 2rem !important; }
+    .st-key-tr_buttons [data-testid="stIconMaterial"] { display: none; }
+    .st-key-tr_layout [data-testid="stHorizontalBlock"]:has(.st-key-tr_buttons) { flex-direction: column-reverse; }
+    .st-key-tr_buttons [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
+    .st-key-tr_buttons [data-testid="stColumn"] { min-width: 0 !important; }
+  }
+</style>
+"""
 
 present = presentation_mode()
 header("Shallow network", "1.3.1–1.3.9",
        "choose hidden units, learning rate and batch size, press Train, and watch the network learn.")
+st.html(_PAGE_CSS)
 
 
 # ----------------------------------------------------------------------------- settings <-> widgets <-> URL
@@ -76,25 +114,37 @@ def current_settings() -> TrainerSettings:
     return TrainerSettings(**{f.name: st.session_state[K + f.name] for f in fields(TrainerSettings)})
 
 
-def sync_url(settings: TrainerSettings):
+def sync_url(settings: TrainerSettings, run: Run | None):
+    """The URL always holds the settings, and — while a run with progress is on screen — which server
+    holds it, so that a reconnect to a restarted server can say that the run was lost."""
     st.session_state[K + "settings"] = settings
     wanted = to_query(settings)
+    if run is not None and run.history.n_steps:
+        wanted[RUN_MARK] = SERVER_ID
     if any(st.query_params.get(k) != v for k, v in wanted.items()):
         st.query_params.update(wanted)
+    if RUN_MARK not in wanted and RUN_MARK in st.query_params:
+        del st.query_params[RUN_MARK]
+
+
+def restart_notice():
+    """A new session whose URL names another server's run: the server restarted, and the run is gone."""
+    if K + "settings" in st.session_state:
+        return  # not a new session
+    mark = st.query_params.get(RUN_MARK)
+    if mark and mark != SERVER_ID:
+        st.session_state[K + "lost"] = True
 
 
 get_executor()  # the first visit starts the training workers, before anyone presses Train
+restart_notice()
 load_settings()
 for message in st.session_state.pop(K + "link_problems", []):
     st.warning(plain(message))
 
 
-def pace(speed: str) -> float | None:
-    return None if speed == "max" else float(speed)
-
-
 def main_controls(n_train: int | None):
-    st.selectbox("Dataset", DATASETS, key=K + "dataset", format_func=lambda d: TITLES[d])
+    st.selectbox("Dataset", DATASETS, key=K + "dataset", format_func=DATASET_LABELS.get)
     st.select_slider("Hidden units", HIDDEN_UNITS, key=K + "hidden")
     st.select_slider("Learning rate", LEARNING_RATES, key=K + "lr", format_func=lambda v: f"{v:g}",
                      help="The step size α of W ← W − α·dW. Log-spaced, 0.0001 … 10.")
@@ -102,11 +152,11 @@ def main_controls(n_train: int | None):
                      format_func=lambda v: "full" if v == FULL_BATCH else str(v),
                      help="Samples per gradient step: 1 is stochastic gradient descent, full is batch gradient descent.")
     if n_train is not None and not present:
-        bs = st.session_state[K + "batch_size"]
-        if bs == FULL_BATCH or bs >= n_train:
+        settings = current_settings()
+        if settings.batch_for(n_train) == n_train:
             st.caption(f"= the full training set: {n_train} samples, one step per epoch")
         else:
-            st.caption(f"{-(-n_train // bs)} steps per epoch over {n_train} training samples")
+            st.caption(f"{settings.steps_per_epoch(n_train)} steps per epoch over {n_train} training samples")
     st.select_slider("Epochs", EPOCHS, key=K + "epochs", help="The run's budget: passes over the training data.")
 
 
@@ -126,7 +176,30 @@ def more_controls(dataset: str):
     st.toggle("Standardize inputs", key=K + "standardize",
               help="Shift and scale each feature to mean 0, standard deviation 1 (training statistics).")
     st.radio("Speed", SPEEDS, key=K + "speed", format_func=SPEED_LABELS.get, horizontal=True,
-             help="Slow a run down to watch the boundary move; training speed (steps/s) is measured either way.")
+             help="How fast a run plays, in epochs per second, so that a class can watch the boundary move.")
+    st.toggle("Log scale", key=K + "log_scale", help="Show the loss on a logarithmic axis.")
+
+
+def lesson_controls():
+    """One click to the lesson's own run, and one to what its text meant."""
+    c1, c2 = (st.container(), st.container()) if present else st.columns(2)
+    c1.button("The lesson's run", key=K + "lesson_run", on_click=use_recipe, args=(lesson.LESSON_RUN,),
+              icon=":material/school:", width="stretch",
+              help="Lesson data, 10 hidden units, batch 100, 500 epochs, learning rate 1, the lesson's init, "
+                   "no shuffling — and Train.")
+    c2.button("What the text meant", key=K + "text_run", on_click=use_recipe, args=(lesson.TEXT_MEANT_RUN,),
+              icon=":material/menu_book:", width="stretch",
+              help="The same run with the learning rate 0.01 that the lesson's text passes to fit — and Train.")
+
+
+def lesson_note(settings: TrainerSettings):
+    mine = replace(settings, seed=0, speed="50", log_scale=False).run_key()
+    if mine == lesson.LESSON_RUN.run_key():
+        st.caption("**The lesson's run.** Its text calls `fit(..., lr=0.01)`, but its `update_weights` never "
+                   "multiplies by `lr` (every step is `W -= dW`): it really trained with learning rate **1**.")
+    elif mine == lesson.TEXT_MEANT_RUN.run_key():
+        st.caption("**What the lesson's text meant**: learning rate 0.01 really applied — steps 100× smaller "
+                   "than the lesson's code took. Compare with the lesson's run (faded).")
 
 
 def upload_control():
@@ -173,36 +246,60 @@ def data_for(settings: TrainerSettings):
 
 # ----------------------------------------------------------------------------- the run
 
-def new_run(settings: TrainerSettings, ds, ref) -> Run:
-    model = ShallowNN(ds.n_features, settings.hidden, 1, activation=settings.activation,
-                      init_scale=0.01 if settings.init == "lesson" else "glorot", seed=settings.seed)
-    batch = ds.n_train if settings.batch_size == FULL_BATCH else settings.batch_size
-    trainer = Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=settings.lr, batch_size=batch,
-                      epochs=settings.epochs, shuffle=settings.shuffle, seed=settings.seed)
-    run = Run(trainer, ref)
-    st.session_state[K + "run"] = run
-    st.session_state[K + "run_key"] = (settings.run_key(), ref)
-    st.session_state[K + "run_settings"] = settings
-    st.session_state.pop(K + "gradcheck", None)
-    return run
-
-
 def archive(run: Run):
-    """Keep a finished or paused run's curves as a faded trace for comparison."""
+    """Keep a run's curves as a faded trace for comparison."""
     snap = run.poll()
     if not snap.epochs:
         return
-    label = st.session_state[K + "run_settings"].label()
     loss = np.array([r.test_loss if r.test_loss is not None else r.train_loss for r in snap.epochs])
     acc = np.array([r.test_acc if r.test_acc is not None else r.train_acc for r in snap.epochs], dtype=float)
-    curve = charts.Curve(label, np.array([r.epoch for r in snap.epochs]), loss, acc)
+    curve = charts.Curve(run.settings.label(), np.array([r.epoch for r in snap.epochs]), loss, acc)
     st.session_state[K + "previous"] = ([curve] + st.session_state.get(K + "previous", []))[:MAX_PREVIOUS]
+
+
+def current_run(settings: TrainerSettings, ds, ref) -> Run | None:
+    """The session's run for ``settings``: the one on screen if it is for these settings, else a fresh one.
+    A run with progress that is replaced stays on the chart, faded; if it was playing, the new one plays."""
+    run: Run | None = st.session_state.get(K + "run")
+    restart = st.session_state.pop(K + "restart", False)
+    if run is not None and run.key == (settings.run_key(), ref) and not restart:
+        return run
+    play = restart or (run is not None and run.state == "playing")
+    if run is not None:
+        run.pause(wait=0.0)
+        if run.history.n_steps:
+            archive(run)
+            if not play:
+                st.session_state[K + "notice"] = (f"New settings, new run — the previous one ({run.settings.label()}) "
+                                                  "stays on the chart, faded.")
+    st.session_state.pop(K + "run", None)
+    try:
+        run = Run(settings.new_trainer(ds), ref, settings=settings)
+    except ValueError as err:
+        problem(f"These settings cannot train: {plain(err)}", "Change the setting named in this message.")
+        return None
+    st.session_state[K + "run"] = run
+    st.session_state.pop(K + "gradcheck", None)
+    if play:
+        run.play(settings.epochs_per_s)
+    return run
+
+
+def use_recipe(recipe: TrainerSettings):
+    """Set the widgets to ``recipe`` (keeping the seed and the display choices), and play it."""
+    for f in fields(TrainerSettings):
+        if f.name not in ("seed", "speed", "log_scale"):
+            st.session_state[K + f.name] = getattr(recipe, f.name)
+    st.session_state[K + "restart"] = True
+    st.session_state.pop(K + "lost", None)
 
 
 def on_train():
     run = st.session_state.get(K + "run")
+    st.session_state.pop(K + "notice", None)
+    st.session_state.pop(K + "lost", None)
     if run is not None:
-        run.play(pace(st.session_state[K + "speed"]))
+        run.play(current_settings().epochs_per_s)
 
 
 def on_pause():
@@ -213,66 +310,98 @@ def on_pause():
 
 def on_step():
     run = st.session_state.get(K + "run")
+    st.session_state.pop(K + "notice", None)
     if run is not None:
         run.step_epoch()
 
 
 def on_reset():
     run = st.session_state.pop(K + "run", None)
+    st.session_state.pop(K + "notice", None)
     if run is not None:
-        run.pause()
+        run.pause(wait=0.0)
         archive(run)
 
 
 # ----------------------------------------------------------------------------- drawing
 
 def readouts(snap, settings: TrainerSettings):
+    """The epoch, then one row of numbers that never truncates: accuracies, losses, and the one speed."""
     last = snap.epochs[-1] if snap.epochs else None
-    st.markdown(f"### Epoch {snap.epoch} / {settings.epochs}")
-    st.caption(f"step {snap.step:,} · {STATE_LABELS[snap.state]}" +
-               (f" · {snap.steps_per_s:,.0f} steps/s" if present and snap.steps_per_s else ""))
-
-    def value(name, percent=False):
-        v = getattr(last, name) if last is not None else None
-        if v is None:
-            return "–"
-        return f"{v * 100:.1f} %" if percent else f"{v:.4f}"
-
-    items = [("Test accuracy", value("test_acc", True)), ("Test loss", value("test_loss")),
-             ("Train accuracy", value("train_acc", True)), ("Train loss", value("train_loss"))]
-    if not present:
-        items.append(("Speed (steps/s)", f"{snap.steps_per_s:,.0f}" if snap.steps_per_s else "–"))
-    for col, (label, text) in zip(st.columns(len(items)), items, strict=True):
-        col.metric(label, text)
+    with st.container(key=K + "readouts", horizontal=True, vertical_alignment="bottom", gap="medium"):
+        st.markdown(f"### Epoch {snap.epoch} / {settings.epochs}", width="content")
+        readout_cells(snap, last)
 
 
-def training_chart(snap, settings: TrainerSettings):
+def readout_cells(snap, last):
+    cells = [
+        ("Test accuracy", format_accuracy(last.test_acc if last else None)),
+        ("Test loss", format_loss(last.test_loss if last else None)),
+        ("Train accuracy", format_accuracy(last.train_acc if last else None)),
+        ("Train loss", format_loss(last.train_loss if last else None)),
+        ("Speed (steps/s)", f"{snap.steps_per_s:,.0f}" if snap.steps_per_s else "–"),
+    ]
+    row = "".join(f'<div class="nn-cell"><div class="nn-label">{label}</div><div class="nn-value">{html.escape(text)}'
+                  "</div></div>" for label, text in cells)
+    state = f'<div class="nn-cell nn-state">step {snap.step:,} · {STATE_LABELS[snap.state]}</div>'
+    st.markdown(f'<div class="nn-readouts">{row}{state}</div>', unsafe_allow_html=True, width="stretch")
+
+
+def verdict_for(run: Run, snap, ds):
+    settings = run.settings
+    units = None
+    if len(snap.epochs) >= 20:
+        units = hidden_units(snap.model, ds.X_train[:2000])
+    return diagnose(snap.epochs, lr=settings.lr, stopped=snap.state, units=units, init=settings.init,
+                    batch_size=settings.batch_for(ds.n_train))
+
+
+def status_line(run: Run, snap, ds):
+    """One short message, in a box of fixed minimum height: what the run is doing and what to try."""
+    settings = run.settings
+    with st.container(key=K + "status"):
+        if snap.state == "failed":
+            problem(plain(snap.message), "Press Reset to start again.")
+            return
+        verdict = verdict_for(run, snap, ds) if snap.epochs or snap.state == "diverged" else None
+        if snap.state == "diverged":
+            problem(f"{verdict.title} {verdict.advice}")
+            return
+        if verdict is not None and verdict.bad:
+            ended = "Finished, but — " if snap.state == "finished" else ""
+            st.warning(f"{ended}{verdict.title} {verdict.advice}", icon=":material/warning:")
+        elif snap.state == "finished":
+            st.success(f"Finished {settings.epochs} epochs ({snap.step:,} steps) in {snap.wall_seconds:.1f} s. "
+                       "Reset or change a setting for a new run; this one stays on the chart, faded.",
+                       icon=":material/check_circle:")
+        elif st.session_state.get(K + "notice") and snap.state == "ready":
+            st.info(st.session_state[K + "notice"] + " Press **Train**.", icon=":material/restart_alt:")
+        elif st.session_state.get(K + "lost") and snap.state == "ready":
+            st.warning("The server restarted, and the run that was on screen was lost. Its settings are still "
+                       "here (they are in the link): press **Train** to start it again.", icon=":material/sync_problem:")
+        elif snap.state == "ready":
+            st.info("Ready: press **Train** to watch it learn, or **Step** for one epoch.", icon=":material/play_arrow:")
+        elif snap.state == "paused":
+            st.info(f"Paused at epoch {snap.epoch}. **Train** resumes.", icon=":material/pause:")
+        else:
+            st.info(f"Training at {SPEED_LABELS[settings.speed]} — the chart follows every epoch.",
+                    icon=":material/model_training:")
+
+
+def training_chart(snap, settings: TrainerSettings, height: int | None):
     e = snap.epochs
     batch_x = snap.batch_steps / max(snap.steps_per_epoch, 1)
+    reference = band = None
+    if settings.dataset == LESSON:
+        measured = lesson.MEASURED_LESSON_RUN
+        reference = (lesson.LESSON_ACCURACY, f"lesson: {lesson.LESSON_ACCURACY:.1%}")
+        band = (measured.mean - measured.sd, measured.mean + measured.sd)
     fig = charts.training_figure(
         [r.epoch for r in e], *(epoch_column(e, c) for c in ("train_loss", "test_loss", "train_acc", "test_acc")),
         batch_x=batch_x, batch_loss=snap.batch_losses, previous=tuple(st.session_state.get(K + "previous", [])),
-        log_scale=settings.log_scale, presentation=present,
+        log_scale=settings.log_scale, presentation=present, reference=reference, reference_band=band, height=height,
     )
     st.plotly_chart(fig, config={"displaylogo": False})
-
-
-def status_line(snap, settings):
-    if snap.state == "diverged":
-        problem(snap.message.capitalize(), "The chart keeps everything recorded up to that step.")
-    elif snap.state == "failed":
-        problem(plain(snap.message), "Press Reset to start again.")
-    elif snap.state == "finished":
-        timing = ""
-        if snap.wall_seconds > 0:
-            timing = f" in {snap.wall_seconds:.2f} s of training — {snap.step / snap.wall_seconds:,.0f} steps/s overall"
-        st.success(f"Finished {settings.epochs} epochs ({snap.step:,} steps){timing}. Press Reset to start a new "
-                   "run — this one stays on the chart, faded, for comparison.", icon=":material/check_circle:")
-    elif len(snap.epochs) >= 3:
-        losses = [r.train_loss for r in snap.epochs]
-        if losses[-1] > 1.5 * losses[0]:
-            st.warning(f"The loss is higher than after the first epoch: the learning rate {settings.lr:g} "
-                       "may be too high for these settings.", icon=":material/trending_up:")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -281,16 +410,18 @@ def projection_for(ref: DataRef):
     return maps.pca_2d(load_data(ref).X_train)
 
 
-def inside_view(view: str, snap, ds, settings: TrainerSettings):
+def inside_view(view: str, snap, ds, ref, beside: bool = False):
+    """A live view of the network. ``beside``: drawn in the narrow column beside the loss chart."""
     model = snap.model
-    if view == "Decision boundary":
+    height = 380 if beside else None
+    if view == VIEW_BOUNDARY:
         grid = maps.grid_over(np.vstack([ds.X_train, ds.X_test]), resolution=60 if not present else 50)
         fig = charts.decision_boundary_figure(grid.xs, grid.ys, maps.output_map(model, grid), ds.X_train,
                                               ds.y_train, ds.X_test, ds.y_test, feature_names=ds.feature_names,
-                                              presentation=present)
+                                              presentation=present, height=height, legend=not beside)
         st.plotly_chart(fig, config={"displaylogo": False})
-        st.caption("Colour: the network's P(class 1) at each point of the plane; black line: P = 0.5, "
-                   "the decision boundary. Filled dots train, hollow dots test.")
+        st.caption("Colour: the network's P(class 1); black line: P = 0.5, the decision boundary. "
+                   "Filled dots train, hollow dots test.")
     elif view == "Hidden units":
         grid = maps.grid_over(np.vstack([ds.X_train, ds.X_test]), resolution=30)
         act = ACTIVATIONS[model.activation]
@@ -304,15 +435,15 @@ def inside_view(view: str, snap, ds, settings: TrainerSettings):
         st.plotly_chart(fig, config={"displaylogo": False})
         st.caption("Each hidden unit draws one line across the plane (where W1·x + b1 = 0) and bends it "
                    "through its activation; the output layer adds these maps up, weighted by W2.")
-    elif view == "Test set in 2-D":
+    elif view == VIEW_PROJECTION:
         projection = projection_for(ref)
         prob = model.predict(ds.X_test.T)[0]
+        title = "Test set in 2-D" if beside else f"Test set ({ds.n_test} samples, {ds.n_features} features) in 2-D"
         fig = charts.projection_figure(projection(ds.X_test), prob, ds.y_test, projection.explained,
-                                       presentation=present,
-                                       title=f"Test set ({ds.n_test} samples, {ds.n_features} features) in 2-D")
+                                       presentation=present, title=title, height=height)
         st.plotly_chart(fig, config={"displaylogo": False})
-        st.caption("The samples projected on their two principal components — a fixed view, so only the fill "
-                   "changes: it is the network's predicted probability; the outline is the true class.")
+        st.caption("The test samples on their two principal components (a fixed view): the fill is the "
+                   "predicted probability, the outline the true class.")
 
 
 def equations_view(ds, settings: TrainerSettings):
@@ -334,7 +465,7 @@ def gradcheck_view(snap, ds, settings: TrainerSettings):
                 "(L(θ + ε) − L(θ − ε)) / 2ε, for the current weights and the first batch of training data.")
     if st.button("Run gradient check", key=K + "gradcheck_button", icon=":material/fact_check:"):
         model = copy.deepcopy(snap.model)  # the check nudges weights; never those a worker is training
-        m = min(ds.n_train, 64 if settings.batch_size == FULL_BATCH else max(1, min(settings.batch_size, 64)))
+        m = min(64, settings.batch_for(ds.n_train))
         X = ds.X_train[:m].T
         Y = labels_to_Y(ds.y_train[:m], 1)
         with np.errstate(all="ignore"):
@@ -358,13 +489,16 @@ def gradcheck_view(snap, ds, settings: TrainerSettings):
                 "With ReLU this can happen when a unit sits exactly at its kink; otherwise backprop has a bug.")
 
 
-def export_view(snap, ds, settings: TrainerSettings):
+def export_view(run: Run):
+    """Export and share the run on screen: its own settings and data, whatever the widgets say now."""
+    snap = run.poll()
+    settings, ds = run.settings, load_data(run.ref)
     last = snap.epochs[-1] if snap.epochs else None
     metrics = {}
     if last is not None:
         metrics = {"epoch": last.epoch, "train accuracy": round(last.train_acc, 4),
                    "test accuracy": round(last.test_acc, 4), "test loss": round(last.test_loss, 6)}
-    settings_dict = {k: v for k, v in to_query(settings).items()}
+    settings_dict = to_query(settings)
     model = snap.model
 
     def npz():
@@ -372,23 +506,48 @@ def export_view(snap, ds, settings: TrainerSettings):
 
     script = export.standalone_script(model.activation, "nnviz_run.npz", metrics,
                                       settings_text="Settings: " + json.dumps(settings_dict))
+    st.markdown(f"**This run**: {DATASET_LABELS[settings.dataset]} · {settings.label()} · "
+                f"{f'epoch {last.epoch}' if last else 'not trained yet'}.")
     c1, c2 = st.columns(2)
-    c1.download_button("Download weights (.npz)", npz, file_name="nnviz_run.npz", mime="application/octet-stream",
-                       key=K + "dl_npz", icon=":material/download:")
-    c2.download_button("Download a NumPy script that evaluates it", script, file_name="nnviz_run.py",
-                       mime="text/x-python", key=K + "dl_py", icon=":material/code:")
+    c1.download_button("Weights and data (.npz)", npz, file_name="nnviz_run.npz", mime="application/octet-stream",
+                       key=K + "dl_npz", icon=":material/download:", width="stretch")
+    c2.download_button("NumPy script (.py)", script, file_name="nnviz_run.py",
+                       mime="text/x-python", key=K + "dl_py", icon=":material/code:", width="stretch")
     st.caption("The script rebuilds the network from the .npz (weights and data) and prints its loss and "
                "accuracy — the numbers above — with NumPy alone.")
-    st.markdown("**Shareable link** — opens this page with these settings and seed: same seed, same curve.")
+    st.markdown("**Shareable link** — opens this page with this run's settings and seed: same seed, same curve.")
     base = (st.context.url or "").split("?")[0]
     st.code(f"{base}?{urllib.parse.urlencode(to_query(settings))}", language=None, wrap_lines=True)
     if settings.dataset == "csv":
         st.caption("A link cannot carry an uploaded file: whoever opens it uploads the same CSV.")
 
 
+def loss_log_view(snap):
+    """The lesson's training log, as its fit printed it, from this run."""
+    which = st.radio("Loss printed", ("last batch", "epoch mean"), horizontal=True, key=K + "log_which",
+                     help="The lesson printed the loss of each epoch's last batch only; the chart shows the mean "
+                          "over the epoch's batches.")
+    lines = lesson.loss_log(snap.epochs, which)
+    st.caption("Every 10 epochs, `iteration i: loss …` as the lesson's `fit` printed it (i counts from 0). "
+               + ("The lesson printed the loss of the epoch's **last batch** only — one batch of 100 samples, "
+                  "so it jumps more than the epoch's mean." if which == "last batch" else
+                  "Here: the mean loss over the epoch's batches."))
+    if not lines:
+        st.info("Train the run to see its log.", icon=":material/receipt_long:")
+        return
+    st.code("\n".join(lines), language=None, height=300)
+    st.caption(f"Accuracy over the test set at the end — the lesson: {lesson.LESSON_ACCURACY:.1%}; "
+               f"we measured for its recipe {lesson.MEASURED_LESSON_RUN.describe()}.")
+
+
 # ----------------------------------------------------------------------------- the page
 
-left, right = st.columns([1, 3] if present else [1, 2.6], gap="medium")
+with st.container(key=K + "layout"):
+    if present:
+        left, mid, right = st.columns([0.9, 2.25, 1.35], gap="small")
+    else:
+        left, mid = st.columns([1, 2.6], gap="medium")
+        right = None
 pending = data_for(current_settings())  # None for a CSV not uploaded yet
 with left:
     main_controls(pending[0].n_train if pending else None)
@@ -396,42 +555,33 @@ with left:
         upload_control()
     with st.expander("More settings", expanded=not present, icon=":material/tune:"):
         more_controls(st.session_state[K + "dataset"])
+    lesson_controls()
 
 settings = current_settings()
-sync_url(settings)
 resolved = data_for(settings)
 
-with right:
+with mid:
     if resolved is None:
+        sync_url(settings, None)
         st.info("Upload a CSV file to train on it (left), or pick another dataset.", icon=":material/upload_file:")
         st.stop()
     ds, ref = resolved
-    run: Run | None = st.session_state.get(K + "run")
-    key = (settings.run_key(), ref)
-    if run is None or (run.history.n_steps == 0 and not run.busy and st.session_state.get(K + "run_key") != key):
-        try:
-            run = new_run(settings, ds, ref)
-        except ValueError as err:
-            problem(f"These settings cannot train: {plain(err)}", "Change the setting named in this message.")
-            st.stop()
-    changed = st.session_state.get(K + "run_key") != key
-    run.epochs_per_s = pace(settings.speed)
+    run = current_run(settings, ds, ref)
+    sync_url(settings, run)
+    if run is None:
+        st.stop()
+    run.epochs_per_s = settings.epochs_per_s
 
-    startable = run.state in ("ready", "paused") and not changed
-    b = st.columns(5 if not present else 4)
-    b[0].button("Train", key=K + "train", on_click=on_train, disabled=not startable, type="primary",
-                icon=":material/play_arrow:", width="stretch", help="Start, or resume after a pause.")
-    b[1].button("Pause", key=K + "pause", on_click=on_pause, disabled=run.state != "playing",
-                icon=":material/pause:", width="stretch")
-    b[2].button("Step", key=K + "step", on_click=on_step, disabled=not startable or run.busy,
-                icon=":material/skip_next:", width="stretch", help="Train one epoch, then stop.")
-    b[3].button("Reset", key=K + "reset", on_click=on_reset, icon=":material/restart_alt:", width="stretch",
-                help="A new run with the current settings; this one stays on the chart, faded.")
-    if not present:
-        b[4].toggle("Log scale", key=K + "log_scale", help="Show the loss on a logarithmic axis.")
-    if changed:
-        st.warning("The settings changed since this run started. Press **Reset** to start a new run with them "
-                   "(this one stays on the chart, faded, for comparison).", icon=":material/restart_alt:")
+    with st.container(key=K + "buttons"):
+        b = st.columns(4)
+        b[0].button("Train", key=K + "train", on_click=on_train, disabled=run.state not in ("ready", "paused"),
+                    type="primary", icon=":material/play_arrow:", width="stretch", help="Start, or resume after a pause.")
+        b[1].button("Pause", key=K + "pause", on_click=on_pause, disabled=run.state != "playing",
+                    icon=":material/pause:", width="stretch")
+        b[2].button("Step", key=K + "step", on_click=on_step, disabled=run.state not in ("ready", "paused") or run.busy,
+                    icon=":material/skip_next:", width="stretch", help="Train one epoch, then stop.")
+        b[3].button("Reset", key=K + "reset", on_click=on_reset, icon=":material/restart_alt:", width="stretch",
+                    help="A new run with the current settings; this one stays on the chart, faded.")
 
     active_at_start = run.active
     interval = redraw_interval() if active_at_start else None
@@ -442,29 +592,46 @@ with right:
         if run.active != active_at_start:
             st.rerun()  # the run stopped or started: redraw the buttons too
         readouts(snap, settings)
-        status_line(snap, settings)
-        training_chart(snap, settings)
+        status_line(run, snap, ds)
+        training_chart(snap, settings, 330 if present else 360)
 
     live()
+    if not present:
+        lesson_note(settings)
 
-    # Inside the network: in the right column, beside the long list of controls.
-    views = (["Decision boundary", "Hidden units"] if ds.is_2d else ["Test set in 2-D"]) + \
-        ["Equations", "Gradient check", "Export & share"]
+views = [VIEW_BOUNDARY, "Hidden units"] if ds.is_2d else [VIEW_PROJECTION]
+if settings.dataset == LESSON:
+    views.append("Lesson's log")
+views += ["Equations", "Gradient check", "Export & share"]
+if present:  # the main live view sits beside the chart; the others below
+    beside_view, views = views[0], views[1:]
+    with right:
+        @st.fragment(run_every=max(1.0, 2 * interval) if interval else None)
+        def live_beside():
+            inside_view(beside_view, run.poll(), ds, ref, beside=True)
+
+        live_beside()
+    lesson_note(settings)
+
+with mid if not present else st.container():
     if st.session_state.get(K + "view") not in views:
         st.session_state[K + "view"] = views[0]
-    st.segmented_control("Look inside", views, key=K + "view", required=True)
+    with st.container(key=K + "view_box"):
+        st.segmented_control("Look inside", views, key=K + "view", required=True)
     view = st.session_state[K + "view"]
-    if view in ("Decision boundary", "Hidden units", "Test set in 2-D"):
+    if view in (VIEW_BOUNDARY, "Hidden units", VIEW_PROJECTION):
         @st.fragment(run_every=max(1.0, 2 * interval) if interval else None)
         def live_inside():
-            inside_view(view, run.poll(), ds, settings)
+            inside_view(view, run.poll(), ds, ref)
 
         live_inside()
+    elif view == "Lesson's log":
+        loss_log_view(run.poll())
     elif view == "Equations":
         equations_view(ds, settings)
     elif view == "Gradient check":
         gradcheck_view(run.poll(), ds, settings)
     else:
-        export_view(run.poll(), ds, settings)
+        export_view(run)
 
-share_panel(run.poll(), st.session_state[K + "run_settings"], where=left)
+share_panel(run.poll(), run.settings, where=left)

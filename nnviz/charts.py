@@ -115,11 +115,14 @@ class Curve:
 
 def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=(), batch_loss=(),
                     previous: tuple[Curve, ...] = (), log_scale: bool = False, presentation: bool = False,
-                    loss_label: str = "cross-entropy") -> go.Figure:
+                    loss_label: str = "cross-entropy", reference: tuple[float, str] | None = None,
+                    reference_band: tuple[float, float] | None = None, height: int | None = None) -> go.Figure:
     """Loss (left) and accuracy (right) per epoch; the noisy per-batch loss as a faint trace
     (``batch_x`` in epochs); earlier runs as faded dashed lines labelled with their settings.
 
-    ``test_*`` may hold NaN where there is no test set.
+    ``test_*`` may hold NaN where there is no test set. ``reference`` (accuracy, label) draws a
+    horizontal line on the accuracy panel (e.g. the lesson's 93.6 %), ``reference_band`` (low, high)
+    a shaded band behind it (e.g. what runs of the same recipe reach over many seeds).
     """
     s = style(presentation)
     data = []
@@ -165,15 +168,15 @@ def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=
         data.append(trace)
     layout = _layout(
         s,
-        xaxis=_axis("epoch", s, domain=[0.0, 0.44], rangemode="tozero"),
+        xaxis=_axis("epoch", s, domain=[0.0, 0.40], rangemode="tozero"),
         yaxis=_axis(f"loss ({loss_label})", s, type="log" if log_scale else "linear",
                     **({} if log_scale else {"rangemode": "tozero"})),
-        xaxis2=_axis("epoch", s, domain=[0.57, 1.0], anchor="y2", rangemode="tozero"),
+        xaxis2=_axis("epoch", s, domain=[0.60, 1.0], anchor="y2", rangemode="tozero"),
         yaxis2=_axis("accuracy", s, anchor="x2", range=[0, 1.02], tickformat=".0%"),
         annotations=[
             {"text": "<b>Loss</b>", "x": 0.0, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
              "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
-            {"text": "<b>Accuracy</b>", "x": 0.57, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+            {"text": "<b>Accuracy</b>", "x": 0.60, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
              "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
         ],
         hovermode="x",
@@ -181,6 +184,22 @@ def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=
     )
     layout["legend"]["y"] = 1.12
     layout["margin"]["t"] = 90 if presentation else 80
+    if height is not None:
+        layout["height"] = height
+    shapes = []
+    if reference_band is not None:
+        lo, hi = reference_band
+        shapes.append({"type": "rect", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": lo, "y1": hi,
+                       "fillcolor": "rgba(47, 158, 68, 0.15)", "line": {"width": 0}, "layer": "below"})
+    if reference is not None:
+        value, label = reference
+        shapes.append({"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": value,
+                       "y1": value, "line": {"color": "#2f9e44", "width": max(1.5, s.line * 0.6), "dash": "dot"}})
+        layout["annotations"].append({"text": label, "x": 1.0, "xref": "x2 domain", "y": value, "yref": "y2",
+                                      "xanchor": "right", "yanchor": "top", "showarrow": False,
+                                      "font": {"size": s.font * 0.85, "color": "#2b8a3e"}})
+    if shapes:
+        layout["shapes"] = shapes
     return _figure({"data": data, "layout": layout})
 
 
@@ -201,9 +220,11 @@ def _points(X, y, name_prefix, hollow, s: Style, xaxis="x", yaxis="y", showlegen
 
 
 def decision_boundary_figure(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *,
-                             feature_names=("x1", "x2"), presentation: bool = False) -> go.Figure:
+                             feature_names=("x1", "x2"), presentation: bool = False,
+                             height: int | None = None, legend: bool = True) -> go.Figure:
     """P(class 1) over the plane as a heatmap with the 0.5 contour (the decision boundary);
-    training points filled, test points hollow."""
+    training points filled, test points hollow. ``legend=False`` leaves the legend out (a narrow
+    column beside the loss chart; the page's caption says what the marks are)."""
     s = style(presentation)
     data = [
         {"type": "heatmap", "x": xs, "y": ys, "z": prob, "zmin": 0, "zmax": 1, "colorscale": PROBABILITY_SCALE,
@@ -221,7 +242,10 @@ def decision_boundary_figure(xs, ys, prob, X_train, y_train, X_test=None, y_test
         yaxis=_axis(plotly_text(feature_names[1]), s, range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1),
         uirevision="boundary",
     )
-    layout["height"] = s.height + 40
+    layout["height"] = height if height is not None else s.height + 40
+    if not legend:
+        layout["showlegend"] = False
+        layout["margin"]["t"] = 10
     return _figure({"data": data, "layout": layout})
 
 
@@ -268,7 +292,7 @@ def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentat
 
 
 def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = False,
-                      title: str = "Test set, projected to 2-D") -> go.Figure:
+                      title: str = "Test set, projected to 2-D", height: int | None = None) -> go.Figure:
     """Many-feature samples projected to 2-D (``P`` of shape (m, 2)), filled by the predicted
     probability, outlined by the true class."""
     s = style(presentation)
@@ -293,6 +317,8 @@ def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = 
     layout["title"] = {"text": title, "font": {"size": s.title}}
     layout["margin"]["t"] = 90
     layout["legend"]["y"] = 1.02
+    if height is not None:
+        layout["height"] = height
     return _figure({"data": data, "layout": layout})
 
 

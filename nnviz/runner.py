@@ -43,6 +43,9 @@ __all__ = ["DataRef", "InlineExecutor", "PoolExecutor", "Run", "Snapshot", "get_
            "playing_runs", "redraw_interval", "register_upload", "worker_context"]
 
 SLICE_SECONDS = 0.15
+#: Identifies this server process: a page that finds another server's id in its URL knows that the
+#: server restarted and the run that was on screen is gone.
+SERVER_ID = f"{os.getpid():x}{time.time_ns() & 0xFFFFFF:06x}"
 IDLE_SECONDS = 30.0  # a run whose page has not polled for this long stops queueing slices
 WORKER_LOSSES = 3  # a run whose slice loses its worker this many times in a row stops (it kills them)
 
@@ -64,6 +67,12 @@ def _worker_init():
         threadpool_limits(1)
     except Exception:  # noqa: BLE001 - an optimisation only
         pass
+
+
+def _prefetch(ref: DataRef) -> int:
+    """In a worker: load ``ref``'s data into the worker's cache before the run's first slice needs it."""
+    load_data(ref)
+    return os.getpid()
 
 
 def _train_slice(trainer: Trainer, ref: DataRef, seconds: float | None, epochs: int | None):
@@ -230,16 +239,21 @@ class Run:
         How workers find the same data.
     executor : optional
         Defaults to ``get_executor()``.
+    settings : optional
+        What the run was made from (e.g. a ``TrainerSettings``): the run carries them, so that an
+        export or a link describes this run even after the page's widgets have moved on.
     """
 
-    def __init__(self, trainer: Trainer, ref: DataRef, executor=None):
+    def __init__(self, trainer: Trainer, ref: DataRef, executor=None, settings=None):
         self.ref = ref
+        self.settings = settings
         self.executor = executor or get_executor()
         self.history = History()
         self.state = "ready"
         self.message = ""
         self.version = 0
-        self.epochs_per_s: float | None = None  # None: as fast as possible
+        self._pace: float | None = None  # epochs per second; None: as fast as possible
+        self._pace_origin = (0.0, 0)  # (time, epoch) the pace counts from
         self._trainer = trainer
         self._steps_per_epoch = trainer.steps_per_epoch
         self._future: Future | None = None
@@ -252,26 +266,62 @@ class Run:
         self._wall = 0.0
         self._play_started: float | None = None
         _RUNS.add(self)
+        for _ in range(getattr(self.executor, "workers", 0)):  # workers load the data while the page is read
+            self.executor.submit(_prefetch, ref)
+
+    @property
+    def key(self) -> tuple:
+        """What makes two runs the same run: their settings' ``run_key()`` and their data."""
+        run_key = getattr(self.settings, "run_key", None)
+        return (run_key() if run_key else None, self.ref)
+
+    @property
+    def epochs_per_s(self) -> float | None:
+        """The pace: at most this many epochs per second on average (None: as fast as possible)."""
+        return self._pace
+
+    @epochs_per_s.setter
+    def epochs_per_s(self, value: float | None):
+        with self._lock:
+            if value != self._pace:
+                self._pace = value
+                self._restart_pace()
+
+    def _restart_pace(self):
+        self._pace_origin = (time.monotonic(), self._trainer.epoch)
+        self._next_at = 0.0
 
     # --- controls
 
     def play(self, epochs_per_s: float | None = None):
         """Start or resume; ``epochs_per_s`` caps the pace so that a class can watch."""
         with self._lock:
-            self.epochs_per_s = epochs_per_s
+            self._pace = epochs_per_s
             if self.state in ("ready", "paused"):
                 self.state = "playing"
                 self._play_started = time.monotonic()
-                self._next_at = 0.0
+                self._restart_pace()
                 self._touch()
                 self._submit_if_due()
 
-    def pause(self):
-        """Stop queueing slices; a slice under way finishes and is kept."""
+    def pause(self, wait: float = 1.0):
+        """Stop queueing slices. A slice under way (at most ``SLICE_SECONDS`` of training) is waited for, up
+        to ``wait`` seconds, and kept: so the epoch a snapshot shows right after a pause is where the run
+        stopped, and it does not move on afterwards."""
         with self._lock:
-            if self.state == "playing":
-                self.state = "paused"
-                self._stop_clock()
+            if self.state != "playing":
+                return
+            self.state = "paused"
+            self._stop_clock()
+            future = self._future
+        if future is None:
+            return
+        try:
+            future.result(timeout=wait)
+        except Exception:  # noqa: BLE001 - a failure is recorded by _merge; a timeout merges later
+            if not future.done():
+                return
+        self._merge(future)
 
     def step_epoch(self, timeout: float = 120.0):
         """Train to the end of the current epoch, and wait for it."""
@@ -315,10 +365,19 @@ class Run:
         if (self.state == "playing" and self._future is None
                 and time.monotonic() >= self._next_at
                 and time.monotonic() - self._last_poll < IDLE_SECONDS):
-            epochs = None
-            if self.epochs_per_s:
-                epochs = max(1, int(round(self.epochs_per_s * SLICE_SECONDS)))
-            self._submit(seconds=SLICE_SECONDS, epochs=epochs)
+            self._submit(seconds=SLICE_SECONDS, epochs=self._paced_epochs())
+
+    def _paced_epochs(self) -> int | None:
+        """Epochs for the next slice so that the run keeps its pace on average: what the timeline since
+        the pace was set asks for by the end of the next slice, minus what is done (overheads between
+        slices are caught up instead of adding up)."""
+        if not self._pace:
+            return None
+        started, epoch0 = self._pace_origin
+        due = (time.monotonic() - started + SLICE_SECONDS) * self._pace
+        behind = int(due) - (self._trainer.epoch - epoch0)
+        per_slice = max(1, int(round(self._pace * SLICE_SECONDS)))
+        return max(1, min(behind, 4 * per_slice))
 
     def _submit(self, seconds, epochs) -> Future:
         self._slice_started = time.monotonic()
@@ -357,9 +416,10 @@ class Run:
                 self.message = trainer.stop.message
                 self._stop_clock()
                 return
-            if self.epochs_per_s and self._slice_epochs:
-                # the next slice starts when the pace allows
-                self._next_at = self._slice_started + len(progress.epochs) / self.epochs_per_s
+            if self._pace and self._slice_epochs:
+                # the next slice starts when the timeline has reached the epochs done so far
+                started, epoch0 = self._pace_origin
+                self._next_at = started + (trainer.epoch - epoch0) / self._pace
             if self.executor.chains and self.state == "playing":
                 delay = self._next_at - time.monotonic()
                 if delay > 0:

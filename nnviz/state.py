@@ -13,7 +13,9 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from nnviz.activations import HIDDEN_ACTIVATIONS
-from nnviz.datasets import LESSON, TWO_D
+from nnviz.datasets import LESSON, TWO_D, Dataset
+from nnviz.network import ShallowNN
+from nnviz.training import Trainer
 
 DATASETS = (LESSON, *TWO_D, "csv")
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -24,6 +26,7 @@ EPOCHS = (1, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 SAMPLES = (100, 200, 400, 800, 1600, 5000)
 INITS = ("lesson", "glorot")
 SPEEDS = ("max", "50", "10", "2")  # epochs per second; "max" = as fast as the machine trains
+INIT_SCALES = {"lesson": 0.01, "glorot": "glorot"}  # Init scale choice -> ShallowNN's init_scale
 MAX_SEED = 2**31 - 1
 
 
@@ -56,6 +59,35 @@ class TrainerSettings:
             for key in ("noise", "train_split", "samples"):
                 d.pop(key)
         return tuple(sorted(d.items()))
+
+    @property
+    def init_scale(self) -> float | str:
+        """``ShallowNN``'s ``init_scale`` for this choice: the lesson's 0.01 · N(0, 1), or "glorot"."""
+        return INIT_SCALES[self.init]
+
+    @property
+    def epochs_per_s(self) -> float | None:
+        """The pace the run plays at, or None for as fast as the machine trains."""
+        return None if self.speed == "max" else float(self.speed)
+
+    def batch_for(self, n_train: int) -> int:
+        """Samples per step on a training set of ``n_train`` samples: FULL_BATCH and sizes above
+        ``n_train`` mean the whole set (one step per epoch)."""
+        return n_train if self.batch_size == FULL_BATCH else min(self.batch_size, n_train)
+
+    def steps_per_epoch(self, n_train: int) -> int:
+        """Gradient steps in one epoch over ``n_train`` samples (the last batch may be shorter)."""
+        return -(-n_train // self.batch_for(n_train))
+
+    def new_trainer(self, ds: Dataset) -> Trainer:
+        """A fresh network and its ``Trainer`` on ``ds``, exactly as these settings describe.
+
+        Raises ``ValueError`` (with the bad value) when the settings cannot train on ``ds``."""
+        model = ShallowNN(ds.n_features, self.hidden, 1, activation=self.activation, init_scale=self.init_scale,
+                          seed=self.seed)
+        return Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=self.lr,
+                       batch_size=self.batch_for(ds.n_train), epochs=self.epochs, shuffle=self.shuffle,
+                       seed=self.seed)
 
     def label(self) -> str:
         """A short legend label: what tells two runs apart."""

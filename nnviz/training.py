@@ -36,6 +36,7 @@ class EpochRecord:
     test_loss: float | None
     test_acc: float | None
     steps_per_s: float
+    last_batch_loss: float | None = None  # what the lesson's fit printed as "loss": its last batch's only
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ class Trainer:
                 if diverged:
                     self.stop = self._diverged(loss)
                 elif i == n_batches:
-                    records.append(self._finish_epoch(t0, taken))
+                    records.append(self._finish_epoch(t0, taken, loss))
                 if timed_out:
                     break
         seconds = time.perf_counter() - t0
@@ -275,7 +276,7 @@ class Trainer:
             correct = np.count_nonzero(np.argmax(Z2, axis=0) == np.argmax(Y, axis=0))
         return value, float(correct / Y.shape[1])
 
-    def _finish_epoch(self, t0: float, taken: int) -> EpochRecord:
+    def _finish_epoch(self, t0: float, taken: int, last_loss: float) -> EpochRecord:
         self.epoch += 1
         train_loss = self._epoch_loss / self.m
         train_acc = test_loss = test_acc = None
@@ -287,7 +288,7 @@ class Trainer:
         record = EpochRecord(
             epoch=self.epoch, step=self.step, train_loss=train_loss, train_acc=train_acc,
             test_loss=test_loss, test_acc=test_acc,
-            steps_per_s=taken / elapsed if elapsed > 0 else 0.0,
+            steps_per_s=taken / elapsed if elapsed > 0 else 0.0, last_batch_loss=float(last_loss),
         )
         self._batch = 0
         self._epoch_loss = 0.0

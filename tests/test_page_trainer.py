@@ -36,7 +36,8 @@ def test_opens_with_the_lessons_defaults(open_page):
     assert "40 steps per epoch over 4000 training samples" in texts(at)
     labels = {w.label for w in at.select_slider} | {w.label for w in at.selectbox}
     assert {"Dataset", "Hidden units", "Learning rate", "Batch size", "Epochs", "Activation", "Init scale"} <= labels
-    assert [b.label for b in at.button][:4] == ["Train", "Pause", "Step", "Reset"]
+    trainer_buttons = [b.label for b in at.button if b.key in ("tr_train", "tr_pause", "tr_step", "tr_reset")]
+    assert trainer_buttons == ["Train", "Pause", "Step", "Reset"]
 
 
 def test_train_step_pause_reset(open_page):
@@ -57,11 +58,21 @@ def test_train_step_pause_reset(open_page):
 
 
 def test_a_run_plays_to_the_end(open_page):
-    at = open_page("shallow_network", ds="xor", epochs=20, speed="max", batch=8)
+    at = open_page("shallow_network", ds="moons", epochs=20, speed="max", batch=8, init="glorot")
     press(at, "train", runs=6)
     assert epoch(at) == 20
     assert any("Finished 20 epochs" in s.value for s in at.success)
     assert at.button(key="tr_train").disabled
+
+
+def test_a_diverging_run_never_ends_looking_like_a_success(open_page):
+    # XOR, batch 1, learning rate 10: the loss stays far above a 50/50 guess's while accuracy looks fair.
+    at = open_page("shallow_network", ds="xor", lr=10, batch=1, epochs=20, speed="max")
+    press(at, "train", runs=8)
+    assert epoch(at) == 20
+    assert not at.success
+    shown = " ".join(w.value for w in at.warning)
+    assert "Finished, but" in shown and "Overshooting" in shown and "Try a learning rate of 1" in shown
 
 
 @pytest.mark.parametrize("name, options", [
@@ -110,23 +121,43 @@ def test_learning_rate_ten_diverges_with_a_clear_message(open_page):
     at = open_page("shallow_network", lr=10, act="relu", speed="max")
     press(at, "train", runs=3)
     shown = errors(at)
-    assert "learning rate 10 is too high" in shown and "try a learning rate of 1 or lower" in shown
+    assert "learning rate 10 is too high" in shown and "Try a learning rate of 1 or lower" in shown
     assert at.button(key="tr_train").disabled
     press(at, "reset")
     assert epoch(at) == 0 and not at.error
 
 
-def test_changing_a_setting_asks_for_reset(open_page):
+def test_changing_a_setting_starts_a_fresh_run_and_keeps_the_old_one_faded(open_page):
     at = open_page("shallow_network", ds="moons")
     press(at, "step")
     at.select_slider(key="tr_hidden").set_value(32)
     at.run()
-    assert any("Press **Reset**" in w.value for w in at.warning)
-    assert at.button(key="tr_train").disabled and at.button(key="tr_step").disabled
-    assert epoch(at) == 1  # the old run is still shown, not silently mixed
-    press(at, "reset")
-    assert epoch(at) == 0 and not any("Press **Reset**" in w.value for w in at.warning)
-    assert at.session_state["tr_run_settings"].hidden == 32
+    assert epoch(at) == 0  # a new run, ready to train: never the old curve mixed with new settings
+    assert any("New settings, new run" in i.value for i in at.info)
+    assert not at.button(key="tr_train").disabled and not at.button(key="tr_step").disabled
+    assert at.session_state["tr_run"].settings.hidden == 32
+    assert "10 hidden" in at.session_state["tr_previous"][0].label
+    press(at, "step")
+    assert epoch(at) == 1 and not any("New settings" in i.value for i in at.info)
+
+
+def test_changing_a_setting_while_playing_plays_the_new_run(open_page):
+    at = open_page("shallow_network", ds="moons", speed="max", epochs=5000)
+    press(at, "train", runs=2)
+    at.select_slider(key="tr_lr").set_value(0.3)
+    at.run()
+    run = at.session_state["tr_run"]
+    assert run.settings.lr == 0.3 and run.state == "playing"
+    assert "lr 1 ·" in at.session_state["tr_previous"][0].label
+
+
+def test_display_settings_keep_the_run(open_page):
+    at = open_page("shallow_network", ds="moons")
+    press(at, "step")
+    at.toggle(key="tr_log_scale").set_value(True)
+    at.radio(key="tr_speed").set_value("2")
+    at.run()
+    assert epoch(at) == 1
 
 
 def test_settings_before_the_first_step_apply_at_once(open_page):
@@ -247,11 +278,77 @@ def test_presentation_mode_folds_secondary_controls(open_page):
     at = open_page("shallow_network", present=1, ds="moons")
     assert at.session_state["present"] is True
     assert at.title[0].value == "Shallow network · lesson 1.3.1–1.3.9"
-    assert not any(m.label.startswith("Speed") for m in at.metric)  # fewer readouts
     assert not any("steps per epoch" in c.value for c in at.caption)
     more = next(e for e in at.expander if e.label == "More settings")
     assert more.proto.expanded is False
+    # the decision boundary sits beside the loss chart, so it is not one of the views below
+    assert "Decision boundary" not in at.segmented_control(key="tr_view").options
     press(at, "step")
     assert epoch(at) == 1
     normal = open_page("shallow_network", ds="moons")
     assert next(e for e in normal.expander if e.label == "More settings").proto.expanded is True
+
+
+def test_the_lessons_run_and_what_the_text_meant(open_page):
+    at = open_page("shallow_network", ds="spiral", hidden=3, lr=0.1, batch=8, epochs=20, init="glorot", shuffle=1,
+                   speed="max", seed=5)
+    at.button(key="tr_lesson_run").click()
+    at.run()
+    run = at.session_state["tr_run"]
+    s = run.settings
+    assert (s.dataset, s.hidden, s.lr, s.batch_size, s.epochs, s.init, s.shuffle, s.activation) == \
+        ("lesson", 10, 1.0, 100, 500, "lesson", False, "tanh")
+    assert s.seed == 5 and run.state == "playing"  # one click: it trains
+    assert "never multiplies by `lr`" in texts(at)
+    at.run()
+    at.button(key="tr_text_run").click()
+    at.run()
+    assert at.session_state["tr_run"].settings.lr == 0.01
+    assert "What the lesson's text meant" in texts(at)
+    assert "lr 1 ·" in at.session_state["tr_previous"][0].label  # the lesson's run stays faded beside it
+
+
+def test_the_lessons_log_as_its_fit_printed_it(open_page):
+    at = open_page("shallow_network", speed="max", epochs=20)
+    press(at, "train", runs=4)
+    at.segmented_control(key="tr_view").set_value("Lesson's log")
+    at.run()
+    log = next(c.value for c in at.code if c.value.startswith("iteration 0: loss"))
+    lines = log.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["iteration 0", "iteration 10"]
+    records = at.session_state["tr_run"].poll().epochs
+    assert lines[1] == f"iteration 10: loss {records[10].last_batch_loss}"
+    at.radio(key="tr_log_which").set_value("epoch mean")
+    at.run()
+    log = next(c.value for c in at.code if c.value.startswith("iteration 0: loss"))
+    assert log.splitlines()[1] == f"iteration 10: loss {records[10].train_loss}"
+
+
+def test_export_describes_the_run_on_screen(open_page):
+    at = open_page("shallow_network", ds="moons", batch=16, epochs=5, speed="max")
+    press(at, "train", runs=4)
+    at.segmented_control(key="tr_view").set_value("Export & share")
+    at.run()
+    link = next(c.value for c in at.code if "?" in c.value)
+    assert "ds=moons" in link and "batch=16" in link
+    assert "epoch 5" in texts(at)
+    at.select_slider(key="tr_batch_size").set_value(64)  # a new run starts; the export follows it
+    at.run()
+    link = next(c.value for c in at.code if "?" in c.value)
+    assert "batch=64" in link and "not trained yet" in texts(at)
+
+
+def test_a_restarted_server_says_the_run_was_lost(open_page):
+    at = open_page("shallow_network", ds="moons", hidden=8, run="another-server")
+    shown = " ".join(w.value for w in at.warning)
+    assert "The server restarted" in shown and "press **Train** to start it again" in shown
+    assert at.select_slider(key="tr_hidden").value == 8  # its settings came back from the link
+    press(at, "train")
+    assert not any("server restarted" in w.value for w in at.warning)
+
+
+def test_a_link_with_this_servers_run_mark_is_just_a_link(open_page):
+    from nnviz.runner import SERVER_ID
+
+    at = open_page("shallow_network", ds="moons", run=SERVER_ID)
+    assert not any("server restarted" in w.value for w in at.warning)

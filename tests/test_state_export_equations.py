@@ -81,3 +81,23 @@ def test_exported_script_rebuilds_the_run_and_prints_its_numbers(tmp_path):
     out = subprocess.run([sys.executable, "nnviz_run.py"], cwd=tmp_path, capture_output=True, text=True, check=True)
     test_line = out.stdout.strip().splitlines()[-1]
     assert test_line == f"test: loss {last.test_loss:.4f}, accuracy {last.test_acc * 100:.2f} %"
+
+
+def test_settings_arithmetic_lives_in_state():
+    from nnviz.datasets import make_2d
+    from nnviz.state import FULL_BATCH
+
+    s = TrainerSettings(batch_size=FULL_BATCH)
+    assert s.batch_for(280) == 280 and s.steps_per_epoch(280) == 1
+    s = TrainerSettings(batch_size=64)
+    assert s.batch_for(280) == 64 and s.steps_per_epoch(280) == 5  # the last batch is shorter
+    assert TrainerSettings(batch_size=2000).batch_for(280) == 280
+    assert TrainerSettings(init="lesson").init_scale == 0.01
+    assert TrainerSettings(init="glorot").init_scale == "glorot"
+    assert TrainerSettings(speed="max").epochs_per_s is None and TrainerSettings(speed="50").epochs_per_s == 50.0
+    ds = make_2d("moons", 400, 0.2, 0.7, 3)
+    t = TrainerSettings(dataset="moons", hidden=6, batch_size=FULL_BATCH, lr=0.3, epochs=7, seed=3,
+                        activation="relu").new_trainer(ds)
+    assert (t.model.n_hidden, t.batch_size, t.lr, t.epochs, t.model.activation) == (6, 280, 0.3, 7, "relu")
+    with pytest.raises(ValueError):
+        TrainerSettings(lr=-1.0).new_trainer(ds)

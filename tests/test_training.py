@@ -162,3 +162,16 @@ def test_trainer_rejects_data_that_does_not_fit_the_model():
     X[4, 1] = np.inf
     with pytest.raises(ValueError, match=r"X_train contains inf at index \(4, 1\)"):
         Trainer(model, X, np.zeros(10), lr=0.1, batch_size=2, epochs=1)
+
+
+def test_each_epoch_records_its_last_batch_loss_as_the_lessons_fit_printed():
+    from nnviz.datasets import make_2d
+
+    ds = make_2d("moons", 200, 0.2, 0.7, 0)
+    model = ShallowNN(2, 4, 1, init_scale=0.5, seed=0)
+    trainer = Trainer(model, ds.X_train, ds.y_train, lr=0.5, batch_size=32, epochs=3)
+    trainer.run()
+    losses = trainer.history.batch_losses
+    per_epoch = trainer.steps_per_epoch
+    for r in trainer.history.epochs:
+        assert r.last_batch_loss == losses[r.epoch * per_epoch - 1]

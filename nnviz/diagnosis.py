@@ -1,0 +1,179 @@
+"""What a run's numbers say, in words a class can act on: diverging, overshooting, oscillating, stuck on
+a plateau — and, for a plateau, what the hidden units are doing (identical, saturated or dead).
+
+``diagnose`` reads a run's epoch records (and its network, for the hidden units) and returns a
+``Verdict``: a kind, one sentence naming what happens, and what to try. The page shows it while
+the run plays and at its end, so that a failing run never ends looking like a success.
+
+The thresholds were set on measured runs (this project's machine, seeds 0): on the lesson's data
+the mean epoch-to-epoch change of the training accuracy over the last epochs is 0.0002 at learning
+rate 0.01, 0.0014 at 1, 0.0026 at 3 and 0.027 at 10; XOR with batch 1 at learning rate 10 ends with
+a training loss of 17 (a 50/50 guess scores ln 2 ≈ 0.69); the Spiral with 24 tanh units, learning
+rate 1 and the lesson's 0.01 init stalls at 70 % with every pair of hidden units pointing the same
+way (|cos| 0.99).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The cross-entropy of always answering 50/50: a network whose loss stays above this is worse than a coin.
+COIN_FLIP_LOSS = math.log(2)
+OVERSHOOT_FACTOR = 1.5  # loss above 1.5 × coin flip, or above 1.5 × its own best: steps overshoot
+OSCILLATION_ACCURACY = 0.015  # mean |Δ train accuracy| per epoch over the recent window
+OSCILLATION_LOSS = 0.08  # mean |Δ train loss| per epoch, relative to the loss level
+PLATEAU_IMPROVEMENT = 0.002  # the best loss improved by less than 0.2 % over the recent window
+PLATEAU_MIN_EPOCHS = 20
+SOLVED_ACCURACY = 0.99  # a run this accurate on its training data is not stuck
+SAME_DIRECTION = 0.95  # two hidden units whose (w, b) rows have |cos| above this draw the same line
+SATURATED = 0.99  # |tanh| (or sigmoid's distance from 0.5, doubled) above this: the slope is ~0
+SATURATED_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class Units:
+    """What the hidden layer is doing: how many distinct lines its units draw, how many sit in the flat
+    part of their activation for most samples, how many never fire (ReLU)."""
+
+    n: int
+    distinct: int
+    saturated_share: float  # share of (unit, sample) pairs in the flat part
+    dead: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``kind``: "ok", "diverged", "overshooting", "oscillating" or "plateau"; ``bad`` is whether the
+    page must warn; ``title`` names what happens; ``advice`` says what to try."""
+
+    kind: str
+    title: str = ""
+    advice: str = ""
+
+    @property
+    def bad(self) -> bool:
+        return self.kind != "ok"
+
+
+OK = Verdict("ok")
+
+
+def window(n_epochs: int) -> int:
+    """How many recent epochs a trend is judged on: a third of the run, between 5 and 50."""
+    return max(5, min(50, n_epochs // 3))
+
+
+def hidden_units(model, X) -> Units:
+    """Inspect ``model``'s hidden layer on the samples ``X`` of shape (m, n_features)."""
+    W = np.hstack([model.params["W1"], model.params["b1"]])
+    norms = np.linalg.norm(W, axis=1)
+    directions = W / np.where(norms > 0, norms, 1.0)[:, None]
+    groups: list[np.ndarray] = []
+    for row in directions:  # greedy: a unit joins the first group whose leader points its way (either sign)
+        if not any(abs(float(row @ leader)) > SAME_DIRECTION for leader in groups):
+            groups.append(row)
+    Z1 = model.params["W1"] @ np.asarray(X, dtype=float).T + model.params["b1"]
+    name = model.activation
+    with np.errstate(over="ignore"):
+        if name == "tanh":
+            flat = np.abs(np.tanh(Z1)) > SATURATED
+        elif name == "sigmoid":
+            flat = np.abs(2 / (1 + np.exp(-Z1)) - 1) > SATURATED
+        else:
+            flat = np.zeros_like(Z1, dtype=bool)
+    dead = int(np.sum(np.all(Z1 <= 0, axis=1))) if name == "relu" else 0
+    return Units(model.n_hidden, len(groups), float(np.mean(flat)) if flat.size else 0.0, dead)
+
+
+def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = None, init: str = "",
+             batch_size: int | None = None) -> Verdict:
+    """Name what a run is doing from its ``EpochRecord`` list.
+
+    ``stopped`` is the run's end state if it has one ("diverged" when the loss blew up); ``units`` the
+    hidden layer's state (``hidden_units``) for explaining a plateau; ``init`` and ``batch_size`` only
+    tailor the advice."""
+    lower = f"{lr / 10:g}"
+    if stopped == "diverged":
+        return Verdict("diverged", f"Diverged: the loss blew up and training stopped — the learning rate {lr:g} "
+                       "is too high, each step overshot and the weights grew without bound.",
+                       f"Try a learning rate of {lower} or lower.")
+    losses = np.array([r.train_loss for r in records], dtype=float)
+    accs = np.array([np.nan if r.train_acc is None else r.train_acc for r in records], dtype=float)
+    if losses.size < 2:
+        return OK
+    w = window(losses.size)
+    recent, recent_acc = losses[-w:], accs[-w:]
+    level, best = float(np.mean(recent)), float(np.min(losses))
+    smaller_batch = batch_size is not None and batch_size < 32
+    batch_hint = ", or a larger batch" if smaller_batch else ""
+    if level > OVERSHOOT_FACTOR * COIN_FLIP_LOSS or (losses.size >= 5 and level > OVERSHOOT_FACTOR * best
+                                                      and level > COIN_FLIP_LOSS / 2):
+        return Verdict(
+            "overshooting",
+            f"Overshooting: the loss ({format_loss(level)}) is "
+            + (f"worse than a 50/50 guess ({COIN_FLIP_LOSS:.2f})" if level > COIN_FLIP_LOSS
+               else f"far above its best ({format_loss(best)})")
+            + " — each step jumps past the valley.",
+            f"Try a learning rate of {lower}{batch_hint}.")
+    if recent.size >= 5:
+        jitter_acc = float(np.nanmean(np.abs(np.diff(recent_acc)))) if np.any(np.isfinite(recent_acc)) else 0.0
+        jitter_loss = float(np.mean(np.abs(np.diff(recent))) / max(level, 1e-12))
+        if jitter_acc > OSCILLATION_ACCURACY or jitter_loss > OSCILLATION_LOSS:
+            return Verdict(
+                "oscillating",
+                f"Oscillating: the training accuracy jumps {jitter_acc * 100:.1f} points per epoch — "
+                "the steps are too big to settle.",
+                f"Try a learning rate of {lower}{batch_hint}.")
+    if losses.size >= PLATEAU_MIN_EPOCHS:
+        before = float(np.min(losses[:-w])) if losses.size > w else float(losses[0])
+        improvement = (before - float(np.min(recent))) / max(before, 1e-12)
+        solved = np.isfinite(recent_acc[-1]) and recent_acc[-1] >= SOLVED_ACCURACY
+        if improvement < PLATEAU_IMPROVEMENT and not solved:
+            return _plateau(w, units, init, lr)
+    return OK
+
+
+def _plateau(w: int, units: Units | None, init: str, lr: float) -> Verdict:
+    title = f"Plateau: no progress in the last {w} epochs."
+    if units is not None and units.n > 1 and units.distinct <= max(1, units.n // 4):
+        same = "all draw the same line" if units.distinct == 1 else f"draw only {units.distinct} different lines"
+        return Verdict(
+            "plateau",
+            f"{title} The {units.n} hidden units {same}: they started almost equal and moved together.",
+            "Break the symmetry: Glorot init (More settings)." if init == "lesson"
+            else "Try another seed or more hidden units.")
+    if units is not None and units.saturated_share > SATURATED_SHARE:
+        return Verdict("plateau", f"{title} The hidden units are saturated ({units.saturated_share:.0%} of the "
+                       "time in the flat part of their activation, where the gradient is almost zero).",
+                       f"Try a learning rate of {lr / 10:g}, or standardize the inputs (More settings).")
+    if units is not None and units.dead and units.dead >= units.n // 2:
+        return Verdict("plateau", f"{title} {units.dead} of the {units.n} ReLU units are dead: they output 0 "
+                       "for every sample, so no gradient reaches them.",
+                       "Try leaky ReLU or tanh, or a smaller learning rate.")
+    return Verdict("plateau", title, "Try more hidden units, another learning rate, or Glorot init.")
+
+
+def format_loss(value: float | None) -> str:
+    """A loss for a readout: four significant figures at most, never wider than six characters
+    ("0.1235", "49.04", "999.9", "1.2e+04"), "–" when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if math.isinf(value):
+        return "∞"
+    if abs(value) >= 1000:
+        return f"{value:.1e}"
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    if abs(value) >= 10:
+        return f"{value:.2f}"
+    return f"{value:.4f}"
+
+
+def format_accuracy(value: float | None) -> str:
+    """An accuracy for a readout: "93.6 %", or "–" when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:.1f} %"

@@ -1,0 +1,142 @@
+"""What a run's numbers say (nnviz.diagnosis) and the lesson's own run (nnviz.lesson)."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from nnviz import ShallowNN, lesson
+from nnviz.datasets import lesson_data, make_2d
+from nnviz.diagnosis import COIN_FLIP_LOSS, diagnose, format_accuracy, format_loss, hidden_units
+from nnviz.state import TrainerSettings
+from nnviz.training import EpochRecord
+
+
+def records(losses, accs=None):
+    accs = accs if accs is not None else [0.9] * len(losses)
+    return [EpochRecord(i + 1, 10 * (i + 1), float(loss), acc, None, None, 1000.0, float(loss))
+            for i, (loss, acc) in enumerate(zip(losses, accs, strict=True))]
+
+
+def trained(settings, ds):
+    trainer = settings.new_trainer(ds)
+    trainer.run()
+    return trainer
+
+
+def test_a_healthy_falling_loss_is_ok():
+    assert not diagnose(records(np.linspace(0.7, 0.1, 60)), lr=0.1).bad
+
+
+def test_a_loss_above_a_coin_flip_is_overshooting():
+    v = diagnose(records([0.7, 25.0, 17.0, 20.0, 17.3, 17.3]), lr=10, batch_size=1)
+    assert v.kind == "overshooting" and "50/50 guess" in v.title
+    assert "learning rate of 1" in v.advice and "larger batch" in v.advice
+
+
+def test_a_loss_rising_far_above_its_best_is_overshooting():
+    v = diagnose(records([0.5, 0.3, 0.2, 0.45, 0.5, 0.55, 0.6]), lr=3)
+    assert v.kind == "overshooting" and "above its best" in v.title
+
+
+def test_a_bouncing_accuracy_is_oscillating():
+    accs = [0.85, 0.92] * 15
+    v = diagnose(records([0.2] * 30, accs), lr=10)
+    assert v.kind == "oscillating" and "7.0 points" in v.title and "learning rate of 1" in v.advice
+
+
+def test_a_flat_loss_below_the_solved_accuracy_is_a_plateau():
+    v = diagnose(records([0.52] * 40, [0.70] * 40), lr=1)
+    assert v.kind == "plateau"
+    assert not diagnose(records([0.01] * 40, [1.0] * 40), lr=1).bad  # solved is not stuck
+
+
+def test_a_diverged_run_is_named_with_what_to_try():
+    v = diagnose([], lr=10, stopped="diverged")
+    assert v.kind == "diverged" and "learning rate 10 is too high" in v.title and "1 or lower" in v.advice
+
+
+def test_the_spiral_with_the_lessons_init_stalls_on_identical_units_and_glorot_breaks_them():
+    # 24 tanh units from 0.01·N(0, 1) receive almost the same gradient and move together.
+    settings = TrainerSettings(dataset="spiral", hidden=24, lr=1.0, epochs=120)
+    ds = make_2d("spiral", 400, 0.2, 0.7, 0)
+    t = trained(settings, ds)
+    units = hidden_units(t.model, ds.X_train)
+    assert units.distinct <= 2
+    v = diagnose(t.history.epochs, lr=1.0, units=units, init="lesson")
+    assert v.kind == "plateau" and "moved together" in v.title and "Glorot" in v.advice
+    glorot = trained(replace(settings, init="glorot"), ds)
+    assert hidden_units(glorot.model, ds.X_train).distinct > units.distinct
+
+
+def test_hidden_units_counts_saturated_and_dead_units():
+    model = ShallowNN(2, 3, 1, activation="relu", seed=0)
+    model.params["W1"][...] = [[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0]]
+    model.params["b1"][...] = [[0.0], [0.0], [-1.0]]  # unit 3 never fires
+    X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.5, 0.5]])
+    units = hidden_units(model, X)
+    assert units.dead == 1 and units.n == 3
+    tanh = ShallowNN(2, 2, 1, seed=0)
+    tanh.params["W1"][...] = [[100.0, 0.0], [0.0, 100.0]]
+    assert hidden_units(tanh, X[:2]).saturated_share == 0.5
+
+
+@pytest.mark.parametrize("value, text", [(0.123456, "0.1235"), (49.0123, "49.01"), (999.94, "999.9"),
+                                         (12345.0, "1.2e+04"), (None, "–"), (math.nan, "–"), (math.inf, "∞")])
+def test_loss_readouts_are_never_wider_than_seven_characters(value, text):
+    assert format_loss(value) == text and len(text) <= 7
+
+
+def test_accuracy_readout():
+    assert format_accuracy(0.936) == "93.6 %" and format_accuracy(None) == "–"
+
+
+def test_the_lessons_recipe_as_its_text_states_it():
+    r = lesson.LESSON_RUN
+    assert (r.dataset, r.hidden, r.batch_size, r.epochs, r.lr, r.init, r.shuffle, r.activation) == \
+        ("lesson", 10, 100, 500, 1.0, "lesson", False, "tanh")
+    assert r.init_scale == 0.01  # np.random.randn(...) * 0.01
+    assert lesson.TEXT_MEANT_RUN == replace(r, lr=0.01)
+    assert lesson.LESSON_ACCURACY == 0.936
+
+
+def test_the_stored_measurements_are_a_distribution_around_the_lessons_result():
+    m = lesson.MEASURED_LESSON_RUN
+    assert len(m.accuracies) == len(m.seeds) == 20
+    assert m.mean - 2 * m.sd < lesson.LESSON_ACCURACY < m.mean + 2 * m.sd  # 93.6 % is one draw of it
+    assert "± 0.7" in m.describe() and "20 seeds" in m.describe()
+    assert lesson.MEASURED_TEXT_MEANT.lr == 0.01 and len(lesson.MEASURED_TEXT_MEANT.accuracies) == 20
+
+
+def test_measure_follows_the_recipe_with_the_projects_trainer():
+    short = replace(lesson.LESSON_RUN, epochs=5)
+    m = lesson.measure(short, [0, 1])
+    ds = lesson_data()
+    for seed, acc in zip(m.seeds, m.accuracies, strict=True):
+        t = trained(replace(short, seed=seed), ds)
+        assert acc == t.history.epochs[-1].test_acc  # same machine, same run: identical
+    assert all(0.5 < a < 1 for a in m.accuracies)
+
+
+def test_the_loss_log_prints_every_tenth_epoch_from_zero_as_the_lessons_fit():
+    recs = records(np.linspace(0.7, 0.2, 25))
+    lines = lesson.loss_log(recs)
+    assert lines == [f"iteration {i}: loss {recs[i].last_batch_loss}" for i in (0, 10, 20)]
+    mean = lesson.loss_log(recs, "epoch mean")
+    assert mean[1] == f"iteration 10: loss {recs[10].train_loss}"
+    with pytest.raises(ValueError, match="which must be"):
+        lesson.loss_log(recs, "median")
+
+
+def test_the_lessons_untrained_loss_is_a_cross_entropy_of_random_guesses():
+    # The lesson drew 10 labels and 10 uniform predictions from NumPy's unseeded global generator:
+    # the recipe is clear, the exact number is not reproducible; its size is what the recipe gives.
+    rng = np.random.default_rng(0)
+    losses = []
+    for _ in range(2000):
+        y, p = rng.integers(0, 2, 10), rng.uniform(0, 1, 10)
+        losses.append(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    assert abs(np.mean(losses) - 1.0) < 0.03  # E[-log U] = 1 for U uniform on (0, 1)
+    assert np.quantile(losses, 0.2) < lesson.LESSON_UNTRAINED_LOSS < np.quantile(losses, 0.8)
+    assert COIN_FLIP_LOSS == pytest.approx(np.log(2))

@@ -1,0 +1,82 @@
+"""The per-session Run: it carries its settings, keeps its pace on average, and a pause holds where it stopped."""
+
+import time
+
+import pytest
+
+import nnviz.runner as runner
+from nnviz.runner import DataRef, InlineExecutor, PoolExecutor, Run, load_data
+from nnviz.state import TrainerSettings
+
+SETTINGS = TrainerSettings(dataset="moons", samples=400, noise=0.2, train_split=70, hidden=8, lr=0.5, batch_size=16,
+                           epochs=100_000, seed=4)
+REF = DataRef("moons", samples=400, noise=0.2, train_split=0.7, seed=4)
+
+
+def new_run(executor, settings=SETTINGS):
+    return Run(settings.new_trainer(load_data(REF)), REF, executor=executor, settings=settings)
+
+
+def test_the_run_carries_its_settings_and_key():
+    run = new_run(InlineExecutor())
+    assert run.settings is SETTINGS and run.key == (SETTINGS.run_key(), REF)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_pacing_catches_up_instead_of_adding_up_overheads(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(runner.time, "monotonic", clock)
+    run = new_run(InlineExecutor())
+    run._pace = 50.0
+    run._restart_pace()
+    per_slice = round(50 * runner.SLICE_SECONDS)
+    assert run._paced_epochs() == int(runner.SLICE_SECONDS * 50)  # the first slice: what the next slice's time allows
+    run._trainer.run(epochs=40)  # 40 epochs done when the timeline says 50 (overheads between slices)
+    clock.now += 1.0
+    assert run._paced_epochs() == int((1.0 + runner.SLICE_SECONDS) * 50) - 40  # catches up the 10 behind
+    clock.now += 100.0  # a long stall (e.g. a busy server) is not made up in one burst
+    assert run._paced_epochs() == 4 * per_slice
+
+
+def test_a_new_pace_counts_from_now(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(runner.time, "monotonic", clock)
+    run = new_run(InlineExecutor())
+    run.epochs_per_s = 10.0
+    run._trainer.run(epochs=3)
+    clock.now += 5.0
+    run.epochs_per_s = 2.0  # the speed control moved: no catching up on the old timeline
+    assert run._pace_origin == (clock.now, 3)
+    assert run._paced_epochs() == 1
+
+
+@pytest.fixture(scope="module")
+def pool():
+    executor = PoolExecutor(2)
+    executor.warm_up()
+    yield executor
+    executor.shutdown()
+
+
+def test_pause_keeps_the_slice_under_way_so_the_epoch_shown_is_where_it_stopped(pool):
+    run = new_run(pool)
+    run.play()
+    deadline = time.monotonic() + 60
+    while run.poll().step == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.pause(wait=60)  # generous: a loaded machine may be slow, never wrong
+    assert not run.busy  # the slice under way was taken in
+    held = run.poll()
+    time.sleep(0.5)
+    later = run.poll()
+    assert held.state == later.state == "paused"
+    assert (later.step, later.epoch) == (held.step, held.epoch)
+    run.step_epoch()
+    assert run.poll().epoch == held.epoch + 1
