@@ -133,7 +133,7 @@ else:
             st.info(note, icon=":material/info:")
         # the live values side by side when they fit the width, else one under the other
         cols = [np.atleast_2d(v).shape[1] for _, v in step.values]
-        wide = sum(110 + (54 if present else 56) * min(c, 8) for c in cols) > width_px
+        wide = sum((230 + 72 * min(c, 8)) if present else (200 + 60 * min(c, 8)) for c in cols) > width_px
         for (symbol, value), slot in zip(step.values, [st.container()] * len(cols) if wide else st.columns(len(cols)),
                                          strict=True):
             slot.latex(rf"{symbol} = {latex_matrix(value, digits=digits)}")
@@ -189,9 +189,11 @@ else:
                           delta_color="inverse")
             else:
                 st.metric("Loss on this batch", f"{losses[-1]:.4f}")
-            st.latex(rf"W^{{[1]}} = {latex_matrix(model.params['W1'], digits=digits)}")
-            st.latex(rf"W^{{[2]}} = {latex_matrix(model.params['W2'], digits=digits)}")
         with c2:
             st.plotly_chart(charts.loss_after_updates_figure(losses, presentation=present), config={"displaylogo": False})
             st.caption("Press the button again and again: with a sensible α the loss goes down (the axis spans "
                        "the values, so small steps show). Try α = 3. Each press recomputes every step above.")
+        # the weights after the updates, each in half the width (a narrow column once cut W₂ after "W₂ = [−")
+        w1, w2 = st.columns(2)
+        w1.latex(rf"W^{{[1]}} = {latex_matrix(model.params['W1'], digits=digits)}")
+        w2.latex(rf"W^{{[2]}} = {latex_matrix(model.params['W2'], digits=digits)}")

@@ -51,9 +51,28 @@ _COLLECT = """() => {
 }"""
 
 
-def _settle(pg):
+_SIZE = """() => { const m = document.querySelector('[data-testid="stMain"]');
+  return m ? [m.innerText.length, m.querySelectorAll('.katex, .js-plotly-plot .main-svg').length,
+              m.querySelectorAll('[data-testid="stSkeleton"]').length
+              + (document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning' ? 0 : 1)]
+           : null; }"""
+
+
+def _settle(pg, timeout: float = 90.0):
+    """Wait until the app has run the script (``stApp``'s script state "notRunning") and the page has stopped
+    changing (the same amount of text, formulas and charts for 3 s), with a title shown."""
     time.sleep(0.4)  # let a click reach the server before waiting for the run it starts to end
-    wait_for_app(pg, timeout=90_000)
+    wait_for_app(pg, timeout=timeout * 1000)
+    pg.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout * 1000)
+    deadline, last, stable = time.monotonic() + timeout, None, 0
+    while time.monotonic() < deadline:
+        size = pg.evaluate(_SIZE)
+        stable = stable + 1 if size is not None and size == last and size[2] == 0 else 0
+        if stable >= 3:  # unchanged, and not running, for 3 s
+            return
+        last = size
+        time.sleep(1.0)
+    raise AssertionError(f"the page kept changing for {timeout:.0f} s")
 
 
 def _reveal(pg):
@@ -63,11 +82,11 @@ def _reveal(pg):
         if buttons.count() and buttons.first.is_enabled():
             buttons.first.click()
             _settle(pg)
-        closed = pg.locator("[data-testid='stExpander'] details:not([open]) > summary")
+        closed = pg.locator("[data-testid='stMain'] [data-testid='stExpander'] details:not([open]) > summary >> visible=true")
         if not closed.count():
             break
         for _ in range(closed.count()):
-            closed.nth(0).click()
+            closed.first.click()
         _settle(pg)
 
 
@@ -88,9 +107,9 @@ def crawl_page(pg, url: str) -> dict:
     _collect(pg, seen)
     groups = pg.locator("[data-testid='stMain'] [data-testid='stButtonGroup']")
     for g in range(groups.count()):
-        options = groups.nth(g).get_by_role("button")
+        options = groups.nth(g).locator("button")  # each option: a <button role="radio">
         for i in range(options.count()):
-            groups.nth(g).get_by_role("button").nth(i).click()
+            groups.nth(g).locator("button").nth(i).click()
             _settle(pg)
             no_exception(pg)
             _reveal(pg)

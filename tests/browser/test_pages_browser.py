@@ -57,3 +57,30 @@ def test_a_drawn_stroke_is_recognised(page, app_url):
     prediction.wait_for(timeout=30_000)
     assert prediction.inner_text() == "Prediction: 1"
     no_exception(page)
+
+
+CLIPPED = """() => [...document.querySelectorAll('[data-testid="stMain"] :is(p, button, label, td, th, h1, h2, h3, h4)')]
+  .filter(e => e.offsetParent !== null && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.innerText.slice(0, 60))
+  .concat([...document.querySelectorAll('[data-testid="stMain"] .katex-display')]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 3)   // KaTeX matrices overhang 2 px
+  .map(e => 'formula: ' + e.textContent.slice(0, 60)))"""
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "presentation"])
+@pytest.mark.parametrize("slug, reveal", [("neuron", None), ("backpropagation", "Show all"), ("data_as_numbers", None),
+                                          ("activations", None), ("", None)])
+def test_lesson_pages_cut_nothing_at_1280x720(page, app_url, slug, reveal, present):
+    """At a projector's 1280×720 no text, button label, table cell or formula is cut or scrolls sideways
+    (the neuron page's "NOT x1" preset and truth tables, Backpropagation's W₂ once were)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/{slug}{'?present=1' if present else ''}")
+    page.locator("[data-testid='stMain'] h1").wait_for(timeout=90_000)
+    page.wait_for_function("() => document.querySelector('[data-testid=stApp]').dataset.testScriptState === 'notRunning'",
+                           timeout=90_000)
+    if reveal:
+        page.get_by_role("button", name=reveal, exact=True).click()
+        page.get_by_role("button", name="Apply the update").wait_for(timeout=90_000)
+    page.wait_for_timeout(1500)
+    no_exception(page)
+    assert page.evaluate(CLIPPED) == []
