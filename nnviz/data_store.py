@@ -68,11 +68,9 @@ class _Lease:
         return self
 
     def __reduce__(self):
-        return (_no_lease, ())
-
-
-def _no_lease():
-    return None
+        # Unpickles as None (NoneType() is None): a worker never holds a lease. A class, not a function,
+        # also lets st.cache_data hash a ref that carries a lease.
+        return (type(None), ())
 
 
 @dataclass(frozen=True)

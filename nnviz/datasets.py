@@ -229,7 +229,7 @@ def _parse_rows(rows, max_rows: int, train_split: float, seed: int, name: str) -
                 raise ValueError(f"row {r}, column {header[c]!r} is {cell!r}; every cell needs a finite number")
             if abs(value) > MAX_CSV_MAGNITUDE:
                 raise ValueError(f"row {r}, column {header[c]!r} is {cell!r}; values must lie within "
-                                 f"±{MAX_CSV_MAGNITUDE:g} (rescale the column, e.g. use another unit)")
+                                 f"±{MAX_CSV_MAGNITUDE:.0e} (rescale the column, e.g. use another unit)".replace("e+", "e"))
             parsed.append(value)
         values.append(parsed)
     if len(values) < MIN_CSV_ROWS:

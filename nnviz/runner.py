@@ -14,6 +14,10 @@ When a slice finishes, the next one of the same run is queued at once (the pool'
 queue is first-in first-out, so sessions take turns fairly), until the run is
 paused, finishes, diverges, or its page stops asking for updates.
 
+Faults: the server keeps each run's trainer as of its last finished slice, so when a worker dies
+(``kill -9``, out of memory) the pool is rebuilt and every run trains its lost slice again — the
+same result as if nothing happened. Workers exit when the server dies (``nnviz.processes``).
+
 ``NNVIZ_WORKERS=0`` (or a platform without working multiprocessing) runs slices in
 the calling thread instead: one slice per ``poll``.
 """

@@ -48,7 +48,7 @@ BAD_UPLOADS = {
     "words.csv": (("name,b,label\n" + "anna,2,0\nbob,3,1\n" * 10).encode(), "'anna' is not a number"),
     "binary.csv": (bytes(range(256)) * 4, "not a text CSV"),
     "huge.csv": (("a,b,label\n" + "".join(f"{s}1e308,{s}1e308,{i % 2}\n" for i, s in enumerate("+-" * 10))).encode(),
-                 "values must lie within ±1e+100"),
+                 "values must lie within ±1e100 (rescale the column"),
     "quote.csv": (('a,b,label\n1,2,0\n"3,4,1\n' + "5,6,1\n" * 25_000).encode(), 'line 3 opens a quoted value (") that'),
 }
 
@@ -256,5 +256,16 @@ def test_a_huge_or_full_width_link_value_gets_a_short_exact_warning(open_page):
     long = next(w for w in warnings if w.startswith("hidden="))
     assert len(long) < 300 and "(200,000 characters)" in long
     assert at.session_state["tr_seed"] == 10 and at.session_state["tr_hidden"] == 10
+    press(at, "step")
+    assert epoch(at) == 1
+
+
+def test_a_many_feature_upload_shows_its_2d_view_and_trains(open_page):
+    """The upload's ref (with its lease on the stored file) goes through st.cache_data's hashing."""
+    at = open_page("shallow_network", ds="csv", speed="max")
+    text = "a,b,c,label\n" + "".join(f"{i % 5},{i % 3},{i % 7},{i % 2}\n" for i in range(60))
+    at.file_uploader(key="tr_csv").upload("three.csv", text.encode(), "text/csv")
+    at.run()
+    assert not at.exception and at.session_state["tr_view"] == "Test set in 2-D"
     press(at, "step")
     assert epoch(at) == 1

@@ -157,3 +157,14 @@ def test_load_data_in_the_server_needs_no_file(fresh_store):
     loaded = load_data(ref)
     assert loaded.title == "mine.csv"
     np.testing.assert_allclose(loaded.X_train.mean(axis=0), 0, atol=1e-12)
+
+
+def test_the_store_and_the_process_helpers_import_no_ui_or_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, nnviz.data_store, nnviz.processes, nnviz.runner\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'plotly', 'tensorflow', 'keras'}))")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
+    assert out.strip() == "[]"

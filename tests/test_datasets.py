@@ -96,7 +96,7 @@ def test_label_column_by_name_semicolons_and_no_header():
         ("a,b,label\n" + "1,2,0\n" * 20, "holds only the class 0"),
         ("a,b,label\n" + "1,2,inf\n" * 20, "every cell needs a finite number"),
         ("a,b,label\n" + "".join(f"{s}1e308,2,{i % 2}\n" for i, s in enumerate("+-" * 10)),
-         r"row 2, column 'a' is '\+1e308'; values must lie within ±1e\+100 \(rescale the column"),
+         r"row 2, column 'a' is '\+1e308'; values must lie within ±1e100 \(rescale the column"),
         ('a,b,label\n1,2,0\n"3,4,1\n' + "5,6,1\n" * 30_000, r"line 3 opens a quoted value \(\"\) that is never closed"),
         ('a,b,label\n1,2,0\n\n3,"4,1\n' + "5,6,1\n" * 30, r"line 4 opens a quoted value \(\"\) that is never closed"),
         ("a,b,label\n" + "1" * 200_000 + ",2,1\n", "a value is longer than 131,072 characters"),
