@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, start_server
+from browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PATIENCE_MS, free_port, start_server
 
 
 def pytest_collection_modifyitems(items):
@@ -51,6 +51,7 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(PATIENCE_MS)  # goto, clicks, waits without a timeout of their own
     pg = context.new_page()
     events = []
     t0 = time.monotonic()
