@@ -18,7 +18,9 @@ import streamlit as st
 
 from nnviz import ShallowNN, Trainer, charts, equations, export, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nnviz.admission import QUEUE_POLL_SECONDS, queue_message
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
+from nnviz.downsample import training_series
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
 from nnviz.runner import DataRef, Run, get_executor, load_data, redraw_interval, register_upload
@@ -37,15 +39,14 @@ from nnviz.state import (
     from_query,
     to_query,
 )
-from nnviz.training import epoch_column
 from ui.common import header, plain, presentation_mode, problem
 
 K = "tr_"  # this page's session-state prefix
 MAX_PREVIOUS = 3
 SPEED_LABELS = {"max": "as fast as possible", "50": "50 epochs/s", "10": "10 epochs/s", "2": "2 epochs/s"}
 INIT_LABELS = {"lesson": "0.01 × N(0, 1) (lesson)", "glorot": "Glorot uniform"}
-STATE_LABELS = {"ready": "ready", "playing": "training…", "paused": "paused", "finished": "finished",
-                "diverged": "diverged", "failed": "failed"}
+STATE_LABELS = {"ready": "ready", "queued": "queued", "playing": "training…", "paused": "paused",
+                "finished": "finished", "diverged": "diverged", "failed": "failed"}
 
 present = presentation_mode()
 header("Shallow network", "1.3.1–1.3.9",
@@ -239,18 +240,23 @@ def readouts(snap, settings: TrainerSettings):
 
 
 def training_chart(snap, settings: TrainerSettings):
-    e = snap.epochs
-    batch_x = snap.batch_steps / max(snap.steps_per_epoch, 1)
+    cached = st.session_state.get(K + "series")  # downsampled once per version of the run, not per redraw
+    if cached is None or cached[0] is not snap.epochs:
+        cached = (snap.epochs, training_series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch))
+        st.session_state[K + "series"] = cached
+    s = cached[1]
     fig = charts.training_figure(
-        [r.epoch for r in e], *(epoch_column(e, c) for c in ("train_loss", "test_loss", "train_acc", "test_acc")),
-        batch_x=batch_x, batch_loss=snap.batch_losses, previous=tuple(st.session_state.get(K + "previous", [])),
+        s.epochs, s.train_loss, s.test_loss, s.train_acc, s.test_acc,
+        batch_x=s.batch_x, batch_loss=s.batch_loss, previous=tuple(st.session_state.get(K + "previous", [])),
         log_scale=settings.log_scale, presentation=present,
     )
     st.plotly_chart(fig, config={"displaylogo": False})
 
 
 def status_line(snap, settings):
-    if snap.state == "diverged":
+    if snap.state == "queued":
+        st.info(queue_message(snap.queued_ahead), icon=":material/hourglass_top:")
+    elif snap.state == "diverged":
         problem(snap.message.capitalize(), "The chart keeps everything recorded up to that step.")
     elif snap.state == "failed":
         problem(plain(snap.message), "Press Reset to start again.")
@@ -413,7 +419,7 @@ with right:
     b = st.columns(5 if not present else 4)
     b[0].button("Train", key=K + "train", on_click=on_train, disabled=not startable, type="primary",
                 icon=":material/play_arrow:", width="stretch", help="Start, or resume after a pause.")
-    b[1].button("Pause", key=K + "pause", on_click=on_pause, disabled=run.state != "playing",
+    b[1].button("Pause", key=K + "pause", on_click=on_pause, disabled=run.state not in ("playing", "queued"),
                 icon=":material/pause:", width="stretch")
     b[2].button("Step", key=K + "step", on_click=on_step, disabled=not startable or run.busy,
                 icon=":material/skip_next:", width="stretch", help="Train one epoch, then stop.")
@@ -425,14 +431,14 @@ with right:
         st.warning("The settings changed since this run started. Press **Reset** to start a new run with them "
                    "(this one stays on the chart, faded, for comparison).", icon=":material/restart_alt:")
 
-    active_at_start = run.active
-    interval = redraw_interval() if active_at_start else None
+    active_at_start, queued_at_start = run.active, run.state == "queued"
+    interval = (QUEUE_POLL_SECONDS if queued_at_start else redraw_interval()) if active_at_start else None
 
     @st.fragment(run_every=interval)
     def live():
         snap = run.poll()
-        if run.active != active_at_start:
-            st.rerun()  # the run stopped or started: redraw the buttons too
+        if run.active != active_at_start or (snap.state == "queued") != queued_at_start:
+            st.rerun()  # the run stopped, started or left the queue: redraw the buttons too
         readouts(snap, settings)
         status_line(snap, settings)
         training_chart(snap, settings)
@@ -447,7 +453,7 @@ with right:
     st.segmented_control("Look inside", views, key=K + "view", required=True)
     view = st.session_state[K + "view"]
     if view in ("Decision boundary", "Hidden units", "Test set in 2-D"):
-        @st.fragment(run_every=max(1.0, 2 * interval) if interval else None)
+        @st.fragment(run_every=max(1.0, 2 * interval) if interval and not queued_at_start else None)
         def live_inside():
             inside_view(view, run.poll(), ds, settings)
 

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnviz.admission import get_admission
 from nnviz.datasets import LESSON, Dataset, lesson_data, make_2d, standardize
 from nnviz.training import EpochRecord, History, Trainer
 
@@ -259,7 +260,7 @@ def redraw_interval(base: float = 0.15, limit: float = 1.0) -> float:
 class Snapshot:
     """A consistent copy of a run's state for drawing."""
 
-    state: str  # "ready", "playing", "paused", "finished", "diverged", "failed"
+    state: str  # "ready", "queued", "playing", "paused", "finished", "diverged", "failed"
     epochs: tuple[EpochRecord, ...]
     batch_steps: np.ndarray
     batch_losses: np.ndarray
@@ -271,6 +272,7 @@ class Snapshot:
     message: str
     model: object  # the ShallowNN as of the last finished slice (a worker trains a copy of it)
     version: int
+    queued_ahead: int = 0  # while queued: runs ahead of this one (nnviz.admission)
 
 
 class Run:
@@ -284,11 +286,14 @@ class Run:
         How workers find the same data.
     executor : optional
         Defaults to ``get_executor()``.
+    admission : optional
+        Who decides when the run may play (``nnviz.admission``); defaults to the server's.
     """
 
-    def __init__(self, trainer: Trainer, ref: DataRef, executor=None):
+    def __init__(self, trainer: Trainer, ref: DataRef, executor=None, admission=None):
         self.ref = ref
         self.executor = executor or get_executor()
+        self.admission = admission or get_admission(getattr(self.executor, "workers", 1))
         self.history = History()
         self.state = "ready"
         self.message = ""
@@ -303,6 +308,9 @@ class Run:
         self._recent_speed = 0.0
         self._wall = 0.0
         self._play_started: float | None = None
+        self._resume_state = "ready"  # where Pause returns a queued run
+        self._queued_ahead = 0
+        self._drawn = None  # (version, epochs, batch steps, batch losses): built once per version
         _RUNS.add(self)
 
     # --- controls
@@ -312,18 +320,32 @@ class Run:
         with self._lock:
             self.epochs_per_s = epochs_per_s
             if self.state in ("ready", "paused"):
-                self.state = "playing"
-                self._play_started = time.monotonic()
-                self._next_at = 0.0
+                self._resume_state = self.state
                 self._touch()
-                self._submit_if_due()
+                if self.admission.request(self):
+                    self._start_playing()
+                else:
+                    self.state = "queued"
+                    self._queued_ahead = self.admission.status(self)[1]
+                    self.version += 1
+
+    def _start_playing(self):
+        self.state = "playing"
+        self._play_started = time.monotonic()
+        self._next_at = 0.0
+        self._submit_if_due()
 
     def pause(self):
-        """Stop queueing slices; a slice under way finishes and is kept."""
+        """Stop queueing slices; a slice under way finishes and is kept. A queued run leaves the queue."""
         with self._lock:
-            if self.state == "playing":
+            if self.state == "queued":
+                self.state = self._resume_state
+                self.admission.withdraw(self)
+                self.version += 1
+            elif self.state == "playing":
                 self.state = "paused"
                 self._stop_clock()
+                self.admission.withdraw(self)
 
     def step_epoch(self, timeout: float = 120.0):
         """Train to the end of the current epoch, and wait for it."""
@@ -342,6 +364,7 @@ class Run:
         """Take in finished work, queue more if due, and return a snapshot to draw."""
         with self._lock:
             self._touch()
+            self._admission_poll()
             future = self._future
         if future is not None and future.done():
             self._merge(future)
@@ -349,14 +372,38 @@ class Run:
             self._submit_if_due()
             return self._snapshot()
 
+    def _admission_poll(self):
+        """A queued run starts when admitted, or returns to its previous state if it lost its place;
+        a playing run that lost its place (its page was silent) asks again."""
+        if self.state not in ("queued", "playing"):
+            return
+        status, ahead = self.admission.status(self)
+        if status == "none" and self.state == "playing":
+            status = "live" if self.admission.request(self) else "queued"
+            ahead = self.admission.status(self)[1]
+        if self.state == "queued" and status == "live":
+            self._start_playing()
+        elif self.state == "queued" and status in ("dropped", "none"):
+            self.state = self._resume_state
+            self.version += 1
+        elif status == "queued":
+            if self.state == "playing":
+                self.state = "queued"
+                self._stop_clock()
+            if ahead != self._queued_ahead:
+                self._queued_ahead = ahead
+                self.version += 1
+        else:
+            self.admission.heartbeat(self)
+
     @property
     def busy(self) -> bool:
         return self._future is not None
 
     @property
     def active(self) -> bool:
-        """Still wants drawing updates: playing, or a slice still under way."""
-        return self.state == "playing" or self._future is not None
+        """Still wants drawing updates: playing, queued, or a slice still under way."""
+        return self.state in ("playing", "queued") or self._future is not None
 
     # --- internals
 
@@ -394,6 +441,7 @@ class Run:
                 self.state = "failed"
                 self.message = f"training stopped: {type(err).__name__}: {err}"
                 self._stop_clock()
+                self.admission.withdraw(self)
                 self.version += 1
                 return
             self._trainer = trainer
@@ -405,6 +453,7 @@ class Run:
                 self.state = trainer.stop.kind
                 self.message = trainer.stop.message
                 self._stop_clock()
+                self.admission.withdraw(self)
                 return
             if self.epochs_per_s and self._slice_epochs:
                 # the next slice starts when the pace allows
@@ -429,9 +478,13 @@ class Run:
 
     def _snapshot(self) -> Snapshot:
         h = self.history
+        if self._drawn is None or self._drawn[0] != self.version:  # the history changes only with the version
+            self._drawn = (self.version, tuple(h.epochs), h.batch_steps, h.batch_losses)
+        _, epochs, batch_steps, batch_losses = self._drawn
         return Snapshot(
-            state=self.state, epochs=tuple(h.epochs), batch_steps=h.batch_steps, batch_losses=h.batch_losses,
+            state=self.state, epochs=epochs, batch_steps=batch_steps, batch_losses=batch_losses,
             step=self._trainer.step, epoch=self._trainer.epoch, steps_per_epoch=self._steps_per_epoch,
             steps_per_s=self._recent_speed, message=self.message, model=self._trainer.model, version=self.version,
             wall_seconds=self._wall + (time.monotonic() - self._play_started if self._play_started else 0.0),
+            queued_ahead=self._queued_ahead if self.state == "queued" else 0,
         )
