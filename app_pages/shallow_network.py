@@ -18,7 +18,7 @@ import streamlit as st
 
 from nnviz import ShallowNN, Trainer, charts, equations, export, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from nnviz.admission import QUEUE_POLL_SECONDS, queue_message
+from nnviz.admission import queue_message, queue_poll_interval
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
 from nnviz.downsample import training_series
 from nnviz.gradcheck import gradient_check
@@ -240,17 +240,17 @@ def readouts(snap, settings: TrainerSettings):
 
 
 def training_chart(snap, settings: TrainerSettings):
-    cached = st.session_state.get(K + "series")  # downsampled once per version of the run, not per redraw
-    if cached is None or cached[0] is not snap.epochs:
-        cached = (snap.epochs, training_series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch))
-        st.session_state[K + "series"] = cached
-    s = cached[1]
-    fig = charts.training_figure(
-        s.epochs, s.train_loss, s.test_loss, s.train_acc, s.test_acc,
-        batch_x=s.batch_x, batch_loss=s.batch_loss, previous=tuple(st.session_state.get(K + "previous", [])),
-        log_scale=settings.log_scale, presentation=present,
-    )
-    st.plotly_chart(fig, config={"displaylogo": False})
+    # built once per new slice of the run (downsampled to a fixed size), not on every redraw
+    previous = tuple(st.session_state.get(K + "previous", []))
+    key = (snap.epochs, snap.batch_steps, settings.log_scale, present, *previous)
+    cached = st.session_state.get(K + "chart")
+    if cached is None or len(cached[0]) != len(key) or any(a is not b for a, b in zip(cached[0], key, strict=True)):
+        s = training_series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
+        cached = (key, charts.training_figure(
+            s.epochs, s.train_loss, s.test_loss, s.train_acc, s.test_acc, batch_x=s.batch_x, batch_loss=s.batch_loss,
+            previous=previous, log_scale=settings.log_scale, presentation=present))
+        st.session_state[K + "chart"] = cached
+    st.plotly_chart(cached[1], config={"displaylogo": False})
 
 
 def status_line(snap, settings):
@@ -432,13 +432,17 @@ with right:
                    "(this one stays on the chart, faded, for comparison).", icon=":material/restart_alt:")
 
     active_at_start, queued_at_start = run.active, run.state == "queued"
-    interval = (QUEUE_POLL_SECONDS if queued_at_start else redraw_interval()) if active_at_start else None
+    interval = None
+    if active_at_start:
+        interval = queue_poll_interval(run.poll().queued_ahead) if queued_at_start else redraw_interval()
 
     @st.fragment(run_every=interval)
     def live():
         snap = run.poll()
         if run.active != active_at_start or (snap.state == "queued") != queued_at_start:
             st.rerun()  # the run stopped, started or left the queue: redraw the buttons too
+        if snap.state == "playing" and redraw_interval() >= 2 * interval:
+            st.rerun()  # many more runs play than when this one started: redraw less often
         readouts(snap, settings)
         status_line(snap, settings)
         training_chart(snap, settings)

@@ -217,6 +217,7 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
     wall = t_end - t0
     total = sum(o.steps for o in done) / wall
     rate, gap = chart_stats(done)
+    updates = sum(len([t for t in o.client.chart_times if t >= t0]) for o in outcomes)
     waits = [playing_window(o)[0] - o.pressed for o in done if o.client.marks[QUEUED]]
     queued = len(waits)
     mb = 2 ** 20
@@ -227,7 +228,7 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
         "charts": f"{rate:.1f} (longest gap {gap:.1f} s)",
         "queued": f"{queued} (longest wait {max(waits):.0f} s)" if waits else "0",
         "memory": f"{server.peak_server / mb:,.0f} MiB (+ workers {server.peak_workers / mb:,.0f} MiB)",
-        "server_cpu": f"{cpu / wall:.0%} of a core",
+        "server_cpu": f"{cpu / wall:.0%} of a core, {1000 * cpu / max(updates, 1):.1f} ms per chart update",
         "chart_kb": f"{statistics.median(o.client.chart_bytes / max(1, len(o.client.chart_times)) for o in outcomes) / 1024:.1f}",
     }
     own = sorted({o.steps for o in done})

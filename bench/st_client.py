@@ -20,6 +20,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+MAX_AGE = 2  # the frontend's global.maxCachedMessageAge default
+
 
 class Client:
     """One browser tab's worth of protocol, without the rendering."""
@@ -39,6 +41,10 @@ class Client:
         self.watch = watch  # text prefixes whose arrival times are recorded in ``marks``
         self.marks: dict[str, list[float]] = {w: [] for w in watch}
         self.page_script_hash = ""
+        # as the frontend's ForwardMsgCache: large elements by hash, sent back with each rerun so that the
+        # server sends a reference instead of an unchanged element (entries expire after MAX_AGE runs)
+        self._cache: dict[str, list] = {}  # hash -> [ForwardMsg, run count when last used]
+        self._run_count = 0
         self._finished = asyncio.Event()
         self._ws = None
         self._tasks: list[asyncio.Task] = []
@@ -79,6 +85,7 @@ class Client:
         cs.fragment_id = fragment_id
         cs.is_auto_rerun = auto
         cs.widget_states.widgets.extend(widget_states)
+        cs.cached_message_hashes.extend(self._cache)
         self._finished.clear()
         await self._ws.send(msg.SerializeToString())
 
@@ -90,6 +97,14 @@ class Client:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
+            if kind == "ref_hash":
+                entry = self._cache.get(msg.ref_hash)
+                if entry is None:
+                    continue
+                entry[1] = self._run_count
+                msg, kind = entry[0], entry[0].WhichOneof("type")
+            elif msg.metadata.cacheable and msg.hash:
+                self._cache[msg.hash] = [msg, self._run_count]
             if kind == "new_session":
                 self.texts = []
             elif kind == "navigation" and msg.navigation.page_script_hash:
@@ -102,6 +117,8 @@ class Client:
             elif kind == "stop_auto_rerun":
                 self.fragments.clear()
             elif kind == "script_finished":
+                self._run_count += 1
+                self._cache = {h: e for h, e in self._cache.items() if self._run_count - e[1] <= MAX_AGE}
                 self.runs_finished += 1
                 self._finished.set()
 

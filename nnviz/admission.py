@@ -248,7 +248,11 @@ def get_admission(workers: int) -> Admission:
 
 
 
-QUEUE_POLL_SECONDS = 2.0  # how often a queued run's page asks for its place (cheap: no chart changes)
+def queue_poll_interval(ahead: int) -> float:
+    """Seconds between a queued page's polls: every 2 s near the head of the queue, up to every 5 s far
+    back (hundreds of queued pages polling fast would cost the server what the queue saves it), always
+    well within ``ABANDON_SECONDS``."""
+    return min(5.0, 2.0 + max(ahead, 0) / 50)
 
 
 def queue_message(ahead: int) -> str:

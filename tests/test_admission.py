@@ -246,3 +246,36 @@ def test_the_process_wide_admission_is_one_object_with_the_workers_as_floor(monk
 def test_a_floor_below_one_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
         Admission(0, Meter())
+
+
+def test_queued_pages_poll_less_often_far_back_but_well_within_the_abandon_time():
+    from nnviz.admission import ABANDON_SECONDS, queue_poll_interval
+
+    assert queue_poll_interval(0) == 2.0
+    assert queue_poll_interval(0) <= queue_poll_interval(100) <= queue_poll_interval(10_000) <= ABANDON_SECONDS / 3
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def test_the_page_says_queued_with_the_runs_ahead_and_pause_leaves_the_queue(open_page, monkeypatch):
+    adm = Admission(1, Meter(), initial=1)
+    monkeypatch.setattr(admission_module, "_ADMISSION", adm)
+    adm.request("another student's run")  # the only live place is taken
+    at = open_page("shallow_network", ds="xor", epochs=20, speed="max")
+    at.button(key="tr_train").click().run()
+    assert not at.exception
+    assert [i.value for i in at.info if i.value.startswith("Queued:")][0].startswith("Queued: next to start")
+    assert "queued" in " ".join(c.value for c in at.caption)
+    assert at.button(key="tr_train").disabled and not at.button(key="tr_pause").disabled
+
+    at.button(key="tr_pause").click().run()  # Pause leaves the queue; the run is as it was
+    assert adm.queued == 0 and not any(i.value.startswith("Queued:") for i in at.info)
+    assert not at.button(key="tr_train").disabled
+
+    at.button(key="tr_train").click().run()
+    assert any(i.value.startswith("Queued:") for i in at.info)
+    adm.withdraw("another student's run")  # a place frees up: the run starts by itself at the next poll
+    at.run()
+    assert not at.exception and not any(i.value.startswith("Queued:") for i in at.info)
+    assert "Epoch 0 / 20" not in " ".join(m.value for m in at.markdown)
