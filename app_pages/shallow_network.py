@@ -20,7 +20,7 @@ from nnviz import ShallowNN, Trainer, charts, equations, export, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nnviz.admission import queue_message, queue_poll_interval
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
-from nnviz.downsample import training_series
+from nnviz.downsample import SeriesCache
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
 from nnviz.runner import DataRef, Run, get_executor, load_data, redraw_interval, register_upload
@@ -245,7 +245,8 @@ def training_chart(snap, settings: TrainerSettings):
     key = (snap.epochs, snap.batch_steps, settings.log_scale, present, *previous)
     cached = st.session_state.get(K + "chart")
     if cached is None or len(cached[0]) != len(key) or any(a is not b for a, b in zip(cached[0], key, strict=True)):
-        s = training_series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
+        series = st.session_state.setdefault(K + "series", SeriesCache())  # grows with the run, never rebuilt
+        s = series.series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
         cached = (key, charts.training_figure(
             s.epochs, s.train_loss, s.test_loss, s.train_acc, s.test_acc, batch_x=s.batch_x, batch_loss=s.batch_loss,
             previous=previous, log_scale=settings.log_scale, presentation=present))

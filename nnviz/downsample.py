@@ -90,16 +90,41 @@ EPOCH_COLUMNS = ("train_loss", "test_loss", "train_acc", "test_acc")
 
 def training_series(records, batch_steps, batch_losses, steps_per_epoch: int,
                     points: int = POINTS) -> TrainingSeries:
-    """A run's history downsampled for drawing.
+    """A run's history downsampled for drawing (see ``SeriesCache`` to reuse the work between redraws)."""
+    return SeriesCache(points).series(records, batch_steps, batch_losses, steps_per_epoch)
 
-    The four per-epoch curves share their epochs (one x per panel): each curve chooses
-    its extremes from ``points // 4`` buckets and all four keep the union of those epochs,
-    at most ``points`` in all. The per-batch loss keeps at most ``points`` of its own.
+
+class SeriesCache:
+    """Downsampled training series of one run, its per-epoch columns grown as the history grows.
+
+    A run's history only appends epoch records, so each call reads only the records added since the
+    last one; a different run (another first record, or fewer records) starts afresh.
+
+    The four per-epoch curves share their epochs (one x per panel): each curve chooses its extremes
+    from ``points // 4`` buckets and all four keep the union of those epochs, at most ``points`` in
+    all. The per-batch loss keeps at most ``points`` of its own.
     """
-    columns = {name: epoch_column(records, name) for name in EPOCH_COLUMNS}
-    epochs = np.array([r.epoch for r in records], dtype=float)
-    per = max(4, points // len(EPOCH_COLUMNS))
-    keep = np.unique(np.concatenate([minmax_indices(c, per) for c in columns.values()])).astype(np.int64)
-    batch_x = np.asarray(batch_steps, dtype=float) / max(steps_per_epoch, 1)
-    bx, by = minmax(batch_x, np.asarray(batch_losses, dtype=float), points)
-    return TrainingSeries(epochs[keep], *(columns[name][keep] for name in EPOCH_COLUMNS), batch_x=bx, batch_loss=by)
+
+    def __init__(self, points: int = POINTS):
+        self.points = points
+        self._first = None
+        self._epochs: list[float] = []
+        self._columns: dict[str, list[float]] = {name: [] for name in EPOCH_COLUMNS}
+
+    def series(self, records, batch_steps, batch_losses, steps_per_epoch: int) -> TrainingSeries:
+        first = records[0] if len(records) else None
+        if first is not self._first or len(records) < len(self._epochs):
+            self.__init__(self.points)
+            self._first = first
+        new = records[len(self._epochs):]
+        self._epochs.extend(float(r.epoch) for r in new)
+        for name, column in self._columns.items():
+            column.extend(epoch_column(new, name).tolist())
+        epochs = np.asarray(self._epochs)
+        columns = {name: np.asarray(c, dtype=float) for name, c in self._columns.items()}
+        per = max(4, self.points // len(EPOCH_COLUMNS))
+        keep = np.unique(np.concatenate([minmax_indices(c, per) for c in columns.values()])).astype(np.int64)
+        batch_x = np.asarray(batch_steps, dtype=float) / max(steps_per_epoch, 1)
+        bx, by = minmax(batch_x, np.asarray(batch_losses, dtype=float), self.points)
+        return TrainingSeries(epochs[keep], *(columns[name][keep] for name in EPOCH_COLUMNS),
+                              batch_x=bx, batch_loss=by)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnviz.downsample import minmax, minmax_indices, training_series
+from nnviz.downsample import SeriesCache, minmax, minmax_indices, training_series
 from nnviz.training import EpochRecord
 
 
@@ -70,3 +70,18 @@ def test_a_runs_history_is_drawn_with_a_bounded_number_of_points():
     assert s.batch_x[-1] == steps[-1] / 40 and s.batch_loss.max() == losses.max()
     short = training_series(records[:5], steps[:50], losses[:50], steps_per_epoch=40)
     assert np.array_equal(short.epochs, [1, 2, 3, 4, 5]) and short.batch_x.size == 50
+
+
+def test_a_cache_that_grows_with_the_history_draws_what_a_fresh_one_draws():
+    records = tuple(EpochRecord(e, 40 * e, 1 / e + 0.01 * np.sin(e), 0.5 + e / 4000, 1.1 / e, 0.5 + e / 5000, 1000.0)
+                    for e in range(1, 3001))
+    steps = np.arange(0, 120_000, 8)
+    losses = np.abs(noisy(steps.size))
+    cache = SeriesCache(points=200)
+    for n in (1, 7, 400, 401, 2500, 3000):  # a live run: the history only grows
+        grown = cache.series(records[:n], steps[: n * 5], losses[: n * 5], 40)
+        fresh = training_series(records[:n], steps[: n * 5], losses[: n * 5], 40, points=200)
+        for a, b in zip(vars(grown).values(), vars(fresh).values(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    other = tuple(EpochRecord(e, 40 * e, 2.0, 0.5, 2.0, 0.5, 1000.0) for e in range(1, 11))  # Reset: a new run
+    assert np.array_equal(cache.series(other, steps[:50], losses[:50], 40).train_loss, np.full(10, 2.0))
