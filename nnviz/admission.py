@@ -130,7 +130,7 @@ class Admission:
         self.abandon_after = abandon_after
         self._live: dict[Hashable, float] = {}  # key -> last heartbeat
         self._queue: dict[Hashable, float] = {}  # insertion order is the queue's order
-        self._dropped: set[Hashable] = set()  # queued keys dropped for silence, until they ask again
+        self._dropped: dict[Hashable, float] = {}  # queued keys dropped for silence -> when (forgotten later)
         self._revised = clock()
         self.last_load: Load | None = None
         self._lock = threading.RLock()
@@ -141,7 +141,7 @@ class Admission:
         """Ask for a live place: True if ``key`` is live now (at once, or already), else it is queued."""
         with self._lock:
             now = self.clock()
-            self._dropped.discard(key)
+            self._dropped.pop(key, None)
             if key in self._live:
                 self._live[key] = now
                 return True
@@ -155,7 +155,7 @@ class Admission:
         with self._lock:
             self._live.pop(key, None)
             self._queue.pop(key, None)
-            self._dropped.discard(key)
+            self._dropped.pop(key, None)
             self._update(self.clock())
 
     def heartbeat(self, key: Hashable):
@@ -195,15 +195,18 @@ class Admission:
     # --- the controller
 
     def _update(self, now: float):
-        """Drop silent runs, revise the capacity once a period, admit from the head of the queue."""
-        for table in (self._live, self._queue):
-            for key, seen in list(table.items()):
-                if now - seen > self.abandon_after:
-                    del table[key]
-                    if table is self._queue:
-                        self._dropped.add(key)
+        """Once a period: drop silent runs and revise the capacity. Always: admit from the head of the queue."""
         if now - self._revised >= self.period:
             self._revised = now
+            for table in (self._live, self._queue):
+                for key, seen in list(table.items()):
+                    if now - seen > self.abandon_after:
+                        del table[key]
+                        if table is self._queue:
+                            self._dropped[key] = now
+            for key, when in list(self._dropped.items()):  # a page that never came back is forgotten
+                if now - when > 4 * self.abandon_after:
+                    del self._dropped[key]
             self._revise()
         while self._queue and (len(self._live) < self.floor
                                or (len(self._live) < self.capacity and not self._late())):

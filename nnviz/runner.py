@@ -385,6 +385,7 @@ class Run:
             self._start_playing()
         elif self.state == "queued" and status in ("dropped", "none"):
             self.state = self._resume_state
+            self.admission.withdraw(self)  # forget it: Train queues it again at the back
             self.version += 1
         elif status == "queued":
             if self.state == "playing":

@@ -259,7 +259,7 @@ def test_queued_pages_poll_less_often_far_back_but_well_within_the_abandon_time(
 
 
 def test_the_page_says_queued_with_the_runs_ahead_and_pause_leaves_the_queue(open_page, monkeypatch):
-    adm = Admission(1, Meter(), initial=1)
+    adm = Admission(1, Meter(), clock=Clock(), initial=1)  # no time passes: nobody is dropped for silence
     monkeypatch.setattr(admission_module, "_ADMISSION", adm)
     adm.request("another student's run")  # the only live place is taken
     at = open_page("shallow_network", ds="xor", epochs=20, speed="max")
