@@ -13,7 +13,6 @@ TensorFlow Playground does; the previous run stays on the chart, faded, for comp
 from __future__ import annotations
 
 import copy
-import html
 import json
 import urllib.parse
 from dataclasses import fields, replace
@@ -23,9 +22,11 @@ import streamlit as st
 
 from nnviz import charts, equations, export, lesson, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nnviz.admission import queue_message, queue_poll_interval
 from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
 from nnviz.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
+from nnviz.downsample import SeriesCache
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
 from nnviz.runner import SERVER_ID, Run, get_executor, redraw_interval
@@ -44,7 +45,6 @@ from nnviz.state import (
     from_query,
     to_query,
 )
-from nnviz.training import epoch_column
 from ui.common import header, plain, presentation_mode, problem
 from ui.share import share_panel
 
@@ -54,8 +54,8 @@ MAX_PREVIOUS = 3
 SPEED_LABELS = {"max": "as fast as possible", "50": "50 epochs/s", "10": "10 epochs/s", "2": "2 epochs/s"}
 INIT_LABELS = {"lesson": "0.01 × N(0, 1) (lesson)", "glorot": "Glorot uniform"}
 DATASET_LABELS = {**TITLES, LESSON: "Lesson's data (20-D)"}
-STATE_LABELS = {"ready": "ready", "playing": "training…", "paused": "paused", "finished": "finished",
-                "diverged": "diverged", "failed": "failed"}
+STATE_LABELS = {"ready": "ready", "queued": "queued", "playing": "training…", "paused": "paused",
+                "finished": "finished", "diverged": "diverged", "failed": "failed"}
 VIEW_BOUNDARY, VIEW_PROJECTION = "Decision boundary", "Test set in 2-D"
 
 # Page-level CSS. The live chart redraws several times a second: Streamlit's fade of "stale" elements
@@ -65,12 +65,9 @@ VIEW_BOUNDARY, VIEW_PROJECTION = "Decision boundary", "Test set in 2-D"
 _PAGE_CSS = """
 <style>
   [data-testid="stElementContainer"][data-stale="true"] { opacity: 1 !important; transition: none !important; }
-  .nn-readouts { display: flex; flex-wrap: wrap; gap: 0.1rem 1.4rem; align-items: flex-end; }
-  .nn-readouts .nn-cell { white-space: nowrap; }
-  .nn-readouts .nn-label { font-size: 0.8rem; color: #495057; }
-  .nn-readouts .nn-value { font-size: 1.3rem; font-weight: 600; line-height: 1.25;
-                           font-variant-numeric: tabular-nums; }
-  .nn-readouts .nn-state { font-size: 0.85rem; color: #495057; }
+  .st-key-tr_readouts [data-testid="stMetricLabel"] p { font-size: 0.8rem !important; }
+  .st-key-tr_readouts [data-testid="stMetricValue"] { font-size: 1.3rem !important; font-weight: 600;
+                                                     font-variant-numeric: tabular-nums; }
   .st-key-tr_status { min-height: 3.1rem; }
   .st-key-tr_status [data-testid="stAlert"] > div { padding: 0.35rem 0.75rem; }
   .st-key-tr_status [data-testid="stAlert"] p { font-size: 0.88rem; line-height: 1.35; }
@@ -339,12 +336,11 @@ def readout_cells(snap, last):
         ("Test loss", format_loss(last.test_loss if last else None)),
         ("Train accuracy", format_accuracy(last.train_acc if last else None)),
         ("Train loss", format_loss(last.train_loss if last else None)),
-        ("Speed (steps/s)", f"{snap.steps_per_s:,.0f}" if snap.steps_per_s else "–"),
+        ("Speed (steps/s)", f"{snap.speed:,.0f}" if snap.speed else "–"),
     ]
-    row = "".join(f'<div class="nn-cell"><div class="nn-label">{label}</div><div class="nn-value">{html.escape(text)}'
-                  "</div></div>" for label, text in cells)
-    state = f'<div class="nn-cell nn-state">step {snap.step:,} · {STATE_LABELS[snap.state]}</div>'
-    st.markdown(f'<div class="nn-readouts">{row}{state}</div>', unsafe_allow_html=True, width="stretch")
+    for label, text in cells:  # "content" width: a value is never cut to "49.0…"
+        st.metric(label, text, width="content")
+    st.caption(f"step {snap.step:,} · {STATE_LABELS[snap.state]}", width="content")
 
 
 def verdict_for(run: Run, snap, ds):
@@ -360,6 +356,9 @@ def status_line(run: Run, snap, ds):
     """One short message, in a box of fixed minimum height: what the run is doing and what to try."""
     settings = run.settings
     with st.container(key=K + "status"):
+        if snap.state == "queued":
+            st.info(queue_message(snap.queued_ahead), icon=":material/hourglass_top:")
+            return
         if snap.state == "failed":
             problem(plain(snap.message), "Press Reset to start again.")
             return
@@ -371,9 +370,8 @@ def status_line(run: Run, snap, ds):
             ended = "Finished, but — " if snap.state == "finished" else ""
             st.warning(f"{ended}{verdict.title} {verdict.advice}", icon=":material/warning:")
         elif snap.state == "finished":
-            st.success(f"Finished {settings.epochs} epochs ({snap.step:,} steps) in {snap.wall_seconds:.1f} s. "
-                       "Reset or change a setting for a new run; this one stays on the chart, faded.",
-                       icon=":material/check_circle:")
+            st.success(f"{finish_summary(snap, settings)}. Reset or change a setting for a new run; this one "
+                       "stays on the chart, faded.", icon=":material/check_circle:")
         elif st.session_state.get(K + "notice") and snap.state == "ready":
             st.info(st.session_state[K + "notice"] + " Press **Train**.", icon=":material/restart_alt:")
         elif st.session_state.get(K + "lost") and snap.state == "ready":
@@ -388,20 +386,34 @@ def status_line(run: Run, snap, ds):
                     icon=":material/model_training:")
 
 
+def finish_summary(snap, settings: TrainerSettings) -> str:
+    """How a finished run ended, in the words the class board's and the bench's readers know."""
+    timing = ""
+    if snap.wall_seconds > 0:
+        timing = f" in {snap.wall_seconds:.2f} s of training — {snap.speed:,.0f} steps/s overall"
+    return f"Finished {settings.epochs} epochs ({snap.step:,} steps){timing}"
+
+
 def training_chart(snap, settings: TrainerSettings, height: int | None):
-    e = snap.epochs
-    batch_x = snap.batch_steps / max(snap.steps_per_epoch, 1)
-    reference = band = None
-    if settings.dataset == LESSON:
-        measured = lesson.MEASURED_LESSON_RUN
-        reference = (lesson.LESSON_ACCURACY, f"lesson: {lesson.LESSON_ACCURACY:.1%}")
-        band = (measured.mean - measured.sd, measured.mean + measured.sd)
-    fig = charts.training_figure(
-        [r.epoch for r in e], *(epoch_column(e, c) for c in ("train_loss", "test_loss", "train_acc", "test_acc")),
-        batch_x=batch_x, batch_loss=snap.batch_losses, previous=tuple(st.session_state.get(K + "previous", [])),
-        log_scale=settings.log_scale, presentation=present, reference=reference, reference_band=band, height=height,
-    )
-    st.plotly_chart(fig, config={"displaylogo": False})
+    """The loss and accuracy chart: built once per new slice of the run (downsampled to a fixed number of
+    points, so a redraw costs the same at epoch 10 and 2,000), not on every redraw."""
+    previous = tuple(st.session_state.get(K + "previous", []))
+    key = (snap.epochs, snap.batch_steps, settings.log_scale, present, height, *previous)
+    cached = st.session_state.get(K + "chart")
+    if cached is None or len(cached[0]) != len(key) or any(a is not b for a, b in zip(cached[0], key, strict=True)):
+        reference = band = None
+        if settings.dataset == LESSON:
+            measured = lesson.MEASURED_LESSON_RUN
+            reference = (lesson.LESSON_ACCURACY, f"lesson: {lesson.LESSON_ACCURACY:.1%}")
+            band = (measured.mean - measured.sd, measured.mean + measured.sd)
+        series = st.session_state.setdefault(K + "series", SeriesCache())  # grows with the run, never rebuilt
+        s = series.series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
+        cached = (key, charts.training_figure(
+            s.epochs, s.train_loss, s.test_loss, s.train_acc, s.test_acc, batch_x=s.batch_x, batch_loss=s.batch_loss,
+            previous=previous, log_scale=settings.log_scale, presentation=present, reference=reference,
+            reference_band=band, height=height))
+        st.session_state[K + "chart"] = cached
+    st.plotly_chart(cached[1], config={"displaylogo": False})
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -576,21 +588,25 @@ with mid:
         b = st.columns(4)
         b[0].button("Train", key=K + "train", on_click=on_train, disabled=run.state not in ("ready", "paused"),
                     type="primary", icon=":material/play_arrow:", width="stretch", help="Start, or resume after a pause.")
-        b[1].button("Pause", key=K + "pause", on_click=on_pause, disabled=run.state != "playing",
+        b[1].button("Pause", key=K + "pause", on_click=on_pause, disabled=run.state not in ("playing", "queued"),
                     icon=":material/pause:", width="stretch")
         b[2].button("Step", key=K + "step", on_click=on_step, disabled=run.state not in ("ready", "paused") or run.busy,
                     icon=":material/skip_next:", width="stretch", help="Train one epoch, then stop.")
         b[3].button("Reset", key=K + "reset", on_click=on_reset, icon=":material/restart_alt:", width="stretch",
                     help="A new run with the current settings; this one stays on the chart, faded.")
 
-    active_at_start = run.active
-    interval = redraw_interval() if active_at_start else None
+    active_at_start, queued_at_start = run.active, run.state == "queued"
+    interval = None
+    if active_at_start:
+        interval = queue_poll_interval(run.poll().queued_ahead) if queued_at_start else redraw_interval()
 
     @st.fragment(run_every=interval)
     def live():
         snap = run.poll()
-        if run.active != active_at_start:
-            st.rerun()  # the run stopped or started: redraw the buttons too
+        if run.active != active_at_start or (snap.state == "queued") != queued_at_start:
+            st.rerun()  # the run stopped, started or left the queue: redraw the buttons too
+        if snap.state == "playing" and redraw_interval() >= 2 * interval:
+            st.rerun()  # many more runs play than when this one started: redraw less often
         readouts(snap, settings)
         status_line(run, snap, ds)
         training_chart(snap, settings, 330 if present else 360)
@@ -606,7 +622,7 @@ views += ["Equations", "Gradient check", "Export & share"]
 if present:  # the main live view sits beside the chart; the others below
     beside_view, views = views[0], views[1:]
     with right:
-        @st.fragment(run_every=max(1.0, 2 * interval) if interval else None)
+        @st.fragment(run_every=max(1.0, 2 * interval) if interval and not queued_at_start else None)
         def live_beside():
             inside_view(beside_view, run.poll(), ds, ref, beside=True)
 
@@ -620,7 +636,7 @@ with mid if not present else st.container():
         st.segmented_control("Look inside", views, key=K + "view", required=True)
     view = st.session_state[K + "view"]
     if view in (VIEW_BOUNDARY, "Hidden units", VIEW_PROJECTION):
-        @st.fragment(run_every=max(1.0, 2 * interval) if interval else None)
+        @st.fragment(run_every=max(1.0, 2 * interval) if interval and not queued_at_start else None)
         def live_inside():
             inside_view(view, run.poll(), ds, ref)
 

@@ -20,11 +20,13 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+MAX_AGE = 2  # the frontend's global.maxCachedMessageAge default
+
 
 class Client:
     """One browser tab's worth of protocol, without the rendering."""
 
-    def __init__(self, base_url: str, page: str, query: str = ""):
+    def __init__(self, base_url: str, page: str, query: str = "", watch: tuple[str, ...] = ()):
         parsed = urllib.parse.urlparse(base_url)
         self.ws_url = f"ws://{parsed.netloc}/_stcore/stream"
         self.page = page
@@ -35,7 +37,14 @@ class Client:
         self.runs_finished = 0
         self.deltas = 0
         self.chart_times: list[float] = []  # when each training-chart update arrived
+        self.chart_bytes = 0  # total size of the training-chart specs received
+        self.watch = watch  # text prefixes whose arrival times are recorded in ``marks``
+        self.marks: dict[str, list[float]] = {w: [] for w in watch}
         self.page_script_hash = ""
+        # as the frontend's ForwardMsgCache: large elements by hash, sent back with each rerun so that the
+        # server sends a reference instead of an unchanged element (entries expire after MAX_AGE runs)
+        self._cache: dict[str, list] = {}  # hash -> [ForwardMsg, run count when last used]
+        self._run_count = 0
         self._finished = asyncio.Event()
         self._ws = None
         self._tasks: list[asyncio.Task] = []
@@ -76,6 +85,7 @@ class Client:
         cs.fragment_id = fragment_id
         cs.is_auto_rerun = auto
         cs.widget_states.widgets.extend(widget_states)
+        cs.cached_message_hashes.extend(self._cache)
         self._finished.clear()
         await self._ws.send(msg.SerializeToString())
 
@@ -87,6 +97,14 @@ class Client:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
+            if kind == "ref_hash":
+                entry = self._cache.get(msg.ref_hash)
+                if entry is None:
+                    continue
+                entry[1] = self._run_count
+                msg, kind = entry[0], entry[0].WhichOneof("type")
+            elif msg.metadata.cacheable and msg.hash:
+                self._cache[msg.hash] = [msg, self._run_count]
             if kind == "new_session":
                 self.texts = []
             elif kind == "navigation" and msg.navigation.page_script_hash:
@@ -99,6 +117,8 @@ class Client:
             elif kind == "stop_auto_rerun":
                 self.fragments.clear()
             elif kind == "script_finished":
+                self._run_count += 1
+                self._cache = {h: e for h, e in self._cache.items() if self._run_count - e[1] <= MAX_AGE}
                 self.runs_finished += 1
                 self._finished.set()
 
@@ -115,14 +135,24 @@ class Client:
             self._add_text(el.alert.body)
         elif kind == "plotly_chart" and '"train loss"' in el.plotly_chart.spec:
             self.chart_times.append(time.monotonic())
+            self.chart_bytes += len(el.plotly_chart.spec)
 
     def _add_text(self, body: str):
+        for w in self.watch:
+            if body.startswith(w):
+                self.marks[w].append(time.monotonic())
+                # a watched line (e.g. a countdown) replaces its previous version
+                self.texts = [t for t in self.texts if not t.startswith(w)] + [body]
+                return
         # keep only the latest version of each kind of line
         head = body.split(" ", 2)[:2]
         self.texts = [t for t in self.texts if t.split(" ", 2)[:2] != head] + [body]
 
     async def _auto_rerun(self):
-        """As the frontend does: rerun each fragment every ``interval`` seconds."""
+        """As the frontend does: rerun each fragment every ``interval`` seconds.
+
+        Sleeps until the next one is due (at most 0.1 s, to notice new fragments), so that
+        hundreds of clients in one process do not spend its CPU polling their timers."""
         due: dict[str, float] = {}
         while True:
             now = time.monotonic()
@@ -130,4 +160,5 @@ class Client:
                 if now >= due.get(fid, 0.0):
                     due[fid] = now + interval
                     await self._rerun(fragment_id=fid, auto=True)
-            await asyncio.sleep(0.02)
+            nearest = min((due.get(fid, 0.0) for fid in self.fragments), default=now + 0.1)
+            await asyncio.sleep(min(0.1, max(0.005, nearest - time.monotonic())))

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.admission import get_admission
+
 # Datasets are found through nnviz.data_store; the names stay importable from here.
 from nnviz.data_store import DataRef, StoreError, UploadMissing, load_data, register_upload, restore
 from nnviz.processes import die_with_parent
@@ -218,18 +220,25 @@ def redraw_interval(base: float = 0.15, limit: float = 1.0) -> float:
 class Snapshot:
     """A consistent copy of a run's state for drawing."""
 
-    state: str  # "ready", "playing", "paused", "finished", "diverged", "failed"
+    state: str  # "ready", "queued", "playing", "paused", "finished", "diverged", "failed"
     epochs: tuple[EpochRecord, ...]
     batch_steps: np.ndarray
     batch_losses: np.ndarray
     step: int
     epoch: int
     steps_per_epoch: int
-    steps_per_s: float  # training speed in the last slice
     wall_seconds: float  # time spent playing, queueing and shipping included
     message: str
     model: object  # the ShallowNN as of the last finished slice (a worker trains a copy of it)
     version: int
+    queued_ahead: int = 0  # while queued: runs ahead of this one (nnviz.admission)
+
+    @property
+    def speed(self) -> float:
+        """The run's one speed: gradient steps per second of playing time (slices, waiting for a worker and
+        pacing included) — what the readout shows while it plays and the finish message reports. 0 before
+        the run has played."""
+        return self.step / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
 
 class Run:
@@ -246,12 +255,15 @@ class Run:
     settings : optional
         What the run was made from (e.g. a ``TrainerSettings``): the run carries them, so that an
         export or a link describes this run even after the page's widgets have moved on.
+    admission : optional
+        Who decides when the run may play (``nnviz.admission``); defaults to the server's.
     """
 
-    def __init__(self, trainer: Trainer, ref: DataRef, executor=None, settings=None):
+    def __init__(self, trainer: Trainer, ref: DataRef, executor=None, settings=None, admission=None):
         self.ref = ref
         self.settings = settings
         self.executor = executor or get_executor()
+        self.admission = admission or get_admission(getattr(self.executor, "workers", 1))
         self.history = History()
         self.state = "ready"
         self.message = ""
@@ -266,9 +278,11 @@ class Run:
         self._slice_seconds: float | None = None
         self._last_poll = time.monotonic()
         self._next_at = 0.0  # pacing: do not start a slice before this time
-        self._recent_speed = 0.0
         self._wall = 0.0
         self._play_started: float | None = None
+        self._resume_state = "ready"  # where Pause returns a queued run
+        self._queued_ahead = 0
+        self._drawn = None  # (version, epochs, batch steps, batch losses): built once per version
         _RUNS.add(self)
         for _ in range(getattr(self.executor, "workers", 0)):  # workers load the data while the page is read
             self.executor.submit(_prefetch, ref)
@@ -302,21 +316,36 @@ class Run:
         with self._lock:
             self._pace = epochs_per_s
             if self.state in ("ready", "paused"):
-                self.state = "playing"
-                self._play_started = time.monotonic()
-                self._restart_pace()
+                self._resume_state = self.state
                 self._touch()
-                self._submit_if_due()
+                if self.admission.request(self):
+                    self._start_playing()
+                else:
+                    self.state = "queued"
+                    self._queued_ahead = self.admission.status(self)[1]
+                    self.version += 1
+
+    def _start_playing(self):
+        self.state = "playing"
+        self._play_started = time.monotonic()
+        self._restart_pace()
+        self._submit_if_due()
 
     def pause(self, wait: float = 1.0):
-        """Stop queueing slices. A slice under way (at most ``SLICE_SECONDS`` of training) is waited for, up
-        to ``wait`` seconds, and kept: so the epoch a snapshot shows right after a pause is where the run
-        stopped, and it does not move on afterwards."""
+        """Stop queueing slices; a queued run leaves the queue. A slice under way (at most ``SLICE_SECONDS``
+        of training) is waited for, up to ``wait`` seconds, and kept: so the epoch a snapshot shows right
+        after a pause is where the run stopped, and it does not move on afterwards."""
         with self._lock:
+            if self.state == "queued":
+                self.state = self._resume_state
+                self.admission.withdraw(self)
+                self.version += 1
+                return
             if self.state != "playing":
                 return
             self.state = "paused"
             self._stop_clock()
+            self.admission.withdraw(self)
             future = self._future
         if future is None:
             return
@@ -344,6 +373,7 @@ class Run:
         """Take in finished work, queue more if due, and return a snapshot to draw."""
         with self._lock:
             self._touch()
+            self._admission_poll()
             future = self._future
         if future is not None and future.done():
             self._merge(future)
@@ -351,14 +381,39 @@ class Run:
             self._submit_if_due()
             return self._snapshot()
 
+    def _admission_poll(self):
+        """A queued run starts when admitted, or returns to its previous state if it lost its place;
+        a playing run that lost its place (its page was silent) asks again."""
+        if self.state not in ("queued", "playing"):
+            return
+        status, ahead = self.admission.status(self)
+        if status == "none" and self.state == "playing":
+            status = "live" if self.admission.request(self) else "queued"
+            ahead = self.admission.status(self)[1]
+        if self.state == "queued" and status == "live":
+            self._start_playing()
+        elif self.state == "queued" and status in ("dropped", "none"):
+            self.state = self._resume_state
+            self.admission.withdraw(self)  # forget it: Train queues it again at the back
+            self.version += 1
+        elif status == "queued":
+            if self.state == "playing":
+                self.state = "queued"
+                self._stop_clock()
+            if ahead != self._queued_ahead:
+                self._queued_ahead = ahead
+                self.version += 1
+        else:
+            self.admission.heartbeat(self)
+
     @property
     def busy(self) -> bool:
         return self._future is not None
 
     @property
     def active(self) -> bool:
-        """Still wants drawing updates: playing, or a slice still under way."""
-        return self.state == "playing" or self._future is not None
+        """Still wants drawing updates: playing, queued, or a slice still under way."""
+        return self.state in ("playing", "queued") or self._future is not None
 
     # --- internals
 
@@ -412,13 +467,12 @@ class Run:
             self._losses = 0
             self._trainer = trainer
             self.history.extend(progress)
-            if progress.n_steps:
-                self._recent_speed = progress.steps_per_s
             self.version += 1
             if trainer.stop is not None:
                 self.state = trainer.stop.kind
                 self.message = trainer.stop.message
                 self._stop_clock()
+                self.admission.withdraw(self)
                 return
             if self._pace and self._slice_epochs:
                 # the next slice starts when the timeline has reached the epochs done so far
@@ -461,6 +515,7 @@ class Run:
         else:  # the type says what happened; the message could name server paths
             self.message = f"training stopped: an unexpected {type(err).__name__} in the training process"
         self._stop_clock()
+        self.admission.withdraw(self)
         self.version += 1
 
     def _resubmit(self, seconds, epochs):
@@ -483,9 +538,13 @@ class Run:
 
     def _snapshot(self) -> Snapshot:
         h = self.history
+        if self._drawn is None or self._drawn[0] != self.version:  # the history changes only with the version
+            self._drawn = (self.version, tuple(h.epochs), h.batch_steps, h.batch_losses)
+        _, epochs, batch_steps, batch_losses = self._drawn
         return Snapshot(
-            state=self.state, epochs=tuple(h.epochs), batch_steps=h.batch_steps, batch_losses=h.batch_losses,
+            state=self.state, epochs=epochs, batch_steps=batch_steps, batch_losses=batch_losses,
             step=self._trainer.step, epoch=self._trainer.epoch, steps_per_epoch=self._steps_per_epoch,
-            steps_per_s=self._recent_speed, message=self.message, model=self._trainer.model, version=self.version,
+            message=self.message, model=self._trainer.model, version=self.version,
             wall_seconds=self._wall + (time.monotonic() - self._play_started if self._play_started else 0.0),
+            queued_ahead=self._queued_ahead if self.state == "queued" else 0,
         )

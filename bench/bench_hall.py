@@ -1,0 +1,287 @@
+"""A lecture hall on one server (issue 12): 8, 30, 100 and 300 students train at once.
+
+Starts the app (``streamlit run``, default worker pool) and, for each number of students,
+opens that many protocol-level sessions (``bench/st_client.py``: they send what a
+browser's Streamlit frontend sends and render nothing) on the lesson's run at speed
+"as fast as possible" — 2,000 epochs each up to 100 students, 500 epochs beyond — and
+presses Train in all of them at once. Meanwhile a late visitor opens the front page in a
+real Chromium. Printed per row:
+
+- all finish?      how many runs showed the finish message, and the wall clock from the
+                   first Train press to the last finish;
+- throughput       total steps / that wall clock, against one session alone measured in
+                   the same run (its own wall clock, Train to Finished, same epochs);
+- late visitor     seconds until a real Chromium shows the front page (its launch excluded);
+- chart updates    per playing session per second (median over sessions), and the longest
+                   gap between two updates any session saw while its run played;
+- queued           how many runs waited in the queue, and the longest wait;
+- server memory    peak resident memory of the server process (workers separately).
+
+    python bench/bench_hall.py                       # 8,30,100,300
+    python bench/bench_hall.py --students 8,30 --profile /tmp/prof
+
+``--profile DIR`` records the server with py-spy (``pip install py-spy``) during each row
+and writes DIR/server-<n>.txt: the functions the server's threads spent their samples in.
+Ratios within one run are the result; absolute times move with the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from st_client import Client  # noqa: E402
+
+QUERY = "ds=lesson&hidden=10&lr=1&batch=100&epochs={epochs}&speed=max&seed={seed}"
+FINISHED = re.compile(r"Finished (\d+) epochs \(([\d,]+) steps\) in ([\d.]+) s of training — ([\d,]+) steps/s overall")
+QUEUED = "Queued:"
+
+
+class Server:
+    """``streamlit run app.py`` with its worker pool; watches its peak memory."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={k: v for k, v in os.environ.items() if k != "NNVIZ_WORKERS"},
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        self.ps = psutil.Process(self.proc.pid)
+        self.reset_peaks()
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def reset_peaks(self):
+        self.peak_server = self.peak_workers = 0
+
+    def cpu_seconds(self) -> float:
+        t = self.ps.cpu_times()
+        return t.user + t.system
+
+    def _watch(self):
+        while not self._stop.is_set():
+            try:
+                self.peak_server = max(self.peak_server, self.ps.memory_info().rss)
+                self.peak_workers = max(self.peak_workers, sum(c.memory_info().rss
+                                                               for c in self.ps.children(recursive=True)))
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    def close(self):
+        self._stop.set()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def finished(client) -> tuple[int, float] | None:
+    m = FINISHED.search(client.text_matching("Finished") or "")
+    return None if m is None else (int(m.group(2).replace(",", "")), float(m.group(3)))
+
+
+async def open_sessions(url, n, epochs, seed0=0, concurrency=8):
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(i):
+        async with sem:
+            c = Client(url, "shallow_network", QUERY.format(epochs=epochs, seed=seed0 + i), watch=(QUEUED,))
+            await c.open(timeout=600)
+            return c
+
+    return await asyncio.gather(*(one(i) for i in range(n)))
+
+
+@dataclass
+class Outcome:
+    client: Client
+    pressed: float
+    done_at: float | None = None
+    steps: int = 0
+
+
+async def press_and_wait(client, timeout) -> Outcome:
+    out = Outcome(client, time.monotonic())
+    await client.click("Train", timeout=timeout)
+    while time.monotonic() - out.pressed < timeout:
+        done = finished(client)
+        if done:
+            out.done_at, out.steps = time.monotonic(), done[0]
+            break
+        await asyncio.sleep(0.05)
+    return out
+
+
+def browser_visit(url, timeout_s=120.0) -> float | None:
+    """Seconds for a real Chromium (already launched) to show the front page; None if it never did."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            t0 = time.monotonic()
+            page.goto(url + "/", timeout=timeout_s * 1000)
+            page.get_by_text("A network learning XOR").wait_for(timeout=timeout_s * 1000)
+            return time.monotonic() - t0
+        except Exception:  # noqa: BLE001 - a visitor who got no page is a result, not a crash
+            return None
+        finally:
+            browser.close()
+
+
+def playing_window(o: Outcome) -> tuple[float, float] | None:
+    """From the moment the run left the queue (or was pressed) to its finish."""
+    if o.done_at is None:
+        return None
+    queued = [t for t in o.client.marks[QUEUED] if t <= o.done_at]
+    return (max(queued) if queued else o.pressed), o.done_at
+
+
+def chart_stats(outcomes):
+    rates, worst_gap = [], 0.0
+    for o in outcomes:
+        win = playing_window(o)
+        if win is None:
+            continue
+        start, end = win
+        times = [t for t in o.client.chart_times if start < t <= end]
+        if end - start > 0.5:
+            rates.append(len(times) / (end - start))
+        edges = [start, *times, end]
+        worst_gap = max(worst_gap, max(b - a for a, b in zip(edges, edges[1:], strict=False)))
+    return (statistics.median(rates) if rates else 0.0), worst_gap
+
+
+async def one_session(url, epochs, repeats=2) -> float:
+    rates = []
+    for r in range(repeats):
+        (c,) = await open_sessions(url, 1, epochs, seed0=1000 + r)
+        o = await press_and_wait(c, timeout=600)
+        await c.close()
+        rates.append(o.steps / (o.done_at - o.pressed))
+    return statistics.median(rates)
+
+
+async def hall(server, n, epochs, single, timeout, profile_dir):
+    url = server.url
+    clients = await open_sessions(url, n, epochs)
+    server.reset_peaks()
+    spy = None
+    if profile_dir:
+        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.proc.pid), "--format", "raw", "--rate", "50",
+                                "--output", str(Path(profile_dir) / f"server-{n}.raw"), "--nonblocking", "--gil"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu0, t0 = server.cpu_seconds(), time.monotonic()
+    tasks = [asyncio.create_task(press_and_wait(c, timeout)) for c in clients]
+    await asyncio.sleep(min(5.0, 0.05 * n + 1.0))  # the crowd is training: now the late visitor arrives
+    visit = await asyncio.to_thread(browser_visit, url)
+    outcomes = await asyncio.gather(*tasks)
+    cpu = server.cpu_seconds() - cpu0
+    if spy is not None:
+        spy.send_signal(2)
+        try:
+            spy.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+    done = [o for o in outcomes if o.done_at is not None]
+    t_end = max((o.done_at for o in done), default=time.monotonic())
+    wall = t_end - t0
+    total = sum(o.steps for o in done) / wall
+    rate, gap = chart_stats(done)
+    updates = sum(len([t for t in o.client.chart_times if t >= t0]) for o in outcomes)
+    waits = [playing_window(o)[0] - o.pressed for o in done if o.client.marks[QUEUED]]
+    queued = len(waits)
+    mb = 2 ** 20
+    row = {
+        "students": n, "epochs": epochs, "finished": f"{len(done)}/{n} in {wall:.1f} s",
+        "ratio": f"{total / single:.2f}× ({total:,.0f} vs {single:,.0f} steps/s)",
+        "visitor": "no page in 120 s" if visit is None else f"{visit:.1f} s",
+        "charts": f"{rate:.1f} (longest gap {gap:.1f} s)",
+        "queued": f"{queued} (longest wait {max(waits):.0f} s)" if waits else "0",
+        "memory": f"{server.peak_server / mb:,.0f} MiB (+ workers {server.peak_workers / mb:,.0f} MiB)",
+        "server_cpu": f"{cpu / wall:.0%} of a core, {1000 * cpu / max(updates, 1):.1f} ms per chart update",
+        "chart_kb": f"{statistics.median(o.client.chart_bytes / max(1, len(o.client.chart_times)) for o in outcomes) / 1024:.1f}",
+    }
+    own = sorted({o.steps for o in done})
+    print(f"  {n} students: steps per run {own[:3]}{'…' if len(own) > 3 else ''}; server CPU {row['server_cpu']}; "
+          f"median chart spec {row['chart_kb']} KB; {row}", flush=True)
+    for c in clients:
+        await c.close()
+    return row
+
+
+def print_table(rows):
+    head = ("students", "all finish?", "total steps/s vs one session", "late visitor (real browser)",
+            "chart updates / session / s", "queued", "server peak memory")
+    print("\n| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print(f"| {r['students']} ({r['epochs']} epochs) | {r['finished']} | {r['ratio']} | {r['visitor']} | "
+              f"{r['charts']} | {r['queued']} | {r['memory']} |")
+
+
+async def main_async(args):
+    server = Server()
+    rows = []
+    try:
+        # warm-up: workers, data caches, the page's imports
+        (c,) = await open_sessions(server.url, 1, 500)
+        await press_and_wait(c, 300)
+        await c.close()
+        singles = {}
+        for n in args.students:
+            epochs = args.epochs if args.epochs else (2000 if n <= 100 else 500)
+            if epochs not in singles:
+                singles[epochs] = await one_session(server.url, epochs)
+                print(f"one session, {epochs} epochs: {singles[epochs]:,.0f} steps/s (wall clock, Train to Finished)",
+                      flush=True)
+            rows.append(await hall(server, n, epochs, singles[epochs], args.timeout, args.profile))
+    finally:
+        server.close()
+        print_table(rows)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--students", type=lambda s: [int(x) for x in s.split(",")], default=[8, 30, 100, 300],
+                    help="comma-separated numbers of students (default 8,30,100,300)")
+    ap.add_argument("--epochs", type=int, default=0, help="epochs per run (default 2000 up to 100 students, else 500)")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds a row may take before it is cut off")
+    ap.add_argument("--profile", metavar="DIR", help="record the server with py-spy into DIR")
+    args = ap.parse_args()
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""How many runs the server can show live, and a first-come, first-served queue for the others.
+
+Why: every playing run costs the Streamlit server a chart redraw about once a second, and the
+server is one process with one GIL. Measured on 2 cores, 50 runs playing at once froze charts
+for ~40 s and 100 collapsed the server (no run finished in 10 minutes, no page for a newcomer).
+Training throughput does not need that many runs at once — the worker pool is busy as soon as
+there are as many runs as workers — so beyond what the server can draw smoothly a run waits in
+a visible queue and starts by itself when a place frees up.
+
+The capacity is not a constant. It follows what the server measures about itself (``LoadMeter``):
+
+- ``cpu_share``: the CPU time the server process used over the last window, as a share of one
+  core (one process, one GIL: one core is its ceiling whatever the machine has);
+- ``lag``: how late a thread of the server wakes up when it asks to (its 90th percentile over
+  the window) — the wait every request of a newcomer also has, whether the GIL is busy or the
+  machine's cores are taken by training workers or anything else.
+
+Each ``period`` the controller looks at both. While the server is late (``lag > max_lag``) it
+admits no one and lowers the capacity toward what is live. While it is on time and the queue is
+waiting, it grows the capacity toward ``live × target_share / cpu_share`` (the number of live
+runs that would use ``target_share`` of the core at the measured cost per run), at most ×1.5 per
+period, so a crowd is let in over a few seconds, never all at once. The capacity never drops below
+``floor`` — the number of training workers — so queueing never leaves a worker idle: the class's
+total throughput is the pool's either way.
+
+On 4 or 16 cores: the pool has 4 or 16 workers, so the floor and the training throughput grow with
+the cores; the server's own ceiling stays one core (its GIL), but with more cores the workers no
+longer compete with it for CPU, so its lag stays low and its measured cost per run gives the
+capacity; a faster core draws each chart faster and admits more runs. Scaling past one core of
+drawing is scaling out (several servers behind a load balancer, see the README).
+
+No Streamlit here: the runner calls ``request``/``withdraw``/``heartbeat``/``status``; tests inject a
+fake clock and a fake meter.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+ABANDON_SECONDS = 15.0  # a queued (or live) run whose page has not polled for this long loses its place
+
+
+@dataclass(frozen=True)
+class Load:
+    """The server's own measurements over the last window."""
+
+    cpu_share: float  # CPU seconds of this process per wall second (1.0 = one core)
+    lag: float  # seconds a thread of this process woke up late (90th percentile)
+
+
+class LoadMeter:
+    """Measures this process: its CPU share (``time.process_time``) and its wake-up lag (a sensor thread).
+
+    The sensor sleeps ``tick`` seconds in a loop and records how much later than asked it runs
+    again: time waiting for the GIL plus time waiting for a core.
+    """
+
+    def __init__(self, window: float = 3.0, tick: float = 0.05):
+        self.window = window
+        self.tick = tick
+        self._lags: deque[tuple[float, float]] = deque()
+        self._cpu: deque[tuple[float, float]] = deque()  # (wall, process CPU)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self):
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._sense, name="nnviz-load-meter", daemon=True)
+                self._thread.start()
+
+    def _sense(self):
+        while True:
+            t0 = time.monotonic()
+            time.sleep(self.tick)
+            now = time.monotonic()
+            with self._lock:
+                self._lags.append((now, max(0.0, now - t0 - self.tick)))
+                self._cpu.append((now, time.process_time()))
+                while self._lags and self._lags[0][0] < now - self.window:
+                    self._lags.popleft()
+                while len(self._cpu) > 1 and self._cpu[0][0] < now - self.window:
+                    self._cpu.popleft()
+
+    def read(self) -> Load | None:
+        """The last window's load, or None until the sensor has a window's worth."""
+        with self._lock:
+            if len(self._cpu) < 2 or self._cpu[-1][0] - self._cpu[0][0] < self.window / 2:
+                return None
+            (w0, c0), (w1, c1) = self._cpu[0], self._cpu[-1]
+            lags = sorted(lag for _, lag in self._lags)
+        return Load(cpu_share=(c1 - c0) / (w1 - w0), lag=lags[int(0.9 * (len(lags) - 1))])
+
+
+class Admission:
+    """Live places for runs, and a queue for the rest.
+
+    Parameters
+    ----------
+    floor : int
+        Never fewer live places than this (the number of training workers).
+    meter : object with ``read() -> Load | None``
+        The server's load; ``LoadMeter`` in the app, a fake in tests.
+    clock : callable
+        Seconds, monotonic (injectable for tests).
+    initial : int, optional
+        Live places before the first measurement; defaults to ``2 * floor``.
+    target_share, max_lag, period, abandon_after : float
+        The share of the server's core that live charts may use, the wake-up lag beyond which the
+        server counts as late, how often the capacity is revised, and how long a run whose page
+        stopped polling keeps its place (see the module docstring).
+    """
+
+    def __init__(self, floor: int, meter, clock: Callable[[], float] = time.monotonic, initial: int | None = None,
+                 target_share: float = 0.6, max_lag: float = 0.1, period: float = 1.0,
+                 abandon_after: float = ABANDON_SECONDS):
+        if floor < 1:
+            raise ValueError(f"floor must be at least 1, got {floor!r}")
+        self.floor = floor
+        self.meter = meter
+        self.clock = clock
+        self.capacity = max(floor, initial if initial is not None else 2 * floor)
+        self.target_share = target_share
+        self.max_lag = max_lag
+        self.period = period
+        self.abandon_after = abandon_after
+        self._live: dict[Hashable, float] = {}  # key -> last heartbeat
+        self._queue: dict[Hashable, float] = {}  # insertion order is the queue's order
+        self._dropped: dict[Hashable, float] = {}  # queued keys dropped for silence -> when (forgotten later)
+        self._revised = clock()
+        self.last_load: Load | None = None
+        self._lock = threading.RLock()
+
+    # --- what a run calls
+
+    def request(self, key: Hashable) -> bool:
+        """Ask for a live place: True if ``key`` is live now (at once, or already), else it is queued."""
+        with self._lock:
+            now = self.clock()
+            self._dropped.pop(key, None)
+            if key in self._live:
+                self._live[key] = now
+                return True
+            if key not in self._queue:
+                self._queue[key] = now
+            self._update(now)
+            return key in self._live
+
+    def withdraw(self, key: Hashable):
+        """Leave the queue, or give a live place back (paused, reset, finished, failed)."""
+        with self._lock:
+            self._live.pop(key, None)
+            self._queue.pop(key, None)
+            self._dropped.pop(key, None)
+            self._update(self.clock())
+
+    def heartbeat(self, key: Hashable):
+        """The run's page is still polling."""
+        with self._lock:
+            now = self.clock()
+            if key in self._live:
+                self._live[key] = now
+            elif key in self._queue:
+                self._queue[key] = now
+            self._update(now)
+
+    def status(self, key: Hashable) -> tuple[str, int]:
+        """``("live", 0)``, ``("queued", runs ahead)``, ``("dropped", 0)`` or ``("none", 0)``."""
+        with self._lock:
+            self._update(self.clock())
+            if key in self._live:
+                return "live", 0
+            if key in self._queue:
+                for ahead, k in enumerate(self._queue):
+                    if k == key:
+                        return "queued", ahead
+            if key in self._dropped:
+                return "dropped", 0
+            return "none", 0
+
+    # --- what a page shows
+
+    @property
+    def live(self) -> int:
+        return len(self._live)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    # --- the controller
+
+    def _update(self, now: float):
+        """Once a period: drop silent runs and revise the capacity. Always: admit from the head of the queue."""
+        if now - self._revised >= self.period:
+            self._revised = now
+            for table in (self._live, self._queue):
+                for key, seen in list(table.items()):
+                    if now - seen > self.abandon_after:
+                        del table[key]
+                        if table is self._queue:
+                            self._dropped[key] = now
+            for key, when in list(self._dropped.items()):  # a page that never came back is forgotten
+                if now - when > 4 * self.abandon_after:
+                    del self._dropped[key]
+            self._revise()
+        while self._queue and (len(self._live) < self.floor
+                               or (len(self._live) < self.capacity and not self._late())):
+            key = next(iter(self._queue))
+            del self._queue[key]
+            self._live[key] = now
+
+    def _late(self) -> bool:
+        return self.last_load is not None and self.last_load.lag > self.max_lag
+
+    def _revise(self):
+        load = self.meter.read()
+        self.last_load = load
+        live = len(self._live)
+        if load is None or not live:
+            return
+        if load.lag > self.max_lag:
+            # late: no one new, and the capacity shrinks toward what the server is coping with
+            self.capacity = max(self.floor, min(self.capacity, int(live * 0.9)))
+            return
+        per_run = load.cpu_share / live  # everything the server does, charged to the live runs
+        fits = int(self.target_share / per_run + 1e-9) if per_run > 0 else 2 * self.capacity
+        if fits < self.capacity:
+            self.capacity = max(self.floor, fits)
+        elif self._queue and live >= self.capacity:
+            self.capacity = min(fits, int(self.capacity * 1.5) + 1)
+
+
+_ADMISSION: Admission | None = None
+_ADMISSION_LOCK = threading.Lock()
+
+
+def get_admission(workers: int) -> Admission:
+    """The process-wide admission, with ``workers`` (at least 1) as its floor; starts its load meter."""
+    global _ADMISSION
+    with _ADMISSION_LOCK:
+        if _ADMISSION is None:
+            meter = LoadMeter()
+            meter.start()
+            _ADMISSION = Admission(max(1, workers), meter)
+        return _ADMISSION
+
+
+
+def queue_poll_interval(ahead: int) -> float:
+    """Seconds between a queued page's polls: every 2 s near the head of the queue, up to every 5 s far
+    back (hundreds of queued pages polling fast would cost the server what the queue saves it), always
+    well within ``ABANDON_SECONDS``."""
+    return min(5.0, 2.0 + max(ahead, 0) / 50)
+
+
+def queue_message(ahead: int) -> str:
+    """What a queued run's page says."""
+    if ahead <= 0:
+        where = "next to start"
+    else:
+        where = f"{ahead} run{'s' if ahead != 1 else ''} ahead"
+    return (f"Queued: {where}. The server is showing as many live runs as it can keep smooth; this one "
+            "starts by itself when a place frees up (Pause leaves the queue).")

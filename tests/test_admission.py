@@ -1,0 +1,281 @@
+"""Admission: runs beyond what the server can show live wait in a fair queue, counting down, and start
+by themselves; Pause/Reset leaves the queue; a run whose page stopped asking loses its place.
+
+No timing here: the clock and the server's load are fakes the tests set.
+"""
+
+from concurrent.futures import Future
+
+import pytest
+
+import nnviz.admission as admission_module
+from nnviz import ShallowNN, Trainer
+from nnviz.admission import Admission, Load, queue_message
+from nnviz.runner import DataRef, InlineExecutor, Run, load_data
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+class Meter:
+    """The server's load as a test sets it; None (not measured yet) keeps the capacity where it is."""
+
+    def __init__(self, load=None):
+        self.load = load
+
+    def read(self):
+        return self.load
+
+
+def hall(floor=1, initial=2, **kw):
+    clock, meter = Clock(), Meter()
+    return Admission(floor, meter, clock=clock, initial=initial, **kw), clock, meter
+
+
+def test_first_come_first_served_and_the_queue_counts_down():
+    adm, clock, _ = hall(initial=2)
+    assert adm.request("a") and adm.request("b")
+    assert not adm.request("c") and not adm.request("d") and not adm.request("e")
+    assert [adm.status(k) for k in "abcde"] == [("live", 0), ("live", 0), ("queued", 0), ("queued", 1), ("queued", 2)]
+    adm.withdraw("a")  # a finished: the head of the queue starts, the others move up
+    assert [adm.status(k) for k in "bcde"] == [("live", 0), ("live", 0), ("queued", 0), ("queued", 1)]
+    adm.withdraw("b")
+    adm.withdraw("c")
+    assert adm.status("d") == ("live", 0) and adm.status("e") == ("live", 0)
+    assert adm.queued == 0
+
+
+def test_asking_twice_keeps_the_place():
+    adm, _, _ = hall(initial=1)
+    adm.request("a")
+    adm.request("b")
+    adm.request("c")
+    assert not adm.request("b")  # a second press does not move b to the back
+    assert adm.status("b") == ("queued", 0) and adm.status("c") == ("queued", 1)
+
+
+def test_pause_or_reset_of_a_queued_run_leaves_the_queue():
+    adm, _, _ = hall(initial=1)
+    for k in "abcd":
+        adm.request(k)
+    adm.withdraw("c")  # c's page pressed Pause (or Reset)
+    assert adm.status("c") == ("none", 0)
+    assert adm.status("b") == ("queued", 0) and adm.status("d") == ("queued", 1)
+    adm.withdraw("a")
+    assert adm.status("b") == ("live", 0) and adm.status("d") == ("queued", 0)
+
+
+def test_a_queued_run_whose_page_stopped_polling_is_dropped():
+    adm, clock, _ = hall(initial=1, abandon_after=15.0)
+    for k in "abcd":
+        adm.request(k)
+    for _ in range(4):  # a, b and d keep polling; c's tab was closed
+        clock.t += 5
+        for k in "abd":
+            adm.heartbeat(k)
+    assert adm.status("c") == ("dropped", 0)
+    assert adm.status("b") == ("queued", 0) and adm.status("d") == ("queued", 1)
+    assert adm.request("c") is False and adm.status("c") == ("queued", 2)  # pressing Train again queues at the back
+
+
+def test_a_live_run_whose_page_went_away_frees_its_place():
+    adm, clock, _ = hall(initial=1, abandon_after=15.0)
+    adm.request("a")
+    adm.request("b")
+    clock.t += 16
+    adm.heartbeat("b")
+    assert adm.status("a") == ("none", 0) and adm.status("b") == ("live", 0)
+
+
+def test_capacity_grows_with_headroom_step_by_step_and_stops_when_the_server_is_late():
+    adm, clock, meter = hall(floor=2, initial=2)
+    for i in range(40):
+        adm.request(i)
+    assert adm.live == 2
+    meter.load = Load(cpu_share=0.04, lag=0.0)  # 0.02 of a core per live run: room for 30 at 60 %
+    seen = [adm.live]
+    for _ in range(12):
+        clock.t += 1.0
+        adm.heartbeat(0)
+        seen.append(adm.live)
+        meter.load = Load(cpu_share=0.02 * adm.live, lag=0.0)
+    assert all(b <= int(a * 1.5) + 1 for a, b in zip(seen, seen[1:], strict=False))  # never all at once
+    assert seen[-1] == 30  # 0.6 of the core / 0.02 per run
+    meter.load = Load(cpu_share=0.5, lag=0.4)  # the server answers late: no one else gets in
+    clock.t += 1.0
+    adm.withdraw(0)
+    assert adm.live == 29 and adm.capacity <= 29
+
+
+def test_capacity_shrinks_to_what_fits_but_never_below_the_workers():
+    adm, clock, meter = hall(floor=2, initial=10)
+    for i in range(12):
+        adm.request(i)
+    assert adm.live == 10
+    meter.load = Load(cpu_share=1.0, lag=0.0)  # 0.1 of a core per run: 6 fit in 60 %
+    clock.t += 1.0
+    adm.heartbeat(0)
+    assert adm.capacity == 6
+    for i in range(10):  # as live runs finish, queued ones wait until there is room
+        adm.withdraw(i)
+    assert adm.live == 2 and adm.queued == 0
+    meter.load = Load(cpu_share=0.9, lag=2.0)  # even a server far behind keeps its workers fed
+    clock.t += 1.0
+    adm.withdraw(10)
+    adm.request("x")
+    assert adm.capacity == 2 and adm.status("x") == ("live", 0)
+
+
+def test_queue_message_says_how_many_are_ahead():
+    assert queue_message(3).startswith("Queued: 3 runs ahead")
+    assert queue_message(1).startswith("Queued: 1 run ahead")
+    assert queue_message(0).startswith("Queued: next to start")
+
+
+# ----------------------------------------------------------------------------- a Run in the queue
+
+REF = DataRef("moons", samples=200, noise=0.2, train_split=0.7, seed=1)
+
+
+class Manual:
+    """An executor whose slices run when the test says (``step``), like a pool worker finishing one."""
+
+    chains = True
+    workers = 1
+
+    def __init__(self):
+        self.pending = []
+
+    def submit(self, fn, *args):
+        future = Future()
+        self.pending.append((future, fn, args))
+        return future
+
+    def step(self):
+        future, fn, args = self.pending.pop(0)
+        future.set_result(fn(*args))
+
+
+def a_run(adm, epochs=3, executor=None):
+    ds = load_data(REF)
+    trainer = Trainer(ShallowNN(2, 4, 1, init_scale=0.5, seed=1), ds.X_train, ds.y_train, ds.X_test, ds.y_test,
+                      lr=0.5, batch_size=20, epochs=epochs)
+    return Run(trainer, REF, executor=executor or InlineExecutor(), admission=adm)
+
+
+def finish(run, limit=500):
+    for _ in range(limit):
+        snap = run.poll()
+        if not run.active:
+            return snap
+        if isinstance(run.executor, Manual) and run.executor.pending:
+            run.executor.step()
+    raise AssertionError(f"the run is still {run.state}")
+
+
+def test_a_queued_run_waits_counts_down_and_starts_by_itself():
+    adm, _, _ = hall(initial=1)
+    pool = Manual()
+    first, second, third = (a_run(adm, executor=pool) for _ in range(3))
+    first.play()
+    second.play()
+    third.play()
+    assert first.state == "playing"
+    assert (second.poll().state, second.poll().queued_ahead) == ("queued", 0)
+    assert (third.poll().state, third.poll().queued_ahead) == ("queued", 1)
+    assert second.active and second.history.n_steps == 0  # queued: the page keeps polling, nothing trains
+    assert finish(first).state == "finished"
+    assert second.poll().state == "playing"
+    assert third.poll().queued_ahead == 0
+    snap = finish(second)
+    assert snap.state == "finished" and snap.epoch == 3
+    assert third.poll().state == "playing"
+
+
+def test_pause_of_a_queued_run_returns_it_to_where_it_was():
+    adm, _, _ = hall(initial=1)
+    first, second = a_run(adm, executor=Manual()), a_run(adm, executor=Manual())
+    first.play()
+    second.play()
+    assert second.state == "queued"
+    second.pause()
+    assert second.state == "ready" and adm.queued == 0 and not second.active
+    second.play()
+    assert second.state == "queued"
+    first.pause()  # first gives its place back: second starts at its next poll
+    assert second.poll().state == "playing"
+    first.play()
+    assert first.poll().state == "queued"
+
+
+def test_a_queued_run_whose_page_stops_polling_loses_its_place():
+    adm, clock, _ = hall(initial=1, abandon_after=15.0)
+    first, second, third = a_run(adm, executor=Manual()), a_run(adm), a_run(adm)
+    for r in (first, second, third):
+        r.play()
+    for _ in range(4):  # second's session went away; first and third keep polling
+        clock.t += 5
+        first.poll()
+        third.poll()
+    assert third.poll().queued_ahead == 0
+    assert second.poll().state == "ready"  # if its page comes back, it shows the run as it was: press Train again
+
+
+def test_the_finish_message_time_excludes_the_wait_in_the_queue():
+    adm, _, _ = hall(initial=1)
+    first, second = a_run(adm, executor=Manual()), a_run(adm)
+    first.play()
+    second.play()
+    assert second.poll().wall_seconds == 0.0  # waiting is not training
+    finish(first)
+    snap = finish(second)
+    assert snap.state == "finished" and snap.wall_seconds > 0
+
+
+def test_the_process_wide_admission_is_one_object_with_the_workers_as_floor(monkeypatch):
+    monkeypatch.setattr(admission_module, "_ADMISSION", None)
+    adm = admission_module.get_admission(3)
+    assert adm is admission_module.get_admission(5) and adm.floor == 3
+
+
+def test_a_floor_below_one_is_refused():
+    with pytest.raises(ValueError, match="at least 1"):
+        Admission(0, Meter())
+
+
+def test_queued_pages_poll_less_often_far_back_but_well_within_the_abandon_time():
+    from nnviz.admission import ABANDON_SECONDS, queue_poll_interval
+
+    assert queue_poll_interval(0) == 2.0
+    assert queue_poll_interval(0) <= queue_poll_interval(100) <= queue_poll_interval(10_000) <= ABANDON_SECONDS / 3
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def test_the_page_says_queued_with_the_runs_ahead_and_pause_leaves_the_queue(open_page, monkeypatch):
+    adm = Admission(1, Meter(), clock=Clock(), initial=1)  # no time passes: nobody is dropped for silence
+    monkeypatch.setattr(admission_module, "_ADMISSION", adm)
+    adm.request("another student's run")  # the only live place is taken
+    at = open_page("shallow_network", ds="xor", epochs=20, speed="max")
+    at.button(key="tr_train").click().run()
+    assert not at.exception
+    assert [i.value for i in at.info if i.value.startswith("Queued:")][0].startswith("Queued: next to start")
+    assert "queued" in " ".join(c.value for c in at.caption)
+    assert at.button(key="tr_train").disabled and not at.button(key="tr_pause").disabled
+
+    at.button(key="tr_pause").click().run()  # Pause leaves the queue; the run is as it was
+    assert adm.queued == 0 and not any(i.value.startswith("Queued:") for i in at.info)
+    assert not at.button(key="tr_train").disabled
+
+    at.button(key="tr_train").click().run()
+    assert any(i.value.startswith("Queued:") for i in at.info)
+    adm.withdraw("another student's run")  # a place frees up: the run starts by itself at the next poll
+    at.run()
+    assert not at.exception and not any(i.value.startswith("Queued:") for i in at.info)
+    assert "Epoch 0 / 20" not in " ".join(m.value for m in at.markdown)
