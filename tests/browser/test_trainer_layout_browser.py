@@ -1,0 +1,259 @@
+"""The Shallow network page in a real browser, as a class sees it: everything that matters on one projector
+screen in every run state, nothing clipped, failures named while they happen, Pause that holds, no flashing,
+a phone that shows Train, the numbers and the chart at once, exports that describe the run on screen, and
+a server restart that is said plainly."""
+
+import json
+import re
+import subprocess
+import time
+import urllib.parse
+
+import numpy as np
+from browser_helpers import free_port, no_exception, start_server, wait_for_app
+from test_trainer_browser import epoch_shown, eventually
+
+MID = '[data-testid="stColumn"]:has(.st-key-tr_buttons)'
+STATE = re.compile(r"^step [\d,]+ · (ready|training…|paused|finished|diverged)$")
+
+
+def open_trainer(pg, url):
+    pg.goto(url)
+    wait_for_app(pg, 180_000)
+    pg.get_by_role("button", name="Reset", exact=True).wait_for(timeout=180_000)
+    pg.locator(f"{MID} [data-testid='stPlotlyChart']").first.wait_for(timeout=180_000)
+    no_exception(pg)
+
+
+def state_shown(pg) -> str:
+    text = pg.locator(".nn-state").first.inner_text()
+    return STATE.match(text).group(1)
+
+
+def button(pg, name):
+    return pg.get_by_role("button", name=name, exact=True)
+
+
+def assert_on_screen(pg, parts: dict, state: str):
+    size = pg.viewport_size
+    for name, locator in parts.items():
+        box = locator.bounding_box()
+        assert box is not None, f"{name} is not shown ({state})"
+        inside = (box["x"] >= -1 and box["y"] >= -1 and box["x"] + box["width"] <= size["width"] + 1
+                  and box["y"] + box["height"] <= size["height"] + 1)
+        assert inside, f"{name} is outside the {size['width']}×{size['height']} screen when {state}: {box}"
+
+
+def projector_parts(pg):
+    return {
+        "Train": button(pg, "Train"), "Pause": button(pg, "Pause"), "Step": button(pg, "Step"),
+        "Reset": button(pg, "Reset"), "Dataset": pg.get_by_role("combobox", name="Dataset"),
+        "Hidden units": pg.get_by_role("slider", name="Hidden units"),
+        "Learning rate": pg.get_by_role("slider", name="Learning rate"),
+        "Batch size": pg.get_by_role("slider", name="Batch size"),
+        "epoch": pg.locator(".st-key-tr_readouts h3").first, "readouts": pg.locator(".nn-readouts").first,
+        "status": pg.locator(".st-key-tr_status").first,
+        "loss chart": pg.locator(f"{MID} [data-testid='stPlotlyChart']").first,
+        "boundary": pg.locator(f"{MID} + [data-testid='stColumn'] [data-testid='stPlotlyChart']").first,
+    }
+
+
+MIN_OPACITY_JS = """([selector, ms]) => new Promise(resolve => {
+  // The chart's effective opacity (its own and its ancestors'), sampled on a timer and, whenever Streamlit
+  // marks an element stale, again while it stays stale (its fade starts after a short delay).
+  let lowest = 1, samples = 0, staleSeen = 0;
+  const note = el => {
+    const value = parseFloat(getComputedStyle(el).opacity);
+    if (el.isConnected && !isNaN(value)) lowest = Math.min(lowest, value);
+  };
+  const sample = () => {
+    for (let el = document.querySelector(selector); el; el = el.parentElement) note(el);
+    samples += 1;
+  };
+  const timer = setInterval(sample, 25);
+  const observer = new MutationObserver(changes => {
+    for (const c of changes) {
+      if (c.target.getAttribute('data-stale') === 'true') {
+        staleSeen += 1;
+        for (const delay of [300, 700, 1200]) setTimeout(() => {
+          if (c.target.isConnected && c.target.getAttribute('data-stale') === 'true') {
+            note(c.target); samples += 1;
+          }
+        }, delay);
+      }
+    }
+  });
+  observer.observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-stale']});
+  setTimeout(() => { clearInterval(timer); observer.disconnect(); resolve([lowest, samples, staleSeen]); }, ms);
+})"""
+
+
+def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = ctx.new_page()
+    try:
+        # XOR, batch 1, learning rate 10: the lesson's failure case, which must never read as a success
+        open_trainer(pg, f"{app_url}/shallow_network?present=1&ds=xor&lr=10&batch=1&epochs=500&speed=2")
+        assert state_shown(pg) == "ready"
+        assert_on_screen(pg, projector_parts(pg), "ready")
+        button(pg, "Train").click()
+        eventually(pg, lambda: epoch_shown(pg) >= 3 and state_shown(pg) == "training…", "it plays", 120)
+        lowest, samples, stale = pg.evaluate(MIN_OPACITY_JS, [f"{MID} [data-testid='stPlotlyChart']", 6000])
+        print(f"\nopacity while playing: lowest {lowest} in {samples} samples, {stale} stale marks seen")
+        assert samples >= 3 and lowest > 0.99, f"the chart faded to opacity {lowest} while playing"
+        eventually(pg, lambda: "Overshooting" in pg.locator(".st-key-tr_status").inner_text()
+                   and state_shown(pg) == "training…", "named while it plays")
+        assert_on_screen(pg, projector_parts(pg), "playing")
+        assert state_shown(pg) == "training…", f"epoch {epoch_shown(pg)}"
+        button(pg, "Pause").click()
+        eventually(pg, lambda: state_shown(pg) == "paused", "Pause shows")
+        assert_on_screen(pg, projector_parts(pg), "paused")
+        pg.get_by_text("More settings").click()  # the speed is a display choice: the run stays
+        pg.get_by_text("as fast as possible").click()
+        pg.get_by_text("More settings").click()
+        eventually(pg, lambda: state_shown(pg) == "paused", "still the same run")
+        button(pg, "Train").click()
+        eventually(pg, lambda: state_shown(pg) == "finished", "the run finishes", 300)
+        status = pg.locator(".st-key-tr_status").inner_text()
+        assert "Overshooting" in status and "Finished, but" in status
+        assert pg.locator("[data-testid='stAlertContentSuccess']").count() == 0  # never green
+        assert_on_screen(pg, projector_parts(pg), "finished")
+        pg.get_by_role("slider", name="Hidden units").press("ArrowRight")  # a setting changes: a fresh run
+        eventually(pg, lambda: "New settings, new run" in pg.locator(".st-key-tr_status").inner_text(),
+                   "the new run is announced")
+        assert epoch_shown(pg) == 0 and button(pg, "Train").is_enabled()
+        assert_on_screen(pg, projector_parts(pg), "settings changed")
+        # learning rate 10 with ReLU on the lesson's data blows up
+        open_trainer(pg, f"{app_url}/shallow_network?present=1&ds=lesson&lr=10&act=relu&speed=max")
+        button(pg, "Train").click()
+        eventually(pg, lambda: state_shown(pg) == "diverged", "it diverges", 120)
+        assert "Diverged" in pg.locator(".st-key-tr_status").inner_text()
+        assert_on_screen(pg, projector_parts(pg), "diverged")
+        pg.screenshot(path="test-artifacts/presentation-diverged.png")
+    finally:
+        ctx.close()
+
+
+CLIPPED_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const out = [];
+  for (const el of main.querySelectorAll('*')) {
+    if (el.closest('.js-plotly-plot, [data-testid="stSidebar"]') || el.offsetParent === null) continue;
+    const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const cs = getComputedStyle(el);
+    const scrolls = ['auto', 'scroll'].includes(cs.overflowX);
+    if ((text || scrolls) && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+      out.push(`${el.tagName}.${el.className}: "${el.textContent.trim().slice(0, 60)}" ` +
+               `${el.scrollWidth} > ${el.clientWidth}`);
+    }
+  }
+  if (document.documentElement.scrollWidth > document.documentElement.clientWidth + 1) out.push('the page');
+  return out;
+}"""
+
+
+def test_nothing_is_clipped_or_scrolls_sideways_at_1280x720(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = ctx.new_page()
+    try:
+        for query, views in (("ds=lesson&epochs=20&speed=max",
+                              ["Test set in 2-D", "Lesson's log", "Equations", "Gradient check", "Export & share"]),
+                             ("ds=xor&lr=10&batch=1&epochs=5&speed=max",
+                              ["Decision boundary", "Hidden units", "Export & share"])):
+            open_trainer(pg, f"{app_url}/shallow_network?{query}")
+            button(pg, "Train").click()
+            eventually(pg, lambda: state_shown(pg) == "finished", "the run finishes", 180)
+            for view in views:
+                pg.get_by_role("button", name=view, exact=True).click()
+                pg.wait_for_timeout(500)
+                wait_for_app(pg, 60_000)
+                clipped = pg.evaluate(CLIPPED_JS)
+                assert not clipped, f"{query}, {view}: {clipped}"
+    finally:
+        ctx.close()
+
+
+def test_pause_holds_where_the_run_stopped(page, app_url):
+    open_trainer(page, f"{app_url}/shallow_network?ds=lesson&epochs=5000&speed=max")
+    button(page, "Train").click()
+    eventually(page, lambda: epoch_shown(page) >= 3, "it plays", 120)
+    t0 = time.monotonic()
+    button(page, "Pause").click()
+    eventually(page, lambda: state_shown(page) == "paused", "Pause shows")
+    shown_after = time.monotonic() - t0
+    held = epoch_shown(page)
+    page.wait_for_timeout(1500)
+    assert epoch_shown(page) == held  # nothing arrives after the pause
+    button(page, "Step").click()
+    eventually(page, lambda: epoch_shown(page) != held, "Step trains one epoch")
+    assert epoch_shown(page) == held + 1  # so the epoch shown was exactly where the run had stopped
+    print(f"\nPause: 'paused' shown {shown_after:.2f} s after the click (machine load included)")
+
+
+def test_phone_shows_train_readouts_and_chart_on_one_screen(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = ctx.new_page()
+    try:
+        open_trainer(pg, f"{app_url}/shallow_network?ds=moons&epochs=50&speed=10")
+        parts = {"Train": button(pg, "Train"), "readouts": pg.locator(".nn-readouts").first,
+                 "loss chart": pg.locator(f"{MID} [data-testid='stPlotlyChart']").first}
+        assert_on_screen(pg, parts, "ready")
+        button(pg, "Train").tap()
+        eventually(pg, lambda: epoch_shown(pg) >= 5, "it plays", 120)
+        assert pg.evaluate("window.scrollY") == 0
+        assert_on_screen(pg, parts, "playing")
+    finally:
+        ctx.close()
+
+
+def test_export_and_link_describe_the_run_on_screen(page, app_url, tmp_path):
+    open_trainer(page, f"{app_url}/shallow_network?ds=moons&batch=16&epochs=10&speed=max&seed=3")
+    button(page, "Train").click()
+    eventually(page, lambda: state_shown(page) == "finished", "the run finishes", 180)
+    test_acc = page.locator(".nn-cell").filter(has_text="Test accuracy").locator(".nn-value").inner_text()
+    page.get_by_role("button", name="Export & share", exact=True).click()
+    link = page.locator("[data-testid='stCode']").filter(has_text="shallow_network?").inner_text(timeout=60_000)
+    query = dict(urllib.parse.parse_qsl(link.replace("\n", "").split("?", 1)[1]))
+    assert (query["ds"], query["batch"], query["epochs"], query["seed"]) == ("moons", "16", "10", "3")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Weights and data (.npz)").click()
+    path = tmp_path / "run.npz"
+    download.value.save_as(path)
+    with np.load(path, allow_pickle=False) as run:
+        assert json.loads(str(run["settings"])) == query  # the file and the link describe the same run
+        assert f"{json.loads(str(run['metrics']))['test accuracy'] * 100:.1f} %" == test_acc
+    # the settings change: a new run takes the screen, and the export and link follow it, never a mix
+    page.get_by_role("slider", name="Batch size").press("ArrowRight")
+    eventually(page, lambda: "batch=32" in page.locator("[data-testid='stCode']").filter(
+        has_text="shallow_network?").inner_text(), "the link follows the run on screen")
+    assert epoch_shown(page) == 0 and "not trained yet" in page.get_by_text("This run").inner_text()
+
+
+def test_a_server_restart_is_said_plainly_and_the_run_can_start_again(browser):
+    port = free_port()
+    proc = start_server(port)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    try:
+        open_trainer(pg, f"http://127.0.0.1:{port}/shallow_network?ds=moons&epochs=5000&speed=10&hidden=8")
+        button(pg, "Train").click()
+        eventually(pg, lambda: epoch_shown(pg) >= 2, "it plays", 120)
+        assert "run=" in pg.url
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc = start_server(port)
+        eventually(pg, lambda: pg.get_by_text("The server restarted").count() > 0, "the restart is said", 240)
+        assert epoch_shown(pg) == 0
+        assert pg.get_by_role("slider", name="Hidden units").get_attribute("aria-valuetext") == "8"
+        t0 = time.monotonic()
+        button(pg, "Train").click()
+        eventually(pg, lambda: epoch_shown(pg) >= 1, "it trains again", 120)
+        print(f"\nfirst epoch shown {time.monotonic() - t0:.2f} s after Train on a fresh server")
+        no_exception(pg)
+    finally:
+        ctx.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
