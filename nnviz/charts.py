@@ -662,7 +662,7 @@ def loss_after_updates_figure(losses, *, presentation: bool = False) -> go.Figur
     y = np.asarray(losses, dtype=float).reshape(-1)
     x = np.arange(y.size)
     lo, hi = (float(np.min(y)), float(np.max(y))) if y.size else (0.0, 1.0)
-    pad = max(0.15 * (hi - lo), 0.02 * max(abs(hi), 1e-3))
+    pad = 0.15 * (hi - lo) if hi - lo > 1e-9 else 0.02 * max(abs(hi), 1e-3)
     data = [{"type": "scatter", "mode": "lines+markers+text", "x": x, "y": y, "name": "loss on this batch",
              "text": [f"{v:.4f}" for v in y], "textposition": "top center", "textfont": {"size": s.font - 2},
              "line": {"color": TRAIN, "width": s.line}, "marker": {"size": s.marker + 2},
@@ -761,10 +761,12 @@ def ann_layers_figure(sizes=(3, 5, 5, 2), *, presentation: bool = False) -> go.F
     names = ["input layer"] + [f"hidden layer {k}" if len(sizes) > 3 else "hidden layer"
                                for k in range(1, len(sizes) - 1)] + ["output layer"]
     top = max(sizes) / 2 + 0.1
-    ann = [{"text": f"<b>{name}</b>", "x": x, "y": top, "showarrow": False, "yanchor": "bottom", "font": {"size": s.font}}
+    # each name on two lines ("hidden<br>layer 1"), or neighbours run into each other in a narrow column
+    ann = [{"text": "<b>" + name.replace(" ", "<br>", 1) + "</b>", "x": x, "y": top, "showarrow": False,
+            "yanchor": "bottom", "font": {"size": s.font}}
            for name, x in zip(names, xs, strict=True)]
     layout = _layout(s, annotations=ann, xaxis={"visible": False, "range": [-0.12, 1.12], "fixedrange": True},
-                     yaxis={"visible": False, "range": [-top, top + 0.8], "fixedrange": True})
-    layout["height"] = 280 if not presentation else 300
+                     yaxis={"visible": False, "range": [-top, top + 1.4], "fixedrange": True})
+    layout["height"] = 300 if not presentation else 320
     layout["margin"] = {"l": 5, "r": 5, "t": 10, "b": 5}
     return _figure({"data": data, "layout": layout})

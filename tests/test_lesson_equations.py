@@ -204,3 +204,14 @@ def test_a_title_line_joins_runs_of_sections_into_ranges():
     assert section_label("backpropagation", compact=True) == "1.3.1–1.3.3, 1.3.6–1.3.8"
     assert section_label("shallow_network", compact=True) == "1.3, 1.3.3–1.3.7, 1.3.9"
     assert section_label("activations", compact=True) == section_label("activations") == "1.3.1, 1.5"
+
+
+def test_the_derivation_gap_the_page_reports_is_rounding_and_would_catch_a_wrong_line():
+    from nnviz.activations import DerivationStep, derivation_gap
+
+    assert derivation_gap(2) < 1e-9 and derivation_gap(3) < 1e-9
+    # the lesson's line 2 as it is written, (c·c − c·c)/c², is 0 and would stand out
+    c = lambda x: np.exp(x) + np.exp(-x)  # noqa: E731
+    as_written = DerivationStep("", lambda x: (c(x) * c(x) - c(x) * c(x)) / c(x) ** 2)
+    x = np.linspace(-5, 5, 201)
+    assert np.max(np.abs(as_written.value(x) - DERIVATIONS[2][1][2].value(x))) == pytest.approx(1.0)
