@@ -148,7 +148,9 @@ def job_fragment(key: str, draw):
 # ----------------------------------------------------------------------------- the sections
 
 
+@st.fragment
 def draw_section(net, present):
+    """A fragment: a stroke reruns only this section, not the whole page, so the prediction comes back sooner."""
     from streamlit_drawable_canvas import st_canvas  # a bare import outside a page raises: import it here
 
     st.session_state.setdefault("mn_canvas", 0)
@@ -162,7 +164,7 @@ def draw_section(net, present):
         verdict = st.empty()  # right under the canvas: on a phone the columns stack, and this stays in view
         if st.button("Clear", key="mn_clear", icon=":material/delete:"):
             st.session_state.mn_canvas += 1
-            st.rerun()
+            st.rerun(scope="fragment")
         upload = st.file_uploader("… or upload a PNG or JPEG of a digit", type=["png", "jpg", "jpeg", "mpo"],
                                   key="mn_upload", max_upload_size=5)
     gray, source = None, ""

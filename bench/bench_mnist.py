@@ -142,7 +142,9 @@ def open_mnist(browser, url: str):
     t0 = time.monotonic()
     page.goto(url + "/mnist_classifier", timeout=300_000)
     page.locator("canvas.upper-canvas").first.wait_for(timeout=300_000)
-    return page, time.monotonic() - t0
+    seconds = time.monotonic() - t0
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=300_000)
+    return page, seconds
 
 
 def draw(page, k: int) -> tuple[float, float]:
