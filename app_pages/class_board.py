@@ -97,18 +97,34 @@ show_error()
 
 # ----------------------------------------------------------------------------- joining: code, link, QR
 
-left, right = st.columns([1.2, 2] if present else [1.2, 2.4], gap="medium")
+def hide_control(all_runs):
+    labels = {r.id: f"#{r.id} · {r.nickname}" for r in all_runs}
+    hidden_now = [r.id for r in all_runs if r.hidden]
+    chosen = st.multiselect("Hidden runs", list(labels), default=hidden_now, format_func=labels.get,
+                            key=K + f"hidden_{room.revision}",
+                            help="Hide a run (a rude nickname): it leaves the board, for everyone.")
+    if set(chosen) != set(hidden_now):
+        for rid in set(chosen) ^ set(hidden_now):
+            board.hide(code, key, rid, rid in chosen)
+        st.rerun()
+
+
+all_runs = board.runs(code, include_hidden=teacher)
+left, right = st.columns([2.2, 1], gap="medium")
+with right:
+    st.image(qr_png(join_link, scale=12 if present else 8), width=300 if present else 220)
 with left:
     st.markdown(f"## Room code: `{code}`")
-    st.image(qr_png(join_link, scale=12 if present else 8), width="stretch" if present else 260)
     st.code(join_link, language=None, wrap_lines=True)
-    st.caption("Scan or open the link, train a run on the Shallow network page, type a nickname and press "
-               "**Share with the class**.")
+    st.caption("Scan the QR code or open the link, train a run on the Shallow network page, type a nickname and "
+               "press **Share with the class**.")
     if room.closed:
         st.warning("The room is closed: it takes no more runs.", icon=":material/lock:")
 
     if teacher:
-        with st.expander("Teacher", expanded=not present, icon=":material/admin_panel_settings:"):
+        with st.expander("Teacher", icon=":material/admin_panel_settings:"):
+            if all_runs:
+                hide_control(all_runs)
             if room.closed:
                 if st.button("Reopen the room", key=K + "reopen", icon=":material/lock_open:"):
                     board.set_closed(code, key, False)
@@ -130,28 +146,14 @@ with left:
 # hundred runs costs the server a query every 2 s, not a redraw of its charts.
 
 
-def hide_control(all_runs):
-    labels = {r.id: f"#{r.id} · {r.nickname}" for r in all_runs}
-    hidden_now = [r.id for r in all_runs if r.hidden]
-    chosen = st.multiselect("Hidden runs (teacher)", list(labels), default=hidden_now, format_func=labels.get,
-                            key=K + f"hidden_{room.revision}",
-                            help="Hide a run (a rude nickname): it leaves the board, for everyone.")
-    if set(chosen) != set(hidden_now):
-        for rid in set(chosen) ^ set(hidden_now):
-            board.hide(code, key, rid, rid in chosen)
-        st.rerun()
-
-
 @st.fragment(run_every=REFRESH_S)
 def watch(drawn: int):
     if board.revision(code) != drawn:
         st.rerun()  # a share, a hidden run, a cleared board, or the room expired: redraw the page
 
 
-def draw_board(all_runs):
+def draw_board(all_runs: list):
     runs = [r for r in all_runs if not r.hidden]
-    if teacher and all_runs:
-        hide_control(all_runs)
     st.markdown(f"### {len(runs)} run{'s' if len(runs) != 1 else ''} shared"
                 + (" · closed" if room.closed else f" · room holds up to {RUNS_PER_ROOM}"))
     if not runs:
@@ -173,6 +175,5 @@ def draw_board(all_runs):
     c2.plotly_chart(board_charts.loss_figure(runs, presentation=present), config={"displaylogo": False})
 
 
-with right:
-    draw_board(board.runs(code, include_hidden=teacher))
-    watch(room.revision)
+draw_board(all_runs)
+watch(room.revision)

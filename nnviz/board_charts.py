@@ -99,7 +99,7 @@ def accuracy_figure(runs: Sequence[SharedRun], setting: str = "learning rate", *
     def trace(items, colour, size, label_text):
         return {"type": "scatter", "mode": "markers+text" if label_text else "markers",
                 "x": [x_of(r) for _, r in items], "y": [round(100 * r.test_acc, 2) for _, r in items],
-                "text": [_name(r) for _, r in items] if label_text else None, "textposition": "top center",
+                "text": [_name(r) for _, r in items] if label_text else None, "textposition": "middle right",
                 "hovertext": [f"{_name(r)}<br>{html.escape(r.settings.label())}<br>test accuracy "
                               f"{100 * r.test_acc:.1f} %" for _, r in items],
                 "hoverinfo": "text", "marker": {"size": size, "color": colour, "opacity": 0.8,
@@ -115,8 +115,10 @@ def accuracy_figure(runs: Sequence[SharedRun], setting: str = "learning rate", *
         xaxis["categoryorder"] = "array"
         xaxis["categoryarray"] = [batch_label(b) for b in (*sorted(b for b in BATCH_SIZES if b), FULL_BATCH)
                                   if batch_label(b) in present]
-    else:
-        xaxis["tickformat"] = "g"
+    else:  # ticks at the values the runs used, written as the page's sliders write them
+        values = sorted({x_of(r) for _, r in shown})
+        xaxis["tickvals"] = values
+        xaxis["ticktext"] = [f"{v:g}" for v in values]
     return {"data": data, "layout": _layout(f"Test accuracy against {setting} — every run a point", s, xaxis=xaxis,
                                             yaxis={"title": {"text": "test accuracy (%)"}, "automargin": True})}
 
@@ -154,7 +156,7 @@ def loss_figure(runs: Sequence[SharedRun], *, presentation: bool = False) -> dic
              "name": "other runs", "line": {"width": s["line"] * 0.6, "color": RUN_COLOUR}, "opacity": 0.35}]
     if best_trace is not None:
         data.append(best_trace)  # drawn last, on top
-    title = "Loss curves of all runs"
+    title = "Loss curves"
     if best is not None:
         title += f" — best: {_name(runs[best])} ({100 * runs[best].test_acc:.1f} %)"
     return {"data": data, "layout": _layout(title, s, xaxis={"title": {"text": "epoch"}, "automargin": True},

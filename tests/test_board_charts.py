@@ -50,6 +50,8 @@ def test_accuracy_figure_has_every_run_and_escapes_nicknames(setting):
     assert all("<b>" not in h for t in fig.data for h in t.hovertext)
     if setting == "batch size":
         assert list(fig.layout.xaxis.categoryarray) == ["8", "128", "full"]
+    if setting == "learning rate":
+        assert list(fig.layout.xaxis.ticktext) == ["0.001", "0.1", "3"]
 
 
 def test_loss_figure_overlays_every_run_and_draws_the_best_on_top():
