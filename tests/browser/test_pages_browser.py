@@ -21,7 +21,7 @@ def test_page_opens_from_the_navigation(page, app_url, link, title):
     page.goto(app_url)
     wait_for_app(page)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=link, exact=True).click()
-    page.get_by_role("heading", name=title, level=1).wait_for(timeout=30_000)
+    page.get_by_role("heading", name=title, level=1).wait_for()
     wait_for_app(page)
     no_exception(page)
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
@@ -54,7 +54,7 @@ def test_a_drawn_stroke_is_recognised(page, app_url):
         page.mouse.move(x, top + box["height"] * 0.7 * i / 20)
     page.mouse.up()
     prediction = page.get_by_role("heading", name=re.compile(r"^Prediction: \d$"))
-    prediction.wait_for(timeout=30_000)
+    prediction.wait_for()
     assert prediction.inner_text() == "Prediction: 1"
     no_exception(page)
 
