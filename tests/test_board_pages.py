@@ -34,7 +34,8 @@ def open_board(open_page):
 def finished_run(open_page, code, nickname, **query):
     at = open_page("shallow_network", ds="xor", epochs=20, speed="max", batch=8, room=code, **query)
     press(at, "train", runs=6)
-    assert any("Finished 20 epochs" in s.value for s in at.success)
+    # a good run ends in a success box; one the page judges poor (e.g. lr 3) in "Finished, but — …"
+    assert any(m.value.startswith("Finished") for m in [*at.success, *at.warning]), errors(at)
     at.text_input(key="share_nickname").input(nickname).run()
     return at
 
