@@ -95,6 +95,10 @@ def test_an_uploaded_digit_is_predicted(open_page, test_images):
     at.run()
     assert not at.exception
     assert any(m.value.startswith(f"## Prediction: {int(y_test[0])}\n") for m in at.markdown)
+    import json
+
+    bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"P(digit)"' in c.proto.spec)
+    assert bars["layout"]["uniformtext"] == {"minsize": 13, "mode": "show"}  # the % labels are never shrunk
 
 
 @pytest.mark.parametrize("content, message", [
