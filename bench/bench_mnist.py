@@ -163,7 +163,7 @@ def draw(page, k: int) -> tuple[float, float]:
     caption.wait_for(timeout=120_000)
     round_trip = (time.monotonic() - t0) * 1000
     server = float(TOOK.search(caption.inner_text()).group(1))
-    page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name="Clear").click(timeout=300_000)
     page.get_by_text(TOOK).wait_for(state="detached", timeout=120_000)
     return server, round_trip
 
@@ -180,7 +180,7 @@ def browse(url: str, strokes: int, visit_sections: bool, pages: int) -> dict:
             ready.append(seconds)
             if visit_sections and n == 0:
                 for section in SECTIONS:
-                    page.get_by_role("radio", name=section, exact=True).click()
+                    page.get_by_role("radio", name=section, exact=True).click(timeout=300_000)
                     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                                            timeout=300_000)
             for k in range(strokes):

@@ -13,7 +13,7 @@ import nnviz.keras_model  # noqa: F401
 from nnviz.mnist import load_mnist
 
 
-def wait_until(at, done, timeout=120):
+def wait_until(at, done, timeout=600):  # a deadline, not a timing claim: shared machines are slow
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         at.run()
@@ -95,6 +95,10 @@ def test_an_uploaded_digit_is_predicted(open_page, test_images):
     at.run()
     assert not at.exception
     assert any(m.value.startswith(f"## Prediction: {int(y_test[0])}\n") for m in at.markdown)
+    import json
+
+    bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"P(digit)"' in c.proto.spec)
+    assert bars["layout"]["uniformtext"] == {"minsize": 13, "mode": "show"}  # the % labels are never shrunk
 
 
 @pytest.mark.parametrize("content, message", [
