@@ -58,35 +58,9 @@ STATE_LABELS = {"ready": "ready", "queued": "queued", "playing": "training…", 
                 "finished": "finished", "diverged": "diverged", "failed": "failed"}
 VIEW_BOUNDARY, VIEW_PROJECTION = "Decision boundary", "Test set in 2-D"
 
-# Page-level CSS. The live chart redraws several times a second: Streamlit's fade of "stale" elements
-# (``data-stale="true"`` on stElementContainer, checked in Chromium with Streamlit 1.67) would flash it.
-# Readouts never truncate; the status line keeps its height so messages do not push the chart; the
-# Look-inside control wraps instead of scrolling sideways; on a phone the training column comes first.
-_PAGE_CSS = """
-<style>
-  [data-testid="stElementContainer"][data-stale="true"] { opacity: 1 !important; transition: none !important; }
-  .st-key-tr_readouts [data-testid="stMetricLabel"] p { font-size: 0.8rem !important; }
-  .st-key-tr_readouts [data-testid="stMetricValue"] { font-size: 1.3rem !important; font-weight: 600;
-                                                     font-variant-numeric: tabular-nums; }
-  .st-key-tr_status { min-height: 3.1rem; }
-  .st-key-tr_status [data-testid="stAlert"] > div { padding: 0.35rem 0.75rem; }
-  .st-key-tr_status [data-testid="stAlert"] p { font-size: 0.88rem; line-height: 1.35; }
-  .st-key-tr_view_box [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }
-  .st-key-tr_readouts h3 { padding: 0 !important; white-space: nowrap; }
-  @media (max-width: 640px) {
-    h1 { font-size: 2rem !important; }
-    .st-key-tr_buttons [data-testid="stIconMaterial"] { display: none; }
-    .st-key-tr_layout [data-testid="stHorizontalBlock"]:has(.st-key-tr_buttons) { flex-direction: column-reverse; }
-    .st-key-tr_buttons [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
-    .st-key-tr_buttons [data-testid="stColumn"] { min-width: 0 !important; }
-  }
-</style>
-"""
-
 present = presentation_mode()
 header("Shallow network", "1.3.1–1.3.9",
        "choose hidden units, learning rate and batch size, press Train, and watch the network learn.")
-st.html(_PAGE_CSS)
 
 
 # ----------------------------------------------------------------------------- settings <-> widgets <-> URL
@@ -323,14 +297,9 @@ def on_reset():
 # ----------------------------------------------------------------------------- drawing
 
 def readouts(snap, settings: TrainerSettings):
-    """The epoch, then one row of numbers that never truncates: accuracies, losses, and the one speed."""
+    """The epoch, then one row of numbers that never truncates (each sized to its content): accuracies,
+    losses, the one speed (training steps per second), and the run's state."""
     last = snap.epochs[-1] if snap.epochs else None
-    with st.container(key=K + "readouts", horizontal=True, vertical_alignment="bottom", gap="medium"):
-        st.markdown(f"### Epoch {snap.epoch} / {settings.epochs}", width="content")
-        readout_cells(snap, last)
-
-
-def readout_cells(snap, last):
     cells = [
         ("Test accuracy", format_accuracy(last.test_acc if last else None)),
         ("Test loss", format_loss(last.test_loss if last else None)),
@@ -338,9 +307,11 @@ def readout_cells(snap, last):
         ("Train loss", format_loss(last.train_loss if last else None)),
         ("Speed (steps/s)", f"{snap.speed:,.0f}" if snap.speed else "–"),
     ]
-    for label, text in cells:  # "content" width: a value is never cut to "49.0…"
-        st.metric(label, text, width="content")
-    st.caption(f"step {snap.step:,} · {STATE_LABELS[snap.state]}", width="content")
+    with st.container(key=K + "readouts", horizontal=True, vertical_alignment="bottom", gap="medium"):
+        st.markdown(f"### Epoch {snap.epoch} / {settings.epochs}", width="content")
+        for label, text in cells:
+            st.metric(label, text, width="content")
+        st.caption(f"step {snap.step:,} · {STATE_LABELS[snap.state]}", width="content")
 
 
 def verdict_for(run: Run, snap, ds):

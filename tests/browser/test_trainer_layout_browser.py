@@ -26,7 +26,7 @@ def open_trainer(pg, url):
 
 
 def state_shown(pg) -> str:
-    text = pg.locator(".nn-state").first.inner_text()
+    text = pg.locator(".st-key-tr_readouts").get_by_text(STATE).first.inner_text()
     return STATE.match(text).group(1)
 
 
@@ -51,7 +51,7 @@ def projector_parts(pg):
         "Hidden units": pg.get_by_role("slider", name="Hidden units"),
         "Learning rate": pg.get_by_role("slider", name="Learning rate"),
         "Batch size": pg.get_by_role("slider", name="Batch size"),
-        "epoch": pg.locator(".st-key-tr_readouts h3").first, "readouts": pg.locator(".nn-readouts").first,
+        "epoch": pg.locator(".st-key-tr_readouts h3").first, "readouts": pg.locator(".st-key-tr_readouts").first,
         "status": pg.locator(".st-key-tr_status").first,
         "loss chart": pg.locator(f"{MID} [data-testid='stPlotlyChart']").first,
         "boundary": pg.locator(f"{MID} + [data-testid='stColumn'] [data-testid='stPlotlyChart']").first,
@@ -195,7 +195,7 @@ def test_phone_shows_train_readouts_and_chart_on_one_screen(browser, app_url):
     pg = ctx.new_page()
     try:
         open_trainer(pg, f"{app_url}/shallow_network?ds=moons&epochs=50&speed=10")
-        parts = {"Train": button(pg, "Train"), "readouts": pg.locator(".nn-readouts").first,
+        parts = {"Train": button(pg, "Train"), "readouts": pg.locator(".st-key-tr_readouts").first,
                  "loss chart": pg.locator(f"{MID} [data-testid='stPlotlyChart']").first}
         assert_on_screen(pg, parts, "ready")
         button(pg, "Train").tap()
@@ -210,7 +210,8 @@ def test_export_and_link_describe_the_run_on_screen(page, app_url, tmp_path):
     open_trainer(page, f"{app_url}/shallow_network?ds=moons&batch=16&epochs=10&speed=max&seed=3")
     button(page, "Train").click()
     eventually(page, lambda: state_shown(page) == "finished", "the run finishes", 180)
-    test_acc = page.locator(".nn-cell").filter(has_text="Test accuracy").locator(".nn-value").inner_text()
+    test_acc = page.locator("[data-testid='stMetric']").filter(has_text="Test accuracy").locator(
+        "[data-testid='stMetricValue']").inner_text()
     page.get_by_role("button", name="Export & share", exact=True).click()
     link = page.locator("[data-testid='stCode']").filter(has_text="shallow_network?").inner_text(timeout=60_000)
     query = dict(urllib.parse.parse_qsl(link.replace("\n", "").split("?", 1)[1]))
