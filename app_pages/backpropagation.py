@@ -24,7 +24,12 @@ PARTS = ["1.3.1 · Node by node (1)", "1.3.2 · The loss (4)", "1.3.3–1.3.8 ·
 part = st.segmented_control("Part of the lesson", PARTS, key="bp_part", default=PARTS[2], required=True,
                             label_visibility="collapsed")
 
-c1, c2, c3, c4 = st.columns(4)
+# the settings fold away (their defaults are the lesson's), so that on a phone the step shows without scrolling
+ss = st.session_state
+summary = (f"Batch m = {ss.get('bp_m', 4)} · seed {ss.get('bp_seed', 0)} · "
+           f"{ACTIVATIONS[ss.get('bp_act', 'tanh')].label} · α = {ss.get('bp_lr', 1.0):g}")
+settings = st.expander(f"Settings: {summary}", icon=":material/tune:")
+c1, c2, c3, c4 = settings.columns(4)
 m = c1.slider("Batch size m", 4, 8, 4, key="bp_m")
 seed = c2.number_input("Seed of the initial weights", 0, 10_000, 0, key="bp_seed")
 activation = c3.selectbox("Hidden activation", HIDDEN_ACTIVATIONS, index=HIDDEN_ACTIVATIONS.index("tanh"),

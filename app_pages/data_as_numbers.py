@@ -63,11 +63,7 @@ with right:
 st.markdown("#### The same digit as the numbers the network sees")
 st.caption("Row and column numbers 1 … 28 are the lesson's pixel names: the pixel in row r, column c is "
            "the column `rxc` of its table.")
-grid = charts.digit_numbers_figure(image, presentation=present)
-if present:
-    st.plotly_chart(grid, config={"displaylogo": False})
-else:
-    st.columns([5, 1])[0].plotly_chart(grid, config={"displaylogo": False})
+st.plotly_chart(charts.digit_numbers_figure(image, presentation=present), config={"displaylogo": False})
 
 st.subheader("The lesson's table: data.head()")
 columns, rows = head(images, labels, 5)

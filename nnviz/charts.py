@@ -680,10 +680,10 @@ def digit_numbers_figure(image, *, presentation: bool = False, cell: int | None 
     s = style(presentation)
     img = np.asarray(image, dtype=float)
     n_rows, n_cols = img.shape
-    cell = cell or (36 if presentation else 27)
+    cell = cell or (36 if presentation else 29)
     trace = {"type": "heatmap", "z": img, "x": np.arange(1, n_cols + 1), "y": np.arange(1, n_rows + 1),
              "zmin": 0, "zmax": 255, "colorscale": GRAY, "showscale": False, "xgap": 1, "ygap": 1,
-             "texttemplate": "%{z:.0f}", "textfont": {"size": 13 if presentation else 10},
+             "texttemplate": "%{z:.0f}", "textfont": {"size": 13 if presentation else 11},
              "hovertemplate": "row %{y}, column %{x} (pixel %{y}x%{x}): %{z:.0f}<extra></extra>"}
     axis = {"ticks": "", "showgrid": False, "zeroline": False, "tickfont": {"size": s.font - 3}, "dtick": 1,
             "fixedrange": True}
