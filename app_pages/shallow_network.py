@@ -268,8 +268,7 @@ def status_line(snap, settings):
         st.success(f"Finished {settings.epochs} epochs ({snap.step:,} steps){timing}. Press Reset to start a new "
                    "run — this one stays on the chart, faded, for comparison.", icon=":material/check_circle:")
     elif len(snap.epochs) >= 3:
-        losses = [r.train_loss for r in snap.epochs]
-        if losses[-1] > 1.5 * losses[0]:
+        if snap.epochs[-1].train_loss > 1.5 * snap.epochs[0].train_loss:  # O(1): runs on every redraw
             st.warning(f"The loss is higher than after the first epoch: the learning rate {settings.lr:g} "
                        "may be too high for these settings.", icon=":material/trending_up:")
 
