@@ -20,8 +20,9 @@ real Chromium. Printed per row:
     python bench/bench_hall.py                       # 8,30,100,300
     python bench/bench_hall.py --students 8,30 --profile /tmp/prof
 
-``--profile DIR`` records the server with py-spy (``pip install py-spy``) during each row
-and writes DIR/server-<n>.txt: the functions the server's threads spent their samples in.
+``--profile DIR`` records the server with py-spy (``pip install py-spy``; ``--gil``: only the thread
+holding the GIL is sampled) during each row into DIR/server-<n>.raw, and prints the functions that
+held the GIL longest (inclusive share of the samples).
 Ratios within one run are the result; absolute times move with the machine's load.
 """
 
@@ -212,6 +213,9 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
             spy.wait(timeout=60)
         except subprocess.TimeoutExpired:
             spy.kill()
+        raw = Path(profile_dir) / f"server-{n}.raw"
+        if raw.exists():
+            print(f"  where the server's GIL went with {n} students:\n{profile_summary(raw)}", flush=True)
     done = [o for o in outcomes if o.done_at is not None]
     t_end = max((o.done_at for o in done), default=time.monotonic())
     wall = t_end - t0
@@ -237,6 +241,22 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
     for c in clients:
         await c.close()
     return row
+
+
+def profile_summary(path: Path, top: int = 18) -> str:
+    """The functions of a py-spy raw profile with the largest inclusive share of its samples."""
+    incl, total = {}, 0
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not stack:
+            continue
+        total += int(n)
+        for name in {re.sub(r" \((?:.*site-packages/|.*/)?(.*?):\d+\)$", r" (\1)", f) for f in stack.split(";")}:
+            incl[name] = incl.get(name, 0) + int(n)
+    rows = sorted(incl.items(), key=lambda kv: -kv[1])
+    wanted = [(k, v) for k, v in rows if any(s in k for s in ("shallow_network", "nnviz/", "plotly", "forward_msg",
+                                                               "app_session", "(runner.py)", "(charts.py)", "(downsample.py)", "(admission.py)"))]
+    return "\n".join(f"    {v / max(total, 1):6.1%} {k}" for k, v in wanted[:top])
 
 
 def print_table(rows):
