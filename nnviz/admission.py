@@ -182,6 +182,15 @@ class Admission:
                 return "dropped", 0
             return "none", 0
 
+    def clear(self):
+        """Forget every live and queued run, as a fresh server would."""
+        with self._lock:
+            self._live.clear()
+            self._queue.clear()
+            self._dropped.clear()
+            self.capacity = max(self.floor, 2 * self.floor)
+            self.last_load = None
+
     # --- what a page shows
 
     @property
@@ -249,6 +258,13 @@ def get_admission(workers: int) -> Admission:
             _ADMISSION = Admission(max(1, workers), meter)
         return _ADMISSION
 
+
+def reset_admission():
+    """Empty the process-wide admission (tests that open many sessions one after another in one process,
+    whose earlier runs would otherwise hold places until their silence is noticed)."""
+    with _ADMISSION_LOCK:
+        if _ADMISSION is not None:
+            _ADMISSION.clear()
 
 
 def queue_poll_interval(ahead: int) -> float:

@@ -32,6 +32,16 @@ def open_page():
     return _open
 
 
+@pytest.fixture(autouse=True)
+def empty_admission():
+    """Each test starts with no live or queued runs: a page test's run must not wait behind runs that an
+    earlier test's sessions left playing (they would hold their places until their silence is noticed)."""
+    from nnviz.admission import reset_admission
+
+    reset_admission()
+    yield
+
+
 # A skipped test is a check that did not run: the suite fails rather than pass without it (`make test`, CI).
 _SKIPPED = []
 
