@@ -12,6 +12,7 @@ from nnviz.activations import (
     saturation,
     softmax_with_temperature,
 )
+from nnviz.charts import PLOTLY_CONFIG
 from nnviz.equations import EQUATIONS
 from nnviz.sections import section_label
 from ui.common import header, plain, presentation_mode, problem
@@ -25,13 +26,13 @@ show_derivative = st.toggle("Show the derivatives", value=True, key="ac_derivati
 st.markdown("**The lesson's figure: sigmoid and tanh over [−10, 10].** Both squash any number into a bounded "
             "range; tanh is the sigmoid stretched to (−1, 1) and centred on 0.")
 st.plotly_chart(charts.activation_figure(["sigmoid", "tanh"], derivative=show_derivative, presentation=present),
-                config={"displaylogo": False})
+                config=PLOTLY_CONFIG)
 st.markdown("**Piecewise-linear units, and the McCulloch–Pitts step.** ReLU's slope is 1 wherever it is "
             "active, so its gradient does not shrink; the step has no slope at all, so gradient descent "
             "cannot train it.")
 st.plotly_chart(charts.activation_figure(["relu", "leaky_relu", "linear", "step"], derivative=show_derivative,
                                          presentation=present, columns=2 if present else 4),
-                config={"displaylogo": False})
+                config=PLOTLY_CONFIG)
 st.markdown("**The lesson's two rules (1.3.1)** — the slopes backpropagation uses, each written with the "
             "function's own output, derived step by step in the appendix below:")
 for n in (2, 3):
@@ -75,7 +76,7 @@ else:
     with c2:
         st.plotly_chart(charts.softmax_figure([f"class {i + 1} (z = {z:g})" for i, z in enumerate(scores)], probs,
                                               presentation=present, temperature=temperature),
-                        config={"displaylogo": False})
+                        config=PLOTLY_CONFIG)
 
 st.divider()
 st.subheader("Saturation: where gradients vanish")
@@ -92,7 +93,7 @@ with c1:
                                   value=0.01, key="ac_init_scale")
 z, share = saturation(act_name, input_scale, init_scale)
 with c2:
-    st.plotly_chart(charts.saturation_figure(z, act_name, share, presentation=present), config={"displaylogo": False})
+    st.plotly_chart(charts.saturation_figure(z, act_name, share, presentation=present), config=PLOTLY_CONFIG)
     st.caption(f"100 units × 500 samples with 20 inputs each; {share:.0%} of the pre-activations fall where "
                f"{ACTIVATIONS[act_name].label}'s slope is below a tenth of its peak.")
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from nnviz import charts
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nnviz.charts import PLOTLY_CONFIG
 from nnviz.equations import EQUATIONS, latex_matrix
 from nnviz.gradcheck import gradient_check
 from nnviz.losses import one_weight_landscape
@@ -61,7 +62,7 @@ if part == PARTS[0]:
         view = node_by_node(model, X[:, min(sample, m) - 1], node)
         values = np.r_[X[:, min(sample, m) - 1], view.A1.ravel(), view.A2]
         st.plotly_chart(charts.network_figure([model.params["W1"], model.params["W2"]], node_values=np.clip(values, -1, 1),
-                                              presentation=present), config={"displaylogo": False})
+                                              presentation=present), config=PLOTLY_CONFIG)
         st.caption(f"Node colours: the values for x⁽{sample}⁾ = ({view.x[0, 0]:g}, {view.x[1, 0]:g}). "
                    "Line width: the weight's size; orange positive, blue negative.")
     with right:
@@ -89,7 +90,7 @@ elif part == PARTS[1]:
                     "bound as ŷ → 0. When the label is 0 it is the mirror image, −log(1 − ŷ). For a batch the "
                     "lesson averages it (1.3.3):")
         st.latex(EQUATIONS[4].code)
-        st.plotly_chart(charts.log_loss_figure(presentation=present), config={"displaylogo": False})
+        st.plotly_chart(charts.log_loss_figure(presentation=present), config=PLOTLY_CONFIG)
     with c2:
         w = np.linspace(-10, 10, 401)
         mse, bce = one_weight_landscape(w)
@@ -97,7 +98,7 @@ elif part == PARTS[1]:
                     "its one weight. After a sigmoid, the squared error flattens out on both sides — not convex, "
                     "with slopes near zero far from the answer — while cross-entropy stays convex, and steep "
                     "where the model is wrong.")
-        st.plotly_chart(charts.landscape_figure(w, mse, bce, presentation=present), config={"displaylogo": False})
+        st.plotly_chart(charts.landscape_figure(w, mse, bce, presentation=present), config=PLOTLY_CONFIG)
 
 # ----------------------------------------------------------------------------- 1.3.3–1.3.8: (5)–(27)
 
@@ -195,7 +196,7 @@ else:
             else:
                 st.metric("Loss on this batch", f"{losses[-1]:.4f}")
         with c2:
-            st.plotly_chart(charts.loss_after_updates_figure(losses, presentation=present), config={"displaylogo": False})
+            st.plotly_chart(charts.loss_after_updates_figure(losses, presentation=present), config=PLOTLY_CONFIG)
             st.caption("Press the button again and again: with a sensible α the loss goes down (the axis spans "
                        "the values, so small steps show). Try α = 3. Each press recomputes every step above.")
         # the weights after the updates, each in half the width (a narrow column once cut W₂ after "W₂ = [−")

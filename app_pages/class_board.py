@@ -12,6 +12,7 @@ import streamlit as st
 
 from nnviz import board_charts
 from nnviz.board import RUNS_PER_ROOM, BoardError, normalize_code
+from nnviz.charts import PLOTLY_CONFIG
 from ui.common import header, plain, presentation_mode, problem
 from ui.share import ROOM_PARAM, base_url, get_board, joined_room, qr_png, session_key
 
@@ -171,8 +172,8 @@ def draw_board(all_runs: list):
                                    required=True, default="learning rate")
     c1, c2 = st.columns(2)
     c1.plotly_chart(board_charts.accuracy_figure(runs, setting or "learning rate", presentation=present),
-                    config={"displaylogo": False})
-    c2.plotly_chart(board_charts.loss_figure(runs, presentation=present), config={"displaylogo": False})
+                    config=PLOTLY_CONFIG)
+    c2.plotly_chart(board_charts.loss_figure(runs, presentation=present), config=PLOTLY_CONFIG)
 
 
 draw_board(all_runs)

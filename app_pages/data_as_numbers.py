@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from nnviz import charts
+from nnviz.charts import PLOTLY_CONFIG
 from nnviz.digit_table import SAVETXT_DEFAULT_FORMAT, head, savetxt_csv
 from nnviz.sections import section_label
 from ui.common import header, presentation_mode
@@ -42,7 +43,7 @@ image, label = images[index], int(labels[index])
 left, right = st.columns([1, 2] if not present else [1, 1], gap="large")
 with left:
     st.markdown(f"### Label: {label}")
-    st.plotly_chart(charts.digit_figure(image, presentation=present), config={"displaylogo": False})
+    st.plotly_chart(charts.digit_figure(image, presentation=present), config=PLOTLY_CONFIG)
 with right:
     st.markdown(f"{part.capitalize()} image **{index:,}**: 28 × 28 = 784 pixels, each a brightness from 0 (black) "
                 f"to 255 (white). Its mean is {image.mean():.1f}; {np.count_nonzero(image)} pixels carry ink. "
@@ -63,7 +64,7 @@ with right:
 st.markdown("#### The same digit as the numbers the network sees")
 st.caption("Row and column numbers 1 … 28 are the lesson's pixel names: the pixel in row r, column c is "
            "the column `rxc` of its table.")
-st.plotly_chart(charts.digit_numbers_figure(image, presentation=present), config={"displaylogo": False})
+st.plotly_chart(charts.digit_numbers_figure(image, presentation=present), config=PLOTLY_CONFIG)
 
 st.subheader("The lesson's table: data.head()")
 columns, rows = head(images, labels, 5)
@@ -77,4 +78,4 @@ st.subheader("The average digit")
 st.caption("The mean of every training image with the same label: what the class looks like on average.")
 means = mean_digits(data.source)
 st.plotly_chart(charts.digit_gallery_figure(means, [f"mean {d}" for d in range(10)], presentation=present),
-                config={"displaylogo": False})
+                config=PLOTLY_CONFIG)

@@ -20,7 +20,6 @@ from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras
 from ui.common import header, plain, presentation_mode, problem
 from ui.mnist_data import mnist
 
-CONFIG = {"displaylogo": False}
 JOB_KEYS = ("mn_job", "mn_hist", "mn_twin")  # this session's trainings: Keras, the History experiment, the twin
 
 
@@ -119,7 +118,7 @@ def show_job(job: Job, label_val: str, present: bool):
         show_job_outcome(job)
     if p.history["loss"] or (job.state == "running" and p.batches):
         st.plotly_chart(curves_figure(p.history, label_val, p.batches if job.state == "running" else (), present),
-                        config=CONFIG)
+                        config=charts.PLOTLY_CONFIG)
 
 
 def show_job_outcome(job: Job):
@@ -187,12 +186,12 @@ def draw_section(net, present):
     verdict.markdown(f"## Prediction: {best}\n{probs[best]:.1%} sure, from {source}.")
     with c2:
         st.markdown("**What the network sees**: 28×28, cropped, scaled to 20×20, centred by its centre of mass")
-        st.plotly_chart(charts.digit_figure(digit, presentation=present), config=CONFIG)
+        st.plotly_chart(charts.digit_figure(digit, presentation=present), config=charts.PLOTLY_CONFIG)
     with c3:
         st.markdown("**The network's probability for each digit**")
         fig = charts.probability_bars(probs, presentation=present)
         fig.update_layout(uniformtext={"minsize": charts.style(present).font, "mode": "show"})  # never shrink labels
-        st.plotly_chart(fig, config=CONFIG)
+        st.plotly_chart(fig, config=charts.PLOTLY_CONFIG)
         st.caption(f"Preprocessing and prediction took {elapsed_ms:.0f} ms on the server.")
 
 
@@ -259,7 +258,7 @@ def network_section(net, data, present):
                         "**overfitting**: with 407,050 weights it can partly memorise its 60,000 training images, "
                         "and what it memorised does not carry over to other people's handwriting.")
         with c2:
-            st.plotly_chart(curves_figure(history, "validation", present=present), config=CONFIG)
+            st.plotly_chart(curves_figure(history, "validation", present=present), config=charts.PLOTLY_CONFIG)
 
 
 def train_section(data, own, present):
@@ -327,7 +326,7 @@ def history_section(data, present):
         h = job.progress.history
         show_job_outcome(job)
         st.markdown("**The lesson's plots of `history.history`**")
-        st.plotly_chart(lesson_history_figure(h, present), config=CONFIG)
+        st.plotly_chart(lesson_history_figure(h, present), config=charts.PLOTLY_CONFIG)
         st.caption(f"After {len(h['loss'])} epochs: accuracy {h['accuracy'][-1]:.2%} on the images it trained on, "
                    f"{h['val_accuracy'][-1]:.2%} on the held-out third (the lesson's log: 99.88 % and 98.67 %).")
 
@@ -350,7 +349,7 @@ def evaluate_section(net, data, present):
     c1, c2 = st.columns([1, 1], gap="large")
     with c1:
         st.markdown("**Confusion matrix** — rows: the true digit; columns: the prediction")
-        st.plotly_chart(charts.confusion_figure(confusion_matrix(y_test, pred), presentation=present), config=CONFIG)
+        st.plotly_chart(charts.confusion_figure(confusion_matrix(y_test, pred), presentation=present), config=charts.PLOTLY_CONFIG)
     with c2:
         wrong = np.flatnonzero(pred != y_test)
         st.markdown(f"**Misclassified**: {len(wrong)} test images; the first 20")
@@ -358,7 +357,7 @@ def evaluate_section(net, data, present):
         titles = [f"{y_test[i]}→{pred[i]} {probs[i, pred[i]]:.0%}" for i in shown]  # short: titles never touch
         if len(shown):
             st.plotly_chart(charts.digit_gallery_figure(x_test[shown], titles, columns=4, presentation=present),
-                            config=CONFIG)
+                            config=charts.PLOTLY_CONFIG)
             st.caption("Each title: true digit → predicted digit, and the predicted digit's probability.")
     st.markdown("**What hidden units look for**: a unit's 784 input weights, drawn as a 28×28 image "
                 "(orange: ink there raises its activation; blue: lowers it).")
@@ -369,7 +368,7 @@ def evaluate_section(net, data, present):
         span = float(np.abs(images).max()) or 1.0
         st.plotly_chart(charts.digit_gallery_figure(images / span, [f"unit {u}" for u in units], columns=10,
                                                     presentation=present, zmax=None, zmid=0.0,
-                                                    colorscale=charts.PROBABILITY_SCALE), config=CONFIG)
+                                                    colorscale=charts.PROBABILITY_SCALE), config=charts.PLOTLY_CONFIG)
     st.caption("Layer weight shapes: " + ", ".join(str(s) for s in net.weight_shapes()))
 
 
@@ -395,10 +394,10 @@ def twin_section(present):
         keras_run = st.session_state.get("mn_job")
         if keras_run is not None and keras_run.progress.history["loss"]:
             st.markdown("**Keras (your training in this session)**")
-            st.plotly_chart(curves_figure(keras_run.progress.history, "validation", present=present), config=CONFIG)
+            st.plotly_chart(curves_figure(keras_run.progress.history, "validation", present=present), config=charts.PLOTLY_CONFIG)
         elif ready_history():
             st.markdown("**Keras (the ready model: rmsprop, 60,000 images)**")
-            st.plotly_chart(curves_figure(ready_history(), "validation", present=present), config=CONFIG)
+            st.plotly_chart(curves_figure(ready_history(), "validation", present=present), config=charts.PLOTLY_CONFIG)
 
     job_fragment("mn_twin", draw)
 

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from nnviz import charts
+from nnviz.charts import PLOTLY_CONFIG
 from nnviz.neuron import INPUTS, PRESETS, TARGETS, best_single_neuron, fire, smooth, truth_table, xor_from_gates
 from nnviz.sections import section_label
 from ui.common import header, presentation_mode
@@ -58,10 +59,10 @@ with right:
     pair = st.radio("Trace the input", range(4), horizontal=True, key="nr_trace",
                     format_func=lambda k: f"({int(INPUTS[k, 0])}, {int(INPUTS[k, 1])})")
     st.plotly_chart(charts.mcculloch_pitts_figure(w1, w2, theta, INPUTS[pair], presentation=present),
-                    config={"displaylogo": False})
+                    config=PLOTLY_CONFIG)
     fig = charts.neuron_plane_figure(w1, w2, theta, outputs, TARGETS[goal], presentation=present,
                                      title=f"The line w₁x₁ + w₂x₂ = θ: {w1:g}·x₁ + {w2:g}·x₂ = {theta:g}")
-    st.plotly_chart(fig, config={"displaylogo": False})
+    st.plotly_chart(fig, config=PLOTLY_CONFIG)
     st.caption("Each input pair is a corner of the square; its colour is the neuron's output (red ring: "
                "differs from the chosen gate). Orange side: the neuron fires.")
 
@@ -89,7 +90,7 @@ with c2:
     fig = charts.neuron_plane_figure(best.w1, best.w2, best.threshold, fire(INPUTS, best.w1, best.w2, best.threshold),
                                      TARGETS["XOR"], presentation=present,
                                      title=f"The best single neuron on XOR: {best.correct} of 4")
-    st.plotly_chart(fig, config={"displaylogo": False})
+    st.plotly_chart(fig, config=PLOTLY_CONFIG)
 
 st.divider()
 st.subheader("From a threshold to a slope")
@@ -121,4 +122,4 @@ with c1:
 with c2:
     fig = charts.neuron_plane_figure(w1, w2, theta, outputs, None, smooth_grid=(xs, xs, values.reshape(81, 81)),
                                      presentation=present, title=f"The same weights, smooth (k = {steepness:g})")
-    st.plotly_chart(fig, config={"displaylogo": False})
+    st.plotly_chart(fig, config=PLOTLY_CONFIG)

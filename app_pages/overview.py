@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from nnviz import ShallowNN, Trainer, charts
+from nnviz.charts import PLOTLY_CONFIG
 from nnviz.datasets import make_2d
 from nnviz.sections import SECTIONS, page, section_label
 from ui.common import header, presentation_mode
@@ -34,7 +35,7 @@ def xor_weights(epochs: int):
 left, right = st.columns([3, 2] if not present else [1, 1], gap="large")
 with right:
     st.subheader("1.1 · A network's layers")
-    st.plotly_chart(charts.ann_layers_figure((3, 5, 5, 2), presentation=present), config={"displaylogo": False})
+    st.plotly_chart(charts.ann_layers_figure((3, 5, 5, 2), presentation=present), config=PLOTLY_CONFIG)
     st.caption("An artificial neural network as the lesson draws it: an input layer, hidden layers, an output "
                "layer. Every connection has a weight; a node passes a signal on when its weighted sum is above "
                "its threshold.")
@@ -42,7 +43,7 @@ with right:
     epochs = st.select_slider("Epochs of training", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500], value=100,
                               key="ov_epochs")
     W1, W2, acc = xor_weights(epochs)
-    st.plotly_chart(charts.network_figure([W1, W2], presentation=present), config={"displaylogo": False})
+    st.plotly_chart(charts.network_figure([W1, W2], presentation=present), config=PLOTLY_CONFIG)
     st.caption(f"The lesson's 2-4-1 network: 2 inputs, 4 tanh units, 1 sigmoid output. Line width: the "
                f"weight's size; orange positive, blue negative. Test accuracy on XOR after {epochs} epochs: "
                f"**{acc:.0%}**. Move the slider and watch the weights grow as it learns.")

@@ -23,6 +23,7 @@ import streamlit as st
 from nnviz import charts, equations, export, lesson, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nnviz.admission import queue_message, queue_poll_interval
+from nnviz.charts import PLOTLY_CONFIG
 from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
 from nnviz.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
@@ -391,7 +392,7 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
             previous=previous, log_scale=settings.log_scale, presentation=present, reference=reference,
             reference_band=band, height=height))
         st.session_state[K + "chart"] = cached
-    st.plotly_chart(cached[1], config={"displaylogo": False})
+    st.plotly_chart(cached[1], config=PLOTLY_CONFIG)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -409,7 +410,7 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
         fig = charts.decision_boundary_figure(grid.xs, grid.ys, maps.output_map(model, grid), ds.X_train,
                                               ds.y_train, ds.X_test, ds.y_test, feature_names=ds.feature_names,
                                               presentation=present, height=height, legend=not beside)
-        st.plotly_chart(fig, config={"displaylogo": False})
+        st.plotly_chart(fig, config=PLOTLY_CONFIG)
         st.caption("Colour: the network's P(class 1); black line: P = 0.5, the decision boundary. "
                    "Filled dots train, hollow dots test.")
     elif view == "Hidden units":
@@ -422,7 +423,7 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
             lo, hi = -span, span
         fig = charts.hidden_units_figure(grid.xs, grid.ys, unit_maps, (lo, hi), presentation=present,
                                          columns=4, total_units=model.n_hidden)
-        st.plotly_chart(fig, config={"displaylogo": False})
+        st.plotly_chart(fig, config=PLOTLY_CONFIG)
         st.caption("Each hidden unit draws one line across the plane (where W1·x + b1 = 0) and bends it "
                    "through its activation; the output layer adds these maps up, weighted by W2.")
     elif view == VIEW_PROJECTION:
@@ -431,7 +432,7 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
         title = "Test set in 2-D" if beside else f"Test set ({ds.n_test} samples, {ds.n_features} features) in 2-D"
         fig = charts.projection_figure(projection(ds.X_test), prob, ds.y_test, projection.explained,
                                        presentation=present, title=title, height=height)
-        st.plotly_chart(fig, config={"displaylogo": False})
+        st.plotly_chart(fig, config=PLOTLY_CONFIG)
         st.caption("The test samples on their two principal components (a fixed view): the fill is the "
                    "predicted probability, the outline the true class.")
 
