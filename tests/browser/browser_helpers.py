@@ -1,4 +1,4 @@
-"""What the browser tests and bench/bench_classroom.py share: starting the app, Chromium's settings, waits."""
+"""What the browser tests and the benchmarks in bench/ share: starting the app, Chromium's settings, waits."""
 
 import os
 import socket
