@@ -48,7 +48,7 @@ def peak_memory_mb() -> float:
 
 
 @dataclass
-class Progress:
+class JobProgress:
     """What a page draws while a job trains: the stage, the current batch, per-batch samples
     ``[epoch position, loss, accuracy]`` and the history per epoch."""
 
@@ -65,9 +65,9 @@ class Progress:
 
 
 class Reporter:
-    """The worker's side: writes ``Progress`` to a file every so often, and says when to stop."""
+    """The worker's side: writes ``JobProgress`` to a file every so often, and says when to stop."""
 
-    def __init__(self, workdir: str | Path, progress: Progress):
+    def __init__(self, workdir: str | Path, progress: JobProgress):
         self.dir = Path(workdir)
         self.progress = progress
         self._last = 0.0
@@ -86,7 +86,7 @@ class Reporter:
         return (self.dir / "stop").exists()
 
 
-def read_progress(workdir: str | Path, into: Progress):
+def read_progress(workdir: str | Path, into: JobProgress):
     """The server's side: copy the worker's latest progress into ``into`` (if there is any yet)."""
     path = Path(workdir) / "progress.json"
     try:
@@ -114,7 +114,7 @@ class Job:
     label: str
     target: Callable | str
     params: dict
-    progress: Progress
+    progress: JobProgress
     finish: Callable = lambda result: result
     owner: str = ""
     alive: Callable[[], bool] = _always

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from nnviz.jobs import Job, Progress, QueueRefused, TrainingQueue, call_target
+from nnviz.jobs import Job, JobProgress, QueueRefused, TrainingQueue, call_target
 
 RELEASE = threading.Event()
 
@@ -23,7 +23,7 @@ def boom(params, workdir):
 
 def job(name, owner="", alive=None, target=wait_for_release):
     extra = {"alive": alive} if alive is not None else {}
-    return Job(name, target, {"name": name}, Progress(epochs=1), owner=owner, **extra)
+    return Job(name, target, {"name": name}, JobProgress(epochs=1), owner=owner, **extra)
 
 
 def until(condition, timeout=30):
