@@ -12,12 +12,12 @@ import pytest
 
 from nnviz import ShallowNN, Trainer
 from nnviz.datasets import parse_csv
-from nnviz.runner import DataRef, InlineExecutor, PoolExecutor, Run, load_data, register_upload
+from nnviz.runner import DataRef, InlineExecutor, Run, load_data, register_upload, training_pool
 
 
 @pytest.fixture(scope="module")
 def pool():
-    executor = PoolExecutor(2)
+    executor = training_pool(2)
     executor.warm_up()
     yield executor
     executor.shutdown()
@@ -156,7 +156,7 @@ def test_a_killed_worker_costs_no_run_anything():
     """kill -9 of a worker in the middle of two sessions' runs: the pool is rebuilt and both runs go on from
     their last slice, ending exactly where uninterrupted runs end."""
     others = {p.pid for p in pool_workers(psutil.Process())}  # pools of earlier tests in this process
-    executor = PoolExecutor(2)
+    executor = training_pool(2)
     executor.warm_up()
     try:
         refs = (REF, DataRef("xor", samples=400, noise=0.1, train_split=0.7, seed=2))
@@ -189,7 +189,7 @@ def test_a_killed_worker_costs_no_run_anything():
 def test_a_run_whose_slices_keep_killing_workers_stops_with_a_reason(monkeypatch):
     import nnviz.runner as runner
 
-    executor = PoolExecutor(1)
+    executor = training_pool(1)
     monkeypatch.setattr(runner, "_train_slice", _die)
     try:
         run = Run(fresh(REF), REF, executor=executor)
@@ -208,8 +208,8 @@ def _die(*args):
 
 DIE_WITH_PARENT = """
 import sys, time
-from nnviz.runner import PoolExecutor
-pool = PoolExecutor(2)
+from nnviz.runner import training_pool
+pool = training_pool(2)
 pool.warm_up()
 print("ready", flush=True)
 time.sleep(600)
