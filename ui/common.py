@@ -1,7 +1,7 @@
 """Streamlit helpers every page shares: presentation mode, headers, and messages.
 
-This is the only place besides ``pages/`` and ``app.py`` that imports Streamlit;
-the library in ``nnviz/`` stays testable without a browser.
+Streamlit is imported only here in ``ui/``, by the pages in ``app_pages/`` and by ``app.py``;
+the library in ``nnviz/`` stays testable without a browser (``nnviz.charts`` alone imports Plotly).
 """
 
 from __future__ import annotations
