@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from process_helpers import clean_up, kill_and_wait_for_children
 
 from nnviz.jobs import Job, JobProgress, QueueRefused, Reporter, TrainingQueue, call_target
 
@@ -206,22 +207,6 @@ def test_the_training_process_dies_with_a_killed_server():
         workers = [psutil.Process(int(pid)) for pid in parent.stdout.readline().split()]
         assert len(workers) == 1  # one job at a time, in one worker process
         assert workers[0].is_running() and workers[0].ppid() == parent.pid
-        parent.kill()
-        parent.wait()
-        deadline = time.monotonic() + 60  # a deadline for a loaded machine, not a timing assertion
-        while not all(_gone(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert all(_gone(w) for w in workers), [w.pid for w in workers if not _gone(w)]
+        kill_and_wait_for_children(parent, workers, deadline_s=60)
     finally:
-        parent.kill()
-        parent.wait()
-        for w in workers:
-            if not _gone(w):
-                w.kill()
-
-
-def _gone(proc: psutil.Process) -> bool:
-    try:
-        return proc.status() == psutil.STATUS_ZOMBIE  # dead, waiting to be reaped
-    except psutil.NoSuchProcess:
-        return True
+        clean_up(parent, workers)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
+from process_helpers import clean_up, kill_and_wait_for_children
 
 from nnviz import ShallowNN, Trainer
 from nnviz.datasets import parse_csv
@@ -145,13 +146,6 @@ def pool_workers(parent: psutil.Process) -> list[psutil.Process]:
     return [p for p in parent.children() if "spawn_main" in " ".join(p.cmdline())]
 
 
-def gone(proc: psutil.Process) -> bool:
-    try:
-        return proc.status() == psutil.STATUS_ZOMBIE  # dead, waiting to be reaped
-    except psutil.NoSuchProcess:
-        return True
-
-
 def test_a_killed_worker_costs_no_run_anything():
     """kill -9 of a worker in the middle of two sessions' runs: the pool is rebuilt and both runs go on from
     their last slice, ending exactly where uninterrupted runs end."""
@@ -225,15 +219,6 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_parent():
         children = psutil.Process(parent.pid).children()
         assert len(pool_workers(psutil.Process(parent.pid))) == 2
         assert any("resource_tracker" in " ".join(c.cmdline()) for c in children)
-        parent.kill()
-        parent.wait()
-        deadline = time.monotonic() + 20
-        while not all(gone(c) for c in children) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert all(gone(c) for c in children), [c.cmdline() for c in children if not gone(c)]
+        kill_and_wait_for_children(parent, children, deadline_s=20)
     finally:
-        parent.kill()
-        parent.wait()
-        for c in children:
-            if not gone(c):
-                c.kill()
+        clean_up(parent, children)
