@@ -17,11 +17,10 @@ st.set_page_config(page_title="nnviz — watch a neural network learn", page_ico
 # file in app_pages/ (not "pages/": Streamlit treats a folder of that name as its legacy multipage layout
 # until the first st.navigation call, so on a fresh server a first visitor arriving by a link to a page
 # would switch the whole process to the legacy mode).
-available = [p for p in PAGES if (HERE / "app_pages" / p.file).exists()]
 pages = [
     st.Page(str(HERE / "app_pages" / p.file), title=p.title, icon=p.icon, default=i == 0,
             url_path=None if i == 0 else p.slug)
-    for i, p in enumerate(available)
+    for i, p in enumerate(PAGES)
 ]
 navigation = st.navigation(pages)
 

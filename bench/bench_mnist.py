@@ -226,7 +226,7 @@ def keras_overhead(epochs: int):
     import tempfile
 
     import nnviz.keras_model as km
-    from nnviz.jobs import Progress, Reporter
+    from nnviz.jobs import JobProgress, Reporter
     from nnviz.mnist import load_mnist
 
     (x_train, y_train), _ = load_mnist()
@@ -236,7 +236,7 @@ def keras_overhead(epochs: int):
     plain, streamed = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(epochs):
-            for store, callbacks in ((plain, []), (streamed, [km.LiveHistory(Reporter(tmp, Progress(epochs=1)))])):
+            for store, callbacks in ((plain, []), (streamed, [km.LiveHistory(Reporter(tmp, JobProgress(epochs=1)))])):
                 t = time.perf_counter()
                 model.fit(X, Y, epochs=1, batch_size=128, verbose=0, callbacks=callbacks)
                 store.append(time.perf_counter() - t)

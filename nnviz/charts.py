@@ -322,7 +322,7 @@ def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = 
     return _figure({"data": data, "layout": layout})
 
 
-def network_figure(weights, biases=None, *, layer_names=("input", "hidden", "output"), node_values=None,
+def network_figure(weights, *, layer_names=("input", "hidden", "output"), node_values=None,
                    presentation: bool = False, title: str = "") -> go.Figure:
     """A layered network drawn as a graph: each weight a line whose width is its size and whose
     colour is its sign (orange positive, blue negative).

@@ -31,15 +31,17 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from nnviz.runner import worker_context
+from nnviz.background import InlineExecutor, WorkerPool
 
 #: How many jobs may wait at once (each owner has at most one): a lecture hall's worth of 5-epoch trainings
 #: (~15–30 s each) would wait up to ~20 minutes at the end of this line, which is the most a page should ask.
 MAX_WAITING = 40
+#: The training process steps back further than the live runs' workers (nnviz.runner): pages and predictions
+#: first, the live runs second, a Keras training third.
+WORKER_NICE = 10
 
 
 def peak_memory_mb() -> float:
@@ -48,7 +50,7 @@ def peak_memory_mb() -> float:
 
 
 @dataclass
-class Progress:
+class JobProgress:
     """What a page draws while a job trains: the stage, the current batch, per-batch samples
     ``[epoch position, loss, accuracy]`` and the history per epoch."""
 
@@ -65,9 +67,9 @@ class Progress:
 
 
 class Reporter:
-    """The worker's side: writes ``Progress`` to a file every so often, and says when to stop."""
+    """The worker's side: writes ``JobProgress`` to a file every so often, and says when to stop."""
 
-    def __init__(self, workdir: str | Path, progress: Progress):
+    def __init__(self, workdir: str | Path, progress: JobProgress):
         self.dir = Path(workdir)
         self.progress = progress
         self._last = 0.0
@@ -86,7 +88,7 @@ class Reporter:
         return (self.dir / "stop").exists()
 
 
-def read_progress(workdir: str | Path, into: Progress):
+def read_progress(workdir: str | Path, into: JobProgress):
     """The server's side: copy the worker's latest progress into ``into`` (if there is any yet)."""
     path = Path(workdir) / "progress.json"
     try:
@@ -114,7 +116,7 @@ class Job:
     label: str
     target: Callable | str
     params: dict
-    progress: Progress
+    progress: JobProgress
     finish: Callable = lambda result: result
     owner: str = ""
     alive: Callable[[], bool] = _always
@@ -154,18 +156,12 @@ def _import_in_worker(module: str) -> int:
     return os.getpid()
 
 
-def _worker_init():
-    try:
-        os.nice(10)  # pages and predictions first, training second
-    except OSError:
-        pass
-
-
 class TrainingQueue:
     """First come, first served; one job at a time, each in the worker process.
 
-    ``inline=True`` runs the targets in the queue's own thread instead (tests, or a host without
-    multiprocessing).
+    The worker is a ``WorkerPool`` of one process (``nnviz.background``: niced, rebuilt after it dies, gone
+    with the server). ``inline=True`` runs the targets in a thread of this process instead (tests, or a host
+    without multiprocessing).
     """
 
     def __init__(self, inline: bool = False, max_waiting: int = MAX_WAITING, poll: float = 0.1):
@@ -176,7 +172,7 @@ class TrainingQueue:
         self._waiting: list[Job] = []
         self._wake = threading.Condition(self._lock)
         self.running: Job | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | InlineExecutor | None = InlineExecutor(thread=True) if inline else None
         self._thread = threading.Thread(target=self._serve, name="nnviz-training-queue", daemon=True)
         self._thread.start()
 
@@ -250,21 +246,10 @@ class TrainingQueue:
                 with self._lock:
                     self.running = None
 
-    def _worker(self) -> ProcessPoolExecutor:
+    def _worker(self) -> WorkerPool | InlineExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=_worker_init)
+            self._pool = WorkerPool(1, nice=WORKER_NICE)
         return self._pool
-
-    def _submit(self, job: Job, workdir: str) -> Future:
-        if self.inline:
-            future: Future = Future()
-            threading.Thread(target=_settle, args=(future, job.target, job.params, workdir), daemon=True).start()
-            return future
-        try:
-            return self._worker().submit(call_target, job.target, job.params, workdir)
-        except Exception:  # noqa: BLE001 - a broken pool (a worker was killed): start a new one
-            self._pool = None
-            return self._worker().submit(call_target, job.target, job.params, workdir)
 
     def _run(self, job: Job):
         job.state = "running"
@@ -272,7 +257,7 @@ class TrainingQueue:
         workdir = None
         try:
             workdir = tempfile.mkdtemp(prefix="nnviz-job-")
-            future = self._submit(job, workdir)
+            future = self._worker().submit(call_target, job.target, job.params, workdir)
             while not future.done():
                 with self._lock:
                     self._prune()  # the line keeps moving for those waiting while this job runs
@@ -301,13 +286,6 @@ def _is_alive(job: Job) -> bool:
         return bool(job.alive())
     except Exception:  # noqa: BLE001 - a broken check must not drop a job nor stop the queue
         return True
-
-
-def _settle(future: Future, target, params, workdir):
-    try:
-        future.set_result(call_target(target, params, workdir))
-    except BaseException as err:  # noqa: BLE001
-        future.set_exception(err)
 
 
 QUEUE = TrainingQueue(inline=os.environ.get("NNVIZ_WORKERS") == "0")

@@ -20,7 +20,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from nnviz.dense_net import DenseNet, load_ready  # noqa: E402
-from nnviz.jobs import Progress, Reporter, peak_memory_mb  # noqa: E402
+from nnviz.jobs import JobProgress, Reporter, peak_memory_mb  # noqa: E402
 from nnviz.mnist import load_mnist  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,7 +159,7 @@ def train_in_worker(params: dict, workdir: str) -> dict:
     "ready" (continue from the ready model, as the lesson's History experiment continues its trained
     network); the data as in ``training_data``.
     """
-    progress = Progress(epochs=params["epochs"], stage="loading MNIST and the network")
+    progress = JobProgress(epochs=params["epochs"], stage="loading MNIST and the network")
     reporter = Reporter(workdir, progress)
     reporter.write(force=True)
     x, y = training_data(params)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnviz.dense_net import DenseNet
-from nnviz.jobs import Job, Progress
+from nnviz.jobs import Job, JobProgress
 
 KERAS_TARGET = "nnviz.keras_model:train_in_worker"
 TWIN_TARGET = "nnviz.twin:twin_in_worker"
@@ -41,7 +41,7 @@ def keras_job(*, epochs: int, batch_size: int, validation_split: float, seed: in
     if x_train is not None:
         params.update(x_train=np.asarray(x_train), y_train=np.asarray(y_train))
     extra = {"alive": alive} if alive is not None else {}
-    return Job(label or f"Keras, {epochs} epochs, batch {batch_size}", KERAS_TARGET, params, Progress(epochs=epochs),
+    return Job(label or f"Keras, {epochs} epochs, batch {batch_size}", KERAS_TARGET, params, JobProgress(epochs=epochs),
                finish=_load_net, owner=owner, **extra)
 
 
@@ -59,4 +59,4 @@ def twin_job(*, epochs: int, batch_size: int = 128, lr: float = 0.1, n_train: in
         params.update(zip(("x_train", "y_train", "x_test", "y_test"), (np.asarray(a) for a in arrays), strict=True))
     extra = {"alive": alive} if alive is not None else {}
     return Job(f"NumPy twin, {epochs} epochs, batch {batch_size}, lr {lr:g}, {n_train:,} images", TWIN_TARGET,
-               params, Progress(epochs=epochs), owner=owner, **extra)
+               params, JobProgress(epochs=epochs), owner=owner, **extra)

@@ -16,7 +16,8 @@ paused, finishes, diverges, or its page stops asking for updates.
 
 Faults: the server keeps each run's trainer as of its last finished slice, so when a worker dies
 (``kill -9``, out of memory) the pool is rebuilt and every run trains its lost slice again — the
-same result as if nothing happened. Workers exit when the server dies (``nnviz.processes``).
+same result as if nothing happened. Workers exit when the server dies. The worker processes themselves
+(spawning, nice, rebuilding the pool, dying with the server) are ``nnviz.background``'s.
 
 ``NNVIZ_WORKERS=0`` (or a platform without working multiprocessing) runs slices in
 the calling thread instead: one slice per ``poll``.
@@ -25,54 +26,36 @@ the calling thread instead: one slice per ``poll``.
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
-import sys
 import threading
 import time
-import types
 import weakref
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
 
 from nnviz.admission import get_admission
+from nnviz.background import InlineExecutor, WorkerPool
 
 # Datasets are found through nnviz.data_store; the names stay importable from here.
 from nnviz.data_store import DataRef, StoreError, UploadMissing, load_data, register_upload, restore
-from nnviz.processes import die_with_parent
 from nnviz.training import EpochRecord, History, Trainer
 
-__all__ = ["DataRef", "InlineExecutor", "PoolExecutor", "Run", "Snapshot", "get_executor", "load_data",
-           "playing_runs", "redraw_interval", "register_upload", "worker_context"]
+__all__ = ["DataRef", "InlineExecutor", "Run", "Snapshot", "get_executor", "load_data", "playing_runs",
+           "redraw_interval", "register_upload", "set_executor", "training_pool"]
 
 SLICE_SECONDS = 0.15
 #: Identifies this server process: a page that finds another server's id in its URL knows that the
 #: server restarted and the run that was on screen is gone.
 SERVER_ID = f"{os.getpid():x}{time.time_ns() & 0xFFFFFF:06x}"
 IDLE_SECONDS = 30.0  # a run whose page has not polled for this long stops queueing slices
+WORKER_NICE = 5  # pages first, training second (the Keras queue steps back further: nnviz.jobs)
 WORKER_LOSSES = 3  # a run whose slice loses its worker this many times in a row stops (it kills them)
 
 
 # ----------------------------------------------------------------------------- executors
-
-
-def _worker_init():
-    die_with_parent()  # a killed server takes its workers with it
-    try:
-        os.nice(5)  # pages first, training second
-    except OSError:
-        pass
-    import nnviz.datasets  # noqa: F401 - import now, not in the first slice
-    import nnviz.training  # noqa: F401
-    try:  # one BLAS thread per worker: tiny matrices, and the workers already fill the cores
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except Exception:  # noqa: BLE001 - an optimisation only
-        pass
 
 
 def _prefetch(ref: DataRef) -> int:
@@ -89,92 +72,21 @@ def _train_slice(trainer: Trainer, ref: DataRef, seconds: float | None, epochs: 
     return trainer, progress
 
 
-class InlineExecutor:
-    """Runs each task at once in the calling thread (no worker processes)."""
+def _prepare_worker():
+    """In each training worker, once: import what slices need, and use one BLAS thread."""
+    import nnviz.datasets  # noqa: F401 - import now, not in the first slice
+    import nnviz.training  # noqa: F401
+    try:  # one BLAS thread per worker: tiny matrices, and the workers already fill the cores
+        from threadpoolctl import threadpool_limits
 
-    chains = False
-    workers = 0
-
-    def warm_up(self, wait: bool = True):
+        threadpool_limits(1)
+    except Exception:  # noqa: BLE001 - an optimisation only
         pass
 
-    def submit(self, fn, *args):
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args))
-        except BaseException as err:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(err)
-        return future
 
-
-_MAIN_LOCK = threading.Lock()
-_BLANK_MAIN = types.ModuleType("__main__")
-
-
-class _WorkerProcess(multiprocessing.context.SpawnProcess):
-    """A spawned worker that does not re-run the parent's ``__main__``.
-
-    A spawned child normally imports the parent's main module first. Inside Streamlit,
-    ``sys.modules["__main__"]`` is the page script being run, so every worker would run
-    a page (slowly, and outside Streamlit). While the child is launched, ``__main__`` is
-    a blank module, so the child starts with only what the task needs.
-    """
-
-    def start(self):
-        with _MAIN_LOCK:
-            main = sys.modules.get("__main__")
-            sys.modules["__main__"] = _BLANK_MAIN
-            try:
-                super().start()
-            finally:
-                if sys.modules.get("__main__") is _BLANK_MAIN:
-                    sys.modules["__main__"] = main
-
-
-class _WorkerContext(multiprocessing.context.SpawnContext):
-    Process = _WorkerProcess
-
-
-def worker_context():
-    """A spawn context whose children start without re-running the page script (see ``_WorkerProcess``)."""
-    return _WorkerContext()
-
-
-class PoolExecutor:
-    """A process pool that recreates itself if a worker dies."""
-
-    chains = True
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self._lock = threading.Lock()
-        self._pool = self._new_pool()
-
-    def _new_pool(self):
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=_WorkerContext(), initializer=_worker_init)
-
-    def submit(self, fn, *args):
-        with self._lock:
-            try:
-                return self._pool.submit(fn, *args)
-            except (BrokenProcessPool, RuntimeError):
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
-                return self._pool.submit(fn, *args)
-
-    def warm_up(self, wait: bool = True):
-        """Start the workers now, so that the first Train press does not wait for them."""
-        futures = [self.submit(_noop) for _ in range(self.workers)]
-        if wait:
-            for f in futures:
-                f.result(timeout=60)
-
-    def shutdown(self):
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _noop():
-    return os.getpid()
+def training_pool(workers: int) -> WorkerPool:
+    """A pool of ``workers`` training workers, niced by ``WORKER_NICE``."""
+    return WorkerPool(workers, nice=WORKER_NICE, setup=_prepare_worker)
 
 
 _EXECUTOR = None
@@ -191,13 +103,23 @@ def get_executor():
                 _EXECUTOR = InlineExecutor()
             else:
                 try:
-                    _EXECUTOR = PoolExecutor(workers)
+                    _EXECUTOR = training_pool(workers)
                 except (OSError, ImportError, NotImplementedError):  # e.g. no /dev/shm on some hosts
                     _EXECUTOR = InlineExecutor()
                 else:
                     atexit.register(_EXECUTOR.shutdown)
                     _EXECUTOR.warm_up(wait=False)  # spawn the workers while the page is being read
         return _EXECUTOR
+
+
+def set_executor(executor) -> None:
+    """Make ``executor`` the process-wide one from now on (tests train inline with ``InlineExecutor()``);
+    the previous pool, if any, is shut down."""
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        previous, _EXECUTOR = _EXECUTOR, executor
+    if previous is not None and previous is not executor:
+        previous.shutdown()
 
 
 # ----------------------------------------------------------------------------- a session's run
@@ -230,7 +152,6 @@ class Snapshot:
     wall_seconds: float  # time spent playing, queueing and shipping included
     message: str
     model: object  # the ShallowNN as of the last finished slice (a worker trains a copy of it)
-    version: int
     queued_ahead: int = 0  # while queued: runs ahead of this one (nnviz.admission)
 
     @property
@@ -264,10 +185,12 @@ class Run:
         self.settings = settings
         self.executor = executor or get_executor()
         self.admission = admission or get_admission(getattr(self.executor, "workers", 1))
-        self.history = History()
+        # The run keeps the one history: it records what each slice returns, and the trainer (shipped to a
+        # worker, or trained here inline) records nothing.
+        self.history, trainer.history = trainer.history or History(), None
         self.state = "ready"
         self.message = ""
-        self.version = 0
+        self._version = 0  # counts changes of the history: a snapshot copies it only when it moved
         self._pace: float | None = None  # epochs per second; None: as fast as possible
         self._pace_origin = (0.0, 0)  # (time, epoch) the pace counts from
         self._trainer = trainer
@@ -323,7 +246,7 @@ class Run:
                 else:
                     self.state = "queued"
                     self._queued_ahead = self.admission.status(self)[1]
-                    self.version += 1
+                    self._version += 1
 
     def _start_playing(self):
         self.state = "playing"
@@ -339,7 +262,7 @@ class Run:
             if self.state == "queued":
                 self.state = self._resume_state
                 self.admission.withdraw(self)
-                self.version += 1
+                self._version += 1
                 return
             if self.state != "playing":
                 return
@@ -395,14 +318,14 @@ class Run:
         elif self.state == "queued" and status in ("dropped", "none"):
             self.state = self._resume_state
             self.admission.withdraw(self)  # forget it: Train queues it again at the back
-            self.version += 1
+            self._version += 1
         elif status == "queued":
             if self.state == "playing":
                 self.state = "queued"
                 self._stop_clock()
             if ahead != self._queued_ahead:
                 self._queued_ahead = ahead
-                self.version += 1
+                self._version += 1
         else:
             self.admission.heartbeat(self)
 
@@ -467,7 +390,7 @@ class Run:
             self._losses = 0
             self._trainer = trainer
             self.history.extend(progress)
-            self.version += 1
+            self._version += 1
             if trainer.stop is not None:
                 self.state = trainer.stop.kind
                 self.message = trainer.stop.message
@@ -516,7 +439,7 @@ class Run:
             self.message = f"training stopped: an unexpected {type(err).__name__} in the training process"
         self._stop_clock()
         self.admission.withdraw(self)
-        self.version += 1
+        self._version += 1
 
     def _resubmit(self, seconds, epochs):
         with self._lock:
@@ -538,13 +461,13 @@ class Run:
 
     def _snapshot(self) -> Snapshot:
         h = self.history
-        if self._drawn is None or self._drawn[0] != self.version:  # the history changes only with the version
-            self._drawn = (self.version, tuple(h.epochs), h.batch_steps, h.batch_losses)
+        if self._drawn is None or self._drawn[0] != self._version:  # the history changes only with the version
+            self._drawn = (self._version, tuple(h.epochs), h.batch_steps, h.batch_losses)
         _, epochs, batch_steps, batch_losses = self._drawn
         return Snapshot(
             state=self.state, epochs=epochs, batch_steps=batch_steps, batch_losses=batch_losses,
             step=self._trainer.step, epoch=self._trainer.epoch, steps_per_epoch=self._steps_per_epoch,
-            message=self.message, model=self._trainer.model, version=self.version,
+            message=self.message, model=self._trainer.model,
             wall_seconds=self._wall + (time.monotonic() - self._play_started if self._play_started else 0.0),
             queued_ahead=self._queued_ahead if self.state == "queued" else 0,
         )

@@ -81,7 +81,6 @@ class History:
     _losses: list = field(default_factory=list)
     n_steps: int = 0
     seconds: float = 0.0
-    stop: Stop | None = None
 
     def extend(self, progress: Progress):
         keep = progress.steps % self.stride == 0
@@ -95,8 +94,6 @@ class History:
         self.epochs.extend(progress.epochs)
         self.n_steps += progress.n_steps
         self.seconds += progress.seconds
-        if progress.stop is not None:
-            self.stop = progress.stop
 
     @property
     def batch_steps(self) -> np.ndarray:
@@ -105,10 +102,6 @@ class History:
     @property
     def batch_losses(self) -> np.ndarray:
         return np.asarray(self._losses, dtype=float)
-
-    def column(self, name: str) -> np.ndarray:
-        """One field of every epoch record as an array (``None`` becomes NaN)."""
-        return epoch_column(self.epochs, name)
 
 
 def epoch_column(records, name: str) -> np.ndarray:
@@ -158,7 +151,9 @@ class Trainer:
         self.epoch = 0  # finished epochs
         self.step = 0  # steps taken
         self.stop: Stop | None = None
-        self.history = History()
+        #: What the runs recorded; None when someone else keeps it: a trainer shipped to a worker (its owner,
+        #: e.g. a ``runner.Run``, records the progress each slice returns) records nothing.
+        self.history: History | None = History()
         self._batch = 0  # batches done in the current epoch
         self._epoch_loss = 0.0  # Σ loss·batch size in the current epoch
         self._order = None  # this epoch's permutation when shuffling
@@ -255,7 +250,8 @@ class Trainer:
             seconds=seconds,
             stop=self.stop,
         )
-        self.history.extend(progress)
+        if self.history is not None:
+            self.history.extend(progress)
         return progress
 
     def run_epoch(self) -> Progress:
@@ -312,7 +308,7 @@ class Trainer:
     # ----------------------------------------------------------------- pickling
 
     def __getstate__(self):
-        # Data and history stay with the owner; a worker re-attaches the data it holds.
+        # Data and history stay with the owner; a worker re-attaches the data it holds and records no history.
         state = self.__dict__.copy()
         for key in ("_X1", "_YT", "_X1_test", "_YT_test", "_batches", "history"):
             state.pop(key, None)
@@ -320,4 +316,4 @@ class Trainer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.history = History()
+        self.history = None

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from nnviz.jobs import Progress, Reporter, peak_memory_mb
+from nnviz.jobs import JobProgress, Reporter, peak_memory_mb
 from nnviz.mnist import load_mnist
 from nnviz.network import ShallowNN
 from nnviz.training import Trainer
@@ -23,7 +23,7 @@ def twin_in_worker(params: dict, workdir: str) -> dict:
     Float64 NumPy on all 60,000 images would hold about 1.5 GB of activations for the per-epoch
     evaluation, so the twin trains on a subset.
     """
-    progress = Progress(epochs=params["epochs"], stage="loading MNIST")
+    progress = JobProgress(epochs=params["epochs"], stage="loading MNIST")
     reporter = Reporter(workdir, progress)
     reporter.write(force=True)
     if "x_train" in params:

@@ -17,8 +17,7 @@ def open_page():
 
     import nnviz.runner as runner
 
-    if runner._EXECUTOR is None or runner._EXECUTOR.workers:
-        runner._EXECUTOR = runner.InlineExecutor()
+    runner.set_executor(runner.InlineExecutor())
 
     def _open(page: str, **query):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

@@ -15,7 +15,7 @@ import nnviz.data_store as store
 from nnviz import ShallowNN, Trainer
 from nnviz.data_store import StoreError, UploadMissing, load_data, read_stored, register_upload, restore, stored_uploads
 from nnviz.datasets import parse_csv
-from nnviz.runner import PoolExecutor, Run
+from nnviz.runner import Run, training_pool
 
 
 def csv_dataset(k: int, name="data.csv"):
@@ -133,7 +133,7 @@ def test_a_run_whose_stored_upload_vanished_restores_it_and_finishes(fresh_store
     ds = csv_dataset(10)
     ref = register_upload(ds)
     Path(ref.path).unlink()  # e.g. a temp-file cleaner ran
-    executor = PoolExecutor(1)
+    executor = training_pool(1)
     try:
         model = ShallowNN(2, 4, 1, seed=0)
         trainer = Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=0.5, batch_size=8, epochs=5)
@@ -163,7 +163,7 @@ def test_the_store_and_the_process_helpers_import_no_ui_or_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys, nnviz.data_store, nnviz.processes, nnviz.runner\n"
+    code = ("import sys, nnviz.data_store, nnviz.background, nnviz.runner\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'plotly', 'tensorflow', 'keras'}))")
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout

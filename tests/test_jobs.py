@@ -1,13 +1,18 @@
 """The one-at-a-time training queue: order, one job per session, a bounded line, abandoned jobs dropped,
 and a queue that outlives any single job's failure. No timing assertions: tests wait for states."""
 
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
+import psutil
 import pytest
+from process_helpers import clean_up, kill_and_wait_for_children
 
-from nnviz.jobs import Job, Progress, QueueRefused, TrainingQueue, call_target
+from nnviz.jobs import Job, JobProgress, QueueRefused, Reporter, TrainingQueue, call_target
 
 RELEASE = threading.Event()
 
@@ -23,7 +28,7 @@ def boom(params, workdir):
 
 def job(name, owner="", alive=None, target=wait_for_release):
     extra = {"alive": alive} if alive is not None else {}
-    return Job(name, target, {"name": name}, Progress(epochs=1), owner=owner, **extra)
+    return Job(name, target, {"name": name}, JobProgress(epochs=1), owner=owner, **extra)
 
 
 def until(condition, timeout=30):
@@ -167,3 +172,41 @@ def test_a_target_named_by_module_is_imported_where_it_runs():
     assert call_target(f"{__name__}:echo", {"name": "n"}, "w") == ("n", "w")
     with pytest.raises(ModuleNotFoundError):
         call_target("nnviz.no_such_module:train", {}, "w")
+
+
+def hold(params, workdir):
+    """A job that says it is running, then runs until it is asked to stop (at most 10 minutes)."""
+    reporter = Reporter(workdir, JobProgress(epochs=1, stage="holding"))
+    reporter.write(force=True)
+    deadline = time.monotonic() + 600
+    while not reporter.stop_requested and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return "held"
+
+
+QUEUE_PARENT = """
+import multiprocessing, sys, time
+sys.path.insert(0, "tests")
+from nnviz.jobs import Job, JobProgress, TrainingQueue
+queue = TrainingQueue(poll=0.05)
+job = queue.submit(Job("held", "test_jobs:hold", {}, JobProgress(epochs=1)))
+while job.progress.stage != "holding":
+    assert job.state in ("queued", "running"), job.error
+    time.sleep(0.05)
+print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_training_process_dies_with_a_killed_server():
+    """kill -9 of the server while a (Keras-sized) job runs: its worker process does not live on."""
+    root = Path(__file__).resolve().parents[1]
+    parent = subprocess.Popen([sys.executable, "-c", QUEUE_PARENT], cwd=root, stdout=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        workers = [psutil.Process(int(pid)) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 1  # one job at a time, in one worker process
+        assert workers[0].is_running() and workers[0].ppid() == parent.pid
+        kill_and_wait_for_children(parent, workers, deadline_s=60)
+    finally:
+        clean_up(parent, workers)

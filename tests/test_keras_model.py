@@ -8,7 +8,7 @@ import pytest
 
 import nnviz.keras_model as km
 from nnviz.dense_net import DenseNet, load_ready
-from nnviz.jobs import Progress, TrainingQueue, read_progress
+from nnviz.jobs import JobProgress, TrainingQueue, read_progress
 from nnviz.mnist import load_mnist
 from nnviz.mnist_jobs import HISTORY_EXPERIMENT, keras_job
 
@@ -54,7 +54,7 @@ def test_a_short_training_on_2000_images_learns_and_streams(mnist, tmp_path):
     params = {"epochs": 3, "batch_size": 64, "validation_split": 0.1, "seed": 0,
               "x_train": x_train[:2000], "y_train": y_train[:2000]}
     outcome = km.train_in_worker(params, str(tmp_path))
-    p = Progress(epochs=3)
+    p = JobProgress(epochs=3)
     read_progress(tmp_path, p)
     assert len(p.history["loss"]) == 3 and len(p.history["val_accuracy"]) == 3
     assert p.history["loss"][-1] < p.history["loss"][0]
@@ -73,7 +73,7 @@ def test_a_stop_file_ends_a_training_early(mnist, tmp_path):
     params = {"epochs": 50, "batch_size": 32, "validation_split": 0.0, "x_train": x_train[:3000],
               "y_train": y_train[:3000]}
     km.train_in_worker(params, str(tmp_path))
-    p = Progress(epochs=50)
+    p = JobProgress(epochs=50)
     read_progress(tmp_path, p)
     assert len(p.history["loss"]) <= 1
 
@@ -87,7 +87,7 @@ def test_the_history_experiment_uses_all_70000_images_and_continues_the_ready_mo
     # continuing from the ready model: already right on the held-out part in the first epoch
     params = {**HISTORY_EXPERIMENT, "epochs": 1, "x_train": x[-3000:], "y_train": y[-3000:]}
     km.train_in_worker(params, str(tmp_path))
-    p = Progress(epochs=1)
+    p = JobProgress(epochs=1)
     read_progress(tmp_path, p)
     assert p.batches_per_epoch == 63  # ⌈2,010 / 32⌉
     assert p.history["val_accuracy"][0] > 0.95

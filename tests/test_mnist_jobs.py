@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnviz.jobs import Progress, call_target, read_progress
+from nnviz.jobs import JobProgress, call_target, read_progress
 from nnviz.mnist_jobs import KERAS_TARGET, history_job, keras_job, twin_job
 
 
@@ -19,7 +19,7 @@ def small_set(n_train=50, n_test=20, seed=0):
 def test_the_numpy_twin_trains_and_reports(tmp_path):
     job = twin_job(epochs=2, n_train=300, batch_size=50, arrays=small_set(300, 100), owner="s")
     outcome = call_target(job.target, job.params, str(tmp_path))
-    p = Progress(epochs=2)
+    p = JobProgress(epochs=2)
     read_progress(tmp_path, p)
     assert len(p.history["loss"]) == 2 and len(p.history["val_accuracy"]) == 2 and p.batches_per_epoch == 6
     assert outcome["history"] == p.history and outcome["peak_memory_mb"] > 0

@@ -5,7 +5,7 @@ import time
 import pytest
 
 import nnviz.runner as runner
-from nnviz.runner import DataRef, InlineExecutor, PoolExecutor, Run, load_data
+from nnviz.runner import DataRef, InlineExecutor, Run, load_data, training_pool
 from nnviz.state import TrainerSettings
 
 SETTINGS = TrainerSettings(dataset="moons", samples=400, noise=0.2, train_split=70, hidden=8, lr=0.5, batch_size=16,
@@ -59,7 +59,7 @@ def test_a_new_pace_counts_from_now(monkeypatch):
 
 @pytest.fixture(scope="module")
 def pool():
-    executor = PoolExecutor(2)
+    executor = training_pool(2)
     executor.warm_up()
     yield executor
     executor.shutdown()

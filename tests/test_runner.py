@@ -9,15 +9,16 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
+from process_helpers import clean_up, kill_and_wait_for_children
 
 from nnviz import ShallowNN, Trainer
 from nnviz.datasets import parse_csv
-from nnviz.runner import DataRef, InlineExecutor, PoolExecutor, Run, load_data, register_upload
+from nnviz.runner import DataRef, InlineExecutor, Run, load_data, register_upload, training_pool
 
 
 @pytest.fixture(scope="module")
 def pool():
-    executor = PoolExecutor(2)
+    executor = training_pool(2)
     executor.warm_up()
     yield executor
     executor.shutdown()
@@ -145,18 +146,11 @@ def pool_workers(parent: psutil.Process) -> list[psutil.Process]:
     return [p for p in parent.children() if "spawn_main" in " ".join(p.cmdline())]
 
 
-def gone(proc: psutil.Process) -> bool:
-    try:
-        return proc.status() == psutil.STATUS_ZOMBIE  # dead, waiting to be reaped
-    except psutil.NoSuchProcess:
-        return True
-
-
 def test_a_killed_worker_costs_no_run_anything():
     """kill -9 of a worker in the middle of two sessions' runs: the pool is rebuilt and both runs go on from
     their last slice, ending exactly where uninterrupted runs end."""
     others = {p.pid for p in pool_workers(psutil.Process())}  # pools of earlier tests in this process
-    executor = PoolExecutor(2)
+    executor = training_pool(2)
     executor.warm_up()
     try:
         refs = (REF, DataRef("xor", samples=400, noise=0.1, train_split=0.7, seed=2))
@@ -189,7 +183,7 @@ def test_a_killed_worker_costs_no_run_anything():
 def test_a_run_whose_slices_keep_killing_workers_stops_with_a_reason(monkeypatch):
     import nnviz.runner as runner
 
-    executor = PoolExecutor(1)
+    executor = training_pool(1)
     monkeypatch.setattr(runner, "_train_slice", _die)
     try:
         run = Run(fresh(REF), REF, executor=executor)
@@ -208,8 +202,8 @@ def _die(*args):
 
 DIE_WITH_PARENT = """
 import sys, time
-from nnviz.runner import PoolExecutor
-pool = PoolExecutor(2)
+from nnviz.runner import training_pool
+pool = training_pool(2)
 pool.warm_up()
 print("ready", flush=True)
 time.sleep(600)
@@ -225,15 +219,6 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_parent():
         children = psutil.Process(parent.pid).children()
         assert len(pool_workers(psutil.Process(parent.pid))) == 2
         assert any("resource_tracker" in " ".join(c.cmdline()) for c in children)
-        parent.kill()
-        parent.wait()
-        deadline = time.monotonic() + 20
-        while not all(gone(c) for c in children) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert all(gone(c) for c in children), [c.cmdline() for c in children if not gone(c)]
+        kill_and_wait_for_children(parent, children, deadline_s=20)
     finally:
-        parent.kill()
-        parent.wait()
-        for c in children:
-            if not gone(c):
-                c.kill()
+        clean_up(parent, children)
