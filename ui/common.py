@@ -26,10 +26,35 @@ _PRESENTATION_CSS = """
 </style>
 """
 
+# The Shallow network page (its keyed containers, ``st-key-tr_*``). Its live chart redraws several times a
+# second: Streamlit's fade of "stale" elements (``data-stale="true"`` on stElementContainer, checked in
+# Chromium with Streamlit 1.67) would flash it on a projector. Readouts are compact and never truncate; the
+# status line keeps its height so that messages do not push the chart away; the Look-inside control wraps
+# instead of scrolling sideways; on a phone the training column (Train, numbers, chart) comes first.
+_TRAINER_CSS = """
+  .st-key-tr_layout [data-stale="true"] { opacity: 1 !important; transition: none !important; }
+  .st-key-tr_readouts h3 { padding: 0 0 0.15rem 0 !important; white-space: nowrap; }
+  .st-key-tr_readouts [data-testid="stMetricValue"] { font-size: 1.3rem !important; }
+  .st-key-tr_readouts [data-testid="stMetricValue"] div { overflow: visible !important; }
+  .st-key-tr_readouts [data-testid="stMetricLabel"] p { font-size: 0.8rem !important; }
+  .st-key-tr_status { min-height: 3.1rem; }
+  .st-key-tr_status [data-testid="stAlert"] > div { padding: 0.35rem 0.75rem; }
+  .st-key-tr_status [data-testid="stAlert"] p { font-size: 0.88rem; line-height: 1.35; }
+  .st-key-tr_view_box [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }
+  @media (max-width: 640px) {
+    h1 { font-size: 2rem !important; }
+    .st-key-tr_buttons [data-testid="stIconMaterial"] { display: none; }
+    .st-key-tr_layout [data-testid="stHorizontalBlock"]:has(.st-key-tr_buttons) { flex-direction: column-reverse; }
+    .st-key-tr_buttons [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
+    .st-key-tr_buttons [data-testid="stColumn"] { min-width: 0 !important; }
+  }
+"""
+_PRESENTATION_CSS = _PRESENTATION_CSS.replace("</style>", _TRAINER_CSS + "</style>")
+
 _NORMAL_CSS = """
 <style>
   .block-container { padding-top: 2.6rem !important; }
-</style>
+""" + _TRAINER_CSS + """</style>
 """
 
 # Both modes: the lesson's equation numbers (KaTeX \tag) follow their equation — Streamlit sizes a formula's
