@@ -319,15 +319,15 @@ def verdict_for(run: Run, snap, ds):
     """The diagnosis of the run as of this snapshot — computed once per new slice (the run's version), not on
     every redraw: it reads the whole history and runs the hidden units over up to 2,000 samples."""
     cached = st.session_state.get(K + "verdict")
-    if cached is not None and cached[0] is run and cached[1] == (snap.version, snap.state):
-        return cached[2]
+    if cached is not None and cached[0] is run and cached[1] is snap.epochs and cached[2] == snap.state:
+        return cached[3]  # the run keeps one epochs tuple per slice: the same tuple, the same history
     settings = run.settings
     units = None
     if len(snap.epochs) >= 20:
         units = hidden_units(snap.model, ds.X_train[:2000])
     verdict = diagnose(snap.epochs, lr=settings.lr, stopped=snap.state, units=units, init=settings.init,
                        batch_size=settings.batch_for(ds.n_train))
-    st.session_state[K + "verdict"] = (run, (snap.version, snap.state), verdict)
+    st.session_state[K + "verdict"] = (run, snap.epochs, snap.state, verdict)
     return verdict
 
 
