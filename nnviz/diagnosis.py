@@ -25,9 +25,11 @@ COIN_FLIP_LOSS = math.log(2)
 OVERSHOOT_FACTOR = 1.5  # loss above 1.5 × coin flip, or above 1.5 × its own best: steps overshoot
 OSCILLATION_ACCURACY = 0.015  # mean |Δ train accuracy| per epoch over the recent window
 OSCILLATION_LOSS = 0.08  # mean |Δ train loss| per epoch, relative to the loss level
+GOOD_ACCURACY = 0.9  # a noisy loss alone is no failure while the accuracy stays this high (SGD at batch 1)
 PLATEAU_IMPROVEMENT = 0.002  # the best loss improved by less than 0.2 % over the recent window
 PLATEAU_MIN_EPOCHS = 20
-SOLVED_ACCURACY = 0.99  # a run this accurate on its training data is not stuck
+SOLVED_ACCURACY = GOOD_ACCURACY  # a run this accurate on its training data is not stuck: noisy data (Moons
+# at noise 0.2) levels off near 96 %, which is the data's limit, not a failed run
 SAME_DIRECTION = 0.95  # two hidden units whose (w, b) rows have |cos| above this draw the same line
 SATURATED = 0.99  # |tanh| (or sigmoid's distance from 0.5, doubled) above this: the slope is ~0
 SATURATED_SHARE = 0.9
@@ -121,11 +123,12 @@ def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = Non
     if recent.size >= 5:
         jitter_acc = float(np.nanmean(np.abs(np.diff(recent_acc)))) if np.any(np.isfinite(recent_acc)) else 0.0
         jitter_loss = float(np.mean(np.abs(np.diff(recent))) / max(level, 1e-12))
-        if jitter_acc > OSCILLATION_ACCURACY or jitter_loss > OSCILLATION_LOSS:
+        accurate = np.any(np.isfinite(recent_acc)) and float(np.nanmean(recent_acc)) >= GOOD_ACCURACY
+        if jitter_acc > OSCILLATION_ACCURACY or (jitter_loss > OSCILLATION_LOSS and not accurate):
+            what = (f"the training accuracy jumps {jitter_acc * 100:.1f} points per epoch"
+                    if jitter_acc > OSCILLATION_ACCURACY else f"the training loss jumps {jitter_loss:.0%} per epoch")
             return Verdict(
-                "oscillating",
-                f"Oscillating: the training accuracy jumps {jitter_acc * 100:.1f} points per epoch — "
-                "the steps are too big to settle.",
+                "oscillating", f"Oscillating: {what} — the steps are too big to settle.",
                 f"Try a learning rate of {lower}{batch_hint}.")
     if losses.size >= PLATEAU_MIN_EPOCHS:
         before = float(np.min(losses[:-w])) if losses.size > w else float(losses[0])

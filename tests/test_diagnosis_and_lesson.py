@@ -46,6 +46,20 @@ def test_a_bouncing_accuracy_is_oscillating():
     assert v.kind == "oscillating" and "7.0 points" in v.title and "learning rate of 1" in v.advice
 
 
+def test_a_noisy_loss_at_a_high_accuracy_is_no_failure():
+    """Moons, batch 1, learning rate 1 (measured: 96 % test accuracy, the accuracy moves ~1 point per epoch,
+    the loss ±30 % of its level): stochastic gradient descent's noise, not a failed run."""
+    losses = [0.27, 0.35, 0.22, 0.40, 0.25, 0.33, 0.21, 0.38, 0.26, 0.30] * 3
+    accs = [0.968, 0.958, 0.970, 0.955, 0.966, 0.960, 0.971, 0.957, 0.965, 0.962] * 3
+    assert not diagnose(records(losses, accs), lr=1, batch_size=1).bad
+
+
+def test_a_noisy_loss_at_a_low_accuracy_is_oscillating():
+    losses = [0.5, 0.8, 0.45, 0.9, 0.5, 0.85] * 5
+    v = diagnose(records(losses, [0.75, 0.76] * 15), lr=3, batch_size=1)
+    assert v.kind == "oscillating" and "loss jumps" in v.title and "learning rate of 0.3" in v.advice
+
+
 def test_a_flat_loss_below_the_solved_accuracy_is_a_plateau():
     v = diagnose(records([0.52] * 40, [0.70] * 40), lr=1)
     assert v.kind == "plateau"
