@@ -7,6 +7,7 @@ from nnviz import charts
 from nnviz.charts import PLOTLY_CONFIG
 from nnviz.neuron import INPUTS, PRESETS, TARGETS, best_single_neuron, fire, smooth, truth_table, xor_from_gates
 from nnviz.sections import section_label
+from nnviz.state import TrainerSettings, to_query
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
@@ -84,8 +85,8 @@ with c1:
                "XOR": TARGETS["XOR"][i]} for i, x in enumerate(INPUTS)], hide_index=True)
     st.page_link("app_pages/shallow_network.py", label="Train a network with a hidden layer on XOR",
                  icon=":material/hub:",
-                 query_params={"ds": "xor", "hidden": "4", "lr": "1", "batch": "16", "epochs": "200",
-                               "act": "tanh", "init": "glorot", "speed": "10"})
+                 query_params=to_query(TrainerSettings(dataset="xor", hidden=4, lr=1.0, batch_size=16, epochs=200,
+                                                       activation="tanh", init="glorot", speed="10")))
 with c2:
     fig = charts.neuron_plane_figure(best.w1, best.w2, best.threshold, fire(INPUTS, best.w1, best.w2, best.threshold),
                                      TARGETS["XOR"], presentation=present,
