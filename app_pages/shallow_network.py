@@ -306,9 +306,9 @@ def readouts(snap, settings: TrainerSettings):
         ("Test loss", format_loss(last.test_loss if last else None)),
         ("Train accuracy", format_accuracy(last.train_acc if last else None)),
         ("Train loss", format_loss(last.train_loss if last else None)),
-        ("Speed (steps/s)", f"{snap.speed:,.0f}" if snap.speed else "–"),
+        ("Steps/s", f"{snap.speed:,.0f}" if snap.speed else "–"),
     ]
-    with st.container(key=K + "readouts", horizontal=True, vertical_alignment="bottom", gap="medium"):
+    with st.container(key=K + "readouts", horizontal=True, vertical_alignment="bottom", gap="small"):
         st.markdown(f"### Epoch {snap.epoch} / {settings.epochs}", width="content")
         for label, text in cells:
             st.metric(label, text, width="content")
@@ -588,7 +588,7 @@ with mid:
             st.rerun()  # many more runs play than when this one started: redraw less often
         readouts(snap, settings)
         status_line(run, snap, ds)
-        training_chart(snap, settings, 330 if present else 360)
+        training_chart(snap, settings, 300 if present else 360)
 
     live()
     if not present:

@@ -33,10 +33,10 @@ _PRESENTATION_CSS = """
 # instead of scrolling sideways; on a phone the training column (Train, numbers, chart) comes first.
 _TRAINER_CSS = """
   .st-key-tr_layout [data-stale="true"] { opacity: 1 !important; transition: none !important; }
-  .st-key-tr_readouts h3 { padding: 0 0 0.15rem 0 !important; white-space: nowrap; }
-  .st-key-tr_readouts [data-testid="stMetricValue"] { font-size: 1.3rem !important; }
+  .st-key-tr_readouts h3 { padding: 0 0 0.15rem 0 !important; white-space: nowrap; font-size: 1.3rem !important; }
+  .st-key-tr_readouts [data-testid="stMetricValue"] { font-size: 1.15rem !important; }
   .st-key-tr_readouts [data-testid="stMetricValue"] div { overflow: visible !important; }
-  .st-key-tr_readouts [data-testid="stMetricLabel"] p { font-size: 0.8rem !important; }
+  .st-key-tr_readouts [data-testid="stMetricLabel"] p { font-size: 0.75rem !important; }
   .st-key-tr_status { min-height: 3.1rem; }
   .st-key-tr_status [data-testid="stAlert"] > div { padding: 0.35rem 0.75rem; }
   .st-key-tr_status [data-testid="stAlert"] p { font-size: 0.88rem; line-height: 1.35; }
@@ -47,6 +47,7 @@ _TRAINER_CSS = """
     .st-key-tr_layout [data-testid="stHorizontalBlock"]:has(.st-key-tr_buttons) { flex-direction: column-reverse; }
     .st-key-tr_buttons [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
     .st-key-tr_buttons [data-testid="stColumn"] { min-width: 0 !important; }
+    .st-key-tr_buttons button { padding: 0.25rem 0.2rem !important; min-width: 0 !important; }
   }
 """
 _PRESENTATION_CSS = _PRESENTATION_CSS.replace("</style>", _TRAINER_CSS + "</style>")
