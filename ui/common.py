@@ -28,11 +28,12 @@ _PRESENTATION_CSS = """
 
 # The Shallow network page (its keyed containers, ``st-key-tr_*``). Its live chart redraws several times a
 # second: Streamlit's fade of "stale" elements (``data-stale="true"`` on stElementContainer, checked in
-# Chromium with Streamlit 1.67) would flash it on a projector. Readouts are compact and never truncate; the
+# Chromium with Streamlit 1.67) would flash it on a projector — and a full rerun (a run starting or stopping)
+# marks the buttons and controls stale too, so the fade is off for the whole app. Readouts are compact and never truncate; the
 # status line keeps its height so that messages do not push the chart away; the Look-inside control wraps
 # instead of scrolling sideways; on a phone the training column (Train, numbers, chart) comes first.
 _TRAINER_CSS = """
-  .st-key-tr_layout [data-stale="true"] { opacity: 1 !important; transition: none !important; }
+  [data-stale="true"] { opacity: 1 !important; transition: none !important; }
   .st-key-tr_readouts h3 { padding: 0 0 0.15rem 0 !important; white-space: nowrap; font-size: 1.3rem !important; }
   .st-key-tr_readouts [data-testid="stMetricValue"] { font-size: 1.15rem !important; }
   .st-key-tr_readouts [data-testid="stMetricValue"] div { overflow: visible !important; }
