@@ -533,6 +533,8 @@ def loss_log_view(snap):
 
 # ----------------------------------------------------------------------------- the page
 
+CHART_HEIGHT = 300 if present else 360
+
 with st.container(key=K + "layout"):
     if present:
         left, mid, right = st.columns([0.9, 2.25, 1.35], gap="small")
@@ -588,9 +590,12 @@ with mid:
             st.rerun()  # many more runs play than when this one started: redraw less often
         readouts(snap, settings)
         status_line(run, snap, ds)
-        training_chart(snap, settings, 300 if present else 360)
+        if not queued_at_start:
+            training_chart(snap, settings, CHART_HEIGHT)
 
     live()
+    if queued_at_start:  # a queued page polls for its turn: the chart does not change meanwhile, drawn once
+        training_chart(run.poll(), settings, CHART_HEIGHT)
     if not present:
         lesson_note(settings)
 

@@ -1,7 +1,7 @@
 """What one refresh of the class board costs the server, with 0, 30 and 100 runs in a room.
 
-    .venv/bin/python bench/bench_board.py              # SQLite
-    .venv/bin/python bench/bench_board.py --postgres   # and a throwaway PostgreSQL (Debian's postgresql)
+    .venv/bin/python -m bench.bench_board            # SQLite
+    .venv/bin/python -m bench.bench_board --postgres # and a throwaway PostgreSQL (Debian's postgresql)
 
 Per room size it prints the median of several repetitions of: the poll an idle board makes every 2 s
 (``revision``: all an unchanged board costs), and what a change costs: reading the runs, building the table
@@ -15,19 +15,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import plotly.graph_objects as go
 
-import plotly.graph_objects as go  # noqa: E402
-
-from nnviz import board as nb  # noqa: E402
-from nnviz import board_charts  # noqa: E402
-from nnviz.state import BATCH_SIZES, HIDDEN_UNITS, LEARNING_RATES, TrainerSettings  # noqa: E402
-from nnviz.training import EpochRecord  # noqa: E402
+from nnviz import board as nb
+from nnviz import board_charts
+from nnviz.state import BATCH_SIZES, HIDDEN_UNITS, LEARNING_RATES, TrainerSettings
+from nnviz.training import EpochRecord
 
 
 def fill(b: nb.Board, n: int, epochs: int = 500) -> str:

@@ -14,7 +14,7 @@ step: its update ignores lr), no shuffling. Contenders, interleaved round by rou
 Prints the median steps/s, the final test accuracy, and ratios to the lesson
 loop and to scikit-learn; then how nnviz's cost grows with hidden size and batch size.
 
-    python bench/bench_core.py [--rounds 5] [--epochs 500] [--keras] [--keras-epochs 20]
+    python -m bench.bench_core [--rounds 5] [--epochs 500] [--keras] [--keras-epochs 20]
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ import warnings
 
 import numpy as np
 
-# the lesson's loop, this script's neighbour (`python bench/bench_core.py` puts bench/ first on sys.path)
-from lesson_baseline import LessonShallowNN
-
+from bench.lesson_baseline import LessonShallowNN  # the lesson's loop, transcribed
 from nnviz import ShallowNN, Trainer
 from nnviz.datasets import lesson_data
 

@@ -17,8 +17,8 @@ real Chromium. Printed per row:
 - queued           how many runs waited in the queue, and the longest wait;
 - server memory    peak resident memory of the server process (workers separately).
 
-    python bench/bench_hall.py                       # 8,30,100,300
-    python bench/bench_hall.py --students 8,30 --profile /tmp/prof
+    python -m bench.bench_hall                       # 8,30,100,300 (from the checkout's root)
+    python -m bench.bench_hall --students 8,30 --profile /tmp/prof
 
 ``--profile DIR`` records the server with py-spy (``pip install py-spy``; ``--gil``: only the thread
 holding the GIL is sampled) during each row into DIR/server-<n>.raw, and prints the functions that
@@ -43,12 +43,10 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.st_client import Client
+from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port
 
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
-from st_client import Client  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 QUERY = "ds=lesson&hidden=10&lr=1&batch=100&epochs={epochs}&speed=max&seed={seed}"
 FINISHED = re.compile(r"Finished (\d+) epochs \(([\d,]+) steps\) in ([\d.]+) s of training — ([\d,]+) steps/s overall")
@@ -84,6 +82,17 @@ class Server:
     def cpu_seconds(self) -> float:
         t = self.ps.cpu_times()
         return t.user + t.system
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU seconds of the server's child processes (the training workers) so far."""
+        total = 0.0
+        for child in self.ps.children(recursive=True):
+            try:
+                t = child.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
 
     def _watch(self):
         while not self._stop.is_set():
@@ -201,12 +210,15 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
         spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.proc.pid), "--format", "raw", "--rate", "50",
                                 "--output", str(Path(profile_dir) / f"server-{n}.raw"), "--nonblocking", "--gil"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    cpu0, t0 = server.cpu_seconds(), time.monotonic()
+    me = psutil.Process()
+    cpu0, wcpu0, t0 = server.cpu_seconds(), server.worker_cpu_seconds(), time.monotonic()
+    mine0 = sum(me.cpu_times()[:2])
     tasks = [asyncio.create_task(press_and_wait(c, timeout)) for c in clients]
     await asyncio.sleep(min(5.0, 0.05 * n + 1.0))  # the crowd is training: now the late visitor arrives
     visit = await asyncio.to_thread(browser_visit, url)
     outcomes = await asyncio.gather(*tasks)
-    cpu = server.cpu_seconds() - cpu0
+    cpu, wcpu = server.cpu_seconds() - cpu0, server.worker_cpu_seconds() - wcpu0
+    mine = sum(me.cpu_times()[:2]) - mine0  # the students' clients run here too: CPU a real class would not take
     if spy is not None:
         spy.send_signal(2)
         try:
@@ -233,11 +245,20 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
         "queued": f"{queued} (longest wait {max(waits):.0f} s)" if waits else "0",
         "memory": f"{server.peak_server / mb:,.0f} MiB (+ workers {server.peak_workers / mb:,.0f} MiB)",
         "server_cpu": f"{cpu / wall:.0%} of a core, {1000 * cpu / max(updates, 1):.1f} ms per chart update",
+        "workers_cpu": f"{wcpu / wall:.2f} cores",
+        "clients_cpu": f"{mine / wall:.2f} cores",
         "chart_kb": f"{statistics.median(o.client.chart_bytes / max(1, len(o.client.chart_times)) for o in outcomes) / 1024:.1f}",
     }
+    for o in outcomes:
+        if o.done_at is None:  # what an unfinished run's page said last
+            last_sent = max(o.client.sent_times, default=0) - t0
+            last_chart = max(o.client.chart_times, default=0) - t0
+            print(f"  unfinished: {[t[:50] for t in o.client.texts if 'Epoch' in t or 'step ' in t or ':' in t][-3:]}; "
+                  f"last rerun sent at {last_sent:.0f} s, last chart at {last_chart:.0f} s, timers {o.client.fragments}",
+                  flush=True)
     own = sorted({o.steps for o in done})
     print(f"  {n} students: steps per run {own[:3]}{'…' if len(own) > 3 else ''}; server CPU {row['server_cpu']}; "
-          f"median chart spec {row['chart_kb']} KB; {row}", flush=True)
+          f"training workers {row['workers_cpu']}; the {n} clients {row['clients_cpu']}; median chart spec {row['chart_kb']} KB; {row}", flush=True)
     for c in clients:
         await c.close()
     return row

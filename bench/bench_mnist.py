@@ -15,7 +15,7 @@ server's ``sys.modules`` on SIGUSR1) and measures, in this order:
 5. whether the server process imported TensorFlow/Keras, and its peak resident memory (the server
    alone, and with its training processes).
 
-    python bench/bench_mnist.py [--strokes 12] [--app-root DIR] [--keras-overhead]
+    python -m bench.bench_mnist [--strokes 12] [--app-root DIR] [--keras-overhead]
 
 ``--app-root`` serves another checkout of the app (e.g. an older commit, for a before/after table) with
 this bench. ``--keras-overhead`` also measures what streaming costs Keras per epoch (plain ``fit`` against
@@ -43,13 +43,10 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.st_client import Client
+from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port
 
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
-from st_client import Client  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 RECORDER = ROOT / "tests" / "browser" / "serve_recording_modules.py"
 LESSON_QUERY = "ds=lesson&hidden=10&lr=1&batch=100&epochs=500&speed=max&seed={seed}"
@@ -193,8 +190,8 @@ def browse(url: str, strokes: int, visit_sections: bool, pages: int) -> dict:
 
 def browse_in_subprocess(url: str, strokes: int, visit_sections: bool, pages: int) -> dict:
     """Playwright's sync API in a process of its own (it cannot share this process's event loop)."""
-    done = subprocess.run([sys.executable, __file__, "--browse", url, "--strokes", str(strokes), "--pages", str(pages)]
-                          + (["--sections"] if visit_sections else []), capture_output=True, text=True, timeout=3600)
+    done = subprocess.run([sys.executable, "-m", "bench.bench_mnist", "--browse", url, "--strokes", str(strokes), "--pages", str(pages)]
+                          + (["--sections"] if visit_sections else []), capture_output=True, text=True, timeout=3600, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"the browser part failed: {done.stderr[-800:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -38,6 +38,7 @@ class Client:
         self.deltas = 0
         self.chart_times: list[float] = []  # when each training-chart update arrived
         self.chart_bytes = 0  # total size of the training-chart specs received
+        self.sent_times: list[float] = []  # when each rerun request (a fragment's timer, a click) was sent
         self.watch = watch  # text prefixes whose arrival times are recorded in ``marks``
         self.marks: dict[str, list[float]] = {w: [] for w in watch}
         self.page_script_hash = ""
@@ -77,6 +78,7 @@ class Client:
     # --- protocol
 
     async def _rerun(self, widget_states=(), fragment_id: str = "", auto: bool = False):
+        self.sent_times.append(time.monotonic())
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string = self.query
@@ -114,8 +116,9 @@ class Client:
                 self._read_delta(msg.delta)
             elif kind == "auto_rerun":
                 self.fragments[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
-            elif kind == "stop_auto_rerun":
-                self.fragments.clear()
+            elif kind == "stop_auto_rerun":  # the server evicted these fragments: stop their timers only
+                for fid in msg.stop_auto_rerun.fragment_ids:
+                    self.fragments.pop(fid, None)
             elif kind == "script_finished":
                 self._run_count += 1
                 self._cache = {h: e for h, e in self._cache.items() if self._run_count - e[1] <= MAX_AGE}

@@ -48,8 +48,21 @@ def style(presentation: bool = False) -> Style:
         Style(font=13, title=16, line=2.2, marker=6, height=400)
 
 
-def _figure(spec: dict) -> go.Figure:
-    return go.Figure(spec) if VALIDATE else go.Figure(spec, _validate=False)
+class DrawnOften(go.Figure):
+    """A figure drawn again and again unchanged: the live training chart, redrawn by every session's timer
+    between two slices of its run. ``st.plotly_chart`` calls ``to_dict()`` on each draw — a deep copy of the
+    figure and a base64 encoding of every array, measured with py-spy as ~60 % of a redraw's chart cost — so
+    here it is computed on the first draw only. Such a figure is never changed once drawn."""
+
+    def to_dict(self) -> dict:
+        drawn = getattr(self, "_drawn", None)
+        if drawn is None:
+            drawn = self._drawn = super().to_dict()
+        return dict(drawn)  # a caller may set top-level keys; the traces and layout are shared, read-only
+
+
+def _figure(spec: dict, kind: type[go.Figure] = go.Figure) -> go.Figure:
+    return kind(spec) if VALIDATE else kind(spec, _validate=False)
 
 
 def thin(x, y, max_points: int = MAX_POINTS):
@@ -200,7 +213,7 @@ def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=
                                       "font": {"size": s.font * 0.85, "color": "#2b8a3e"}})
     if shapes:
         layout["shapes"] = shapes
-    return _figure({"data": data, "layout": layout})
+    return _figure({"data": data, "layout": layout}, DrawnOften)
 
 
 def _points(X, y, name_prefix, hollow, s: Style, xaxis="x", yaxis="y", showlegend=True):

@@ -1,6 +1,8 @@
 """Figures are built from arrays without Streamlit; the maps behind them are right."""
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io
 import pytest
 
 from nnviz import ShallowNN, charts, maps
@@ -80,3 +82,24 @@ def test_projection_is_fixed_and_figure_builds():
     assert "principal component 1" in fig.layout.xaxis.title.text
     one = maps.pca_2d(np.arange(10.0).reshape(-1, 1))  # a single feature still gives a 2-D view
     assert one(np.array([[3.0]])).shape == (1, 2)
+
+
+def test_the_training_chart_is_serialised_once_however_often_it_is_drawn(monkeypatch):
+    """The live chart is redrawn unchanged between slices: what st.plotly_chart serialises is computed once,
+    and it is exactly what a plain figure of the same spec gives."""
+    x = np.arange(1, 301)
+    fig = charts.training_figure(x, 1 / x, 1.1 / x, 1 - 1 / x, 1 - 1.2 / x, log_scale=True)
+    calls = []
+    real = go.Figure.to_dict
+
+    def counted(self):
+        calls.append(self)
+        return real(self)
+
+    monkeypatch.setattr(go.Figure, "to_dict", counted)
+    first, second = fig.to_dict(), fig.to_dict()
+    assert len(calls) == 1 and first == second
+    second["layout"] = "a caller's own change"
+    assert fig.to_dict()["layout"] != "a caller's own change"
+    plain = go.Figure(fig.to_dict())
+    assert plotly.io.to_json(fig.to_dict(), validate=False) == plotly.io.to_json(real(plain), validate=False)

@@ -76,3 +76,20 @@ def test_nnviz_is_a_package_built_from_pyproject():
     assert config["build-system"]["build-backend"] == "setuptools.build_meta"
     assert config["tool"]["setuptools"]["packages"] == ["nnviz"]  # the library, not the pages
     assert config["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
+
+
+def test_scripts_need_no_sys_path_edits():
+    """bench/, models/ and cluster/ run as modules from the checkout's root (``python -m bench.bench_hall``)
+    and import what they need by its full name; none of them edits ``sys.path``."""
+    edits = [f"{path.relative_to(ROOT)}:{n}" for folder in ("bench", "models", "cluster")
+             for path in sorted((ROOT / folder).rglob("*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "sys.path" in line]
+    assert not edits
+
+
+def test_every_benchmark_imports_as_a_module():
+    import importlib
+
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        module = importlib.import_module(f"bench.{path.stem}")
+        assert module.__file__ == str(path)

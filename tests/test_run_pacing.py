@@ -80,3 +80,13 @@ def test_pause_keeps_the_slice_under_way_so_the_epoch_shown_is_where_it_stopped(
     assert (later.step, later.epoch) == (held.step, held.epoch)
     run.step_epoch()
     assert run.poll().epoch == held.epoch + 1
+
+
+@pytest.mark.parametrize(("playing", "slice_s", "redraw_s"), [(0, 0.15, 0.15), (2, 0.15, 0.15), (4, 0.3, 0.3),
+                                                             (6, 0.45, 0.45), (8, 0.5, 0.6), (100, 0.5, 1.0)])
+def test_a_crowd_gets_longer_slices_and_slower_redraws_within_bounds(monkeypatch, playing, slice_s, redraw_s):
+    """One or two runs: short slices (Pause holds within 0.15 s) and a redraw every 0.15 s; a classroom: fewer
+    round trips through the server per second of training (slices up to 0.5 s) and redraws up to 1 s apart."""
+    monkeypatch.setattr(runner, "playing_runs", lambda: playing)
+    assert runner.slice_seconds() == pytest.approx(slice_s)
+    assert runner.redraw_interval() == pytest.approx(redraw_s)
