@@ -392,7 +392,8 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
             previous=previous, log_scale=settings.log_scale, presentation=present, reference=reference,
             reference_band=band, height=height))
         st.session_state[K + "chart"] = cached
-    st.plotly_chart(cached[1], config=PLOTLY_CONFIG)
+    with st.container(key=K + "chart"):  # holds the chart's height while Streamlit swaps in each new figure
+        st.plotly_chart(cached[1], config=PLOTLY_CONFIG)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -490,12 +491,9 @@ def export_view(run: Run):
         metrics = {"epoch": last.epoch, "train accuracy": round(last.train_acc, 4),
                    "test accuracy": round(last.test_acc, 4), "test loss": round(last.test_loss, 6)}
     settings_dict = to_query(settings)
-    model = snap.model
-
-    def npz():
-        return export.weights_npz(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, settings_dict, metrics)
-
-    script = export.standalone_script(model.activation, "nnviz_run.npz", metrics,
+    # the file itself, not a function that makes it on click: the download is then a plain link to this run's bytes
+    npz = export.weights_npz(snap.model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, settings_dict, metrics)
+    script = export.standalone_script(snap.model.activation, "nnviz_run.npz", metrics,
                                       settings_text="Settings: " + json.dumps(settings_dict))
     st.markdown(f"**This run**: {DATASET_LABELS[settings.dataset]} · {settings.label()} · "
                 f"{f'epoch {last.epoch}' if last else 'not trained yet'}.")
@@ -588,13 +586,18 @@ with mid:
             st.rerun()  # the run stopped, started or left the queue: redraw the buttons too
         if snap.state == "playing" and redraw_interval() >= 2 * interval:
             st.rerun()  # many more runs play than when this one started: redraw less often
-        readouts(snap, settings)
+        if not queued_at_start:
+            readouts(snap, settings)
         status_line(run, snap, ds)
         if not queued_at_start:
             training_chart(snap, settings, CHART_HEIGHT)
 
+    # A queued page polls for its turn with one element, the countdown: the readouts and the chart do not
+    # change while it waits, so they are drawn once, around it (at 30 students, 26 waited).
+    if queued_at_start:
+        readouts(run.poll(), settings)
     live()
-    if queued_at_start:  # a queued page polls for its turn: the chart does not change meanwhile, drawn once
+    if queued_at_start:
         training_chart(run.poll(), settings, CHART_HEIGHT)
     if not present:
         lesson_note(settings)

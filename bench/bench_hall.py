@@ -184,9 +184,14 @@ def chart_stats(outcomes):
             continue
         start, end = win
         times = [t for t in o.client.chart_times if start < t <= end]
+        if not times:
+            continue
+        # playing: from the run's first chart (a run left the queue when its page next polled, ≤ 2–5 s after
+        # it was admitted, which counts as its wait in the queue) to its finish
+        start = times[0]
         if end - start > 0.5:
             rates.append(len(times) / (end - start))
-        edges = [start, *times, end]
+        edges = [*times, end]
         worst_gap = max(worst_gap, max(b - a for a, b in zip(edges, edges[1:], strict=False)))
     return (statistics.median(rates) if rates else 0.0), worst_gap
 

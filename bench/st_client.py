@@ -109,6 +109,8 @@ class Client:
                 self._cache[msg.hash] = [msg, self._run_count]
             if kind == "new_session":
                 self.texts = []
+                if not msg.metadata.run.fragment_ids:  # a full run: as the frontend does, drop every timer;
+                    self.fragments.clear()  # the run's fragments register theirs again (auto_rerun)
             elif kind == "navigation" and msg.navigation.page_script_hash:
                 self.page_script_hash = msg.navigation.page_script_hash
             elif kind == "delta":

@@ -51,11 +51,14 @@ _TRAINER_CSS = """
     .st-key-tr_buttons button { padding: 0.25rem 0.2rem !important; min-width: 0 !important; }
   }
 """
-_PRESENTATION_CSS = _PRESENTATION_CSS.replace("</style>", _TRAINER_CSS + "</style>")
+_PRESENTATION_CSS = _PRESENTATION_CSS.replace("</style>", _TRAINER_CSS + """
+  .st-key-tr_chart { min-height: 300px; }
+</style>""")
 
 _NORMAL_CSS = """
 <style>
   .block-container { padding-top: 2.6rem !important; }
+  .st-key-tr_chart { min-height: 360px; }
 """ + _TRAINER_CSS + """</style>
 """
 

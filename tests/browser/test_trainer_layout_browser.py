@@ -3,10 +3,13 @@ screen in every run state, nothing clipped, failures named while they happen, Pa
 a phone that shows Train, the numbers and the chart at once, exports that describe the run on screen, and
 a server restart that is said plainly."""
 
+import json
 import re
 import subprocess
 import time
+import urllib.parse
 
+import numpy as np
 from browser_helpers import free_port, no_exception, start_server, wait_for_app
 from test_trainer_browser import epoch_shown, eventually
 
@@ -50,7 +53,7 @@ def projector_parts(pg):
         "Batch size": pg.get_by_role("slider", name="Batch size"),
         "epoch": pg.locator(".st-key-tr_readouts h3").first, "readouts": pg.locator(".st-key-tr_readouts").first,
         "status": pg.locator(".st-key-tr_status").first,
-        "loss chart": pg.locator(f"{MID} [data-testid='stPlotlyChart']").first,
+        "loss chart": pg.locator(".st-key-tr_chart").first,
         "boundary": pg.locator(f"{MID} + [data-testid='stColumn'] [data-testid='stPlotlyChart']").first,
     }
 
@@ -83,6 +86,77 @@ MIN_OPACITY_JS = """([selector, ms]) => new Promise(resolve => {
   observer.observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-stale']});
   setTimeout(() => { clearInterval(timer); observer.disconnect(); resolve([lowest, samples, staleSeen]); }, ms);
 })"""
+
+
+CHART_FRAMES_JS = """([ms]) => new Promise(resolve => {
+  // Every animation frame for ``ms``: the loss chart's box (its height and top) and whether a drawn plot is
+  // in it. Streamlit mounts a new Plotly element for each new figure; the box must hold still meanwhile.
+  let frames = 0, drawn = 0, minHeight = 1e9, minTop = 1e9, maxTop = -1e9;
+  const t0 = performance.now();
+  const tick = () => {
+    const box = document.querySelector('.st-key-tr_chart');
+    frames += 1;
+    if (box) {
+      const r = box.getBoundingClientRect();
+      minHeight = Math.min(minHeight, r.height); minTop = Math.min(minTop, r.top); maxTop = Math.max(maxTop, r.top);
+      const plots = [...box.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(c =>
+        c.getBoundingClientRect().height > 100 && c.querySelector('.main-svg') &&
+        getComputedStyle(c).display !== 'none' && getComputedStyle(c).visibility !== 'hidden');
+      if (plots.length) drawn += 1;
+    } else { minHeight = 0; }
+    if (performance.now() - t0 < ms) requestAnimationFrame(tick);
+    else resolve({frames, drawn, minHeight, topMoved: maxTop - minTop});
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = ctx.new_page()
+    try:
+        # XOR, batch 1, learning rate 10: the lesson's failure case, which must never read as a success
+        open_trainer(pg, f"{app_url}/shallow_network?present=1&ds=xor&lr=10&batch=1&epochs=500&speed=2")
+        assert state_shown(pg) == "ready"
+        assert_on_screen(pg, projector_parts(pg), "ready")
+        button(pg, "Train").click()
+        eventually(pg, lambda: epoch_shown(pg) >= 3 and state_shown(pg) == "training…", "it plays", 120)
+        lowest, samples, stale = pg.evaluate(MIN_OPACITY_JS, [f"{MID} [data-testid='stPlotlyChart']", 4000])
+        print(f"\nopacity while playing: lowest {lowest} in {samples} samples, {stale} stale marks seen")
+        assert samples >= 3 and lowest > 0.99, f"the chart faded to opacity {lowest} while playing"
+        frames = pg.evaluate(CHART_FRAMES_JS, [4000])
+        print(f"chart while playing: {frames}")
+        assert frames["frames"] >= 20 and frames["minHeight"] >= 299 and frames["topMoved"] <= 1, frames
+        eventually(pg, lambda: "Overshooting" in pg.locator(".st-key-tr_status").inner_text()
+                   and state_shown(pg) == "training…", "named while it plays")
+        assert_on_screen(pg, projector_parts(pg), "playing")
+        button(pg, "Pause").click()
+        eventually(pg, lambda: state_shown(pg) == "paused", "Pause shows")
+        assert_on_screen(pg, projector_parts(pg), "paused")
+        pg.get_by_text("More settings").click()  # the speed is a display choice: the run stays
+        pg.get_by_text("as fast as possible").click()
+        pg.get_by_text("More settings").click()
+        eventually(pg, lambda: state_shown(pg) == "paused", "still the same run")
+        button(pg, "Train").click()
+        eventually(pg, lambda: state_shown(pg) == "finished", "the run finishes", 300)
+        status = pg.locator(".st-key-tr_status").inner_text()
+        assert "Overshooting" in status and "Finished, but" in status
+        assert pg.locator("[data-testid='stAlertContentSuccess']").count() == 0  # never green
+        assert_on_screen(pg, projector_parts(pg), "finished")
+        pg.get_by_role("slider", name="Hidden units").press("ArrowRight")  # a setting changes: a fresh run
+        eventually(pg, lambda: "New settings, new run" in pg.locator(".st-key-tr_status").inner_text(),
+                   "the new run is announced")
+        assert epoch_shown(pg) == 0 and button(pg, "Train").is_enabled()
+        assert_on_screen(pg, projector_parts(pg), "settings changed")
+        # learning rate 10 with ReLU on the lesson's data blows up
+        open_trainer(pg, f"{app_url}/shallow_network?present=1&ds=lesson&lr=10&act=relu&speed=max")
+        button(pg, "Train").click()
+        eventually(pg, lambda: state_shown(pg) == "diverged", "it diverges", 120)
+        assert "Diverged" in pg.locator(".st-key-tr_status").inner_text()
+        assert_on_screen(pg, projector_parts(pg), "diverged")
+        pg.screenshot(path="test-artifacts/presentation-diverged.png")
+    finally:
+        ctx.close()
 
 
 CLIPPED_JS = """() => {
@@ -145,6 +219,47 @@ def test_pause_holds_where_the_run_stopped(page, app_url):
     eventually(page, lambda: epoch_shown(page) != held, "Step trains one epoch")
     assert epoch_shown(page) == held + 1  # so the epoch shown was exactly where the run had stopped
     print(f"\nPause: 'paused' shown {shown_after:.2f} s after the click (machine load included)")
+
+
+def test_phone_shows_train_readouts_and_chart_on_one_screen(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = ctx.new_page()
+    try:
+        open_trainer(pg, f"{app_url}/shallow_network?ds=moons&epochs=50&speed=10")
+        parts = {"Train": button(pg, "Train"), "readouts": pg.locator(".st-key-tr_readouts").first,
+                 "loss chart": pg.locator(".st-key-tr_chart").first}
+        assert_on_screen(pg, parts, "ready")
+        button(pg, "Train").tap()
+        eventually(pg, lambda: epoch_shown(pg) >= 5, "it plays", 120)
+        assert pg.evaluate("window.scrollY") == 0
+        assert_on_screen(pg, parts, "playing")
+        pg.screenshot(path="test-artifacts/phone-playing.png")
+    finally:
+        ctx.close()
+
+
+def test_export_and_link_describe_the_run_on_screen(page, app_url, tmp_path):
+    open_trainer(page, f"{app_url}/shallow_network?ds=moons&batch=16&epochs=10&speed=max&seed=3")
+    button(page, "Train").click()
+    eventually(page, lambda: state_shown(page) == "finished", "the run finishes", 180)
+    test_acc = page.locator("[data-testid='stMetric']").filter(has_text="Test accuracy").locator(
+        "[data-testid='stMetricValue']").inner_text()
+    view_option(page, "Export & share").click()
+    link = page.locator("[data-testid='stCode']").filter(has_text="shallow_network?").inner_text(timeout=60_000)
+    query = dict(urllib.parse.parse_qsl(link.replace("\n", "").split("?", 1)[1]))
+    assert (query["ds"], query["batch"], query["epochs"], query["seed"]) == ("moons", "16", "10", "3")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Weights and data (.npz)").click()
+    path = tmp_path / "run.npz"
+    download.value.save_as(path)
+    with np.load(path, allow_pickle=False) as run:
+        assert json.loads(str(run["settings"])) == query  # the file and the link describe the same run
+        assert f"{json.loads(str(run['metrics']))['test accuracy'] * 100:.1f} %" == test_acc
+    # the settings change: a new run takes the screen, and the export and link follow it, never a mix
+    page.get_by_role("slider", name="Batch size").press("ArrowRight")
+    eventually(page, lambda: "batch=32" in page.locator("[data-testid='stCode']").filter(
+        has_text="shallow_network?").inner_text(), "the link follows the run on screen")
+    assert epoch_shown(page) == 0 and "not trained yet" in page.get_by_text("This run").inner_text()
 
 
 def test_a_server_restart_is_said_plainly_and_the_run_can_start_again(browser):
