@@ -136,16 +136,25 @@ class Outcome:
     pressed: float
     done_at: float | None = None
     steps: int = 0
+    reloads: int = 0  # times the page was left without a timer and run again
 
 
 async def press_and_wait(client, timeout) -> Outcome:
     out = Outcome(client, time.monotonic())
     await client.click("Train", timeout=timeout)
+    idle_since = None
     while time.monotonic() - out.pressed < timeout:
         done = finished(client)
         if done:
             out.done_at, out.steps = time.monotonic(), done[0]
             break
+        # a page left without any fragment timer before its run finished would never poll again (seen now and
+        # then with 30+ sessions: the frontend drops every timer at a full run's start); a student would reload
+        idle_since = (idle_since or time.monotonic()) if not client.fragments else None
+        if idle_since and time.monotonic() - idle_since > 5:
+            out.reloads += 1
+            idle_since = None
+            await client.refresh()
         await asyncio.sleep(0.05)
     return out
 
@@ -249,6 +258,7 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
         "charts": f"{rate:.1f} (longest gap {gap:.1f} s)",
         "queued": f"{queued} (longest wait {max(waits):.0f} s)" if waits else "0",
         "memory": f"{server.peak_server / mb:,.0f} MiB (+ workers {server.peak_workers / mb:,.0f} MiB)",
+        "reloads": f"{sum(o.reloads > 0 for o in outcomes)} pages reloaded ({sum(o.reloads for o in outcomes)} times)",
         "server_cpu": f"{cpu / wall:.0%} of a core, {1000 * cpu / max(updates, 1):.1f} ms per chart update",
         "workers_cpu": f"{wcpu / wall:.2f} cores",
         "clients_cpu": f"{mine / wall:.2f} cores",
@@ -287,12 +297,12 @@ def profile_summary(path: Path, top: int = 18) -> str:
 
 def print_table(rows):
     head = ("students", "all finish?", "total steps/s vs one session", "late visitor (real browser)",
-            "chart updates / session / s", "queued", "server peak memory")
+            "chart updates / session / s", "queued", "server peak memory", "pages reloaded")
     print("\n| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
         print(f"| {r['students']} ({r['epochs']} epochs) | {r['finished']} | {r['ratio']} | {r['visitor']} | "
-              f"{r['charts']} | {r['queued']} | {r['memory']} |")
+              f"{r['charts']} | {r['queued']} | {r['memory']} | {r['reloads']} |")
 
 
 async def main_async(args):

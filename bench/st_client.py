@@ -66,6 +66,10 @@ class Client:
         await self._rerun(widget_states=[state])
         await asyncio.wait_for(self._wait_run(), timeout)
 
+    async def refresh(self):
+        """Run the whole page again, as a student pressing R (or reloading) would; the session keeps its run."""
+        await self._rerun()
+
     def text_matching(self, needle: str) -> str | None:
         return next((t for t in self.texts if needle in t), None)
 
