@@ -148,9 +148,12 @@ async def press_and_wait(client, timeout) -> Outcome:
         if done:
             out.done_at, out.steps = time.monotonic(), done[0]
             break
-        # a page left without any fragment timer before its run finished would never poll again (seen now and
-        # then with 30+ sessions: the frontend drops every timer at a full run's start); a student would reload
-        idle_since = (idle_since or time.monotonic()) if not client.fragments else None
+        # a page that shows its run training or queued but has no fragment timer would never poll again (seen
+        # now and then with 30+ sessions); a student would reload it. A page back at "ready" (its run lost its
+        # place in the queue) is not reloaded: it would need Train again, and is counted as unfinished.
+        state = next((t for t in client.texts if t.startswith("step ")), "")  # "step 1,234 · training…"
+        stuck = not client.fragments and ("training…" in state or "queued" in state)
+        idle_since = (idle_since or time.monotonic()) if stuck else None
         if idle_since and time.monotonic() - idle_since > 5:
             out.reloads += 1
             idle_since = None
