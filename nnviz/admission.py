@@ -35,6 +35,7 @@ fake clock and a fake meter.
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections import deque
@@ -116,7 +117,8 @@ class Admission:
     target_share, max_lag, period, abandon_after : float
         The share of the server's core that live charts may use, the wake-up lag beyond which the
         server counts as late, how often the capacity is revised, and how long a run whose page
-        stopped polling keeps its place (see the module docstring).
+        stopped polling keeps its place at least (longer when the server hears from every page late:
+        ``abandon_time``).
     """
 
     def __init__(self, floor: int, meter, clock: Callable[[], float] = time.monotonic, initial: int | None = None,
@@ -135,6 +137,7 @@ class Admission:
         self._live: dict[Hashable, float] = {}  # key -> last heartbeat
         self._queue: dict[Hashable, float] = {}  # insertion order is the queue's order
         self._dropped: dict[Hashable, float] = {}  # queued keys dropped for silence -> when (forgotten later)
+        self._gaps: deque[float] = deque(maxlen=200)  # seconds between a page's polls, as the server received them
         self._revised = clock()
         self.last_load: Load | None = None
         self._lock = threading.RLock()
@@ -166,11 +169,20 @@ class Admission:
         """The run's page is still polling."""
         with self._lock:
             now = self.clock()
-            if key in self._live:
-                self._live[key] = now
-            elif key in self._queue:
-                self._queue[key] = now
+            for table in (self._live, self._queue):
+                if key in table:
+                    self._gaps.append(now - table[key])
+                    table[key] = now
+                    break
             self._update(now)
+
+    def abandon_time(self) -> float:
+        """How long a page may be silent before its run loses its place: ``abandon_after``, or longer when the
+        server itself hears from pages less often — an overloaded server answers every page's polls late, and
+        that is no sign that a student left (3× the median gap between the polls it received lately)."""
+        if len(self._gaps) < 5:
+            return self.abandon_after
+        return max(self.abandon_after, 3 * statistics.median(self._gaps))
 
     def status(self, key: Hashable) -> tuple[str, int]:
         """``("live", 0)``, ``("queued", runs ahead)``, ``("dropped", 0)`` or ``("none", 0)``."""
@@ -211,9 +223,10 @@ class Admission:
         """Once a period: drop silent runs and revise the capacity. Always: admit from the head of the queue."""
         if now - self._revised >= self.period:
             self._revised = now
+            abandon = self.abandon_time()
             for table in (self._live, self._queue):
                 for key, seen in list(table.items()):
-                    if now - seen > self.abandon_after:
+                    if now - seen > abandon:
                         del table[key]
                         if table is self._queue:
                             self._dropped[key] = now

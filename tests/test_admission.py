@@ -83,6 +83,27 @@ def test_a_queued_run_whose_page_stopped_polling_is_dropped():
     assert adm.request("c") is False and adm.status("c") == ("queued", 2)  # pressing Train again queues at the back
 
 
+def test_when_the_server_hears_from_every_page_late_a_slow_poll_is_not_a_departure():
+    adm, clock, _ = hall(initial=1, abandon_after=15.0)
+    for k in "abcd":
+        adm.request(k)
+    for _ in range(6):  # an overloaded server answers each page's poll only every 10 s
+        clock.t += 10
+        for k in "abcd":
+            adm.heartbeat(k)
+    assert adm.abandon_time() == 30.0  # 3 × the median gap it sees
+    for _ in range(2):  # c's tab is closed; the others go on, still every 10 s
+        clock.t += 10
+        for k in "abd":
+            adm.heartbeat(k)
+    assert adm.status("c") == ("queued", 1)  # silent 20 s: more than 15, but that is how slow everyone is
+    for _ in range(2):
+        clock.t += 10
+        for k in "abd":
+            adm.heartbeat(k)
+    assert adm.status("c") == ("dropped", 0)  # silent 40 s: gone
+
+
 def test_a_live_run_whose_page_went_away_frees_its_place():
     adm, clock, _ = hall(initial=1, abandon_after=15.0)
     adm.request("a")
