@@ -42,6 +42,9 @@ MAX_WAITING = 40
 #: The training process steps back further than the live runs' workers (nnviz.runner): pages and predictions
 #: first, the live runs second, a Keras training third.
 WORKER_NICE = 10
+# A job's page counts as closed once it has been gone this long in a row. Seen in CI while another benchmark
+# saturated the machine: a Keras training was stopped because its tab's connection lapsed for a moment.
+OWNER_GRACE_SECONDS = 10.0
 
 
 def peak_memory_mb() -> float:
@@ -128,6 +131,7 @@ class Job:
     finished_at: float | None = None
     peak_memory_mb: float | None = None  # the worker's
     stop_requested: threading.Event = field(default_factory=threading.Event)
+    gone_since: float | None = None  # when its page was first found gone (None: there, as far as is known)
 
     @property
     def busy(self) -> bool:
@@ -164,10 +168,12 @@ class TrainingQueue:
     without multiprocessing).
     """
 
-    def __init__(self, inline: bool = False, max_waiting: int = MAX_WAITING, poll: float = 0.1):
+    def __init__(self, inline: bool = False, max_waiting: int = MAX_WAITING, poll: float = 0.1,
+                 owner_grace: float = OWNER_GRACE_SECONDS):
         self.inline = inline
         self.max_waiting = max_waiting
         self.poll = poll
+        self.owner_grace = owner_grace
         self._lock = threading.Lock()
         self._waiting: list[Job] = []
         self._wake = threading.Condition(self._lock)
@@ -219,7 +225,7 @@ class TrainingQueue:
         """Drop waiting jobs that were stopped or whose owner left (called with the lock held)."""
         keep = []
         for job in self._waiting:
-            if job.state == "queued" and not _is_alive(job):
+            if job.state == "queued" and self._owner_gone(job):
                 job.state, job.error = "dropped", "its page was closed"
                 job.finished_at = time.monotonic()
             if job.state == "queued":
@@ -246,6 +252,18 @@ class TrainingQueue:
                 with self._lock:
                     self.running = None
 
+    def _owner_gone(self, job: Job) -> bool:
+        """Whether the job's page has been gone for ``owner_grace`` seconds in a row: a tab that loses its
+        connection for a moment (a network blip, or a server so busy that the browser's connection lapsed)
+        keeps its training; a closed tab loses it."""
+        if _is_alive(job):
+            job.gone_since = None
+            return False
+        now = time.monotonic()
+        if job.gone_since is None:
+            job.gone_since = now
+        return now - job.gone_since >= self.owner_grace
+
     def _worker(self) -> WorkerPool | InlineExecutor:
         if self._pool is None:
             self._pool = WorkerPool(1, nice=WORKER_NICE)
@@ -261,7 +279,7 @@ class TrainingQueue:
             while not future.done():
                 with self._lock:
                     self._prune()  # the line keeps moving for those waiting while this job runs
-                if not _is_alive(job):
+                if self._owner_gone(job):
                     job.stop_requested.set()
                 if job.stop_requested.is_set():
                     Path(workdir, "stop").touch()

@@ -41,7 +41,7 @@ def until(condition, timeout=30):
 @pytest.fixture
 def queue():
     RELEASE.clear()
-    yield TrainingQueue(inline=True, poll=0.01)
+    yield TrainingQueue(inline=True, poll=0.01, owner_grace=0.2)
     RELEASE.set()
 
 
@@ -155,6 +155,19 @@ def test_jobs_of_closed_pages_are_dropped_and_a_running_one_is_stopped(queue):
     RELEASE.set()
     until(lambda: other.state == "done")
     assert waiting.started_at is None
+
+
+def test_a_page_that_is_gone_for_a_moment_keeps_its_training(queue):
+    gone = {"a": False}
+    running = queue.submit(job("running", "a", alive=lambda: not gone["a"]))
+    until(lambda: running.state == "running")
+    gone["a"] = True  # the tab's connection lapses for less than the grace time (0.2 s here)
+    time.sleep(0.05)
+    gone["a"] = False
+    time.sleep(0.3)
+    assert running.state == "running" and not running.stop_requested.is_set()
+    RELEASE.set()
+    until(lambda: running.state == "done")
 
 
 def _wait_for_stop(workdir):
