@@ -44,6 +44,8 @@ _TRAINER_CSS = """
   .st-key-tr_view_box [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }
   @media (max-width: 640px) {
     h1 { font-size: 2rem !important; }
+    /* the trainer on a phone: Train, the numbers and the chart on one screen; its one-line intro gives way */
+    [data-testid="stMain"]:has(.st-key-tr_layout) .st-key-page_caption { display: none; }
     .st-key-tr_buttons [data-testid="stIconMaterial"] { display: none; }
     .st-key-tr_layout [data-testid="stHorizontalBlock"]:has(.st-key-tr_buttons) { flex-direction: column-reverse; }
     .st-key-tr_buttons [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
@@ -113,7 +115,8 @@ def header(title: str, lesson: str | None, intro: str):
         st.title(f"{title} · lesson {short}" if short else title)
     else:
         st.title(title)
-        st.caption(f"Lesson {sections} · {intro}" if sections else intro)
+        with st.container(key="page_caption"):
+            st.caption(f"Lesson {sections} · {intro}" if sections else intro)
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|~$"
