@@ -46,7 +46,7 @@ from nnviz.state import (
     from_query,
     to_query,
 )
-from ui.common import header, plain, presentation_mode, problem
+from ui.common import TRAINER_CHART_HEIGHT, header, plain, presentation_mode, problem
 from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
@@ -531,7 +531,7 @@ def loss_log_view(snap):
 
 # ----------------------------------------------------------------------------- the page
 
-CHART_HEIGHT = 300 if present else 360
+CHART_HEIGHT = TRAINER_CHART_HEIGHT[present]
 
 with st.container(key=K + "layout"):
     if present:
@@ -594,11 +594,12 @@ with mid:
 
     # A queued page polls for its turn with one element, the countdown: the readouts and the chart do not
     # change while it waits, so they are drawn once, around it (at 30 students, 26 waited).
-    if queued_at_start:
-        readouts(run.poll(), settings)
+    waiting = run.poll() if queued_at_start else None
+    if waiting is not None:
+        readouts(waiting, settings)
     live()
-    if queued_at_start:
-        training_chart(run.poll(), settings, CHART_HEIGHT)
+    if waiting is not None:
+        training_chart(waiting, settings, CHART_HEIGHT)
     if not present:
         lesson_note(settings)
 

@@ -7,8 +7,8 @@ visitor waited 9–89 s for a page in a measured naive design). Here the server 
 schedules and draws; the steps run in ``os.cpu_count()`` worker processes, niced so
 that serving pages always comes first.
 
-How: a run advances in time slices (``SLICE_SECONDS``, longer when many runs play: ``slice_seconds``). A slice ships the data-less
-``Trainer`` (weights and position, a few KB) to a worker, which re-attaches the
+How: a run advances in time slices (``SLICE_SECONDS``; longer when many runs play: ``slice_seconds``).
+A slice ships the data-less ``Trainer`` (weights and position, a few KB) to a worker, which re-attaches the
 dataset from its own cache, trains, and sends the trainer back with a ``Progress``.
 When a slice finishes, the next one of the same run is queued at once (the pool's
 queue is first-in first-out, so sessions take turns fairly), until the run is

@@ -53,15 +53,15 @@ _TRAINER_CSS = """
     .st-key-tr_buttons button { padding: 0.25rem 0.2rem !important; min-width: 0 !important; }
   }
 """
-_PRESENTATION_CSS = _PRESENTATION_CSS.replace("</style>", _TRAINER_CSS + """
-  .st-key-tr_chart { min-height: 300px; }
-</style>""")
+#: The trainer's loss chart height in px (presentation, normal): the page draws it, the CSS holds its box.
+TRAINER_CHART_HEIGHT = {True: 300, False: 360}
+_PRESENTATION_CSS = _PRESENTATION_CSS.replace(
+    "</style>", _TRAINER_CSS + f"  .st-key-tr_chart {{ min-height: {TRAINER_CHART_HEIGHT[True]}px; }}\n</style>")
 
 _NORMAL_CSS = """
 <style>
   .block-container { padding-top: 2.6rem !important; }
-  .st-key-tr_chart { min-height: 360px; }
-""" + _TRAINER_CSS + """</style>
+""" + f"  .st-key-tr_chart {{ min-height: {TRAINER_CHART_HEIGHT[False]}px; }}\n" + _TRAINER_CSS + """</style>
 """
 
 # Both modes: the lesson's equation numbers (KaTeX \tag) follow their equation — Streamlit sizes a formula's
