@@ -46,7 +46,7 @@ from nnviz.state import (
     from_query,
     to_query,
 )
-from ui.common import TRAINER_CHART_HEIGHT, header, plain, presentation_mode, problem
+from ui.common import TRAINER_BESIDE_HEIGHT, TRAINER_CHART_HEIGHT, header, plain, presentation_mode, problem
 from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
@@ -87,11 +87,13 @@ def current_settings() -> TrainerSettings:
 
 
 def sync_url(settings: TrainerSettings, run: Run | None):
-    """The URL always holds the settings, and — while a run with progress is on screen — which server
-    holds it, so that a reconnect to a restarted server can say that the run was lost."""
+    """The URL always holds the settings, and — from the moment Train is pressed — which server holds the
+    run on screen, so that a reconnect to a restarted server can say that the run was lost. (Marked when
+    the run starts, not at its first step: the live fragment draws the steps without a full rerun, and only
+    a full rerun writes the URL.)"""
     st.session_state[K + "settings"] = settings
     wanted = to_query(settings)
-    if run is not None and run.history.n_steps:
+    if run is not None and (run.history.n_steps or run.active):
         wanted[RUN_MARK] = SERVER_ID
     if any(st.query_params.get(k) != v for k, v in wanted.items()):
         st.query_params.update(wanted)
@@ -405,7 +407,7 @@ def projection_for(ref: DataRef):
 def inside_view(view: str, snap, ds, ref, beside: bool = False):
     """A live view of the network. ``beside``: drawn in the narrow column beside the loss chart."""
     model = snap.model
-    height = 380 if beside else None
+    height = TRAINER_BESIDE_HEIGHT if beside else None
     if view == VIEW_BOUNDARY:
         grid = maps.grid_over(np.vstack([ds.X_train, ds.X_test]), resolution=60 if not present else 50)
         fig = charts.decision_boundary_figure(grid.xs, grid.ys, maps.output_map(model, grid), ds.X_train,
@@ -612,7 +614,8 @@ if present:  # the main live view sits beside the chart; the others below
     with right:
         @st.fragment(run_every=max(1.0, 2 * interval) if interval and not queued_at_start else None)
         def live_beside():
-            inside_view(beside_view, run.poll(), ds, ref, beside=True)
+            with st.container(key=K + "beside"):  # holds its height while each new figure is swapped in
+                inside_view(beside_view, run.poll(), ds, ref, beside=True)
 
         live_beside()
     lesson_note(settings)

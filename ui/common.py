@@ -55,8 +55,11 @@ _TRAINER_CSS = """
 """
 #: The trainer's loss chart height in px (presentation, normal): the page draws it, the CSS holds its box.
 TRAINER_CHART_HEIGHT = {True: 300, False: 360}
+#: The height in px of the live view beside the loss chart (presentation mode only), held the same way.
+TRAINER_BESIDE_HEIGHT = 380
 _PRESENTATION_CSS = _PRESENTATION_CSS.replace(
-    "</style>", _TRAINER_CSS + f"  .st-key-tr_chart {{ min-height: {TRAINER_CHART_HEIGHT[True]}px; }}\n</style>")
+    "</style>", _TRAINER_CSS + f"  .st-key-tr_chart {{ min-height: {TRAINER_CHART_HEIGHT[True]}px; }}\n"
+    f"  .st-key-tr_beside {{ min-height: {TRAINER_BESIDE_HEIGHT}px; }}\n</style>")
 
 _NORMAL_CSS = """
 <style>

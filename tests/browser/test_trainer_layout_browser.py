@@ -54,7 +54,9 @@ def projector_parts(pg):
         "epoch": pg.locator(".st-key-tr_readouts h3").first, "readouts": pg.locator(".st-key-tr_readouts").first,
         "status": pg.locator(".st-key-tr_status").first,
         "loss chart": pg.locator(".st-key-tr_chart").first,
-        "boundary": pg.locator(f"{MID} + [data-testid='stColumn'] [data-testid='stPlotlyChart']").first,
+        # the live views are boxes that hold their size while Streamlit swaps in each new figure (the frame
+        # probe below checks that a drawn plot is in them); the boundary must be a drawn figure when still
+        "boundary": pg.locator(f"{MID} + [data-testid='stColumn'] .st-key-tr_beside").first,
     }
 
 
@@ -88,13 +90,14 @@ MIN_OPACITY_JS = """([selector, ms]) => new Promise(resolve => {
 })"""
 
 
-CHART_FRAMES_JS = """([ms]) => new Promise(resolve => {
-  // Every animation frame for ``ms``: the loss chart's box (its height and top) and whether a drawn plot is
-  // in it. Streamlit mounts a new Plotly element for each new figure; the box must hold still meanwhile.
+CHART_FRAMES_JS = """([ms, selector]) => new Promise(resolve => {
+  // Every animation frame for ``ms``: a chart's box (by default the loss chart's; its height and top) and
+  // whether a drawn plot is in it. Streamlit mounts a new Plotly element for each new figure; the box must
+  // hold still meanwhile.
   let frames = 0, drawn = 0, minHeight = 1e9, minTop = 1e9, maxTop = -1e9;
   const t0 = performance.now();
   const tick = () => {
-    const box = document.querySelector('.st-key-tr_chart');
+    const box = document.querySelector(selector || '.st-key-tr_chart');
     frames += 1;
     if (box) {
       const r = box.getBoundingClientRect();
@@ -127,12 +130,17 @@ def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
         frames = pg.evaluate(CHART_FRAMES_JS, [4000])
         print(f"chart while playing: {frames}")
         assert frames["frames"] >= 5 and frames["minHeight"] >= 299 and frames["topMoved"] <= 1, frames
+        beside = pg.evaluate(CHART_FRAMES_JS, [4000, ".st-key-tr_beside"])
+        print(f"boundary beside it while playing: {beside}")
+        assert beside["frames"] >= 5 and beside["minHeight"] >= 379 and beside["topMoved"] <= 1, beside
+        assert beside["drawn"] >= 0.8 * beside["frames"], beside
         eventually(pg, lambda: "Overshooting" in pg.locator(".st-key-tr_status").inner_text()
                    and state_shown(pg) == "training…", "named while it plays")
         assert_on_screen(pg, projector_parts(pg), "playing")
         button(pg, "Pause").click()
         eventually(pg, lambda: state_shown(pg) == "paused", "Pause shows")
         assert_on_screen(pg, projector_parts(pg), "paused")
+        assert_on_screen(pg, {"boundary plot": pg.locator(".st-key-tr_beside .main-svg").first}, "paused")
         pg.get_by_text("More settings").click()  # the speed is a display choice: the run stays
         pg.get_by_text("as fast as possible").click()
         pg.get_by_text("More settings").click()
@@ -143,6 +151,7 @@ def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
         assert "Overshooting" in status and "Finished, but" in status
         assert pg.locator("[data-testid='stAlertContentSuccess']").count() == 0  # never green
         assert_on_screen(pg, projector_parts(pg), "finished")
+        assert_on_screen(pg, {"boundary plot": pg.locator(".st-key-tr_beside .main-svg").first}, "finished")
         pg.get_by_role("slider", name="Hidden units").press("ArrowRight")  # a setting changes: a fresh run
         eventually(pg, lambda: "New settings, new run" in pg.locator(".st-key-tr_status").inner_text(),
                    "the new run is announced")
