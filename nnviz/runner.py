@@ -262,10 +262,12 @@ class Run:
         self._restart_pace()
         self._submit_if_due()
 
-    def pause(self, wait: float = 1.0):
+    def pause(self, wait: float = 0.25):
         """Stop queueing slices; a queued run leaves the queue. A slice under way (at most ``slice_seconds()``
-        of training) is waited for, up to ``wait`` seconds, and kept: so the epoch a snapshot shows right
-        after a pause is where the run stopped, and it does not move on afterwards."""
+        of training) is waited for, up to ``wait`` seconds, and kept; one that is not back by then (a busy
+        machine) is dropped — its worker's copy of the trainer is discarded, and the run stays where its
+        last merged slice left it. Either way the epoch a snapshot shows right after a pause is where the
+        run stopped, and it does not move on afterwards (a slice merged after a "paused" page would)."""
         with self._lock:
             if self.state == "queued":
                 self.state = self._resume_state
@@ -282,8 +284,12 @@ class Run:
             return
         try:
             future.result(timeout=wait)
-        except Exception:  # noqa: BLE001 - a failure is recorded by _merge; a timeout merges later
+        except Exception:  # noqa: BLE001 - a failure is recorded by _merge; a timeout drops the slice
             if not future.done():
+                with self._lock:
+                    if self._future is future and self.state == "paused":
+                        self._future = None  # _merge ignores it when it comes back
+                        self._version += 1
                 return
         self._merge(future)
 

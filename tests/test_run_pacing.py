@@ -82,6 +82,28 @@ def test_pause_keeps_the_slice_under_way_so_the_epoch_shown_is_where_it_stopped(
     assert run.poll().epoch == held.epoch + 1
 
 
+def test_a_slice_not_back_when_paused_is_dropped_so_nothing_arrives_after_the_pause(pool, monkeypatch):
+    """A busy machine: the slice under way is not back within Pause's wait. The page says "paused" at once;
+    the slice, when it comes back, must not move the run on (CI saw epoch 637 become 643 after "paused")."""
+    monkeypatch.setattr(runner, "slice_seconds", lambda: 1.5)  # every slice outlasts Pause's wait
+    run = new_run(pool)
+    run.play()
+    deadline = time.monotonic() + 60
+    while run.poll().step == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.poll()  # the next slice is under way now
+    assert run.busy
+    run.pause(wait=0.05)
+    assert not run.busy and not run.active  # dropped: the page stops polling for it
+    held = run.poll()
+    time.sleep(2.0)  # the dropped slice has come back by now
+    later = run.poll()
+    assert held.state == later.state == "paused"
+    assert (later.step, later.epoch, later.batch_losses.size) == (held.step, held.epoch, held.batch_losses.size)
+    run.step_epoch()  # trains on from the run as shown, not from the dropped slice's end
+    assert run.poll().epoch == held.epoch + 1
+
+
 @pytest.mark.parametrize(("playing", "slice_s", "redraw_s"), [(0, 0.15, 0.15), (2, 0.15, 0.15), (4, 0.3, 0.3),
                                                              (6, 0.45, 0.45), (8, 0.5, 0.6), (100, 0.5, 1.0)])
 def test_a_crowd_gets_longer_slices_and_slower_redraws_within_bounds(monkeypatch, playing, slice_s, redraw_s):

@@ -1,0 +1,130 @@
+"""How the trainer feels in a real browser (issue 10): first update after Train, Pause, chart frames.
+
+Each repetition starts a fresh server (``streamlit run app.py`` with its worker pool, as
+``bench.bench_hall`` does), opens the Shallow network page in Debian's Chromium at 1280×720
+and measures inside the page (``performance.now()``, a MutationObserver and every animation
+frame), so that Playwright's own round trips are not counted:
+
+- first update   Train clicked → the epoch readout first shows epoch ≥ 1, and → the loss chart
+                 first shows a new figure (a fresh server: its first Train);
+- Pause          Pause clicked → the readout says "paused"; the epochs trained after the click
+                 (the epoch shown at the click against the one it holds);
+- frames         over 4 s of play: frames with a drawn loss chart / all frames, the longest run
+                 of frames without one (ms), and the longest gap between two new figures (ms).
+
+    python -m bench.bench_feel                  # 3 repetitions, median printed
+    python -m bench.bench_feel --repeats 5 --speed 10
+
+Absolute times move with the machine's load; run it on a quiet machine and read the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+from bench.bench_hall import Server
+from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS
+
+PAGE = "/shallow_network?ds=moons&hidden=8&epochs=5000&speed={speed}"
+
+# Installed before Train is clicked: timestamps of every readout change and of every new Plotly figure.
+WATCH_JS = """() => {
+  const w = window.__feel = {epochs: [], figures: [], states: []};
+  const readout = () => {
+    const box = document.querySelector('.st-key-tr_readouts');
+    if (!box) return;
+    const h3 = [...box.querySelectorAll('h3')].map(e => e.innerText).find(t => /^Epoch \\d+ \\/ \\d+$/.test(t));
+    if (h3) {
+      const epoch = parseInt(h3.split(' ')[1]);
+      if (!w.epochs.length || w.epochs[w.epochs.length - 1][1] !== epoch) w.epochs.push([performance.now(), epoch]);
+    }
+    const state = (box.innerText.match(/· (ready|training…|paused|finished|diverged)/) || [])[1];
+    if (state && (!w.states.length || w.states[w.states.length - 1][1] !== state)) w.states.push([performance.now(), state]);
+  };
+  let lastPlot = null;
+  const figure = () => {
+    const plot = document.querySelector('.st-key-tr_chart .js-plotly-plot');
+    if (plot && plot !== lastPlot) { lastPlot = plot; w.figures.push(performance.now()); }
+  };
+  new MutationObserver(() => { readout(); figure(); }).observe(document.body, {subtree: true, childList: true, characterData: true});
+  readout(); figure();
+}"""
+
+CLICK_JS = """(name) => {
+  const b = [...document.querySelectorAll('button')].find(b => b.innerText.trim().endsWith(name));
+  const t = performance.now(); b.click(); return t;
+}"""
+
+FRAMES_JS = """([ms]) => new Promise(resolve => {
+  let frames = 0, drawn = 0, blank = 0, longestBlank = 0, blankSince = null;
+  const t0 = performance.now();
+  const tick = () => {
+    const now = performance.now();
+    frames += 1;
+    const box = document.querySelector('.st-key-tr_chart');
+    const ok = box && [...box.querySelectorAll('[data-testid="stPlotlyChart"]')].some(c =>
+      c.getBoundingClientRect().height > 100 && c.querySelector('.main-svg'));
+    if (ok) { drawn += 1; if (blankSince !== null) longestBlank = Math.max(longestBlank, now - blankSince); blankSince = null; }
+    else if (blankSince === null) blankSince = now;
+    if (now - t0 < ms) requestAnimationFrame(tick); else resolve({frames, drawn, longestBlank});
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def one(speed: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    server = Server()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(server.url + PAGE.format(speed=speed), timeout=180_000)
+            page.locator(".st-key-tr_chart .js-plotly-plot").first.wait_for(timeout=180_000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+            page.evaluate(WATCH_JS)
+            t_train = page.evaluate(CLICK_JS, "Train")
+            page.wait_for_function("() => window.__feel.epochs.some(e => e[1] >= 1)", timeout=120_000)
+            page.wait_for_timeout(1500)
+            feel = page.evaluate("() => window.__feel")
+            first_epoch = next(t for t, e in feel["epochs"] if e >= 1) - t_train
+            new_figures = [t for t in feel["figures"] if t > t_train]
+            first_figure = new_figures[0] - t_train if new_figures else float("nan")
+            frames = page.evaluate(FRAMES_JS, [4000])
+            feel = page.evaluate("() => window.__feel")
+            during = [t for t in feel["figures"] if t > t_train + first_figure]
+            gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
+            epoch_at_click = feel["epochs"][-1][1]
+            t_pause = page.evaluate(CLICK_JS, "Pause")
+            page.wait_for_function("() => window.__feel.states.some(s => s[1] === 'paused')", timeout=60_000)
+            page.wait_for_timeout(1000)
+            feel = page.evaluate("() => window.__feel")
+            paused_at = next(t for t, s in feel["states"] if s == "paused" and t > t_pause) - t_pause
+            held = feel["epochs"][-1][1]
+            browser.close()
+    finally:
+        server.close()
+    return {"first epoch (s)": first_epoch / 1000, "first figure (s)": first_figure / 1000,
+            "pause shown (s)": paused_at / 1000, "epochs after Pause": held - epoch_at_click,
+            "drawn frames (%)": 100 * frames["drawn"] / max(frames["frames"], 1),
+            "longest blank (ms)": frames["longestBlank"], "longest figure gap (ms)": max(gaps, default=float("nan"))}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--speed", default="10", help="the page's speed setting (epochs/s, or 'max')")
+    args = parser.parse_args()
+    rows = []
+    for i in range(args.repeats):
+        rows.append(one(args.speed))
+        print(f"run {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rows[-1].items()), flush=True)
+    print("\nmedian of", len(rows), "fresh servers:")
+    for key in rows[0]:
+        print(f"  {key:<26} {statistics.median(r[key] for r in rows):8.2f}")
+
+
+if __name__ == "__main__":
+    main()
