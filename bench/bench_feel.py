@@ -10,7 +10,9 @@ frame), so that Playwright's own round trips are not counted:
 - Pause          Pause clicked → the readout says "paused"; the epochs trained after the click
                  (the epoch shown at the click against the one it holds);
 - frames         over 4 s of play: frames with a drawn loss chart / all frames, the longest run
-                 of frames without one (ms), and the longest gap between two new figures (ms).
+                 of frames without one (ms), and the longest gap between two new figures (ms);
+- browser busy   over the same 4 s: the share of time the page's main thread spent in long tasks
+                 (> 50 ms: mostly Plotly drawing), and the longest one (the page ignores clicks meanwhile).
 
     python -m bench.bench_feel                  # 3 repetitions, median printed
     python -m bench.bench_feel --repeats 5 --speed 10
@@ -26,11 +28,13 @@ import statistics
 from bench.bench_hall import Server
 from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS
 
-PAGE = "/shallow_network?ds=moons&hidden=8&epochs=5000&speed={speed}"
+PAGE = "/shallow_network?ds={dataset}&epochs=5000&speed={speed}"
 
 # Installed before Train is clicked: timestamps of every readout change and of every new Plotly figure.
 WATCH_JS = """() => {
-  const w = window.__feel = {epochs: [], figures: [], states: []};
+  const w = window.__feel = {epochs: [], figures: [], states: [], longtasks: []};
+  new PerformanceObserver(l => { for (const e of l.getEntries()) w.longtasks.push([e.startTime, e.duration]); })
+    .observe({type: 'longtask'});
   const readout = () => {
     const box = document.querySelector('.st-key-tr_readouts');
     if (!box) return;
@@ -42,12 +46,15 @@ WATCH_JS = """() => {
     const state = (box.innerText.match(/· (ready|training…|paused|finished|diverged)/) || [])[1];
     if (state && (!w.states.length || w.states[w.states.length - 1][1] !== state)) w.states.push([performance.now(), state]);
   };
-  let lastPlot = null;
+  // a new figure: the loss curve's path changed (Streamlit may mount a new element or update the old one)
+  let lastPath = null;
   const figure = () => {
-    const plot = document.querySelector('.st-key-tr_chart .js-plotly-plot');
-    if (plot && plot !== lastPlot) { lastPlot = plot; w.figures.push(performance.now()); }
+    const path = document.querySelector('.st-key-tr_chart .scatterlayer path.js-line');
+    const d = path && path.getAttribute('d');
+    if (d && d !== lastPath) { lastPath = d; w.figures.push(performance.now()); }
   };
-  new MutationObserver(() => { readout(); figure(); }).observe(document.body, {subtree: true, childList: true, characterData: true});
+  new MutationObserver(() => { readout(); figure(); }).observe(document.body,
+    {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['d']});
   readout(); figure();
 }"""
 
@@ -73,7 +80,7 @@ FRAMES_JS = """([ms]) => new Promise(resolve => {
 })"""
 
 
-def one(speed: str) -> dict:
+def one(speed: str, dataset: str = "moons", verbose: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     server = Server()
@@ -81,7 +88,7 @@ def one(speed: str) -> dict:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(server.url + PAGE.format(speed=speed), timeout=180_000)
+            page.goto(server.url + PAGE.format(speed=speed, dataset=dataset), timeout=180_000)
             page.locator(".st-key-tr_chart .js-plotly-plot").first.wait_for(timeout=180_000)
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
             page.evaluate(WATCH_JS)
@@ -92,34 +99,42 @@ def one(speed: str) -> dict:
             first_epoch = next(t for t, e in feel["epochs"] if e >= 1) - t_train
             new_figures = [t for t in feel["figures"] if t > t_train]
             first_figure = new_figures[0] - t_train if new_figures else float("nan")
+            t_frames = page.evaluate("() => performance.now()")
             frames = page.evaluate(FRAMES_JS, [4000])
             feel = page.evaluate("() => window.__feel")
+            tasks = [d for t, d in feel["longtasks"] if t_frames <= t < t_frames + 4000]
             during = [t for t in feel["figures"] if t > t_train + first_figure]
             gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
-            epoch_at_click = feel["epochs"][-1][1]
             t_pause = page.evaluate(CLICK_JS, "Pause")
+            epoch_at_click = page.evaluate("(t) => window.__feel.epochs.filter(e => e[0] <= t).pop()[1]", t_pause)
             page.wait_for_function("() => window.__feel.states.some(s => s[1] === 'paused')", timeout=60_000)
             page.wait_for_timeout(1000)
             feel = page.evaluate("() => window.__feel")
             paused_at = next(t for t, s in feel["states"] if s == "paused" and t > t_pause) - t_pause
             held = feel["epochs"][-1][1]
+            if verbose:
+                print("  after Pause:", [(round(t - t_pause), e) for t, e in feel["epochs"] if t > t_pause - 500],
+                      [(round(t - t_pause), x) for t, x in feel["states"] if t > t_pause - 500])
             browser.close()
     finally:
         server.close()
     return {"first epoch (s)": first_epoch / 1000, "first figure (s)": first_figure / 1000,
             "pause shown (s)": paused_at / 1000, "epochs after Pause": held - epoch_at_click,
             "drawn frames (%)": 100 * frames["drawn"] / max(frames["frames"], 1),
-            "longest blank (ms)": frames["longestBlank"], "longest figure gap (ms)": max(gaps, default=float("nan"))}
+            "longest blank (ms)": frames["longestBlank"], "longest figure gap (ms)": max(gaps, default=float("nan")),
+            "browser busy (%)": 100 * sum(tasks) / 4000, "longest task (ms)": max(tasks, default=0.0)}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--speed", default="10", help="the page's speed setting (epochs/s, or 'max')")
+    parser.add_argument("--dataset", default="moons", help="e.g. lesson (its live view: the test set in 2-D)")
+    parser.add_argument("--verbose", action="store_true", help="print the readout's changes around Pause")
     args = parser.parse_args()
     rows = []
     for i in range(args.repeats):
-        rows.append(one(args.speed))
+        rows.append(one(args.speed, args.dataset, args.verbose))
         print(f"run {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rows[-1].items()), flush=True)
     print("\nmedian of", len(rows), "fresh servers:")
     for key in rows[0]:

@@ -114,6 +114,20 @@ CHART_FRAMES_JS = """([ms, selector]) => new Promise(resolve => {
 })"""
 
 
+PUSHED_MARGINS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
+  // A live figure whose labels, legend or colour bar push its margins is drawn twice per update (Plotly draws,
+  // measures, then draws again with the wider margins): nnviz.charts starts them with the room they need.
+  const size = gd._fullLayout._size, margin = gd.layout.margin || {};
+  return ['l', 'r', 't', 'b'].filter(k => size[k] > (margin[k] ?? 0) + 0.5)
+    .map(k => `${gd.closest('[class*="st-key-"]')?.className.match(/st-key-\\S+/)?.[0] || 'chart'}: ${k} ${margin[k]} → ${size[k].toFixed(1)}`);
+})"""
+
+
+def assert_live_charts_draw_once(pg):
+    pushed = pg.evaluate(PUSHED_MARGINS_JS)
+    assert not pushed, f"a live chart's margins were pushed, so it is drawn twice per update: {pushed}"
+
+
 def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     pg = ctx.new_page()
@@ -134,6 +148,7 @@ def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
         print(f"boundary beside it while playing: {beside}")
         assert beside["frames"] >= 5 and beside["minHeight"] >= 379 and beside["topMoved"] <= 1, beside
         assert beside["drawn"] >= 0.8 * beside["frames"], beside
+        assert_live_charts_draw_once(pg)
         eventually(pg, lambda: "Overshooting" in pg.locator(".st-key-tr_status").inner_text()
                    and state_shown(pg) == "training…", "named while it plays")
         assert_on_screen(pg, projector_parts(pg), "playing")
@@ -217,6 +232,7 @@ def test_pause_holds_where_the_run_stopped(page, app_url):
     open_trainer(page, f"{app_url}/shallow_network?ds=lesson&epochs=5000&speed=max")
     button(page, "Train").click()
     eventually(page, lambda: epoch_shown(page) >= 3, "it plays", 120)
+    assert_live_charts_draw_once(page)  # the loss chart and the lesson data's projection
     t0 = time.monotonic()
     button(page, "Pause").click()
     eventually(page, lambda: state_shown(page) == "paused", "Pause shows")
