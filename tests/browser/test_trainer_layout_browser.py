@@ -237,9 +237,13 @@ def test_pause_holds_where_the_run_stopped(page, app_url):
     button(page, "Pause").click()
     eventually(page, lambda: state_shown(page) == "paused", "Pause shows")
     shown_after = time.monotonic() - t0
+    # The page has drawn the paused run when its script stops running (until then, the elements of the run
+    # before may still stand beside the new ones: CI once read a stale epoch beside "paused").
+    wait_for_app(page, 60_000)
     held = epoch_shown(page)
+    assert state_shown(page) == "paused"
     page.wait_for_timeout(1500)
-    assert epoch_shown(page) == held  # nothing arrives after the pause
+    assert (epoch_shown(page), state_shown(page)) == (held, "paused")  # nothing arrives after the pause
     button(page, "Step").click()
     eventually(page, lambda: epoch_shown(page) != held, "Step trains one epoch")
     assert epoch_shown(page) == held + 1  # so the epoch shown was exactly where the run had stopped
