@@ -115,7 +115,9 @@ def plotly_text(text, limit: int = 80) -> str:
 #: log-scale loss), plus a little room. Automargin stays on for what they did not foresee (e.g. a phone's
 #: legend in three rows). ``bench/bench_feel.py`` and the trainer's browser tests check that none is pushed.
 TRAINING_MARGINS = {False: {"l": 80, "r": 26, "t": 88, "b": 70}, True: {"l": 104, "r": 34, "t": 100, "b": 92}}
-BOUNDARY_MARGINS = {(False, True): {"l": 88, "r": 104, "t": 98, "b": 78},  # (presentation, legend)
+# (presentation, legend): the page draws (False, True) below the chart and (True, False) beside it; the other
+# two are not on the page and take the same sides with the legend's top margin added or removed.
+BOUNDARY_MARGINS = {(False, True): {"l": 88, "r": 104, "t": 98, "b": 78},
                     (False, False): {"l": 88, "r": 104, "t": 24, "b": 78},
                     (True, True): {"l": 96, "r": 124, "t": 110, "b": 98},
                     (True, False): {"l": 96, "r": 116, "t": 24, "b": 98}}

@@ -288,8 +288,7 @@ class Run:
             if not future.done():
                 with self._lock:
                     if self._future is future and self.state == "paused":
-                        self._future = None  # _merge ignores it when it comes back
-                        self._version += 1
+                        self._future = None  # _merge ignores it when it comes back; the history is unchanged
                 return
         self._merge(future)
 
