@@ -53,8 +53,10 @@ class Client:
     async def open(self, timeout: float = 60.0) -> float:
         """Connect and run the page; returns the seconds until its first run finished."""
         t0 = time.monotonic()
+        # no keep-alive pings of our own: a browser sends none (it answers the server's), and a client that
+        # closes its socket when a busy server answers a ping late would measure itself, not the server
         self._ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=2**26,
-                                            open_timeout=timeout)
+                                            open_timeout=timeout, ping_interval=None)
         self._tasks.append(asyncio.create_task(self._receive()))
         await self._rerun()
         await asyncio.wait_for(self._wait_run(), timeout)

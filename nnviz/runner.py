@@ -256,6 +256,16 @@ class Run:
                     self._queued_ahead = self.admission.status(self)[1]
                     self._version += 1
 
+    def admitted(self):
+        """The admission gave this queued run a live place (called on a thread of its own): it starts now,
+        not at its page's next poll, which far back in a long queue was up to ``QUEUE_POLL_MAX`` s away.
+        Its page sees it playing at that poll."""
+        with self._lock:
+            if self.state == "queued" and self.admission.status(self)[0] == "live":
+                self._touch()  # its page polled within its patience: it trains until its page is heard from
+                self._start_playing()
+                self._version += 1
+
     def _start_playing(self):
         self.state = "playing"
         self._play_started = time.monotonic()
@@ -318,20 +328,17 @@ class Run:
             return self._snapshot()
 
     def _admission_poll(self):
-        """A queued run starts when admitted, or returns to its previous state if it lost its place;
-        a playing run that lost its place (its page was silent) asks again."""
+        """A queued run starts when admitted. A run that lost its place because its page was silent (a
+        closed tab, or a server too busy to hear from it in time) asks again now that its page polls: a
+        queued one takes back the place its arrival earned, a playing one queues if the server is full."""
         if self.state not in ("queued", "playing"):
             return
         status, ahead = self.admission.status(self)
-        if status == "none" and self.state == "playing":
+        if status in ("dropped", "none"):
             status = "live" if self.admission.request(self) else "queued"
             ahead = self.admission.status(self)[1]
         if self.state == "queued" and status == "live":
             self._start_playing()
-        elif self.state == "queued" and status in ("dropped", "none"):
-            self.state = self._resume_state
-            self.admission.withdraw(self)  # forget it: Train queues it again at the back
-            self._version += 1
         elif status == "queued":
             self.admission.heartbeat(self)  # its page is still here: it keeps its place however long it waits
             if self.state == "playing":
