@@ -279,7 +279,9 @@ def on_train():
 def on_pause():
     run = st.session_state.get(K + "run")
     if run is not None:
-        run.pause()
+        # no wait for the slice under way: the run holds where its last merged slice left it (at most one
+        # redraw ahead of the screen), and the page answers the click without waiting for a worker
+        run.pause(wait=0.0)
 
 
 def on_step():

@@ -13,9 +13,15 @@ The capacity is not a constant. It follows what the server measures about itself
   core (one process, one GIL: one core is its ceiling whatever the machine has);
 - ``lag``: how late a thread of the server wakes up when it asks to (its 90th percentile over
   the window) — the wait every request of a newcomer also has, whether the GIL is busy or the
-  machine's cores are taken by training workers or anything else.
+  machine's cores are taken by training workers or anything else;
+- and, from the live pages themselves, how long apart their polls reach the server (the 90th
+  percentile over the last few seconds): a page whose chart should update every second but is heard
+  from every 3 s is served late, whatever the sensors say. (With 300 students the server's event loop
+  fell behind — each rerun starts a thread from it — while the sensor thread still woke up on time:
+  the capacity grew to 65 live runs and no page was answered for minutes.)
 
-Each ``period`` the controller looks at both. While the server is late (``lag > max_lag``) it
+Each ``period`` the controller looks at all three. While the server is late (``lag > max_lag`` or live
+pages heard from more than ``max_gap`` s apart) it
 admits no one and lowers the capacity toward what is live. While it is on time and the queue is
 waiting, it grows the capacity toward ``live × target_share / cpu_share`` (the number of live
 runs that would use ``target_share`` of the core at the measured cost per run), at most ×1.5 per
@@ -125,7 +131,7 @@ class Admission:
 
     def __init__(self, floor: int, meter, clock: Callable[[], float] = time.monotonic, initial: int | None = None,
                  target_share: float = 0.4, max_lag: float = 0.1, period: float = 1.0,
-                 abandon_after: float = ABANDON_SECONDS):
+                 abandon_after: float = ABANDON_SECONDS, max_gap: float = 2.0):
         if floor < 1:
             raise ValueError(f"floor must be at least 1, got {floor!r}")
         self.floor = floor
@@ -134,6 +140,9 @@ class Admission:
         self.capacity = max(floor, initial if initial is not None else 2 * floor)
         self.target_share = target_share
         self.max_lag = max_lag
+        self.max_gap = max_gap
+        self._live_gaps: deque[tuple[float, float]] = deque(maxlen=400)  # (when, seconds since that page's last poll)
+        self._is_late = False
         self.period = period
         self.abandon_after = abandon_after
         self._live: dict[Hashable, float] = {}  # key -> last heartbeat
@@ -143,6 +152,7 @@ class Admission:
         # a page told to poll slowly (far back in the queue) is not silent until 3 of its polls are missed
         self._patience: dict[Hashable, float] = {}
         self._admitted: list[Hashable] = []  # moved from the queue to a live place, not yet told
+        self._evicted: list[Hashable] = []  # live runs dropped for silence, not yet told
         self._arrivals = itertools.count()
         self._gaps: deque[float] = deque(maxlen=200)  # seconds between a page's polls, as the server received them
         self._revised = clock()
@@ -167,7 +177,7 @@ class Admission:
                 self._arrived[key] = next(self._arrivals)
             self._update(now)
             live = key in self._live
-        self._tell_admitted()
+        self._tell_runs()
         return live
 
     def _rejoin(self, key: Hashable, arrived: int, now: float):
@@ -197,7 +207,7 @@ class Admission:
             self._dropped.pop(key, None)
             self._patience.pop(key, None)
             self._update(self.clock())
-        self._tell_admitted()
+        self._tell_runs()
 
     def heartbeat(self, key: Hashable):
         """The run's page is still polling."""
@@ -205,13 +215,15 @@ class Admission:
             now = self.clock()
             if key in self._live:
                 self._gaps.append(now - self._live[key])
+                if key not in self._patience:  # a page that polls as live pages do (not one just out of the queue)
+                    self._live_gaps.append((now, now - self._live[key]))
                 self._live[key] = now
                 self._patience.pop(key, None)  # its page now polls as a live page does
             elif key in self._queue:
                 self._gaps.append(now - self._queue[key])
                 self._queue[key] = now
             self._update(now)
-        self._tell_admitted()
+        self._tell_runs()
 
     def abandon_time(self) -> float:
         """How long a page may be silent before its run loses its place: ``abandon_after``, or longer when the
@@ -233,7 +245,7 @@ class Admission:
                 answer = "dropped", 0
             else:
                 answer = "none", 0
-        self._tell_admitted()
+        self._tell_runs()
         return answer
 
     def clear(self):
@@ -245,8 +257,11 @@ class Admission:
             self._dropped.clear()
             self._patience.clear()
             self._admitted.clear()
+            self._evicted.clear()
             self.capacity = max(self.floor, 2 * self.floor)
             self.last_load = None
+            self._live_gaps.clear()
+            self._is_late = False
 
     # --- what a page shows
 
@@ -265,13 +280,19 @@ class Admission:
         if now - self._revised >= self.period:
             self._revised = now
             abandon = self.abandon_time()
-            for table in (self._live, self._queue):
+            # While the server itself is late, a silent page is no sign that a student left: it is the server
+            # that answers late. Dropping live runs then let queued ones in while the dropped ones still
+            # trained — more runs live than the capacity, a server later still (300 students collapsed so).
+            tables = () if self._late() else (self._live, self._queue)
+            for table in tables:
                 for key, seen in list(table.items()):
                     if now - seen > max(abandon, self._patience.get(key, 0.0)):
                         del table[key]
                         self._patience.pop(key, None)
                         if table is self._queue:
                             self._dropped[key] = (now, self._arrived.pop(key))
+                        else:
+                            self._evicted.append(key)
             for key, (when, _) in list(self._dropped.items()):  # a page that never came back is forgotten
                 if now - when > 4 * self.abandon_after:
                     del self._dropped[key]
@@ -284,27 +305,38 @@ class Admission:
             self._live[key] = seen  # its patience comes along: its page may poll slowly until it hears
             self._admitted.append(key)
 
-    def _tell_admitted(self):
-        """Tell runs that left the queue, each on a thread of its own and without this lock held (a run
-        asks the admission under its own lock), so that a run starts at once rather than at its page's next
-        poll — which, far back in a long queue, can be ``QUEUE_POLL_MAX`` seconds away."""
+    def _tell_runs(self):
+        """Tell runs that left the queue, and live runs dropped for silence, each on a thread of its own and
+        without this lock held (a run asks the admission under its own lock): a run admitted starts at once
+        rather than at its page's next poll (far back in a long queue ``QUEUE_POLL_MAX`` s away), and a run
+        dropped stops training — so that the runs training are never more than the live places (a dropped
+        run that trained on while a queued one took its place overloaded the server with 300 students)."""
         with self._lock:
-            admitted, self._admitted = self._admitted, []
-        for key in admitted:
-            tell = getattr(key, "admitted", None)
+            told = [(key, "admitted") for key in self._admitted] + [(key, "evicted") for key in self._evicted]
+            self._admitted, self._evicted = [], []
+        for key, what in told:
+            tell = getattr(key, what, None)
             if tell is not None:
-                threading.Thread(target=tell, name="nnviz-admitted", daemon=True).start()
+                threading.Thread(target=tell, name=f"nnviz-{what}", daemon=True).start()
 
     def _late(self) -> bool:
-        return self.last_load is not None and self.last_load.lag > self.max_lag
+        return self._is_late
+
+    def _pages_served_late(self, now: float) -> bool:
+        """The live pages' polls, as the server received them over the last 5 s, 90 % of them within ``max_gap``
+        of the same page's previous poll — or not."""
+        gaps = sorted(gap for when, gap in self._live_gaps if now - when <= 5.0)
+        return len(gaps) >= 5 and gaps[int(0.9 * (len(gaps) - 1))] > self.max_gap
 
     def _revise(self):
         load = self.meter.read()
         self.last_load = load
         live = len(self._live)
-        if load is None or not live:
+        self._is_late = live > 0 and ((load is not None and load.lag > self.max_lag)
+                                      or self._pages_served_late(self.clock()))
+        if not live or (load is None and not self._is_late):
             return
-        if load.lag > self.max_lag:
+        if self._is_late:
             # late: no one new, and the capacity shrinks toward what the server is coping with
             self.capacity = max(self.floor, min(self.capacity, int(live * 0.9)))
             return

@@ -266,6 +266,16 @@ class Run:
                 self._start_playing()
                 self._version += 1
 
+    def evicted(self):
+        """The admission dropped this live run: its page was silent for longer than it allows (called on a
+        thread of its own). It stops training and waits; when its page polls again it asks for a place."""
+        with self._lock:
+            if self.state == "playing" and self.admission.status(self)[0] != "live":
+                self.state = "queued"
+                self._resume_state = "paused" if self.history.n_steps else "ready"
+                self._stop_clock()
+                self._version += 1
+
     def _start_playing(self):
         self.state = "playing"
         self._play_started = time.monotonic()

@@ -136,6 +136,24 @@ def test_when_the_server_hears_from_every_page_late_a_slow_poll_is_not_a_departu
     assert adm.status("c") == ("dropped", 0)  # silent 40 s: gone
 
 
+def test_while_the_server_is_late_no_one_is_dropped_for_silence():
+    """A late server hears from every page late; dropping live runs then would let queued ones in while the
+    dropped ones still train — more live runs than the capacity, and a server later still."""
+    adm, clock, meter = hall(initial=1, abandon_after=15.0)
+    adm.request("a")
+    adm.request("b")
+    meter.load = Load(cpu_share=0.95, lag=0.8)  # the server wakes up 0.8 s late
+    clock.t += 1
+    adm.heartbeat("a")  # the controller reads the load
+    clock.t += 30  # nobody heard from for 30 s
+    assert adm.status("a") == ("live", 0) and adm.status("b") == ("queued", 0)
+    meter.load = Load(cpu_share=0.3, lag=0.01)  # on time again: now silence means gone
+    clock.t += 1
+    adm.heartbeat("b")
+    clock.t += 1
+    assert adm.status("a") == ("none", 0) and adm.status("b") == ("live", 0)
+
+
 def test_a_live_run_whose_page_went_away_frees_its_place():
     adm, clock, _ = hall(initial=1, abandon_after=15.0)
     adm.request("a")
@@ -163,6 +181,32 @@ def test_capacity_grows_with_headroom_step_by_step_and_stops_when_the_server_is_
     clock.t += 1.0
     adm.withdraw(0)
     assert adm.live == 29 and adm.capacity <= 29
+
+
+def test_live_pages_heard_from_late_stop_admission_even_when_the_sensors_say_all_is_well():
+    """300 students: the server's event loop fell behind while its sensor thread woke up on time and its CPU
+    share looked low; the capacity grew to 65 live runs. The live pages' own polls tell the truth."""
+    adm, clock, meter = hall(floor=1, initial=4)
+    meter.load = Load(cpu_share=0.2, lag=0.01)  # the sensors: plenty of room
+    for k in range(4):
+        adm.request(k)
+    for _ in range(3):  # the four live pages should poll every second; the server hears them every 3 s
+        clock.t += 3
+        for k in range(4):
+            adm.heartbeat(k)
+    for k in range(4, 10):
+        adm.request(k)
+    for _ in range(3):
+        clock.t += 3
+        for k in range(4):
+            adm.heartbeat(k)
+    assert adm.live == 4 and adm.capacity <= 4  # nobody new while its live pages wait
+    for _ in range(6):  # served on time again (every 0.5 s): the queue moves
+        clock.t += 0.5
+        for k in range(4):
+            adm.heartbeat(k)
+        clock.t += 0.5
+    assert adm.live > 4
 
 
 def test_capacity_shrinks_to_what_fits_but_never_below_the_workers():
@@ -377,3 +421,25 @@ def test_the_page_says_queued_with_the_runs_ahead_and_pause_leaves_the_queue(ope
     at.run()
     assert not at.exception and not any(i.value.startswith("Queued:") for i in at.info)
     assert "Epoch 0 / 20" not in " ".join(m.value for m in at.markdown)
+
+
+def test_a_live_run_dropped_for_silence_stops_training_and_asks_again_when_its_page_polls():
+    import time
+
+    adm, clock, _ = hall(initial=1, abandon_after=15.0)
+    pool = Manual()
+    first, second = a_run(adm, epochs=100_000, executor=pool), a_run(adm, epochs=100_000, executor=pool)
+    first.play()
+    second.play()
+    assert (first.state, second.state) == ("playing", "queued")
+    clock.t += 20  # first's page is silent; second's polls
+    second.poll()
+    deadline = time.monotonic() + 10
+    while (first.state, second.state) != ("queued", "playing") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (first.state, second.state) == ("queued", "playing")  # never two training for one place
+    for _ in range(len(pool.pending)):  # what was under way comes back (first's slice among it): first sends no next one
+        pool.step()
+    assert not [fn for _, fn, args in pool.pending if fn.__name__ == "_train_slice" and args[0] is first._trainer]
+    snap = first.poll()  # its page is back: it queues behind second
+    assert (snap.state, snap.queued_ahead) == ("queued", 0) and adm.status(first) == ("queued", 0)
