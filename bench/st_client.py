@@ -114,9 +114,11 @@ class Client:
             elif msg.metadata.cacheable and msg.hash:
                 self._cache[msg.hash] = [msg, self._run_count]
             if kind == "new_session":
-                self.texts = []
                 if not msg.metadata.run.fragment_ids:  # a full run: as the frontend does, drop every timer;
                     self.fragments.clear()  # the run's fragments register theirs again (auto_rerun)
+                    # and the page is drawn anew; a fragment's run redraws only its own part (a late timer of a
+                    # fragment, run after the full run that finished the run, must not hide "Finished")
+                    self.texts = []
             elif kind == "navigation" and msg.navigation.page_script_hash:
                 self.page_script_hash = msg.navigation.page_script_hash
             elif kind == "delta":
@@ -155,9 +157,11 @@ class Client:
                 # a watched line (e.g. a countdown) replaces its previous version
                 self.texts = [t for t in self.texts if not t.startswith(w)] + [body]
                 return
-        # keep only the latest version of each kind of line
-        head = body.split(" ", 2)[:2]
-        self.texts = [t for t in self.texts if t.split(" ", 2)[:2] != head] + [body]
+        # keep only the latest version of each kind of line ("step 1,234 · training…" is one kind)
+        def kind(text):
+            return ["step"] if text.startswith("step ") else text.split(" ", 2)[:2]
+
+        self.texts = [t for t in self.texts if kind(t) != kind(body)] + [body]
 
     async def _auto_rerun(self):
         """As the frontend does: rerun each fragment every ``interval`` seconds.
