@@ -156,7 +156,6 @@ class Admission:
         self._arrivals = itertools.count()
         self._gaps: deque[float] = deque(maxlen=200)  # seconds between a page's polls, as the server received them
         self._revised = clock()
-        self.last_load: Load | None = None
         self._lock = threading.RLock()
 
     # --- what a run calls
@@ -259,7 +258,6 @@ class Admission:
             self._admitted.clear()
             self._evicted.clear()
             self.capacity = max(self.floor, 2 * self.floor)
-            self.last_load = None
             self._live_gaps.clear()
             self._is_late = False
 
@@ -330,7 +328,6 @@ class Admission:
 
     def _revise(self):
         load = self.meter.read()
-        self.last_load = load
         live = len(self._live)
         self._is_late = live > 0 and ((load is not None and load.lag > self.max_lag)
                                       or self._pages_served_late(self.clock()))
