@@ -154,7 +154,7 @@ class Admission:
         self._admitted: list[Hashable] = []  # moved from the queue to a live place, not yet told
         self._evicted: list[Hashable] = []  # live runs dropped for silence, not yet told
         self._arrivals = itertools.count()
-        self._gaps: deque[float] = deque(maxlen=200)  # seconds between a page's polls, as the server received them
+        self._gaps: deque[float] = deque(maxlen=200)  # seconds between a live page's polls, as the server received them
         self._revised = clock()
         self._lock = threading.RLock()
 
@@ -213,21 +213,22 @@ class Admission:
         with self._lock:
             now = self.clock()
             if key in self._live:
-                self._gaps.append(now - self._live[key])
                 if key not in self._patience:  # a page that polls as live pages do (not one just out of the queue)
+                    self._gaps.append(now - self._live[key])
                     self._live_gaps.append((now, now - self._live[key]))
                 self._live[key] = now
                 self._patience.pop(key, None)  # its page now polls as a live page does
             elif key in self._queue:
-                self._gaps.append(now - self._queue[key])
-                self._queue[key] = now
+                self._queue[key] = now  # a queued page's slow polls are judged by its own patience
             self._update(now)
         self._tell_runs()
 
     def abandon_time(self) -> float:
         """How long a page may be silent before its run loses its place: ``abandon_after``, or longer when the
         server itself hears from pages less often — an overloaded server answers every page's polls late, and
-        that is no sign that a student left (3× the median gap between the polls it received lately)."""
+        that is no sign that a student left (3× the median gap between the live pages' polls it received lately).
+        Queued pages are told to poll slowly (up to every 30 s far back) and are judged by that (their patience):
+        their gaps are left out, or a crowd in the queue would let a closed live tab keep its place for minutes."""
         if len(self._gaps) < 5:
             return self.abandon_after
         return max(self.abandon_after, 3 * statistics.median(self._gaps))

@@ -10,7 +10,7 @@ import pytest
 
 import nnviz.admission as admission_module
 from nnviz import ShallowNN, Trainer
-from nnviz.admission import Admission, Load, queue_message
+from nnviz.admission import Admission, Load, queue_message, queue_poll_interval
 from nnviz.runner import DataRef, InlineExecutor, Run, load_data
 
 
@@ -134,6 +134,35 @@ def test_when_the_server_hears_from_every_page_late_a_slow_poll_is_not_a_departu
         for k in "abd":
             adm.heartbeat(k)
     assert adm.status("c") == ("dropped", 0)  # silent 40 s: gone
+
+
+def test_a_crowd_polling_slowly_in_the_queue_does_not_let_a_closed_live_tab_keep_its_place():
+    """Pages far back in the queue are told to poll every 2–22 s; a live page that stops polling is still gone
+    after the abandon time, however many slow polls the queue sends."""
+    adm, clock, _ = hall(initial=1, abandon_after=15.0)
+    adm.request("live")
+    crowd = [f"q{i}" for i in range(60)]
+    every = {}
+    for k in crowd:
+        adm.request(k)
+        every[k] = round(queue_poll_interval(adm.status(k)[1]))  # as its page is told
+
+    def queue_polls(second):
+        for k in crowd:
+            if second % every[k] == 0:
+                adm.heartbeat(k)
+
+    for second in range(1, 41):  # the live page every 2 s; most of the queue's polls are 5–22 s apart
+        clock.t += 1
+        if second % 2 == 0:
+            adm.heartbeat("live")
+        queue_polls(second)
+    assert adm.abandon_time() == 15.0  # the live page's 2 s gaps, not the queue's slow ones
+    for second in range(41, 58):  # the live tab is closed; the queue's pages keep polling
+        clock.t += 1
+        queue_polls(second)
+    assert adm.status("live") == ("none", 0)
+    assert adm.status("q0") == ("live", 0) and adm.status("q1") == ("queued", 0)
 
 
 def test_while_the_server_is_late_no_one_is_dropped_for_silence():
