@@ -19,6 +19,11 @@ real Chromium. Printed per row:
 
     python -m bench.bench_hall                       # 8,30,100,300 (from the checkout's root)
     python -m bench.bench_hall --students 8,30 --profile /tmp/prof
+    python -m bench.bench_hall --students 300 --replicas 2   # behind HAProxy (``make cluster``'s set-up)
+
+``--replicas N`` runs the app as ``make cluster`` does: N ``streamlit run`` processes (each with its own
+training workers and its own admission) behind HAProxy, sharing a throwaway PostgreSQL; the server columns
+then add up the replicas.
 
 ``--profile DIR`` records the server with py-spy (``pip install py-spy``; ``--gil``: only the thread
 holding the GIL is sampled) during each row into DIR/server-<n>.raw, and prints the functions that
@@ -111,6 +116,47 @@ class Server:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+class ClusterServer(Server):
+    """``make cluster``'s set-up (cluster/run.py): N replicas behind HAProxy; the same measures, summed."""
+
+    def __init__(self, replicas: int):
+        from cluster.run import Cluster
+
+        self.cluster = Cluster(free_port(), replicas, keep_database=False).start()
+        self.url = self.cluster.url
+        self.replica_ps = [psutil.Process(proc.pid) for _, proc in self.cluster.replicas.values()]
+        self.proc = next(iter(self.cluster.replicas.values()))[1]  # py-spy records the first replica
+        self.reset_peaks()
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _each(self, f) -> float:
+        total = 0.0
+        for ps in self.replica_ps:
+            try:
+                total += f(ps)
+            except psutil.Error:
+                pass
+        return total
+
+    def cpu_seconds(self) -> float:
+        return self._each(lambda ps: sum(ps.cpu_times()[:2]))
+
+    def worker_cpu_seconds(self) -> float:
+        return self._each(lambda ps: sum(sum(c.cpu_times()[:2]) for c in ps.children(recursive=True)))
+
+    def _watch(self):
+        while not self._stop.is_set():
+            self.peak_server = max(self.peak_server, self._each(lambda ps: ps.memory_info().rss))
+            self.peak_workers = max(self.peak_workers, self._each(
+                lambda ps: sum(c.memory_info().rss for c in ps.children(recursive=True))))
+            time.sleep(0.1)
+
+    def close(self):
+        self._stop.set()
+        self.cluster.stop()
 
 
 def finished(client) -> tuple[int, float] | None:
@@ -310,13 +356,14 @@ def print_table(rows):
 
 
 async def main_async(args):
-    server = Server()
+    server = ClusterServer(args.replicas) if args.replicas else Server()
     rows = []
     try:
-        # warm-up: workers, data caches, the page's imports
-        (c,) = await open_sessions(server.url, 1, 500)
-        await press_and_wait(c, 300)
-        await c.close()
+        # warm-up: workers, data caches, the page's imports (of every replica: the balancer takes turns)
+        warm = await open_sessions(server.url, max(1, args.replicas), 500)
+        await asyncio.gather(*(press_and_wait(c, 300) for c in warm))
+        for c in warm:
+            await c.close()
         singles = {}
         for n in args.students:
             epochs = args.epochs if args.epochs else (2000 if n <= 100 else 500)
@@ -337,6 +384,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=0, help="epochs per run (default 2000 up to 100 students, else 500)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds a row may take before it is cut off")
     ap.add_argument("--profile", metavar="DIR", help="record the server with py-spy into DIR")
+    ap.add_argument("--replicas", type=int, default=0, help="N app processes behind HAProxy (default: one, no balancer)")
     args = ap.parse_args()
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
