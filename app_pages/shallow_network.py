@@ -20,7 +20,7 @@ from dataclasses import fields, replace
 import numpy as np
 import streamlit as st
 
-from nnviz import charts, equations, export, lesson, maps
+from nnviz import charts, equations, export, lesson, live_chart, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nnviz.admission import queue_message, queue_poll_interval
 from nnviz.charts import PLOTLY_CONFIG
@@ -378,8 +378,9 @@ def finish_summary(snap, settings: TrainerSettings) -> str:
 
 
 def training_chart(snap, settings: TrainerSettings, height: int | None):
-    """The loss and accuracy chart: built once per new slice of the run (downsampled to a fixed number of
-    points, so a redraw costs the same at epoch 10 and 2,000), not on every redraw."""
+    """The loss and accuracy charts (Vega-Lite, updated in place: ``nnviz.live_chart``): built once per new
+    slice of the run (downsampled to a fixed number of points, so a redraw costs the same at epoch 10 and
+    2,000), not on every redraw."""
     previous = tuple(st.session_state.get(K + "previous", []))
     key = (snap.epochs, snap.batch_steps, settings.log_scale, present, height, *previous)
     cached = st.session_state.get(K + "chart")
@@ -391,13 +392,15 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
             band = (measured.mean - measured.sd, measured.mean + measured.sd)
         series = st.session_state.setdefault(K + "series", SeriesCache())  # grows with the run, never rebuilt
         s = series.series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
-        cached = (key, charts.training_figure(
-            s.epochs, s.train_loss, s.test_loss, s.train_acc, s.test_acc, batch_x=s.batch_x, batch_loss=s.batch_loss,
-            previous=previous, log_scale=settings.log_scale, presentation=present, reference=reference,
-            reference_band=band, height=height))
+        cached = (key, (
+            live_chart.loss_spec(s.epochs, s.train_loss, s.test_loss, batch_x=s.batch_x, batch_loss=s.batch_loss,
+                                 previous=previous, log_scale=settings.log_scale, presentation=present, height=height),
+            live_chart.accuracy_spec(s.epochs, s.train_acc, s.test_acc, previous=previous, presentation=present,
+                                     reference=reference, reference_band=band, height=height)))
         st.session_state[K + "chart"] = cached
-    with st.container(key=K + "chart"):  # holds the chart's height while Streamlit swaps in each new figure
-        st.plotly_chart(cached[1], config=PLOTLY_CONFIG)
+    with st.container(key=K + "chart"):  # holds the charts' height when one is mounted anew
+        for column, spec in zip(st.columns(2, gap="medium"), cached[1], strict=True):
+            column.vega_lite_chart(spec, theme=None)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -436,7 +439,7 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
         prob = model.predict(ds.X_test.T)[0]
         title = "Test set in 2-D" if beside else f"Test set ({ds.n_test} samples, {ds.n_features} features) in 2-D"
         fig = charts.projection_figure(projection(ds.X_test), prob, ds.y_test, projection.explained,
-                                       presentation=present, title=title, height=height)
+                                       presentation=present, title=title, height=height, short_titles=beside)
         st.plotly_chart(fig, config=PLOTLY_CONFIG)
         st.caption("The test samples on their two principal components (a fixed view): the fill is the "
                    "predicted probability, the outline the true class.")

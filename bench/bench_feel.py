@@ -12,7 +12,7 @@ frame), so that Playwright's own round trips are not counted:
 - frames         over 4 s of play: frames with a drawn loss chart / all frames, the longest run
                  of frames without one (ms), and the longest gap between two new figures (ms);
 - browser busy   over the same 4 s: the share of time the page's main thread spent in long tasks
-                 (> 50 ms: mostly Plotly drawing), and the longest one (the page ignores clicks meanwhile).
+                 (> 50 ms: mostly chart drawing), and the longest one (the page ignores clicks meanwhile).
 
     python -m bench.bench_feel                  # 3 repetitions, median printed
     python -m bench.bench_feel --repeats 5 --speed 10
@@ -30,7 +30,7 @@ from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS
 
 PAGE = "/shallow_network?ds={dataset}&epochs=5000&speed={speed}"
 
-# Installed before Train is clicked: timestamps of every readout change and of every new Plotly figure.
+# Installed before Train is clicked: timestamps of every readout change and of every new loss curve drawn.
 WATCH_JS = """() => {
   const w = window.__feel = {epochs: [], figures: [], states: [], longtasks: []};
   new PerformanceObserver(l => { for (const e of l.getEntries()) w.longtasks.push([e.startTime, e.duration]); })
@@ -49,7 +49,7 @@ WATCH_JS = """() => {
   // a new figure: the loss curve's path changed (Streamlit may mount a new element or update the old one)
   let lastPath = null;
   const figure = () => {
-    const path = document.querySelector('.st-key-tr_chart .scatterlayer path.js-line');
+    const path = document.querySelector('.st-key-tr_chart .mark-line path[aria-label*="series: train loss"]');
     const d = path && path.getAttribute('d');
     if (d && d !== lastPath) { lastPath = d; w.figures.push(performance.now()); }
   };
@@ -70,8 +70,8 @@ FRAMES_JS = """([ms]) => new Promise(resolve => {
     const now = performance.now();
     frames += 1;
     const box = document.querySelector('.st-key-tr_chart');
-    const ok = box && [...box.querySelectorAll('[data-testid="stPlotlyChart"]')].some(c =>
-      c.getBoundingClientRect().height > 100 && c.querySelector('.main-svg'));
+    const ok = box && [...box.querySelectorAll('[data-testid="stVegaLiteChart"]')].some(c =>
+      c.getBoundingClientRect().height > 100 && c.querySelector('svg.marks'));
     if (ok) { drawn += 1; if (blankSince !== null) longestBlank = Math.max(longestBlank, now - blankSince); blankSince = null; }
     else if (blankSince === null) blankSince = now;
     if (now - t0 < ms) requestAnimationFrame(tick); else resolve({frames, drawn, longestBlank});
@@ -89,7 +89,7 @@ def one(speed: str, dataset: str = "moons", verbose: bool = False) -> dict:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(server.url + PAGE.format(speed=speed, dataset=dataset), timeout=180_000)
-            page.locator(".st-key-tr_chart .js-plotly-plot").first.wait_for(timeout=180_000)
+            page.locator(".st-key-tr_chart .vega-embed").first.wait_for(timeout=180_000)
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
             page.evaluate(WATCH_JS)
             t_train = page.evaluate(CLICK_JS, "Train")

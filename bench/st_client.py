@@ -146,9 +146,9 @@ class Client:
             self._add_text(el.markdown.body)
         elif kind == "alert":
             self._add_text(el.alert.body)
-        elif kind == "plotly_chart" and '"train loss"' in el.plotly_chart.spec:
+        elif kind == "vega_lite_chart" and '"train loss"' in el.vega_lite_chart.spec:  # the live loss chart
             self.chart_times.append(time.monotonic())
-            self.chart_bytes += len(el.plotly_chart.spec)
+            self.chart_bytes += len(el.vega_lite_chart.spec) + sum(len(d.data.data) for d in el.vega_lite_chart.datasets)
 
     def _add_text(self, body: str):
         for w in self.watch:

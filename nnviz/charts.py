@@ -330,9 +330,11 @@ def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentat
 
 
 def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = False,
-                      title: str = "Test set, projected to 2-D", height: int | None = None) -> go.Figure:
+                      title: str = "Test set, projected to 2-D", height: int | None = None,
+                      short_titles: bool = False) -> go.Figure:
     """Many-feature samples projected to 2-D (``P`` of shape (m, 2)), filled by the predicted
-    probability, outlined by the true class."""
+    probability, outlined by the true class. ``short_titles``: "PC 1 (10%)" and "P(class 1)" for a narrow
+    column (a long rotated axis title there runs into the chart's title)."""
     s = style(presentation)
     P = np.asarray(P)
     y = np.asarray(y)
@@ -340,21 +342,28 @@ def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = 
     for c, symbol in ((0, "circle"), (1, "diamond")):
         sel = y == c
         data.append({
-            "type": "scatter", "mode": "markers", "x": P[sel, 0], "y": P[sel, 1], "name": f"true class {c}",
+            "type": "scatter", "mode": "markers", "x": P[sel, 0], "y": P[sel, 1],
+            "name": f"class {c}" if short_titles else f"true class {c}",
             "marker": {"size": s.marker + 2, "symbol": symbol, "color": np.asarray(prob)[sel], "cmin": 0, "cmax": 1,
                        "colorscale": PROBABILITY_SCALE, "line": {"color": CLASS_COLOURS[c], "width": 1.5},
                        "showscale": c == 0,
-                       "colorbar": {"title": {"text": "predicted P(class 1)", "side": "right"}, "thickness": 14}},
+                       "colorbar": {"title": {"text": "P(class 1)" if short_titles else "predicted P(class 1)",
+                                              "side": "right"}, "thickness": 14}},
             "hovertemplate": f"true class {c}<br>P(class 1) = %{{marker.color:.3f}}<extra></extra>",
         })
     layout = _layout(
-        s, xaxis=_axis(f"principal component 1 ({explained[0]:.0%} of variance)", s),
-        yaxis=_axis(f"principal component 2 ({explained[1]:.0%} of variance)", s),
+        s, xaxis=_axis(f"PC 1 ({explained[0]:.0%} of variance)" if short_titles
+                       else f"principal component 1 ({explained[0]:.0%} of variance)", s),
+        yaxis=_axis(f"PC 2 ({explained[1]:.0%})" if short_titles
+                    else f"principal component 2 ({explained[1]:.0%} of variance)", s),
         uirevision="projection",
     )
     layout["title"] = {"text": title, "font": {"size": s.title}}
     _roomy_margins(layout, PROJECTION_MARGINS[presentation])
     layout["legend"]["y"] = 1.02
+    if short_titles:  # a narrow column: the title at the very top, the legend in one row between it and the plot
+        layout["title"].update(x=0, xanchor="left", xref="container", y=0.995, yanchor="top", yref="container")
+        layout["legend"].update(y=1.0, yanchor="bottom")
     if height is not None:
         layout["height"] = height
     return _figure({"data": data, "layout": layout})

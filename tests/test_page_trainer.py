@@ -1,8 +1,10 @@
 """The Shallow network page under AppTest: every control, every button, the link, bad input."""
 
+import json
 import subprocess
 import sys
 
+import pyarrow as pa
 import pytest
 from page_helpers import ROOT, epoch, errors, press
 
@@ -63,6 +65,15 @@ def test_a_run_plays_to_the_end(open_page):
     assert epoch(at) == 20
     assert any("Finished 20 epochs" in s.value for s in at.success)
     assert at.button(key="tr_train").disabled
+    # the live charts (Vega-Lite) show the whole run: loss and accuracy, train and test, to epoch 20
+    charts = {json.loads(c.proto.spec)["title"]: c.proto for c in at.get("vega_lite_chart")}
+    assert set(charts) == {"Loss", "Accuracy"}
+    for title, proto in charts.items():
+        curves = next(d for d in proto.datasets if d.name == "curves")
+        table = pa.ipc.open_stream(curves.data.data).read_all().to_pandas()
+        words = title.lower()
+        assert set(table["series"]) == {f"train {words}", f"test {words}"}
+        assert table.groupby("series")["epoch"].max().tolist() == [20, 20]
 
 
 def test_a_diverging_run_never_ends_looking_like_a_success(open_page):

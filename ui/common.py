@@ -38,6 +38,14 @@ _TRAINER_CSS = """
   .st-key-tr_readouts [data-testid="stMetricValue"] { font-size: 1.15rem !important; }
   .st-key-tr_readouts [data-testid="stMetricValue"] div { overflow: visible !important; }
   .st-key-tr_readouts [data-testid="stMetricLabel"] p { font-size: 0.75rem !important; }
+  /* each readout as wide as its widest value ("Epoch 2000 / 2000", "100.0 %", "1.2e+04", "100,000", "step
+     123,456 · training…"): the row wraps at the same places whatever the numbers, so it never changes height
+     under the chart (a phone keeps the tightest packing: it is read up close, not projected) */
+  @media (min-width: 641px) {
+    .st-key-tr_readouts > [data-testid="stElementContainer"]:has(h3) { min-width: 11.4rem; }
+    .st-key-tr_readouts > [data-testid="stElementContainer"]:has([data-testid="stMetric"]) { min-width: 4.8rem; }
+    .st-key-tr_readouts > [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) { min-width: 9.2rem; }
+  }
   .st-key-tr_status { min-height: 3.1rem; }
   .st-key-tr_status [data-testid="stAlert"] > div { padding: 0.35rem 0.75rem; }
   .st-key-tr_status [data-testid="stAlert"] p { font-size: 0.88rem; line-height: 1.35; }

@@ -38,13 +38,15 @@ _COLLECT = """() => {
   const main = document.querySelector('[data-testid="stMain"]') || document.body;
   const tags = [...main.querySelectorAll('.katex-display .tag')].map(e => e.textContent.trim());
   const plot = [...main.querySelectorAll('.js-plotly-plot .gtitle, .js-plotly-plot .annotation-text, '
-    + '.js-plotly-plot .legendtext, .js-plotly-plot .g-xtitle, .js-plotly-plot .g-ytitle')].map(e => e.textContent);
+    + '.js-plotly-plot .legendtext, .js-plotly-plot .g-xtitle, .js-plotly-plot .g-ytitle, '
+    + '.vega-embed svg [class*="role-title"] text, .vega-embed svg .role-legend-label text, '
+    + '.vega-embed svg .role-axis-title text')].map(e => e.textContent);
   return {text: main.innerText, tags: tags, plot: plot};
 }"""
 
 
 _SIZE = """() => { const m = document.querySelector('[data-testid="stMain"]');
-  return m ? [m.innerText.length, m.querySelectorAll('.katex, .js-plotly-plot .main-svg').length,
+  return m ? [m.innerText.length, m.querySelectorAll('.katex, .js-plotly-plot .main-svg, .vega-embed svg.marks').length,
               m.querySelectorAll('[data-testid="stSkeleton"]').length
               + (document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning' ? 0 : 1)]
            : null; }"""

@@ -36,7 +36,7 @@ def test_presentation_mode_from_the_link_fits_a_projector(page, app_url):
     for name in ("Dataset", "Hidden units", "Learning rate", "Batch size", "Epochs"):
         box = page.get_by_text(name, exact=True).first.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 720, name
-    chart = page.locator(".js-plotly-plot").first.bounding_box()
+    chart = page.locator(".st-key-tr_chart .vega-embed").first.bounding_box()
     assert chart is not None and chart["y"] + chart["height"] <= 720
     assert page.get_by_role("button", name="Train", exact=True).bounding_box()["y"] < 720
 

@@ -6,12 +6,9 @@ import time
 from browser_helpers import no_exception, wait_for_app
 
 TRAIN_LOSS_POINTS = """() => {
-  const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  for (const p of plots) {
-    const t = (p._fullData || []).find(d => d.name === 'train loss');
-    if (t) return t._length;
-  }
-  return 0;
+  // the vertices of the loss chart's "train loss" line (Vega draws it as one SVG path: M x,y L x,y L …)
+  const line = document.querySelector('.st-key-tr_chart .mark-line path[aria-label*="series: train loss"]');
+  return line ? (line.getAttribute('d') || '').split(/[ML]/).filter(Boolean).length : 0;
 }"""
 
 

@@ -1,0 +1,208 @@
+"""The trainer's live loss and accuracy charts as Vega-Lite specs: arrays in, two specs out.
+
+Why not Plotly, like every other chart of the app: the live chart is redrawn several times a second while a
+run plays, and Streamlit gives each Plotly figure an element id made from its spec, so every redraw mounts a
+new chart in the browser (a blank frame now and then, and a full draw each time, ~0.1–0.3 s of the browser's
+main thread on a 2-core machine). A Vega-Lite chart keeps its spec (the data travel apart, as named datasets)
+and Streamlit updates it in place: the same canvas, only the new points drawn.
+
+The spec changes — and the chart is mounted anew — only when what it shows changes kind: markers below 30
+epochs, the per-batch loss becoming a band, an earlier run added for comparison, log scale, presentation mode.
+
+``loss_spec`` and ``accuracy_spec`` take what ``charts.training_figure`` takes; pages draw each with
+``st.vega_lite_chart(spec, theme=None)`` in a column of its own (each fills its column's width).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nnviz.charts import BATCH, MAX_POINTS, TEST, TRAIN, Curve, envelope, style, thin
+
+PREVIOUS = "#adb5bd"
+REFERENCE = "#2f9e44"
+#: stroke dash per line kind (Vega-Lite: dash, gap lengths in pixels)
+SOLID, DASHED = [1, 0], [8, 5]
+PREVIOUS_DASHES = ([2, 4], [8, 5], [8, 4, 2, 4], [14, 6])
+SHOW_MARKERS_BELOW = 30  # epochs: a short run shows its points, a long one only lines
+#: the panel's title says "Loss" or "Accuracy": its legend says only whose line it is ("train", "test", "batch")
+LEGEND = {"labelExpr": "replace(replace(datum.label, ' loss', ''), ' accuracy', '')", "symbolOpacity": 1}
+
+
+def _finite(values, positive: bool = False) -> np.ndarray:
+    """NaN where a value cannot be drawn (infinite; zero or below on a log scale): the line breaks there."""
+    v = np.asarray(values, dtype=float).copy()
+    bad = ~np.isfinite(v)
+    if positive:
+        bad |= v <= 0
+    v[bad] = np.nan
+    return v
+
+
+def _frame(curves) -> pd.DataFrame:
+    """``curves``: (series name, epochs, values) -> one long table (series, epoch, value), thinned."""
+    parts = []
+    for name, x, y in curves:
+        ex, ey = thin(x, y)
+        parts.append(pd.DataFrame({"series": name, "epoch": np.asarray(ex, dtype=float),
+                                   "value": np.asarray(ey, dtype=float)}))
+    if not parts:
+        return pd.DataFrame({"series": pd.Series(dtype=str), "epoch": pd.Series(dtype=float),
+                             "value": pd.Series(dtype=float)})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _config(presentation: bool) -> dict:
+    s = style(presentation)
+    return {
+        "font": "sans-serif",
+        "view": {"stroke": "#dee2e6"},
+        "axis": {"labelFontSize": s.font, "titleFontSize": s.font, "titleFontWeight": "normal",
+                 "labelColor": "#343a40", "titleColor": "#212529", "gridColor": "#e9ecef", "labelOverlap": True,
+                 "tickCount": 5},
+        "legend": {"labelFontSize": s.font, "symbolStrokeWidth": s.line, "symbolSize": 24 * s.font,
+                   "labelLimit": 16 * s.font, "orient": "top", "title": None, "direction": "horizontal",
+                   "columns": 2, "columnPadding": 14, "rowPadding": 4, "offset": 6},
+        "title": {"fontSize": s.title, "anchor": "start", "fontWeight": "bold", "offset": 6},
+    }
+
+
+def _line_layer(dataset: str, names: list[str], colours: list[str], dashes: list[list[int]], width: float,
+                y_title: str, y_scale: dict, y_axis: dict, markers: bool, opacity: float = 1.0) -> dict:
+    mark = {"type": "line", "strokeWidth": width, "opacity": opacity, "clip": True}
+    if markers:
+        mark["point"] = {"filled": True, "size": width * 18}
+    return {
+        "data": {"name": dataset},
+        "mark": mark,
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": "epoch", "scale": {"zero": True, "nice": False},
+                  "axis": {"format": "~r"}},
+            "y": {"field": "value", "type": "quantitative", "title": y_title, "scale": y_scale, "axis": y_axis},
+            "color": {"field": "series", "type": "nominal", "scale": {"domain": names, "range": colours},
+                      "sort": names, "legend": LEGEND},
+            "strokeDash": {"field": "series", "type": "nominal", "scale": {"domain": names, "range": dashes},
+                           "sort": names},
+            "tooltip": [{"field": "series", "title": "line"}, {"field": "epoch", "format": ".2~f"},
+                        {"field": "value", "format": ".4f"}],
+        },
+    }
+
+
+def _chart(title: str, layers: list[dict], datasets: dict, presentation: bool, height: int | None) -> dict:
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": title,
+        "datasets": datasets,
+        "layer": layers,
+        "config": _config(presentation),
+        "autosize": {"type": "fit", "contains": "padding"},
+        "padding": {"left": 4, "right": 12, "top": 4, "bottom": 4},
+    }
+    if height is not None:
+        spec["height"] = height
+    return spec
+
+
+def loss_spec(epochs, train_loss, test_loss, batch_x=(), batch_loss=(), previous: tuple[Curve, ...] = (),
+              log_scale: bool = False, presentation: bool = False, loss_label: str = "cross-entropy",
+              height: int | None = None) -> dict:
+    """Loss per epoch (train solid, test dashed), the per-batch loss faint behind it (as a min–max band when
+    there are too many batches to draw), earlier runs' test loss as faded lines labelled with their settings."""
+    s = style(presentation)
+    markers = np.size(epochs) < SHOW_MARKERS_BELOW
+    main, names, colours, dashes = [], [], [], []
+    for name, y, colour, dash in (("train loss", train_loss, TRAIN, SOLID), ("test loss", test_loss, TEST, DASHED)):
+        y = _finite(y, positive=log_scale)
+        if y.size and not np.all(np.isnan(y)):
+            main.append((name, epochs, y))
+            names.append(name)
+            colours.append(colour)
+            dashes.append(dash)
+    before = [(run.label, run.epochs, _finite(run.loss, positive=log_scale)) for run in previous]
+    datasets = {"curves": _frame(main)}
+    y_scale = {"type": "log"} if log_scale else {"zero": True}
+    y_axis = {"format": "~r", "tickCount": 4}
+    y_title = f"loss ({loss_label})"
+    layers = []
+    bx, by = np.asarray(batch_x, dtype=float), _finite(batch_loss, positive=log_scale)
+    batch_names = []
+    if bx.size > 2 * MAX_POINTS:
+        cx, lo, _, hi = envelope(bx, by, MAX_POINTS)
+        datasets["batches"] = pd.DataFrame({"series": "batch loss (range)", "epoch": cx, "lo": lo, "hi": hi})
+        batch_names = ["batch loss (range)"]
+        layers.append({
+            "data": {"name": "batches"},
+            "mark": {"type": "area", "opacity": 0.28, "clip": True},
+            "encoding": {"x": {"field": "epoch", "type": "quantitative"},
+                         "y": {"field": "lo", "type": "quantitative"}, "y2": {"field": "hi"},
+                         "color": {"field": "series", "type": "nominal", "legend": LEGEND}},
+        })
+    elif bx.size:
+        datasets["batches"] = _frame([("batch loss", bx, by)])
+        batch_names = ["batch loss"]
+        layers.append({
+            "data": {"name": "batches"},
+            "mark": {"type": "line", "strokeWidth": max(1.0, s.line * 0.45), "opacity": 0.45, "clip": True},
+            "encoding": {"x": {"field": "epoch", "type": "quantitative"},
+                         "y": {"field": "value", "type": "quantitative"},
+                         "color": {"field": "series", "type": "nominal", "legend": LEGEND}},
+        })
+    all_names = names + batch_names + [label for label, _, _ in before]
+    all_colours = colours + [BATCH] * len(batch_names) + [PREVIOUS] * len(before)
+    all_dashes = dashes + [SOLID] * len(batch_names) + [PREVIOUS_DASHES[i % len(PREVIOUS_DASHES)]
+                                                       for i in range(len(before))]
+    if before:
+        datasets["previous"] = _frame(before)
+        layers.insert(0, _line_layer("previous", all_names, all_colours, all_dashes, s.line * 0.8, y_title,
+                                     y_scale, y_axis, markers=False, opacity=0.8))
+    layers.append(_line_layer("curves", all_names, all_colours, all_dashes, s.line, y_title, y_scale, y_axis, markers))
+    return _chart("Loss", layers, datasets, presentation, height)
+
+
+def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (), presentation: bool = False,
+                  reference: tuple[float, str] | None = None, reference_band: tuple[float, float] | None = None,
+                  height: int | None = None) -> dict:
+    """Accuracy per epoch on a 0–100 % axis; ``reference`` (accuracy, label) a dotted line (e.g. the lesson's
+    93.6 %), ``reference_band`` (low, high) a shaded band behind it (what runs of the recipe reach over seeds)."""
+    s = style(presentation)
+    markers = np.size(epochs) < SHOW_MARKERS_BELOW
+    main, names, colours, dashes = [], [], [], []
+    for name, y, colour, dash in (("train accuracy", train_acc, TRAIN, SOLID),
+                                  ("test accuracy", test_acc, TEST, DASHED)):
+        y = _finite(y)
+        if y.size and not np.all(np.isnan(y)):
+            main.append((name, epochs, y))
+            names.append(name)
+            colours.append(colour)
+            dashes.append(dash)
+    before = [(run.label, run.epochs, _finite(run.accuracy)) for run in previous]
+    all_names = names + [label for label, _, _ in before]
+    all_colours = colours + [PREVIOUS] * len(before)
+    all_dashes = dashes + [PREVIOUS_DASHES[i % len(PREVIOUS_DASHES)] for i in range(len(before))]
+    y_scale = {"domain": [0, 1.02], "nice": False}
+    y_axis = {"format": ".0%", "values": [0, 0.2, 0.4, 0.6, 0.8, 1.0], "labelOverlap": False}
+    datasets = {"curves": _frame(main)}
+    layers = []
+    if reference_band is not None:
+        lo, hi = reference_band
+        layers.append({"data": {"values": [{}]}, "mark": {"type": "rect", "color": REFERENCE, "opacity": 0.15},
+                       "encoding": {"y": {"datum": lo, "type": "quantitative"}, "y2": {"datum": hi}}})
+    if reference is not None:
+        value, label = reference
+        layers.append({"data": {"values": [{}]},
+                       "mark": {"type": "rule", "color": REFERENCE, "strokeWidth": max(1.5, s.line * 0.6),
+                                "strokeDash": [2, 4]},
+                       "encoding": {"y": {"datum": value, "type": "quantitative"}}})
+        layers.append({"data": {"values": [{}]},
+                       "mark": {"type": "text", "color": "#2b8a3e", "align": "right", "baseline": "top",
+                                "dy": 4, "dx": -4, "fontSize": round(s.font * 0.85), "text": label},
+                       "encoding": {"y": {"datum": value, "type": "quantitative"}, "x": {"value": "width"}}})
+    if before:
+        datasets["previous"] = _frame(before)
+        layers.append(_line_layer("previous", all_names, all_colours, all_dashes, s.line * 0.8, "accuracy",
+                                  y_scale, y_axis, markers=False, opacity=0.8))
+    layers.append(_line_layer("curves", all_names, all_colours, all_dashes, s.line, "accuracy", y_scale, y_axis,
+                              markers))
+    return _chart("Accuracy", layers, datasets, presentation, height)

@@ -1,0 +1,125 @@
+"""The trainer's live charts (Vega-Lite): what they show, and a spec that stays the same while the run grows,
+so that the browser updates the chart in place instead of mounting a new one on every redraw."""
+
+import io
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from nnviz import charts, live_chart
+
+
+def run_of(n, rng=None):
+    rng = rng or np.random.default_rng(0)
+    e = np.arange(1, n + 1)
+    return dict(epochs=e, train_loss=1 / e, test_loss=1.1 / e, train_acc=1 - 1 / (e + 1), test_acc=0.9 - 1 / (e + 2),
+                batch_x=np.arange(3 * n) / 3, batch_loss=rng.random(3 * n))
+
+
+def loss(run, **kw):
+    return live_chart.loss_spec(run["epochs"], run["train_loss"], run["test_loss"], batch_x=run["batch_x"],
+                                batch_loss=run["batch_loss"], **kw)
+
+
+def accuracy(run, **kw):
+    return live_chart.accuracy_spec(run["epochs"], run["train_acc"], run["test_acc"], **kw)
+
+
+def without_data(spec) -> str:
+    return json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
+
+
+def arrow_roundtrip(df):
+    """What Streamlit sends of a named dataset: Arrow IPC bytes."""
+    sink = io.BytesIO()
+    table = pa.Table.from_pandas(df)
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    return pa.ipc.open_stream(sink.getvalue()).read_all().to_pandas()
+
+
+def test_the_spec_stays_the_same_while_the_run_grows_only_its_data_change():
+    # (the loss chart's batch line becomes a band past 2 × MAX_POINTS batches: one change of kind, below)
+    for make, lengths in ((loss, (40, 41, 200, 333)), (loss, (400, 401, 4000)), (accuracy, (40, 41, 400, 4000))):
+        specs = [make(run_of(n), height=300) for n in lengths]
+        assert len({without_data(s) for s in specs}) == 1, (make.__name__, lengths)
+        assert specs[0]["datasets"]["curves"]["epoch"].max() == lengths[0]
+        assert specs[-1]["datasets"]["curves"]["epoch"].max() == lengths[-1]
+
+
+def test_it_changes_kind_only_at_a_few_moments():
+    """Markers below 30 epochs, the batch loss as a band once too many batches, an earlier run, log scale,
+    presentation mode: each mounts the chart anew (a handful of times per run, not on every redraw)."""
+    short, long = loss(run_of(10)), loss(run_of(40))
+    assert without_data(short) != without_data(long)
+    assert "point" in short["layer"][-1]["mark"] and "point" not in long["layer"][-1]["mark"]
+    band = loss(run_of(400))  # 1,200 batches > 2 × MAX_POINTS
+    assert band["layer"][0]["mark"]["type"] == "area" and long["layer"][0]["mark"]["type"] == "line"
+    assert without_data(loss(run_of(40), log_scale=True)) != without_data(long)
+    assert without_data(loss(run_of(40), presentation=True)) != without_data(long)
+
+
+def test_titles_axes_legend_and_the_lines_a_student_reads():
+    run = run_of(400)
+    earlier = charts.Curve("lr 0.1 · batch 100", np.arange(1, 11), np.ones(10), np.full(10, 0.5))
+    ls = loss(run, previous=(earlier,))
+    acc = accuracy(run, previous=(earlier,), reference=(0.936, "lesson: 93.6%"), reference_band=(0.92, 0.95))
+    assert ls["title"] == "Loss" and acc["title"] == "Accuracy"
+    line = ls["layer"][-1]["encoding"]
+    assert line["x"]["title"] == "epoch" and line["y"]["title"] == "loss (cross-entropy)"
+    assert line["color"]["scale"]["domain"] == ["train loss", "test loss", "batch loss (range)", "lr 0.1 · batch 100"]
+    assert line["color"]["scale"]["range"][:2] == [charts.TRAIN, charts.TEST]
+    assert line["strokeDash"]["scale"]["range"][:2] == [live_chart.SOLID, live_chart.DASHED]  # test is dashed
+    assert acc["layer"][-1]["encoding"]["y"]["axis"]["format"] == ".0%"
+    marks = [layer["mark"]["type"] for layer in acc["layer"]]
+    assert marks[:3] == ["rect", "rule", "text"] and acc["layer"][2]["mark"]["text"] == "lesson: 93.6%"
+    assert acc["layer"][1]["encoding"]["y"]["datum"] == 0.936
+    previous = ls["datasets"]["previous"]
+    assert set(previous["series"]) == {"lr 0.1 · batch 100"} and previous["value"].tolist() == [1.0] * 10
+
+
+def test_long_runs_are_thinned_and_keep_their_last_point():
+    run = run_of(5000)
+    curves = loss(run)["datasets"]["curves"]
+    for name in ("train loss", "test loss"):
+        rows = curves[curves["series"] == name]
+        assert len(rows) <= charts.MAX_POINTS + 1 and rows["epoch"].iloc[-1] == 5000
+    band = loss(run)["datasets"]["batches"]
+    assert len(band) == charts.MAX_POINTS and (band["lo"] <= band["hi"]).all()
+    assert band["hi"].max() == run["batch_loss"].max()
+
+
+def test_no_test_set_no_test_line():
+    run = run_of(50)
+    acc = live_chart.accuracy_spec(run["epochs"], run["train_acc"], np.full(50, np.nan))
+    assert acc["layer"][-1]["encoding"]["color"]["scale"]["domain"] == ["train accuracy"]
+    assert set(acc["datasets"]["curves"]["series"]) == {"train accuracy"}
+
+
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_a_diverging_run_draws_what_can_be_drawn(log_scale):
+    """Loss that overflows (inf), NaN once the weights are NaN, and zero on a log scale: the line breaks there,
+    and the data still travel (Arrow) and the spec still serialises."""
+    run = run_of(60)
+    run["train_loss"][20:] = np.inf
+    run["test_loss"][30:] = np.nan
+    run["train_loss"][5] = 0.0
+    spec = loss(run, log_scale=log_scale)
+    json.dumps({k: v for k, v in spec.items() if k != "datasets"})
+    for df in spec["datasets"].values():
+        back = arrow_roundtrip(df)
+        assert not np.isinf(back.select_dtypes("number").to_numpy()).any()
+    train = spec["datasets"]["curves"].query("series == 'train loss'")["value"]
+    assert train.iloc[20:].isna().all() and np.isnan(train.iloc[5]) == log_scale
+    if log_scale:
+        assert spec["layer"][-1]["encoding"]["y"]["scale"]["type"] == "log"
+
+
+def test_presentation_mode_uses_bigger_type_and_lines():
+    run = run_of(40)
+    small, big = loss(run), loss(run, presentation=True)
+    assert big["config"]["axis"]["labelFontSize"] > small["config"]["axis"]["labelFontSize"] >= 13
+    assert big["config"]["legend"]["labelFontSize"] >= 20 and big["config"]["title"]["fontSize"] >= 24
+    assert big["layer"][-1]["mark"]["strokeWidth"] > small["layer"][-1]["mark"]["strokeWidth"]
