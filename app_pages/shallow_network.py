@@ -617,7 +617,10 @@ views += ["Equations", "Gradient check", "Export & share"]
 if present:  # the main live view sits beside the chart; the others below
     beside_view, views = views[0], views[1:]
     with right:
-        @st.fragment(run_every=max(1.0, 2 * interval) if interval and not queued_at_start else None)
+        # The views inside the network are Plotly figures, and each new one is a full draw in the browser
+        # (bench_feel: with the boundary every 1 s the page's main thread was 64–77 % busy and "paused" showed
+        # 0.25–0.65 s after the click; every 2 s, 47–56 % and 0.25–0.41 s): they follow every 2 s or more.
+        @st.fragment(run_every=max(2.0, 4 * interval) if interval and not queued_at_start else None)
         def live_beside():
             with st.container(key=K + "beside"):  # holds its height while each new figure is swapped in
                 inside_view(beside_view, run.poll(), ds, ref, beside=True)
@@ -632,7 +635,7 @@ with mid if not present else st.container():
         st.segmented_control("Look inside", views, key=K + "view", required=True)
     view = st.session_state[K + "view"]
     if view in (VIEW_BOUNDARY, "Hidden units", VIEW_PROJECTION):
-        @st.fragment(run_every=max(1.0, 2 * interval) if interval and not queued_at_start else None)
+        @st.fragment(run_every=max(2.0, 4 * interval) if interval and not queued_at_start else None)
         def live_inside():
             inside_view(view, run.poll(), ds, ref)
 
