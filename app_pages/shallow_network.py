@@ -392,11 +392,11 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
             band = (measured.mean - measured.sd, measured.mean + measured.sd)
         series = st.session_state.setdefault(K + "series", SeriesCache())  # grows with the run, never rebuilt
         s = series.series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
-        cached = (key, (
+        cached = (key, tuple(map(live_chart.drawn_often, (
             live_chart.loss_spec(s.epochs, s.train_loss, s.test_loss, batch_x=s.batch_x, batch_loss=s.batch_loss,
                                  previous=previous, log_scale=settings.log_scale, presentation=present, height=height),
             live_chart.accuracy_spec(s.epochs, s.train_acc, s.test_acc, previous=previous, presentation=present,
-                                     reference=reference, reference_band=band, height=height)))
+                                     reference=reference, reference_band=band, height=height)))))
         st.session_state[K + "chart"] = cached
     with st.container(key=K + "chart"):  # holds the charts' height when one is mounted anew
         for column, spec in zip(st.columns(2, gap="medium"), cached[1], strict=True):

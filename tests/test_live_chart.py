@@ -123,3 +123,13 @@ def test_presentation_mode_uses_bigger_type_and_lines():
     assert big["config"]["axis"]["labelFontSize"] > small["config"]["axis"]["labelFontSize"] >= 13
     assert big["config"]["legend"]["labelFontSize"] >= 20 and big["config"]["title"]["fontSize"] >= 24
     assert big["layer"][-1]["mark"]["strokeWidth"] > small["layer"][-1]["mark"]["strokeWidth"]
+
+
+def test_a_spec_drawn_often_carries_the_same_data_as_arrow_tables():
+    spec = loss(run_of(400))
+    often = live_chart.drawn_often(spec)
+    assert without_data(often) == without_data(spec)
+    for name, df in spec["datasets"].items():
+        table = often["datasets"][name]
+        assert isinstance(table, pa.Table)
+        assert table.to_pandas().equals(df.reset_index(drop=True))
