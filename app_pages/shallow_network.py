@@ -227,7 +227,7 @@ def archive(run: Run):
         return
     loss = np.array([r.test_loss if r.test_loss is not None else r.train_loss for r in snap.epochs])
     acc = np.array([r.test_acc if r.test_acc is not None else r.train_acc for r in snap.epochs], dtype=float)
-    curve = charts.Curve(run.settings.label(), np.array([r.epoch for r in snap.epochs]), loss, acc)
+    curve = charts.Curve(run.settings.label(), np.array([r.epoch for r in snap.epochs]), loss, acc, run.settings)
     st.session_state[K + "previous"] = ([curve] + st.session_state.get(K + "previous", []))[:MAX_PREVIOUS]
 
 
@@ -377,6 +377,17 @@ def finish_summary(snap, settings: TrainerSettings) -> str:
     return f"Finished {settings.epochs} epochs ({snap.step:,} steps){timing}"
 
 
+def earlier_runs(previous, settings: TrainerSettings) -> tuple:
+    """The runs kept for comparison, each labelled by what differs from the run on screen (labels are the
+    legend's names, so a repeated one is numbered)."""
+    out, seen = [], {}
+    for curve in previous:
+        label = curve.settings.label_against(settings) if curve.settings is not None else curve.label
+        seen[label] = seen.get(label, 0) + 1
+        out.append(replace(curve, label=label if seen[label] == 1 else f"{label} ({seen[label]})"))
+    return tuple(out)
+
+
 def training_chart(snap, settings: TrainerSettings, height: int | None):
     """The loss and accuracy charts (Vega-Lite, updated in place: ``nnviz.live_chart``): built once per new
     slice of the run (downsampled to a fixed number of points, so a redraw costs the same at epoch 10 and
@@ -391,6 +402,7 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
             reference = (lesson.LESSON_ACCURACY, f"lesson: {lesson.LESSON_ACCURACY:.1%}")
             band = (measured.mean - measured.sd, measured.mean + measured.sd)
         series = st.session_state.setdefault(K + "series", SeriesCache())  # grows with the run, never rebuilt
+        previous = earlier_runs(previous, settings)
         s = series.series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
         cached = (key, tuple(map(live_chart.drawn_often, (
             live_chart.loss_spec(s.epochs, s.train_loss, s.test_loss, batch_x=s.batch_x, batch_loss=s.batch_loss,

@@ -143,12 +143,14 @@ def _axis(title, s: Style, **extra):
 
 @dataclass(frozen=True)
 class Curve:
-    """One finished run kept for comparison: its label and per-epoch test loss and accuracy."""
+    """One finished run kept for comparison: its label and per-epoch test loss and accuracy (``settings``: what
+    the run was made of, for a page that labels it against the run on screen)."""
 
     label: str
     epochs: np.ndarray
     loss: np.ndarray
     accuracy: np.ndarray
+    settings: object = None
 
 
 def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=(), batch_loss=(),

@@ -4,13 +4,14 @@ Why not Plotly, like every other chart of the app: the live chart is redrawn sev
 run plays, and Streamlit gives each Plotly figure an element id made from its spec, so every redraw mounts a
 new chart in the browser (a blank frame now and then, and a full draw each time, ~0.1–0.3 s of the browser's
 main thread on a 2-core machine). A Vega-Lite chart keeps its spec (the data travel apart, as named datasets)
-and Streamlit updates it in place: the same canvas, only the new points drawn.
+and Streamlit updates it in place: the same chart, its lines drawn anew from the new data.
 
 The spec changes — and the chart is mounted anew — only when what it shows changes kind: markers below 30
 epochs, the per-batch loss becoming a band, an earlier run added for comparison, log scale, presentation mode.
 
-``loss_spec`` and ``accuracy_spec`` take what ``charts.training_figure`` takes; pages draw each with
-``st.vega_lite_chart(spec, theme=None)`` in a column of its own (each fills its column's width).
+``loss_spec`` and ``accuracy_spec`` take what ``charts.training_figure`` takes; a page keeps
+``drawn_often(spec)`` until the run's next slice and draws it with ``st.vega_lite_chart(spec, theme=None)``
+in a column of its own (each chart fills its column's width).
 """
 
 from __future__ import annotations

@@ -91,8 +91,27 @@ class TrainerSettings:
 
     def label(self) -> str:
         """A short legend label: what tells two runs apart."""
-        batch = "full batch" if self.batch_size == FULL_BATCH else f"batch {self.batch_size}"
-        return f"lr {self.lr:g} · {batch} · {self.hidden} hidden · {self.activation} · seed {self.seed}"
+        return " · ".join(self._words()[k] for k in ("lr", "batch_size", "hidden", "activation", "seed"))
+
+    def _words(self) -> dict[str, str]:
+        """Each run-defining setting as a legend says it."""
+        return {
+            "dataset": self.dataset, "noise": f"noise {self.noise:g}", "train_split": f"{self.train_split} % train",
+            "samples": f"{self.samples} samples", "hidden": f"{self.hidden} hidden", "activation": self.activation,
+            "lr": f"lr {self.lr:g}",
+            "batch_size": "full batch" if self.batch_size == FULL_BATCH else f"batch {self.batch_size}",
+            "epochs": f"{self.epochs} epochs", "init": f"{self.init} init", "seed": f"seed {self.seed}",
+            "shuffle": "shuffled" if self.shuffle else "not shuffled",
+            "standardize": "standardized" if self.standardize else "not standardized",
+        }
+
+    def label_against(self, current: TrainerSettings) -> str:
+        """An earlier run's legend label beside the run on screen: only what differs ("earlier: lr 0.1"), so that
+        it fits a chart's legend and says at a glance what the comparison is about."""
+        mine, theirs = dict(self.run_key()), dict(current.run_key())
+        words = self._words()
+        differ = [words[k] for k in words if k in mine and mine[k] != theirs.get(k)]
+        return "earlier: " + (" · ".join(differ) if differ else "same settings")
 
 
 # URL key, field name, parser. Short keys keep a link readable.

@@ -133,3 +133,13 @@ def test_a_spec_drawn_often_carries_the_same_data_as_arrow_tables():
         table = often["datasets"][name]
         assert isinstance(table, pa.Table)
         assert table.to_pandas().equals(df.reset_index(drop=True))
+
+
+def test_an_earlier_run_is_labelled_by_what_differs_from_the_run_on_screen():
+    from nnviz.state import FULL_BATCH, TrainerSettings
+
+    now = TrainerSettings(lr=0.1)
+    assert TrainerSettings().label_against(now) == "earlier: lr 1"
+    assert TrainerSettings(batch_size=FULL_BATCH, hidden=3).label_against(now) == "earlier: 3 hidden · lr 1 · full batch"
+    assert now.label_against(now) == "earlier: same settings"
+    assert TrainerSettings(lr=0.1, speed="max", log_scale=True).label_against(now) == "earlier: same settings"  # display

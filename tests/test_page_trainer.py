@@ -150,6 +150,15 @@ def test_changing_a_setting_starts_a_fresh_run_and_keeps_the_old_one_faded(open_
     assert "10 hidden" in at.session_state["tr_previous"][0].label
     press(at, "step")
     assert epoch(at) == 1 and not any("New settings" in i.value for i in at.info)
+    # on the charts, the faded run is named by what differs from the run on screen (it fits the legend)
+    for proto in at.get("vega_lite_chart"):
+        earlier = next(d for d in proto.proto.datasets if d.name == "previous")
+        table = pa.ipc.open_stream(earlier.data.data).read_all().to_pandas()
+        assert set(table["series"]) == {"earlier: 10 hidden"}
+    press(at, "reset")  # the same settings again: two earlier runs, each its own line
+    press(at, "step")
+    for proto in at.get("vega_lite_chart"):
+        assert '"earlier: same settings"' in proto.proto.spec and '"earlier: 10 hidden"' in proto.proto.spec
 
 
 def test_changing_a_setting_while_playing_plays_the_new_run(open_page):
