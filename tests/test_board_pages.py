@@ -139,3 +139,25 @@ def test_unknown_or_malformed_room_on_the_board_page(open_page, db):
     at.text_input(key="cb_code").input("nope").run()
     at.button(key="cb_go").click().run()
     assert "letters and digits" in errors(at) and "room" not in at.query_params
+
+
+def test_room_and_nickname_survive_a_moment_without_the_share_panel(open_page, db):
+    """Choosing "Upload a CSV" without a file draws the page only up to the upload prompt (no share panel):
+    Streamlit forgets the state of widgets a full run did not draw. The room from the link and the nickname
+    typed must still be there when the panel comes back."""
+    _, code = open_board(open_page)
+    at = open_page("shallow_network", ds="moons", epochs=20, speed="max", batch=8, room=code)
+    at.text_input(key="share_nickname").input("Ann").run()
+    at.selectbox(key="tr_dataset").set_value("csv").run()
+    assert not at.text_input  # the page stops at the upload prompt: no share panel in this run
+    at.selectbox(key="tr_dataset").set_value("moons").run()
+    assert at.text_input(key="share_room").value == code
+    assert at.text_input(key="share_nickname").value == "Ann"
+    # a browser that draws the fields anew sends them back empty: they are filled again, and Share uses them
+    at.text_input(key="share_room").set_value("")
+    at.text_input(key="share_nickname").set_value("").run()
+    assert at.text_input(key="share_room").value == code and at.text_input(key="share_nickname").value == "Ann"
+    press(at, "train", runs=12)
+    at.text_input(key="share_room").set_value("")
+    at.button(key="share_button").click().run()
+    assert any(f"Shared with room {code}" in s.value for s in at.success), errors(at)

@@ -98,12 +98,21 @@ def share_panel(snap, settings: TrainerSettings, key: str = "share_", where=None
     if linked and st.session_state.get(key + "linked") != linked:
         st.session_state[key + "linked"] = linked
         st.session_state[key + "room"] = linked.upper()
+    # The room and the nickname are kept for the session: a field that comes back empty (a run that did not draw
+    # the panel, a widget drawn anew in the browser) is filled again with the last value the student had.
+    for name in ("room", "nickname"):
+        kept = st.session_state.get(key + name + "_kept", "")
+        if kept and not st.session_state.get(key + name):
+            st.session_state[key + name] = kept
     with st.expander("Share with the class", expanded=bool(linked or st.session_state.get(key + "room")),
                      icon=":material/groups:"):
         st.text_input("Room", key=key + "room", max_chars=16, placeholder="code on the projector",
                       help="The code your teacher shows on the Class board page.")
         st.text_input("Nickname", key=key + "nickname", max_chars=24, placeholder="shown on the board",
                       help="At most 24 characters; everyone in the room sees it.")
+        for name in ("room", "nickname"):
+            if st.session_state.get(key + name):
+                st.session_state[key + name + "_kept"] = st.session_state[key + name]
         finished = snap is not None and snap.state in SHARE_FINISHED and bool(snap.epochs)
         this_run = (settings.run_key(), len(snap.epochs) if snap is not None else 0)
         done = st.session_state.get(key + "done")
@@ -126,8 +135,9 @@ def _share(snap, settings: TrainerSettings, key: str, this_run):
     if board is None:
         return
     try:
-        code = joined_room(board, st.session_state.get(key + "room", ""))
-        run = shared_run(st.session_state.get(key + "nickname", ""), settings, snap.epochs)
+        code = joined_room(board, st.session_state.get(key + "room") or st.session_state.get(key + "room_kept", ""))
+        run = shared_run(st.session_state.get(key + "nickname") or st.session_state.get(key + "nickname_kept", ""),
+                         settings, snap.epochs)
         board.share(code, session_key(), run)
     except BoardError as err:
         st.session_state[key + "error"] = str(err)
