@@ -20,7 +20,7 @@ from dataclasses import fields, replace
 import numpy as np
 import streamlit as st
 
-from nnviz import charts, equations, export, lesson, live_chart, maps
+from nnviz import charts, equations, export, lesson, live_chart, live_views, maps
 from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nnviz.admission import queue_message, queue_poll_interval
 from nnviz.charts import PLOTLY_CONFIG
@@ -427,10 +427,10 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
     height = TRAINER_BESIDE_HEIGHT if beside else None
     if view == VIEW_BOUNDARY:
         grid = maps.grid_over(np.vstack([ds.X_train, ds.X_test]), resolution=60 if not present else 50)
-        fig = charts.decision_boundary_figure(grid.xs, grid.ys, maps.output_map(model, grid), ds.X_train,
-                                              ds.y_train, ds.X_test, ds.y_test, feature_names=ds.feature_names,
-                                              presentation=present, height=height, legend=not beside)
-        st.plotly_chart(fig, config=PLOTLY_CONFIG)
+        spec = live_views.boundary_spec(grid.xs, grid.ys, maps.output_map(model, grid), ds.X_train, ds.y_train,
+                                        ds.X_test, ds.y_test, feature_names=ds.feature_names,
+                                        presentation=present, height=height, legend=not beside)
+        st.vega_lite_chart(live_chart.drawn_often(spec), theme=None)
         st.caption("Colour: the network's P(class 1); black line: P = 0.5, the decision boundary. "
                    "Filled dots train, hollow dots test.")
     elif view == "Hidden units":
@@ -450,9 +450,9 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
         projection = projection_for(ref)
         prob = model.predict(ds.X_test.T)[0]
         title = "Test set in 2-D" if beside else f"Test set ({ds.n_test} samples, {ds.n_features} features) in 2-D"
-        fig = charts.projection_figure(projection(ds.X_test), prob, ds.y_test, projection.explained,
-                                       presentation=present, title=title, height=height, short_titles=beside)
-        st.plotly_chart(fig, config=PLOTLY_CONFIG)
+        spec = live_views.projection_spec(projection(ds.X_test), prob, ds.y_test, projection.explained,
+                                          presentation=present, title=title, height=height, short_titles=beside)
+        st.vega_lite_chart(live_chart.drawn_often(spec), theme=None)
         st.caption("The test samples on their two principal components (a fixed view): the fill is the "
                    "predicted probability, the outline the true class.")
 

@@ -45,9 +45,9 @@ def take(out: Path) -> None:
             finished.wait_for(timeout=300_000)
             wait_for_app(page, timeout=120_000)
             # the top of the page, as a visitor first sees it: navigation, controls, the finished run's numbers
-            # and curves; the pointer out of the way of Plotly's hover toolbar
+            # and curves, the pointer out of the way of the charts' tooltips
             page.mouse.move(1, 1)
-            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            page.locator(".st-key-tr_chart .vega-embed .marks").first.wait_for(timeout=60_000)
             page.screenshot(path=str(out), animations="disabled")
             browser.close()
     finally:

@@ -115,13 +115,6 @@ def plotly_text(text, limit: int = 80) -> str:
 #: log-scale loss), plus a little room. Automargin stays on for what they did not foresee (e.g. a phone's
 #: legend in three rows). ``bench/bench_feel.py`` and the trainer's browser tests check that none is pushed.
 TRAINING_MARGINS = {False: {"l": 80, "r": 26, "t": 88, "b": 70}, True: {"l": 104, "r": 34, "t": 100, "b": 92}}
-# (presentation, legend): the page draws (False, True) below the chart and (True, False) beside it; the other
-# two are not on the page and take the same sides with the legend's top margin added or removed.
-BOUNDARY_MARGINS = {(False, True): {"l": 88, "r": 104, "t": 98, "b": 78},
-                    (False, False): {"l": 88, "r": 104, "t": 24, "b": 78},
-                    (True, True): {"l": 96, "r": 124, "t": 110, "b": 98},
-                    (True, False): {"l": 96, "r": 116, "t": 24, "b": 98}}
-PROJECTION_MARGINS = {False: {"l": 76, "r": 102, "t": 90, "b": 70}, True: {"l": 98, "r": 124, "t": 90, "b": 92}}
 HIDDEN_MARGINS = {False: {"l": 16, "r": 96, "t": 70, "b": 16}, True: {"l": 20, "r": 120, "t": 70, "b": 20}}
 
 
@@ -243,52 +236,6 @@ def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=
     return _figure({"data": data, "layout": layout}, DrawnOften)
 
 
-def _points(X, y, name_prefix, hollow, s: Style, xaxis="x", yaxis="y", showlegend=True):
-    traces = []
-    for c in (0, 1):
-        sel = np.asarray(y) == c
-        if not np.any(sel):
-            continue
-        colour = CLASS_COLOURS[c]
-        marker = {"size": s.marker + (1 if hollow else 0), "color": "white" if hollow else colour,
-                  "line": {"color": colour if hollow else "white", "width": 2 if hollow else 1}}
-        traces.append({"type": "scatter", "mode": "markers", "x": X[sel, 0], "y": X[sel, 1],
-                       "name": f"{name_prefix} class {c}", "marker": marker, "xaxis": xaxis, "yaxis": yaxis,
-                       "showlegend": showlegend,
-                       "hovertemplate": f"{name_prefix}, class {c}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"})
-    return traces
-
-
-def decision_boundary_figure(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *,
-                             feature_names=("x1", "x2"), presentation: bool = False,
-                             height: int | None = None, legend: bool = True) -> go.Figure:
-    """P(class 1) over the plane as a heatmap with the 0.5 contour (the decision boundary);
-    training points filled, test points hollow. ``legend=False`` leaves the legend out (a narrow
-    column beside the loss chart; the page's caption says what the marks are)."""
-    s = style(presentation)
-    data = [
-        {"type": "heatmap", "x": xs, "y": ys, "z": prob, "zmin": 0, "zmax": 1, "colorscale": PROBABILITY_SCALE,
-         "colorbar": {"title": {"text": "P(class 1)", "side": "right"}, "thickness": 14, "tickfont": {"size": s.font}},
-         "hovertemplate": "(%{x:.2f}, %{y:.2f})<br>P(class 1) = %{z:.3f}<extra></extra>", "name": "P(class 1)"},
-        {"type": "contour", "x": xs, "y": ys, "z": prob, "showscale": False, "contours": {
-            "start": 0.5, "end": 0.5, "size": 1, "coloring": "none"}, "line": {"color": "#212529", "width": s.line},
-         "name": "boundary (P = 0.5)", "hoverinfo": "skip", "showlegend": True},
-    ]
-    data += _points(np.asarray(X_train), y_train, "train", False, s)
-    if X_test is not None and len(X_test):
-        data += _points(np.asarray(X_test), y_test, "test", True, s)
-    layout = _layout(
-        s, xaxis=_axis(plotly_text(feature_names[0]), s, range=[xs[0], xs[-1]], constrain="domain"),
-        yaxis=_axis(plotly_text(feature_names[1]), s, range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1),
-        uirevision="boundary",
-    )
-    layout["height"] = height if height is not None else s.height + 40
-    if not legend:
-        layout["showlegend"] = False
-    _roomy_margins(layout, BOUNDARY_MARGINS[(presentation, legend)])
-    return _figure({"data": data, "layout": layout})
-
-
 def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentation: bool = False,
                         columns: int = 4, total_units: int | None = None) -> go.Figure:
     """A small map per hidden unit of its activation over the plane (``maps`` of shape (units, n, n))."""
@@ -328,46 +275,6 @@ def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentat
     layout["title"] = {"text": title, "font": {"size": s.title}}
     layout["height"] = max(220, int(rows * (150 if not presentation else 200) + 80))
     _roomy_margins(layout, HIDDEN_MARGINS[presentation])
-    return _figure({"data": data, "layout": layout})
-
-
-def projection_figure(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = False,
-                      title: str = "Test set, projected to 2-D", height: int | None = None,
-                      short_titles: bool = False) -> go.Figure:
-    """Many-feature samples projected to 2-D (``P`` of shape (m, 2)), filled by the predicted
-    probability, outlined by the true class. ``short_titles``: "PC 1 (10%)" and "P(class 1)" for a narrow
-    column (a long rotated axis title there runs into the chart's title)."""
-    s = style(presentation)
-    P = np.asarray(P)
-    y = np.asarray(y)
-    data = []
-    for c, symbol in ((0, "circle"), (1, "diamond")):
-        sel = y == c
-        data.append({
-            "type": "scatter", "mode": "markers", "x": P[sel, 0], "y": P[sel, 1],
-            "name": f"class {c}" if short_titles else f"true class {c}",
-            "marker": {"size": s.marker + 2, "symbol": symbol, "color": np.asarray(prob)[sel], "cmin": 0, "cmax": 1,
-                       "colorscale": PROBABILITY_SCALE, "line": {"color": CLASS_COLOURS[c], "width": 1.5},
-                       "showscale": c == 0,
-                       "colorbar": {"title": {"text": "P(class 1)" if short_titles else "predicted P(class 1)",
-                                              "side": "right"}, "thickness": 14}},
-            "hovertemplate": f"true class {c}<br>P(class 1) = %{{marker.color:.3f}}<extra></extra>",
-        })
-    layout = _layout(
-        s, xaxis=_axis(f"PC 1 ({explained[0]:.0%} of variance)" if short_titles
-                       else f"principal component 1 ({explained[0]:.0%} of variance)", s),
-        yaxis=_axis(f"PC 2 ({explained[1]:.0%})" if short_titles
-                    else f"principal component 2 ({explained[1]:.0%} of variance)", s),
-        uirevision="projection",
-    )
-    layout["title"] = {"text": title, "font": {"size": s.title}}
-    _roomy_margins(layout, PROJECTION_MARGINS[presentation])
-    layout["legend"]["y"] = 1.02
-    if short_titles:  # a narrow column: the title at the very top, the legend in one row between it and the plot
-        layout["title"].update(x=0, xanchor="left", xref="container", y=0.995, yanchor="top", yref="container")
-        layout["legend"].update(y=1.0, yanchor="bottom")
-    if height is not None:
-        layout["height"] = height
     return _figure({"data": data, "layout": layout})
 
 

@@ -55,7 +55,7 @@ def _frame(curves) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _config(presentation: bool) -> dict:
+def vega_config(presentation: bool) -> dict:
     s = style(presentation)
     return {
         "font": "sans-serif",
@@ -94,11 +94,11 @@ def _line_layer(dataset: str, names: list[str], colours: list[str], dashes: list
 
 def _chart(title: str, layers: list[dict], datasets: dict, presentation: bool, height: int | None) -> dict:
     spec = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": title,
         "datasets": datasets,
         "layer": layers,
-        "config": _config(presentation),
+        "config": vega_config(presentation),
         "autosize": {"type": "fit", "contains": "padding"},
         "padding": {"left": 4, "right": 12, "top": 4, "bottom": 4},
     }

@@ -75,3 +75,54 @@ def pca_2d(X_train) -> Projection:
     var = s**2 / total if total > 0 else np.zeros_like(s)
     explained = (float(var[0]) if k > 0 else 0.0, float(var[1]) if k > 1 else 0.0)
     return Projection(mean, components, explained)
+
+
+# Marching squares: for each of the 16 ways a cell's corners can lie above the level (bit 1: (x0, y0), 2: (x1, y0),
+# 4: (x1, y1), 8: (x0, y1)), the pairs of cell edges (0 bottom, 1 right, 2 top, 3 left) that the line joins.
+# The two saddles (5 and 10) are resolved by the mean of the four corners (see ``contour_segments``).
+_CASES = {1: [(3, 0)], 2: [(0, 1)], 3: [(3, 1)], 4: [(1, 2)], 6: [(0, 2)], 7: [(3, 2)], 8: [(2, 3)], 9: [(0, 2)],
+          11: [(1, 2)], 12: [(1, 3)], 13: [(0, 1)], 14: [(3, 0)]}
+_SADDLES = {5: ([(3, 2), (0, 1)], [(3, 0), (1, 2)]), 10: ([(0, 3), (2, 1)], [(0, 1), (2, 3)])}
+
+
+def contour_segments(xs, ys, z, level: float = 0.5) -> np.ndarray:
+    """The line where ``z`` (shape (len(ys), len(xs)), rows follow ``ys``) crosses ``level``, as straight
+    segments, one per grid cell it passes: shape (k, 4), columns x, y, x2, y2 (linear interpolation along the
+    cells' edges). The decision boundary is this line at P(class 1) = 0.5."""
+    xs, ys, z = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float), np.asarray(z, dtype=float)
+    z = np.where(np.isfinite(z), z, level)  # a diverged network: no line where it has no number
+    above = z > level
+    case = (above[:-1, :-1] * 1 + above[:-1, 1:] * 2 + above[1:, 1:] * 4 + above[1:, :-1] * 8).astype(int)
+    if not np.any((case > 0) & (case < 15)):
+        return np.zeros((0, 4))
+    z00, z10, z11, z01 = z[:-1, :-1], z[:-1, 1:], z[1:, 1:], z[1:, :-1]  # z[y, x]: (x0,y0) (x1,y0) (x1,y1) (x0,y1)
+
+    def cross(a, b):
+        d = b - a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(d != 0, (level - a) / d, 0.5)
+        return np.clip(t, 0.0, 1.0)
+
+    x0, x1 = xs[None, :-1], xs[None, 1:]
+    y0, y1 = ys[:-1, None], ys[1:, None]
+    shape = case.shape
+    ex = [x0 + cross(z00, z10) * (x1 - x0), np.broadcast_to(x1, shape), x0 + cross(z01, z11) * (x1 - x0),
+          np.broadcast_to(x0, shape)]
+    ey = [np.broadcast_to(y0, shape), y0 + cross(z10, z11) * (y1 - y0), np.broadcast_to(y1, shape),
+          y0 + cross(z00, z01) * (y1 - y0)]
+    centre_above = (z00 + z10 + z11 + z01) / 4 > level
+    parts = []
+
+    def add(sel, pairs):
+        for a, b in pairs:
+            parts.append(np.column_stack([ex[a][sel], ey[a][sel], ex[b][sel], ey[b][sel]]))
+
+    for c, pairs in _CASES.items():
+        sel = case == c
+        if np.any(sel):
+            add(sel, pairs)
+    for c, (joined, apart) in _SADDLES.items():
+        for sel, pairs in ((case == c) & centre_above, joined), ((case == c) & ~centre_above, apart):
+            if np.any(sel):
+                add(sel, pairs)
+    return np.vstack(parts)

@@ -1,6 +1,8 @@
 """Shared fixtures: a page under AppTest, with training run inline (no worker processes)."""
 
+import ast
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NNVIZ_WORKERS", "0")  # page tests train in the test's own thread: deterministic
 os.environ["NNVIZ_VALIDATE_FIGURES"] = "1"  # every figure a test builds goes through Plotly's validation
+
+# Inline, a Keras training runs in a thread of the test process, and TensorFlow's autograph parses Python source
+# (ast.parse) while AppTest's script runner parses the page (Streamlit's "magic"): CPython 3.11's AST converter
+# keeps its recursion depth in state shared by threads, so two parses at once can fail with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905; seen here on 3.11.7 in the MNIST page tests).
+# The app never meets this: its Keras trainings run in a worker process of their own (nnviz.jobs).
+_parse, _parsing = ast.parse, threading.Lock()
+
+
+def _one_parse_at_a_time(*args, **kwargs):
+    with _parsing:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _one_parse_at_a_time
 
 
 @pytest.fixture

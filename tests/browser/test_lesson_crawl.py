@@ -46,7 +46,7 @@ _COLLECT = """() => {
 
 
 _SIZE = """() => { const m = document.querySelector('[data-testid="stMain"]');
-  return m ? [m.innerText.length, m.querySelectorAll('.katex, .js-plotly-plot .main-svg, .vega-embed svg.marks').length,
+  return m ? [m.innerText.length, m.querySelectorAll('.katex, .js-plotly-plot .main-svg, .vega-embed .marks').length,
               m.querySelectorAll('[data-testid="stSkeleton"]').length
               + (document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning' ? 0 : 1)]
            : null; }"""

@@ -92,8 +92,8 @@ MIN_OPACITY_JS = """([selector, ms]) => new Promise(resolve => {
 
 CHART_FRAMES_JS = """([ms, selector]) => new Promise(resolve => {
   // Every animation frame for ``ms``: a chart's box (by default the loss chart's; its height and top) and
-  // whether a drawn plot is in it. Streamlit mounts a new Plotly element for each new figure (the boundary
-  // beside it); the box must hold still meanwhile. The loss chart (Vega-Lite) is updated in place.
+  // whether a drawn plot is in it (Vega-Lite: an SVG or, for the boundary's thousands of cells, a canvas).
+  // The charts are updated in place: drawn in every frame, their boxes still.
   let frames = 0, drawn = 0, minHeight = 1e9, minTop = 1e9, maxTop = -1e9;
   const t0 = performance.now();
   const tick = () => {
@@ -103,7 +103,7 @@ CHART_FRAMES_JS = """([ms, selector]) => new Promise(resolve => {
       const r = box.getBoundingClientRect();
       minHeight = Math.min(minHeight, r.height); minTop = Math.min(minTop, r.top); maxTop = Math.max(maxTop, r.top);
       const plots = [...box.querySelectorAll('[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]')].filter(c =>
-        c.getBoundingClientRect().height > 100 && c.querySelector('.main-svg, svg.marks') &&
+        c.getBoundingClientRect().height > 100 && c.querySelector('.main-svg, .marks') &&
         getComputedStyle(c).display !== 'none' && getComputedStyle(c).visibility !== 'hidden');
       if (plots.length) drawn += 1;
     } else { minHeight = 0; }
@@ -149,7 +149,7 @@ def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
         beside = pg.evaluate(CHART_FRAMES_JS, [4000, ".st-key-tr_beside"])
         print(f"boundary beside it while playing: {beside}")
         assert beside["frames"] >= 5 and beside["minHeight"] >= 379 and beside["topMoved"] <= 1, beside
-        assert beside["drawn"] >= 0.8 * beside["frames"], beside
+        assert beside["drawn"] == beside["frames"], f"the boundary was blank in some frames: {beside}"
         assert_live_charts_draw_once(pg)
         eventually(pg, lambda: "Overshooting" in pg.locator(".st-key-tr_status").inner_text()
                    and state_shown(pg) == "training…", "named while it plays")
@@ -157,7 +157,7 @@ def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
         button(pg, "Pause").click()
         eventually(pg, lambda: state_shown(pg) == "paused", "Pause shows")
         assert_on_screen(pg, projector_parts(pg), "paused")
-        assert_on_screen(pg, {"boundary plot": pg.locator(".st-key-tr_beside .main-svg").first}, "paused")
+        assert_on_screen(pg, {"boundary plot": pg.locator(".st-key-tr_beside .marks").first}, "paused")
         pg.get_by_text("More settings").click()  # the speed is a display choice: the run stays
         pg.get_by_text("as fast as possible").click()
         pg.get_by_text("More settings").click()
@@ -168,7 +168,7 @@ def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
         assert "Overshooting" in status and "Finished, but" in status
         assert pg.locator("[data-testid='stAlertContentSuccess']").count() == 0  # never green
         assert_on_screen(pg, projector_parts(pg), "finished")
-        assert_on_screen(pg, {"boundary plot": pg.locator(".st-key-tr_beside .main-svg").first}, "finished")
+        assert_on_screen(pg, {"boundary plot": pg.locator(".st-key-tr_beside .marks").first}, "finished")
         pg.get_by_role("slider", name="Hidden units").press("ArrowRight")  # a setting changes: a fresh run
         eventually(pg, lambda: "New settings, new run" in pg.locator(".st-key-tr_status").inner_text(),
                    "the new run is announced")
