@@ -14,8 +14,8 @@ frame), so that Playwright's own round trips are not counted:
 - browser busy   over the same 4 s: the share of time the page's main thread spent in long tasks
                  (> 50 ms: mostly chart drawing), and the longest one (the page ignores clicks meanwhile).
 
-    python -m bench.bench_feel                  # 3 repetitions, median printed
-    python -m bench.bench_feel --repeats 5 --speed 10
+    python -m bench.bench_feel                  # 3 repetitions, median and worst printed
+    python -m bench.bench_feel --repeats 5 --speed 10 --present
 
 Absolute times move with the machine's load; run it on a quiet machine and read the medians.
 """
@@ -80,7 +80,7 @@ FRAMES_JS = """([ms]) => new Promise(resolve => {
 })"""
 
 
-def one(speed: str, dataset: str = "moons", verbose: bool = False) -> dict:
+def one(speed: str, dataset: str = "moons", verbose: bool = False, present: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     server = Server()
@@ -88,7 +88,8 @@ def one(speed: str, dataset: str = "moons", verbose: bool = False) -> dict:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(server.url + PAGE.format(speed=speed, dataset=dataset), timeout=180_000)
+            page.goto(server.url + PAGE.format(speed=speed, dataset=dataset) + ("&present=1" if present else ""),
+                      timeout=180_000)
             page.locator(".st-key-tr_chart .vega-embed").first.wait_for(timeout=180_000)
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
             page.evaluate(WATCH_JS)
@@ -131,14 +132,17 @@ def main():
     parser.add_argument("--speed", default="10", help="the page's speed setting (epochs/s, or 'max')")
     parser.add_argument("--dataset", default="moons", help="e.g. lesson (its live view: the test set in 2-D)")
     parser.add_argument("--verbose", action="store_true", help="print the readout's changes around Pause")
+    parser.add_argument("--present", action="store_true", help="presentation mode (the live view beside the chart)")
     args = parser.parse_args()
     rows = []
     for i in range(args.repeats):
-        rows.append(one(args.speed, args.dataset, args.verbose))
+        rows.append(one(args.speed, args.dataset, args.verbose, args.present))
         print(f"run {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rows[-1].items()), flush=True)
-    print("\nmedian of", len(rows), "fresh servers:")
+    print("\nover", len(rows), "fresh servers:", " " * 10, "median     worst")
     for key in rows[0]:
-        print(f"  {key:<26} {statistics.median(r[key] for r in rows):8.2f}")
+        values = [r[key] for r in rows]
+        worst = min(values) if key == "drawn frames (%)" else max(values)
+        print(f"  {key:<26} {statistics.median(values):8.2f}  {worst:8.2f}")
 
 
 if __name__ == "__main__":

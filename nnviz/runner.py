@@ -41,6 +41,7 @@ from nnviz.background import InlineExecutor, WorkerPool
 
 # Datasets are found through nnviz.data_store; the names stay importable from here.
 from nnviz.data_store import DataRef, StoreError, UploadMissing, load_data, register_upload, restore
+from nnviz.datasets import LESSON
 from nnviz.training import EpochRecord, History, Trainer
 
 __all__ = ["DataRef", "InlineExecutor", "Run", "Snapshot", "get_executor", "load_data", "playing_runs",
@@ -73,9 +74,11 @@ def _train_slice(trainer: Trainer, ref: DataRef, seconds: float | None, epochs: 
 
 
 def _prepare_worker():
-    """In each training worker, once: import what slices need, and use one BLAS thread."""
-    import nnviz.datasets  # noqa: F401 - import now, not in the first slice
-    import nnviz.training  # noqa: F401
+    """In each training worker, once: import what slices need, load the lesson's data (the page's default), and
+    use one BLAS thread. The lesson's data come from scikit-learn, whose import takes ~1.4 s: paid here, while
+    the page is read, not by the first Train (bench_feel, lesson data on a fresh server: first epoch shown
+    1.35 s after Train, median of 4)."""
+    load_data(DataRef(LESSON))  # (nnviz.training and nnviz.datasets are imported with this module)
     try:  # one BLAS thread per worker: tiny matrices, and the workers already fill the cores
         from threadpoolctl import threadpool_limits
 

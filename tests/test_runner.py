@@ -222,3 +222,20 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_parent():
         kill_and_wait_for_children(parent, children, deadline_s=20)
     finally:
         clean_up(parent, children)
+
+
+def test_a_training_worker_loads_the_lessons_data_before_its_first_slice():
+    """The page's default dataset needs scikit-learn (~1.4 s to import): a worker pays that when it starts, while
+    the page is read, so the first Train on a fresh server is not kept waiting by it. (In a fresh process, as a
+    worker is: the setup also limits BLAS threads, which this test process must keep.)"""
+    check = (
+        "from nnviz import data_store, runner\n"
+        "from nnviz.datasets import LESSON\n"
+        "runner._prepare_worker()\n"
+        "before = data_store._load_builtin.cache_info()\n"
+        "runner.load_data(runner.DataRef(LESSON))\n"  # what the first slice of the lesson's run asks for
+        "after = data_store._load_builtin.cache_info()\n"
+        "print(after.hits - before.hits, after.misses - before.misses)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["1", "0"], out.stdout + out.stderr
