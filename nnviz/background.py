@@ -147,6 +147,7 @@ class WorkerPool:
         self.setup = setup
         self._lock = threading.Lock()
         self._pool = self._new_pool()
+        self._warming: list[Future] = []
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=worker_context(),
@@ -163,10 +164,15 @@ class WorkerPool:
 
     def warm_up(self, wait: bool = True):
         """Start the workers now, so that the first task does not wait for them."""
-        futures = [self.submit(worker_pid) for _ in range(self.workers)]
+        futures = self._warming = [self.submit(worker_pid) for _ in range(self.workers)]
         if wait:
             for f in futures:
                 f.result(timeout=60)
+
+    def starting(self) -> bool:
+        """Whether the workers that ``warm_up`` started are still starting (a fresh Python each, with the
+        imports and data of ``setup``: a few seconds on a busy 2-core machine)."""
+        return any(not f.done() for f in self._warming)
 
     def shutdown(self):
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -192,6 +198,9 @@ class InlineExecutor:
 
     def warm_up(self, wait: bool = True):
         pass
+
+    def starting(self) -> bool:
+        return False
 
     def shutdown(self):
         pass

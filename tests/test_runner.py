@@ -239,3 +239,35 @@ def test_a_training_worker_loads_the_lessons_data_before_its_first_slice():
     )
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == ["1", "0"], out.stdout + out.stderr
+
+
+def test_while_the_workers_start_the_first_slices_train_in_the_server_with_the_same_result():
+    """A fresh server's first Train does not wait for its workers to start (a fresh Python each, scikit-learn
+    and the lesson's data: seconds on a busy machine): meanwhile slices train in a thread of the server, on a
+    copy of the trainer, as a worker would — the same numbers as a run trained in one go."""
+    import functools
+
+    from nnviz.background import WorkerPool, worker_pid
+
+    slow = WorkerPool(1, nice=0, setup=functools.partial(time.sleep, 20))  # workers that take 20 s to start
+    try:
+        slow.warm_up(wait=False)
+        assert slow.starting()
+        reference = fresh(REF)
+        reference.run()
+        run = Run(fresh(REF), REF, executor=slow)
+        kept = run._trainer
+        run.play()
+        snap = wait(run, timeout=15)
+        assert slow.starting()  # the workers are still starting: the whole run trained meanwhile
+        assert snap.state == "finished" and snap.epoch == 30
+        np.testing.assert_array_equal(snap.model.params["W1"], reference.model.params["W1"])
+        assert kept.epoch == 0  # the page's own trainer was never trained in place: slices train copies
+    finally:
+        slow.shutdown()
+    started = WorkerPool(1, nice=0)  # once started, slices go to the workers again
+    try:
+        started.warm_up(wait=True)
+        assert not started.starting() and started.submit(worker_pid).result(timeout=60) != os.getpid()
+    finally:
+        started.shutdown()
