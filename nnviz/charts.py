@@ -101,13 +101,16 @@ def _layout(s: Style, **extra) -> dict:
     return layout
 
 
+def shorten(text, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one "…" when it was longer."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def plotly_text(text, limit: int = 80) -> str:
     """User text (e.g. a CSV's column names) as Plotly shows it literally: Plotly renders a subset of HTML in
     titles and labels (``<a href>``, ``<b>``, ``<br>``…), so it is escaped, and cut to ``limit`` characters."""
-    text = str(text)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text, quote=False)
+    return html.escape(shorten(text, limit), quote=False)
 
 
 #: Margins in px of the figures redrawn while a run plays, (normal, presentation): what Plotly's automargin

@@ -55,7 +55,7 @@ def _frame(curves) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def vega_config(presentation: bool) -> dict:
+def _config(presentation: bool) -> dict:
     s = style(presentation)
     return {
         "font": "sans-serif",
@@ -92,16 +92,21 @@ def _line_layer(dataset: str, names: list[str], colours: list[str], dashes: list
     }
 
 
-def _chart(title: str, layers: list[dict], datasets: dict, presentation: bool, height: int | None) -> dict:
+def vega_spec(layers: list[dict], datasets: dict, presentation: bool, height: int | None, title: str | None = None,
+              **extra) -> dict:
+    """A layered Vega-Lite spec that fills its column's width, with the app's type sizes (``presentation``:
+    for the back of a room); ``extra``: further top-level keys (``usermeta``, ``resolve``…)."""
     spec = {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "title": title,
         "datasets": datasets,
         "layer": layers,
-        "config": vega_config(presentation),
+        "config": _config(presentation),
         "autosize": {"type": "fit", "contains": "padding"},
         "padding": {"left": 4, "right": 12, "top": 4, "bottom": 4},
+        **extra,
     }
+    if title:
+        spec["title"] = title
     if height is not None:
         spec["height"] = height
     return spec
@@ -160,7 +165,7 @@ def loss_spec(epochs, train_loss, test_loss, batch_x=(), batch_loss=(), previous
         layers.insert(0, _line_layer("previous", all_names, all_colours, all_dashes, s.line * 0.8, y_title,
                                      y_scale, y_axis, markers=False, opacity=0.8))
     layers.append(_line_layer("curves", all_names, all_colours, all_dashes, s.line, y_title, y_scale, y_axis, markers))
-    return _chart("Loss", layers, datasets, presentation, height)
+    return vega_spec(layers, datasets, presentation, height, title="Loss")
 
 
 def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (), presentation: bool = False,
@@ -207,7 +212,7 @@ def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (),
                                   y_scale, y_axis, markers=False, opacity=0.8))
     layers.append(_line_layer("curves", all_names, all_colours, all_dashes, s.line, "accuracy", y_scale, y_axis,
                               markers))
-    return _chart("Accuracy", layers, datasets, presentation, height)
+    return vega_spec(layers, datasets, presentation, height, title="Accuracy")
 
 
 def drawn_often(spec: dict) -> dict:

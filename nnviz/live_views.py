@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nnviz.charts import CLASS_COLOURS, PROBABILITY_SCALE, style
-from nnviz.live_chart import vega_config
+from nnviz.charts import CLASS_COLOURS, PROBABILITY_SCALE, shorten, style
+from nnviz.live_chart import vega_spec
 from nnviz.maps import contour_segments
 
 #: P(class 1) as Vega-Lite's colour scale: the same stops as the Plotly figures' colour scale
@@ -27,32 +27,9 @@ PROBABILITY = {"domain": [stop for stop, _ in PROBABILITY_SCALE], "range": [colo
 CLASSES = {"domain": [0, 1], "range": list(CLASS_COLOURS)}
 #: a long column name (an uploaded CSV's) is cut here: a title wider than the plot would widen the chart
 TITLE_LIMIT = 40
-#: a canvas, not SVG: the grid is 2,500–3,600 cells, and an SVG element per cell is slow to replace
+#: a canvas, not SVG: the grid is 2,500–3,600 cells and the projection 1,000 points, and an SVG element per mark
+#: is slow to replace
 CANVAS = {"embedOptions": {"renderer": "canvas"}}
-
-
-def _text(name, limit: int = TITLE_LIMIT) -> str:
-    name = str(name)
-    return name if len(name) <= limit else name[: limit - 1] + "…"
-
-
-def _spec(layers: list[dict], datasets: dict, presentation: bool, height: int | None, title: str | None = None,
-          **extra) -> dict:
-    spec = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "datasets": datasets,
-        "layer": layers,
-        "config": vega_config(presentation),
-        "autosize": {"type": "fit", "contains": "padding"},
-        "padding": {"left": 4, "right": 12, "top": 4, "bottom": 4},
-        "usermeta": CANVAS,
-        **extra,
-    }
-    if title:
-        spec["title"] = title
-    if height is not None:
-        spec["height"] = height
-    return spec
 
 
 def _gradient(title: str, s, beside: bool, orient: str = "top") -> dict:
@@ -98,9 +75,9 @@ def boundary_spec(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *, f
     # would leave hairline seams on a canvas (anti-aliasing)
     hx = float(xs[-1] - xs[0]) / max(xs.size - 1, 1) * 0.52
     hy = float(ys[-1] - ys[0]) / max(ys.size - 1, 1) * 0.52
-    x_enc = {"field": "x", "type": "quantitative", "scale": x_scale, "title": _text(feature_names[0]),
+    x_enc = {"field": "x", "type": "quantitative", "scale": x_scale, "title": shorten(feature_names[0], TITLE_LIMIT),
              "axis": {"format": "~r", "grid": False}}
-    y_enc = {"field": "y", "type": "quantitative", "scale": y_scale, "title": _text(feature_names[1]),
+    y_enc = {"field": "y", "type": "quantitative", "scale": y_scale, "title": shorten(feature_names[1], TITLE_LIMIT),
              "axis": {"format": "~r", "grid": False}}
     gradient = _gradient("P(class 1)", s, beside=not legend)
     class_legend = {"title": None, "orient": "top", "labelExpr": "'class ' + datum.label",
@@ -115,8 +92,8 @@ def boundary_spec(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *, f
                       "y2": {"field": "y1"},
                       "fill": {"field": "p", "type": "quantitative", "scale": PROBABILITY,
                                "legend": gradient},
-                      "tooltip": [{"field": "x", "title": _text(feature_names[0]), "format": ".2f"},
-                                  {"field": "y", "title": _text(feature_names[1]), "format": ".2f"},
+                      "tooltip": [{"field": "x", "title": shorten(feature_names[0], TITLE_LIMIT), "format": ".2f"},
+                                  {"field": "y", "title": shorten(feature_names[1], TITLE_LIMIT), "format": ".2f"},
                                   {"field": "p", "title": "P(class 1)", "format": ".3f"}]}},
         {"data": {"name": "boundary"},
          "mark": {"type": "rule", "color": "#212529", "strokeWidth": s.line, "strokeCap": "round", "clip": True},
@@ -136,8 +113,8 @@ def boundary_spec(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *, f
              "encoding": {"x": x_enc, "y": y_enc,
                           "stroke": {"field": "class", "type": "nominal", "scale": CLASSES, "legend": class_legend},
                           "tooltip": [{"field": "class", "title": "test, class"}]}})
-    return _spec(layers, datasets, presentation, height if height is not None else s.height - 40,
-                 resolve={"scale": {"x": "shared", "y": "shared"}})
+    return vega_spec(layers, datasets, presentation, height if height is not None else s.height - 40,
+                     usermeta=CANVAS)
 
 
 def projection_spec(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = False,
@@ -174,5 +151,5 @@ def projection_spec(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = Fa
                                                                     "format": ".3f"}],
         },
     }
-    return _spec([layer], {"points": points}, presentation, height if height is not None else s.height - 40,
-                 title=title)
+    return vega_spec([layer], {"points": points}, presentation, height if height is not None else s.height - 40,
+                     title=title, usermeta=CANVAS)

@@ -249,6 +249,7 @@ def test_while_the_workers_start_the_first_slices_train_in_the_server_with_the_s
 
     from nnviz.background import WorkerPool, worker_pid
 
+    ours = {c.pid for c in psutil.Process().children(recursive=True)}
     slow = WorkerPool(1, nice=0, setup=functools.partial(time.sleep, 20))  # workers that take 20 s to start
     try:
         slow.warm_up(wait=False)
@@ -265,6 +266,9 @@ def test_while_the_workers_start_the_first_slices_train_in_the_server_with_the_s
         assert kept.epoch == 0  # the page's own trainer was never trained in place: slices train copies
     finally:
         slow.shutdown()
+        for c in psutil.Process().children(recursive=True):  # the worker still asleep in its start
+            if c.pid not in ours:
+                c.kill()
     started = WorkerPool(1, nice=0)  # once started, slices go to the workers again
     try:
         started.warm_up(wait=True)
