@@ -15,9 +15,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from nnviz import charts
 from nnviz.dense_net import confusion_matrix, load_ready, load_ready_history, steps_per_epoch
 from nnviz.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
+from nnviz.gate import LIVE
 from nnviz.jobs import QUEUE, Job, QueueRefused
 from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
-from ui.common import header, plain, presentation_mode, problem
+from ui.common import gated, header, plain, presentation_mode, problem
 from ui.mnist_data import mnist
 
 JOB_KEYS = ("mn_job", "mn_hist", "mn_twin")  # this session's trainings: Keras, the History experiment, the twin
@@ -135,6 +136,7 @@ def job_fragment(key: str, draw):
     busy = (job := st.session_state.get(key)) is not None and job.busy
 
     @st.fragment(run_every=0.5 if busy else None)
+    @gated(LIVE)
     def progress():
         job = st.session_state.get(key)
         draw(job)
@@ -148,6 +150,7 @@ def job_fragment(key: str, draw):
 
 
 @st.fragment
+@gated(LIVE)  # a drawn digit: the student waits for its prediction
 def draw_section(net, present):
     """A fragment: a stroke reruns only this section, not the whole page, so the prediction comes back sooner."""
     from streamlit_drawable_canvas import st_canvas  # a bare import outside a page raises: import it here

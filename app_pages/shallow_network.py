@@ -28,6 +28,7 @@ from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
 from nnviz.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
 from nnviz.downsample import SeriesCache
+from nnviz.gate import LIVE, POLL
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
 from nnviz.runner import SERVER_ID, Run, get_executor, redraw_interval
@@ -46,7 +47,7 @@ from nnviz.state import (
     from_query,
     to_query,
 )
-from ui.common import TRAINER_BESIDE_HEIGHT, TRAINER_CHART_HEIGHT, header, plain, presentation_mode, problem
+from ui.common import TRAINER_BESIDE_HEIGHT, TRAINER_CHART_HEIGHT, gated, header, plain, presentation_mode, problem
 from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
@@ -599,6 +600,7 @@ with mid:
         interval = queue_poll_interval(run.poll().queued_ahead) if queued_at_start else redraw_interval()
 
     @st.fragment(run_every=interval)
+    @gated(POLL if queued_at_start else LIVE)
     def live():
         snap = run.poll()
         if run.active != active_at_start or (snap.state == "queued") != queued_at_start:
@@ -633,6 +635,7 @@ if present:  # the main live view sits beside the chart; the others below
         # (bench_feel: with the boundary every 1 s the page's main thread was 64–77 % busy and "paused" showed
         # 0.25–0.65 s after the click; every 2 s, 47–56 % and 0.25–0.41 s): they follow every 2 s or more.
         @st.fragment(run_every=max(2.0, 4 * interval) if interval and not queued_at_start else None)
+        @gated(LIVE)
         def live_beside():
             with st.container(key=K + "beside"):  # holds its height while each new figure is swapped in
                 inside_view(beside_view, run.poll(), ds, ref, beside=True)
@@ -648,6 +651,7 @@ with mid if not present else st.container():
     view = st.session_state[K + "view"]
     if view in (VIEW_BOUNDARY, "Hidden units", VIEW_PROJECTION):
         @st.fragment(run_every=max(2.0, 4 * interval) if interval and not queued_at_start else None)
+        @gated(LIVE)
         def live_inside():
             inside_view(view, run.poll(), ds, ref)
 

@@ -6,8 +6,12 @@ the library in ``nnviz/`` stays testable without a browser (``nnviz.charts`` alo
 
 from __future__ import annotations
 
+import functools
+from contextlib import AbstractContextManager
+
 import streamlit as st
 
+from nnviz.gate import ACTION, FIRST, get_gate
 from nnviz.sections import PAGES, section_label
 
 PRESENT_KEY = "present"
@@ -87,6 +91,29 @@ _KATEX_CSS = """
 """
 _PRESENTATION_CSS += _KATEX_CSS
 _NORMAL_CSS += _KATEX_CSS
+
+
+_SEEN_KEY = "_nnviz_seen"
+
+
+def page_turn() -> AbstractContextManager:
+    """The whole page's turn in the server's gate (``nnviz.gate``): a session's first page never waits, every
+    later run of the page (a click, a changed setting) waits with the other pages."""
+    first = _SEEN_KEY not in st.session_state
+    st.session_state[_SEEN_KEY] = True
+    return get_gate().turn(FIRST if first else ACTION)
+
+
+def gated(kind: int):
+    """A fragment's turn in the server's gate, of class ``kind`` (``nnviz.gate``); put it under ``@st.fragment``.
+    Drawn inside its page's run, the fragment goes with the page's turn."""
+    def wrap(fn):
+        @functools.wraps(fn)  # the same name and module: Streamlit's fragment id stays the same
+        def run(*args, **kwargs):
+            with get_gate().turn(kind):
+                return fn(*args, **kwargs)
+        return run
+    return wrap
 
 
 def presentation_mode() -> bool:

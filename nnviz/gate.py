@@ -1,0 +1,127 @@
+"""Turns for the page scripts of one server process: a few run at a time, the rest wait asleep, in order.
+
+Streamlit runs every rerun of every session (a whole page, or one fragment) in a thread of its own, and all of
+them share one interpreter lock with the server's event loop — the loop that accepts a new browser, sends it
+the app's files and carries every message to every page. With hundreds of pages rerunning, hundreds of
+threads ask for that lock at once and the loop gets one turn in hundreds: a new visitor waits for seconds
+before anything is sent, and live charts stall behind the crowd (issue 12's profile at 300 students).
+
+The gate lets at most ``slots`` scripts run at a time. A thread that waits for its turn sleeps on its own
+event (it takes no share of the lock), so the event loop, the training's result threads and the running
+scripts share the interpreter with a handful of threads instead of hundreds. The wait is ordered, not
+first come first served for everyone:
+
+- ``FIRST``  a session's first page (a visitor arriving): never waits;
+- ``LIVE``   a playing run's chart: the class is watching it;
+- ``ACTION`` a whole page run after a click or a changed setting;
+- ``POLL``   a queued run's countdown: it changes least.
+
+Within a class, turns go in order of arrival. One process has one interpreter lock whatever the number of
+cores, so the number of slots is a property of the process, not of the machine: more cores mean more
+processes (``make cluster``), each with its own gate. Nothing here knows about Streamlit; the pages
+(``ui.common.gated``) pick the class of each run.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+FIRST, LIVE, ACTION, POLL = 0, 1, 2, 3
+NAMES = {FIRST: "first page", LIVE: "live chart", ACTION: "page", POLL: "queue countdown"}
+
+#: Scripts running at once. Two keeps one script ready while another runs, a third covers a script that
+#: sleeps or waits on a lock with its slot: more would only lengthen the event loop's wait for its turn.
+SLOTS = 3
+#: A waiter that has not had its turn after this long runs anyway: a script stuck in its slot must not stop
+#: the whole server (it never happens in the app; it bounds the damage if it ever does).
+LONGEST_WAIT_S = 60.0
+
+
+class Gate:
+    """At most ``slots`` holders at a time; waiters get their turn by (class, arrival)."""
+
+    def __init__(self, slots: int = SLOTS, longest_wait: float = LONGEST_WAIT_S,
+                 clock: Callable[[], float] = time.monotonic):
+        if slots < 1:
+            raise ValueError(f"a gate needs at least one slot, got {slots}")
+        self.slots = slots
+        self.longest_wait = longest_wait
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._waiting: list[tuple[int, int, threading.Event]] = []
+        self._arrivals = itertools.count()
+        self._mine = threading.local()  # a fragment drawn inside its page's run is already inside the gate
+        self.waits: dict[int, list[float]] = {k: [] for k in NAMES}  # seconds each turn waited, the last 1,000
+
+    @property
+    def running(self) -> int:
+        return self._busy
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    @contextmanager
+    def turn(self, kind: int) -> Iterator[None]:
+        """Hold a slot for the block; ``FIRST`` and a thread already inside the gate pass at once."""
+        if getattr(self._mine, "inside", False):
+            yield
+            return
+        t0 = self._clock()
+        granted = kind != FIRST and self._enter(kind)
+        self._record(kind, self._clock() - t0)
+        self._mine.inside = True
+        try:
+            yield
+        finally:
+            self._mine.inside = False
+            if granted:
+                self._leave()
+
+    def _enter(self, kind: int) -> bool:
+        with self._lock:
+            if self._busy < self.slots and not self._waiting:
+                self._busy += 1
+                return True
+            ticket = (kind, next(self._arrivals), threading.Event())
+            heapq.heappush(self._waiting, ticket)
+        if ticket[2].wait(self.longest_wait):
+            return True  # the slot was handed over by the thread that left it
+        with self._lock:
+            if ticket[2].is_set():  # handed over just as the wait ran out
+                return True
+            self._waiting.remove(ticket)
+            heapq.heapify(self._waiting)
+        return False  # ran out of patience: runs without a slot (and gives none back)
+
+    def _leave(self):
+        with self._lock:
+            if self._waiting:  # hand the slot straight to the next in line: nobody can overtake it
+                heapq.heappop(self._waiting)[2].set()
+            else:
+                self._busy -= 1
+
+    def _record(self, kind: int, seconds: float):
+        waits = self.waits[kind]
+        waits.append(seconds)
+        if len(waits) > 1000:
+            del waits[:500]
+
+
+_GATE: Gate | None = None
+_GATE_LOCK = threading.Lock()
+
+
+def get_gate() -> Gate:
+    """The server process's one gate."""
+    global _GATE
+    with _GATE_LOCK:
+        if _GATE is None:
+            _GATE = Gate()
+        return _GATE

@@ -1,0 +1,119 @@
+"""The page scripts' gate (nnviz.gate): how many run at once, who goes next, who never waits. No timing asserted."""
+
+import threading
+
+import pytest
+
+from nnviz.gate import ACTION, FIRST, LIVE, POLL, Gate
+
+
+def wait_until(predicate, what: str):
+    done = threading.Event()
+    for _ in range(2000):
+        if predicate():
+            return
+        done.wait(0.005)
+    raise AssertionError(f"never happened: {what}")
+
+
+class Holder:
+    """A thread that takes a turn of a kind and keeps it until told to leave."""
+
+    def __init__(self, gate: Gate, kind: int, log: list | None = None, name: str = ""):
+        self.inside, self.leave = threading.Event(), threading.Event()
+
+        def run():
+            with gate.turn(kind):
+                if log is not None:
+                    log.append(name)
+                self.inside.set()
+                self.leave.wait(30)
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def release(self):
+        self.leave.set()
+        self.thread.join(30)
+        assert not self.thread.is_alive()
+
+
+def test_no_more_scripts_run_at_once_than_the_gate_has_slots():
+    gate = Gate(slots=3)
+    holders = [Holder(gate, ACTION) for _ in range(8)]
+    wait_until(lambda: gate.running == 3 and gate.waiting == 5, "3 running, 5 waiting")
+    assert sum(h.inside.is_set() for h in holders) == 3
+    for h in holders:  # each one that leaves lets exactly one more in, until all have had a turn
+        h.inside.wait(30)
+        h.release()
+    assert gate.running == 0 and gate.waiting == 0
+
+
+def test_turns_go_to_live_charts_then_pages_then_queue_countdowns_each_in_order_of_arrival():
+    gate = Gate(slots=1)
+    log: list[str] = []
+    first = Holder(gate, ACTION)
+    first.inside.wait(30)
+    waiters = []
+    for kind, name in [(POLL, "poll 1"), (ACTION, "page 1"), (LIVE, "chart 1"), (POLL, "poll 2"),
+                       (LIVE, "chart 2"), (ACTION, "page 2")]:
+        waiters.append(Holder(gate, kind, log, name))
+        count = len(waiters)
+        wait_until(lambda count=count: gate.waiting == count, f"{name} waiting")
+    first.release()
+    for _ in waiters:  # one at a time: release whoever is inside, the next comes in
+        wait_until(lambda: any(w.inside.is_set() and not w.leave.is_set() for w in waiters), "someone inside")
+        next(w for w in waiters if w.inside.is_set() and not w.leave.is_set()).release()
+    assert log == ["chart 1", "chart 2", "page 1", "page 2", "poll 1", "poll 2"]
+
+
+def test_a_visitors_first_page_never_waits_even_with_every_slot_taken():
+    gate = Gate(slots=1)
+    busy = Holder(gate, LIVE)
+    busy.inside.wait(30)
+    queued = Holder(gate, ACTION)
+    wait_until(lambda: gate.waiting == 1, "a page waiting")
+    visitor = Holder(gate, FIRST)
+    assert visitor.inside.wait(30), "the first page waited for a slot"
+    visitor.release()
+    assert gate.running == 1 and gate.waiting == 1  # it took no slot and gave none back
+    busy.release()
+    assert queued.inside.wait(30)
+    queued.release()
+
+
+def test_a_fragment_drawn_inside_its_pages_run_does_not_wait_for_a_second_slot():
+    gate = Gate(slots=1)
+    with gate.turn(ACTION):
+        with gate.turn(LIVE):  # the page's live chart, drawn during the page's run
+            assert gate.running == 1
+    assert gate.running == 0
+    with gate.turn(FIRST):  # a first page's fragments pass with it
+        with gate.turn(LIVE):
+            assert gate.running == 0
+
+
+def test_a_script_that_fails_gives_its_slot_back():
+    gate = Gate(slots=1)
+    with pytest.raises(RuntimeError), gate.turn(ACTION):
+        raise RuntimeError("the script raised")
+    assert gate.running == 0
+    with gate.turn(POLL):
+        assert gate.running == 1
+
+
+def test_a_waiter_stuck_behind_a_slot_that_is_never_given_back_runs_anyway():
+    gate = Gate(slots=1, longest_wait=0.05)
+    stuck = Holder(gate, ACTION)
+    stuck.inside.wait(30)
+    ran = Holder(gate, POLL)
+    assert ran.inside.wait(30), "the waiter never ran"
+    ran.release()
+    assert gate.waiting == 0 and gate.running == 1  # the stuck one still holds the only slot
+    stuck.release()
+    assert gate.running == 0
+
+
+def test_a_gate_needs_a_slot():
+    with pytest.raises(ValueError):
+        Gate(slots=0)
