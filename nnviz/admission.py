@@ -322,9 +322,13 @@ class Admission:
         return self._is_late
 
     def _pages_served_late(self, now: float) -> bool:
-        """The live pages' polls, as the server received them over the last 5 s, 90 % of them within ``max_gap``
-        of the same page's previous poll — or not."""
-        gaps = sorted(gap for when, gap in self._live_gaps if now - when <= 5.0)
+        """The live pages' polls, as the server received them over the last 5 s, and the silence of every live page
+        since its last poll: 90 % of them within ``max_gap`` — or not."""
+        gaps = [gap for when, gap in self._live_gaps if now - when <= 5.0]
+        # A live page not heard from since: its silence so far is a gap at least that long. A swamped server
+        # hears from no one, and gaps it never received must count (300 students on a slower machine: the
+        # received gaps looked fine while 79 runs were let in and their pages got no chart for minutes).
+        gaps = sorted(gaps + [now - seen for key, seen in self._live.items() if key not in self._patience])
         return len(gaps) >= 5 and gaps[int(0.9 * (len(gaps) - 1))] > self.max_gap
 
     def _revise(self):
@@ -342,8 +346,14 @@ class Admission:
         fits = int(self.target_share / per_run + 1e-9) if per_run > 0 else 2 * self.capacity
         if fits < self.capacity:
             self.capacity = max(self.floor, fits)
-        elif self._queue and live >= self.capacity:
+        elif self._queue and live >= self.capacity and not self._settling():
             self.capacity = min(fits, int(self.capacity * 1.5) + 1)
+
+    def _settling(self) -> bool:
+        """Runs let in whose pages have not polled as live pages yet: what they cost is not measured yet, so the
+        capacity does not grow on their account (a run far back in a queue hears of its place up to 30 s
+        later; growing meanwhile let a crowd in before the first of them cost anything)."""
+        return any(key in self._patience for key in self._live)
 
 
 _ADMISSION: Admission | None = None

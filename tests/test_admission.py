@@ -199,9 +199,10 @@ def test_capacity_grows_with_headroom_step_by_step_and_stops_when_the_server_is_
     assert adm.live == 2
     meter.load = Load(cpu_share=0.04, lag=0.0)  # 0.02 of a core per live run: room for 30 at 60 %
     seen = [adm.live]
-    for _ in range(12):
+    for _ in range(20):  # every live page polls once a second
         clock.t += 1.0
-        adm.heartbeat(0)
+        for k in range(adm.live):
+            adm.heartbeat(k)
         seen.append(adm.live)
         meter.load = Load(cpu_share=0.02 * adm.live, lag=0.0)
     assert all(b <= int(a * 1.5) + 1 for a, b in zip(seen, seen[1:], strict=False))  # never all at once
@@ -235,6 +236,69 @@ def test_live_pages_heard_from_late_stop_admission_even_when_the_sensors_say_all
         for k in range(4):
             adm.heartbeat(k)
         clock.t += 0.5
+    assert adm.live > 4
+
+
+def test_live_pages_the_server_does_not_hear_from_at_all_stop_admission():
+    """300 students on a slower machine: the swamped server received almost no poll from its live pages, so
+    the gaps it did receive said nothing — and 79 runs were let in. A live page's silence counts as a gap."""
+    adm, clock, meter = hall(floor=1, initial=6)
+    meter.load = Load(cpu_share=0.2, lag=0.01)  # the sensors: plenty of room
+    for k in range(6):
+        adm.request(k)
+    clock.t += 0.5
+    for k in range(6):  # each live page polls once, then the server hears no more of them
+        adm.heartbeat(k)
+    clock.t += 3.0
+    for k in range(6, 20):  # a crowd presses Train: the server hears them, not the live pages
+        assert not adm.request(k)
+    for step in range(8):
+        clock.t += 0.5
+        adm.status(6 + step)
+    assert adm.live == 6 and adm.capacity <= 6
+    for _ in range(14):  # heard every 0.5 s again: once the long gaps are 5 s old, the queue moves
+        clock.t += 0.5
+        for k in range(6):
+            adm.heartbeat(k)
+    assert adm.live > 6
+
+
+def test_one_closed_tab_among_the_live_pages_does_not_stop_admission():
+    adm, clock, meter = hall(floor=1, initial=10)
+    meter.load = Load(cpu_share=0.2, lag=0.01)
+    for k in range(20):
+        adm.request(k)
+    clock.t += 0.5
+    adm.heartbeat(0)  # page 0 polls once and is closed
+    for _ in range(10):  # the nine others poll every 0.5 s
+        clock.t += 0.5
+        for k in range(1, 10):
+            adm.heartbeat(k)
+    assert adm.live > 10
+
+
+def test_the_capacity_grows_only_once_the_runs_let_in_are_heard_from():
+    """A run let in from far back in the queue hears of it at its page's next poll (up to 30 s): until then it
+    costs the server nothing, and growing on that cheap-looking load let a crowd in at once."""
+    adm, clock, meter = hall(floor=1, initial=2)
+    meter.load = Load(cpu_share=0.02, lag=0.0)  # looks nearly free
+    for k in range(40):
+        adm.request(k)
+    for k in (0, 1):
+        adm.heartbeat(k)
+    clock.t += 1.0
+    adm.heartbeat(0)
+    assert adm.live == 4  # grown once: 2 → 4 (×1.5 + 1)
+    for _ in range(10):  # the two new pages do not poll yet: no more growth, however cheap it looks
+        clock.t += 1.0
+        adm.heartbeat(0)
+        adm.heartbeat(1)
+    assert adm.live == 4
+    for k in (2, 3):  # they poll: what they cost is measured, and the capacity grows again
+        adm.heartbeat(k)
+    clock.t += 1.0
+    for k in range(4):
+        adm.heartbeat(k)
     assert adm.live > 4
 
 
