@@ -13,8 +13,8 @@ import streamlit as st
 from nnviz import board_charts
 from nnviz.board import RUNS_PER_ROOM, BoardError, normalize_code
 from nnviz.charts import PLOTLY_CONFIG
-from nnviz.gate import POLL
-from ui.common import gated, header, plain, presentation_mode, problem
+from nnviz.gate import LIVE, POLL
+from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
 from ui.share import ROOM_PARAM, base_url, get_board, joined_room, qr_png, session_key
 
 K = "cb_"
@@ -152,7 +152,7 @@ with left:
 @gated(POLL)
 def watch(drawn: int):
     if board.revision(code) != drawn:
-        st.rerun()  # a share, a hidden run, a cleared board, or the room expired: redraw the page
+        rerun_page(LIVE)  # a share, a hidden run, a cleared board, or the room expired: redraw the page
 
 
 def draw_board(all_runs: list):

@@ -18,7 +18,7 @@ from nnviz.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
 from nnviz.gate import LIVE
 from nnviz.jobs import QUEUE, Job, QueueRefused
 from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
-from ui.common import gated, header, plain, presentation_mode, problem
+from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
 from ui.mnist_data import mnist
 
 JOB_KEYS = ("mn_job", "mn_hist", "mn_twin")  # this session's trainings: Keras, the History experiment, the twin
@@ -141,7 +141,7 @@ def job_fragment(key: str, draw):
         job = st.session_state.get(key)
         draw(job)
         if job is not None and busy and not job.busy:
-            st.rerun()
+            rerun_page(LIVE)
 
     progress()
 

@@ -47,7 +47,16 @@ from nnviz.state import (
     from_query,
     to_query,
 )
-from ui.common import TRAINER_BESIDE_HEIGHT, TRAINER_CHART_HEIGHT, gated, header, plain, presentation_mode, problem
+from ui.common import (
+    TRAINER_BESIDE_HEIGHT,
+    TRAINER_CHART_HEIGHT,
+    gated,
+    header,
+    plain,
+    presentation_mode,
+    problem,
+    rerun_page,
+)
 from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
@@ -604,9 +613,9 @@ with mid:
     def live():
         snap = run.poll()
         if run.active != active_at_start or (snap.state == "queued") != queued_at_start:
-            st.rerun()  # the run stopped, started or left the queue: redraw the buttons too
+            rerun_page(LIVE)  # the run stopped, started or left the queue: redraw the buttons too
         if snap.state == "playing" and redraw_interval() >= 2 * interval:
-            st.rerun()  # many more runs play than when this one started: redraw less often
+            rerun_page(LIVE)  # many more runs play than when this one started: redraw less often
         if not queued_at_start:
             readouts(snap, settings)
         status_line(run, snap, ds)

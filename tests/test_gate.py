@@ -117,3 +117,37 @@ def test_a_waiter_stuck_behind_a_slot_that_is_never_given_back_runs_anyway():
 def test_a_gate_needs_a_slot():
     with pytest.raises(ValueError):
         Gate(slots=0)
+
+
+def test_a_pages_runs_take_the_turn_of_their_cause(monkeypatch):
+    """Under AppTest (the page's script as Streamlit runs it): the session's first run never waits, a click's
+    run waits as a page, and a page rerun by a live fragment (``rerun_page``) keeps the fragment's class."""
+    from streamlit.testing.v1 import AppTest
+
+    import nnviz.gate as gate_module
+
+    kinds = []
+
+    class Recording(Gate):
+        def turn(self, kind):
+            kinds.append(kind)
+            return super().turn(kind)
+
+    monkeypatch.setattr(gate_module, "_GATE", Recording())
+
+    def page():
+        import streamlit as st
+
+        from nnviz.gate import LIVE
+        from ui.common import page_turn, rerun_page
+
+        with page_turn():
+            st.write("a page")
+            if st.button("finish the run"):
+                rerun_page(LIVE)  # what the live fragment does when its run stops
+
+    at = AppTest.from_function(page).run()
+    at.run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert kinds == [FIRST, ACTION, ACTION, LIVE]

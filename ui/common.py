@@ -94,14 +94,24 @@ _NORMAL_CSS += _KATEX_CSS
 
 
 _SEEN_KEY = "_nnviz_seen"
+_RERUN_KIND_KEY = "_nnviz_rerun_kind"
 
 
 def page_turn() -> AbstractContextManager:
-    """The whole page's turn in the server's gate (``nnviz.gate``): a session's first page never waits, every
-    later run of the page (a click, a changed setting) waits with the other pages."""
+    """The whole page's turn in the server's gate (``nnviz.gate``): a session's first page never waits; a page
+    rerun by a live fragment (``rerun_page``) keeps the fragment's place; every other run of the page (a click,
+    a changed setting) waits with the other pages."""
     first = _SEEN_KEY not in st.session_state
     st.session_state[_SEEN_KEY] = True
-    return get_gate().turn(FIRST if first else ACTION)
+    kind = st.session_state.pop(_RERUN_KIND_KEY, ACTION)
+    return get_gate().turn(FIRST if first else kind)
+
+
+def rerun_page(kind: int):
+    """``st.rerun()`` of the whole page from a fragment of class ``kind``: the page's run waits as that class
+    (a live chart whose run just finished must not wait behind a lecture hall's clicks: 27 s without a chart)."""
+    st.session_state[_RERUN_KIND_KEY] = kind
+    st.rerun()
 
 
 def gated(kind: int):
