@@ -219,7 +219,23 @@ def browser_visit(url, timeout_s=120.0) -> float | None:
             t0 = time.monotonic()
             page.goto(url + "/", timeout=timeout_s * 1000)
             page.get_by_text("A network learning XOR").wait_for(timeout=timeout_s * 1000)
-            return time.monotonic() - t0
+            seconds = time.monotonic() - t0
+            # where the wait went, as the browser timed it: the HTML, the app's files, then the page itself
+            # (the websocket, the script's run and its messages)
+            t = page.evaluate("""() => {
+                const n = performance.getEntriesByType('navigation')[0];
+                const files = performance.getEntriesByType('resource').filter(e => !e.name.includes('_stcore'));
+                const first = files.filter(e => e.startTime < n.responseEnd + 1000);
+                const late = files.filter(e => e.startTime >= n.responseEnd + 1000)
+                                  .sort((a, b) => a.startTime - b.startTime).slice(0, 3)
+                                  .map(e => `${e.name.split('/').pop().slice(0, 30)} asked at ${(e.startTime / 1000).toFixed(1)} s`);
+                return {html: n.responseEnd, files: Math.max(0, ...first.map(e => e.responseEnd)), n: first.length,
+                        late: late, shown: performance.now()};
+            }""")
+            print(f"  late visitor: HTML at {t['html'] / 1000:.1f} s, the app's first {t['n']} files by "
+                  f"{t['files'] / 1000:.1f} s, then {'; '.join(t['late']) or 'no more files'}; "
+                  f"the page shown at {t['shown'] / 1000:.1f} s", flush=True)
+            return seconds
         except Exception:  # noqa: BLE001 - a visitor who got no page is a result, not a crash
             return None
         finally:

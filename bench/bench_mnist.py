@@ -144,8 +144,12 @@ def open_mnist(browser, url: str):
     return page, seconds
 
 
-def draw(page, k: int) -> tuple[float, float]:
-    """One stroke; returns (server-side ms from the page's caption, browser round trip in ms)."""
+UNANSWERED_S = 30  # a stroke with no prediction after this long is counted as unanswered (and photographed)
+
+
+def draw(page, k: int) -> tuple[float, float] | None:
+    """One stroke; returns (server-side ms from the page's caption, browser round trip in ms), or None if no
+    prediction came within ``UNANSWERED_S`` (a screenshot of the page goes to test-artifacts/)."""
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(timeout=120_000)
     box = canvas.bounding_box()
@@ -157,7 +161,15 @@ def draw(page, k: int) -> tuple[float, float]:
     t0 = time.monotonic()
     page.mouse.up()
     caption = page.get_by_text(TOOK)
-    caption.wait_for(timeout=120_000)
+    try:
+        caption.wait_for(timeout=UNANSWERED_S * 1000)
+    except Exception:  # noqa: BLE001 - an unanswered stroke is a result: keep the page as the student saw it
+        shot = ROOT / "test-artifacts" / f"bench-mnist-unanswered-{os.getpid()}-{k}.png"
+        shot.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"unanswered stroke {k}: {shot}", file=sys.stderr)
+        page.get_by_role("button", name="Clear").click(timeout=300_000)
+        return None
     round_trip = (time.monotonic() - t0) * 1000
     server = float(TOOK.search(caption.inner_text()).group(1))
     page.get_by_role("button", name="Clear").click(timeout=300_000)
@@ -169,7 +181,7 @@ def browse(url: str, strokes: int, visit_sections: bool, pages: int) -> dict:
     """Fresh Chromiums open the MNIST page (seconds until ready), optionally visit every section, and draw."""
     from playwright.sync_api import sync_playwright
 
-    ready, server_ms, round_trip_ms = [], [], []
+    ready, server_ms, round_trip_ms, unanswered = [], [], [], 0
     with sync_playwright() as p:
         for n in range(pages):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -181,11 +193,14 @@ def browse(url: str, strokes: int, visit_sections: bool, pages: int) -> dict:
                     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                                            timeout=300_000)
             for k in range(strokes):
-                s, r = draw(page, k)
-                server_ms.append(s)
-                round_trip_ms.append(r)
+                answer = draw(page, k)
+                if answer is None:
+                    unanswered += 1
+                    continue
+                server_ms.append(answer[0])
+                round_trip_ms.append(answer[1])
             browser.close()
-    return {"ready_s": ready, "server_ms": server_ms, "round_trip_ms": round_trip_ms}
+    return {"ready_s": ready, "server_ms": server_ms, "round_trip_ms": round_trip_ms, "unanswered": unanswered}
 
 
 def browse_in_subprocess(url: str, strokes: int, visit_sections: bool, pages: int) -> dict:
@@ -214,6 +229,8 @@ async def under_load(url: str, strokes: int) -> tuple[dict, list[str]]:
 
 def summary(values, unit: str) -> str:
     v = np.asarray(values, dtype=float)
+    if not v.size:
+        return "none answered"
     return (f"median {np.median(v):.0f} {unit}, 95th percentile {np.percentile(v, 95):.0f} {unit}, "
             f"max {v.max():.0f} {unit} (n={v.size})")
 
@@ -266,11 +283,12 @@ def main():
               f"= {a / b:.2f}× (runs: {[round(x) for x in before]} → {[round(x) for x in after]})")
         print(f"MNIST page, first visit on a fresh server: ready in {visit['ready_s'][0]:.1f} s; drawn digits, "
               f"server-side {summary(visit['server_ms'], 'ms')}; browser round trip "
-              f"{summary(visit['round_trip_ms'], 'ms')}")
+              f"{summary(visit['round_trip_ms'], 'ms')}; unanswered strokes: {visit['unanswered']}")
         loaded, states = asyncio.run(under_load(server.url, args.strokes))
         print(f"while two Keras trainings ran ({' + '.join(states)}): fresh browsers had the MNIST page ready in "
               f"{', '.join(f'{s:.1f}' for s in loaded['ready_s'])} s; drawn digits, server-side "
-              f"{summary(loaded['server_ms'], 'ms')}; browser round trip {summary(loaded['round_trip_ms'], 'ms')}")
+              f"{summary(loaded['server_ms'], 'ms')}; browser round trip {summary(loaded['round_trip_ms'], 'ms')}; "
+              f"strokes without a prediction after {UNANSWERED_S} s: {loaded['unanswered']}")
         print(f"the server process imported TensorFlow/Keras: {server.imported_tensorflow()}")
     finally:
         print(f"peak resident memory: server process {server.peak_server / 2**20:,.0f} MiB; with its training "
