@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERY = "ds=lesson&hidden=10&lr=1&batch=100&epochs={epochs}&speed=max&seed={seed}"
 FINISHED = re.compile(r"Finished (\d+) epochs \(([\d,]+) steps\) in ([\d.]+) s of training — ([\d,]+) steps/s overall")
 QUEUED = "Queued:"
+PROFILE_SECONDS = 0.0  # --profile-seconds
 
 
 class Server:
@@ -287,7 +288,8 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
     spy = None
     if profile_dir:
         spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.proc.pid), "--format", "raw", "--rate", "50",
-                                "--output", str(Path(profile_dir) / f"server-{n}.raw"), "--nonblocking", "--gil"],
+                                "--output", str(Path(profile_dir) / f"server-{n}.raw"), "--nonblocking", "--gil"]
+                               + (["--duration", str(int(PROFILE_SECONDS))] if PROFILE_SECONDS else []),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     me = psutil.Process()
     cpu0, wcpu0, t0 = server.cpu_seconds(), server.worker_cpu_seconds(), time.monotonic()
@@ -400,10 +402,14 @@ def main():
     ap.add_argument("--epochs", type=int, default=0, help="epochs per run (default 2000 up to 100 students, else 500)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds a row may take before it is cut off")
     ap.add_argument("--profile", metavar="DIR", help="record the server with py-spy into DIR")
+    ap.add_argument("--profile-seconds", type=float, default=0,
+                    help="record only the first N seconds of each row (e.g. the crowd's Train presses)")
     ap.add_argument("--replicas", type=int, default=0, help="N app processes behind HAProxy (default: one, no balancer)")
     args = ap.parse_args()
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
+    global PROFILE_SECONDS
+    PROFILE_SECONDS = args.profile_seconds
     asyncio.run(main_async(args))
 
 
