@@ -16,7 +16,16 @@ first come first served for everyone:
 - ``ACTION`` a whole page run after a click or a changed setting;
 - ``POLL``   a queued run's countdown: it changes least.
 
-Within a class, turns go in order of arrival. One process has one interpreter lock whatever the number of
+Within a class, turns go in order of arrival.
+
+Running fewer scripts at once does not make them send less. A Train press reruns the whole page — some eighty
+elements, each a message — and 300 presses left 23,000 messages waiting for the event loop, which sends them
+one by one (measured with a probe in the server: the loop answered within 0.1 s throughout, while a visitor's
+page, run in 2 s, reached the browser 33 s later, behind that backlog). So a gate may be given ``backlog``, the
+number of messages the server has yet to send: while it is above ``max_backlog``, clicks' pages and queue
+countdowns wait before they even line up, and a visitor's first page and the live charts go through at once.
+
+One process has one interpreter lock whatever the number of
 cores, so the number of slots is a property of the process, not of the machine: more cores mean more
 processes (``make cluster``), each with its own gate. Nothing here knows about Streamlit; the pages
 (``ui.common.gated``) pick the class of each run.
@@ -37,6 +46,10 @@ NAMES = {FIRST: "first page", LIVE: "live chart", ACTION: "page", POLL: "queue c
 #: Scripts running at once. Two keeps one script ready while another runs, a third covers a script that
 #: sleeps or waits on a lock with its slot: more would only lengthen the event loop's wait for its turn.
 SLOTS = 3
+#: Messages waiting to be sent above which clicks' pages and queue countdowns hold back (a full page is ~80).
+MAX_BACKLOG = 1000
+#: How often a held-back run looks at the backlog again, and how long it holds back at most.
+PACE_S, LONGEST_PACE_S = 0.05, 30.0
 #: A waiter that has not had its turn after this long runs anyway: a script stuck in its slot must not stop
 #: the whole server (it never happens in the app; it bounds the damage if it ever does).
 LONGEST_WAIT_S = 60.0
@@ -46,10 +59,13 @@ class Gate:
     """At most ``slots`` holders at a time; waiters get their turn by (class, arrival)."""
 
     def __init__(self, slots: int = SLOTS, longest_wait: float = LONGEST_WAIT_S,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, backlog: Callable[[], int | None] | None = None,
+                 max_backlog: int = MAX_BACKLOG, pace: float = PACE_S, longest_pace: float = LONGEST_PACE_S):
         if slots < 1:
             raise ValueError(f"a gate needs at least one slot, got {slots}")
         self.slots = slots
+        self.backlog, self.max_backlog, self.pace, self.longest_pace = backlog, max_backlog, pace, longest_pace
+        self._backlog_read = (-1.0, 0)  # (when, value): one reading serves every held-back run for ``pace`` s
         self.longest_wait = longest_wait
         self._clock = clock
         self._lock = threading.Lock()
@@ -74,6 +90,8 @@ class Gate:
             yield
             return
         t0 = self._clock()
+        if kind >= ACTION:
+            self._hold_back(t0)
         granted = kind != FIRST and self._enter(kind)
         self._record(kind, self._clock() - t0)
         self._mine.inside = True
@@ -83,6 +101,24 @@ class Gate:
             self._mine.inside = False
             if granted:
                 self._leave()
+
+    def _hold_back(self, since: float):
+        """While the server has too many messages to send, wait (asleep, without a slot)."""
+        while self._too_many_to_send() and self._clock() - since < self.longest_pace:
+            time.sleep(self.pace)
+
+    def _too_many_to_send(self) -> bool:
+        if self.backlog is None:
+            return False
+        now = self._clock()
+        with self._lock:
+            when, value = self._backlog_read
+            fresh = now - when < self.pace
+        if not fresh:
+            value = self.backlog() or 0
+            with self._lock:
+                self._backlog_read = (now, value)
+        return value > self.max_backlog
 
     def _enter(self, kind: int) -> bool:
         with self._lock:
@@ -118,10 +154,11 @@ _GATE: Gate | None = None
 _GATE_LOCK = threading.Lock()
 
 
-def get_gate() -> Gate:
-    """The server process's one gate."""
+def get_gate(backlog: Callable[[], int | None] | None = None) -> Gate:
+    """The server process's one gate; ``backlog`` (the messages the server has yet to send) is taken at the
+    first call."""
     global _GATE
     with _GATE_LOCK:
         if _GATE is None:
-            _GATE = Gate()
+            _GATE = Gate(backlog=backlog)
         return _GATE

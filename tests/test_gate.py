@@ -151,3 +151,48 @@ def test_a_pages_runs_take_the_turn_of_their_cause(monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     assert kinds == [FIRST, ACTION, ACTION, LIVE]
+
+
+def test_while_the_server_has_too_much_to_send_clicks_and_countdowns_hold_back_but_visitors_and_charts_go():
+    """300 Train presses left 23,000 messages to send and a visitor's page, run in 2 s, reached the browser 33 s
+    later. Above ``max_backlog`` a click's page or a queue countdown waits before lining up; a first page and a
+    live chart go at once."""
+    backlog = {"n": 5000}
+    gate = Gate(slots=3, backlog=lambda: backlog["n"], max_backlog=1000, pace=0.005, longest_pace=60)
+    click, countdown = Holder(gate, ACTION), Holder(gate, POLL)
+    visitor, chart = Holder(gate, FIRST), Holder(gate, LIVE)
+    assert visitor.inside.wait(30) and chart.inside.wait(30)
+    visitor.release()
+    chart.release()
+    assert not click.inside.is_set() and not countdown.inside.is_set() and gate.waiting == 0  # held back, no slot
+    backlog["n"] = 200  # sent: they go
+    assert click.inside.wait(30) and countdown.inside.wait(30)
+    click.release()
+    countdown.release()
+
+
+def test_a_gate_that_cannot_read_the_backlog_does_not_hold_anyone_back():
+    gate = Gate(slots=1, backlog=lambda: None, max_backlog=0, pace=0.005)
+    with gate.turn(ACTION):
+        assert gate.running == 1
+
+
+def test_the_servers_backlog_is_read_where_streamlit_keeps_it():
+    """``ui.common.messages_to_send`` reads Streamlit's internals (each session's outgoing queue); if a new
+    Streamlit moves them, it must fail here, not silently stop pacing the lecture hall."""
+    import inspect
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+    from streamlit.runtime.session_manager import ActiveSessionInfo
+
+    assert "self._session_mgr" in inspect.getsource(Runtime.__init__)
+    assert "self._browser_queue = ForwardMsgQueue()" in inspect.getsource(AppSession.__init__)
+    queue = ForwardMsgQueue()
+    assert queue._queue == []
+    assert "session" in {f.name for f in __import__("dataclasses").fields(ActiveSessionInfo)}
+
+    from ui.common import messages_to_send
+
+    assert messages_to_send() is None  # no server in this process: "cannot say", not an error

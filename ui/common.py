@@ -97,6 +97,19 @@ _SEEN_KEY = "_nnviz_seen"
 _RERUN_KIND_KEY = "_nnviz_rerun_kind"
 
 
+def messages_to_send() -> int | None:
+    """Messages the server has queued for its pages and not sent yet (every session's outgoing queue), or None
+    if this Streamlit does not say. Read from Streamlit's internals — ``tests/test_gate.py`` checks that they
+    are still where this looks."""
+    try:
+        from streamlit.runtime import Runtime
+
+        sessions = Runtime.instance()._session_mgr.list_active_sessions()
+        return sum(len(info.session._browser_queue._queue) for info in sessions)
+    except (AttributeError, RuntimeError):
+        return None
+
+
 def page_turn() -> AbstractContextManager:
     """The whole page's turn in the server's gate (``nnviz.gate``): a session's first page never waits; a page
     rerun by a live fragment (``rerun_page``) keeps the fragment's place; every other run of the page (a click,
@@ -104,7 +117,7 @@ def page_turn() -> AbstractContextManager:
     first = _SEEN_KEY not in st.session_state
     st.session_state[_SEEN_KEY] = True
     kind = st.session_state.pop(_RERUN_KIND_KEY, ACTION)
-    return get_gate().turn(FIRST if first else kind)
+    return get_gate(messages_to_send).turn(FIRST if first else kind)
 
 
 def rerun_page(kind: int):
@@ -120,7 +133,7 @@ def gated(kind: int):
     def wrap(fn):
         @functools.wraps(fn)  # the same name and module: Streamlit's fragment id stays the same
         def run(*args, **kwargs):
-            with get_gate().turn(kind):
+            with get_gate(messages_to_send).turn(kind):
                 return fn(*args, **kwargs)
         return run
     return wrap
