@@ -22,8 +22,10 @@ Running fewer scripts at once does not make them send less. A Train press reruns
 elements, each a message — and 300 presses left 23,000 messages waiting for the event loop, which sends them
 one by one (measured with a probe in the server: the loop answered within 0.1 s throughout, while a visitor's
 page, run in 2 s, reached the browser 33 s later, behind that backlog). So a gate may be given ``backlog``, the
-number of messages the server has yet to send: while it is above ``max_backlog``, clicks' pages and queue
-countdowns wait before they even line up, and a visitor's first page and the live charts go through at once.
+number of messages the server has yet to send: while it is above ``max_backlog``, no click's page or queue
+countdown is given a slot (they keep their place in line), and a visitor's first page and the live charts go
+through at once. (Holding runs back before they line up was not enough: 200 presses had lined up before the
+backlog passed the mark, and it reached 12,000.)
 
 One process has one interpreter lock whatever the number of
 cores, so the number of slots is a property of the process, not of the machine: more cores mean more
@@ -48,8 +50,8 @@ NAMES = {FIRST: "first page", LIVE: "live chart", ACTION: "page", POLL: "queue c
 SLOTS = 3
 #: Messages waiting to be sent above which clicks' pages and queue countdowns hold back (a full page is ~80).
 MAX_BACKLOG = 1000
-#: How often a held-back run looks at the backlog again, and how long it holds back at most.
-PACE_S, LONGEST_PACE_S = 0.05, 30.0
+#: How often the gate looks at the backlog again while it holds runs back.
+PACE_S = 0.05
 #: A waiter that has not had its turn after this long runs anyway: a script stuck in its slot must not stop
 #: the whole server (it never happens in the app; it bounds the damage if it ever does).
 LONGEST_WAIT_S = 60.0
@@ -60,12 +62,13 @@ class Gate:
 
     def __init__(self, slots: int = SLOTS, longest_wait: float = LONGEST_WAIT_S,
                  clock: Callable[[], float] = time.monotonic, backlog: Callable[[], int | None] | None = None,
-                 max_backlog: int = MAX_BACKLOG, pace: float = PACE_S, longest_pace: float = LONGEST_PACE_S):
+                 max_backlog: int = MAX_BACKLOG, pace: float = PACE_S):
         if slots < 1:
             raise ValueError(f"a gate needs at least one slot, got {slots}")
         self.slots = slots
-        self.backlog, self.max_backlog, self.pace, self.longest_pace = backlog, max_backlog, pace, longest_pace
-        self._backlog_read = (-1.0, 0)  # (when, value): one reading serves every held-back run for ``pace`` s
+        self.backlog, self.max_backlog, self.pace = backlog, max_backlog, pace
+        self._backlog_read = (-1.0, 0)  # (when, value)
+        self._pacing = False  # a pacer thread is looking at the backlog for held-back runs
         self.longest_wait = longest_wait
         self._clock = clock
         self._lock = threading.Lock()
@@ -90,8 +93,6 @@ class Gate:
             yield
             return
         t0 = self._clock()
-        if kind >= ACTION:
-            self._hold_back(t0)
         granted = kind != FIRST and self._enter(kind)
         self._record(kind, self._clock() - t0)
         self._mine.inside = True
@@ -102,33 +103,13 @@ class Gate:
             if granted:
                 self._leave()
 
-    def _hold_back(self, since: float):
-        """While the server has too many messages to send, wait (asleep, without a slot)."""
-        while self._too_many_to_send() and self._clock() - since < self.longest_pace:
-            time.sleep(self.pace)
-
-    def _too_many_to_send(self) -> bool:
-        if self.backlog is None:
-            return False
-        now = self._clock()
-        with self._lock:
-            when, value = self._backlog_read
-            fresh = now - when < self.pace
-        if not fresh:
-            value = self.backlog() or 0
-            with self._lock:
-                self._backlog_read = (now, value)
-        return value > self.max_backlog
-
     def _enter(self, kind: int) -> bool:
+        ticket = (kind, next(self._arrivals), threading.Event())
         with self._lock:
-            if self._busy < self.slots and not self._waiting:
-                self._busy += 1
-                return True
-            ticket = (kind, next(self._arrivals), threading.Event())
             heapq.heappush(self._waiting, ticket)
+            self._dispatch()
         if ticket[2].wait(self.longest_wait):
-            return True  # the slot was handed over by the thread that left it
+            return True  # a slot was handed over
         with self._lock:
             if ticket[2].is_set():  # handed over just as the wait ran out
                 return True
@@ -138,10 +119,45 @@ class Gate:
 
     def _leave(self):
         with self._lock:
-            if self._waiting:  # hand the slot straight to the next in line: nobody can overtake it
-                heapq.heappop(self._waiting)[2].set()
-            else:
-                self._busy -= 1
+            self._busy -= 1
+            self._dispatch()
+
+    def _dispatch(self):
+        """Under the lock: hand free slots to the head of the line — unless the head is a click's page or a queue
+        countdown and the server has too many messages to send; then the pacer looks again every ``pace`` s."""
+        while self._busy < self.slots and self._waiting:
+            if self._waiting[0][0] >= ACTION and self._too_many_to_send():
+                self._start_pacer()
+                return
+            self._busy += 1
+            heapq.heappop(self._waiting)[2].set()
+
+    def _too_many_to_send(self) -> bool:
+        """Under the lock: the backlog above ``max_backlog`` (one reading serves for ``pace`` s)."""
+        if self.backlog is None:
+            return False
+        now = self._clock()
+        when, value = self._backlog_read
+        if now - when >= self.pace:
+            value = self.backlog() or 0
+            self._backlog_read = (now, value)
+        return value > self.max_backlog
+
+    def _start_pacer(self):
+        if self._pacing:
+            return
+        self._pacing = True
+
+        def pace():
+            while True:
+                time.sleep(self.pace)
+                with self._lock:
+                    self._dispatch()
+                    if not (self._waiting and self._busy < self.slots):  # nothing held back any more
+                        self._pacing = False
+                        return
+
+        threading.Thread(target=pace, name="nnviz-gate-pacer", daemon=True).start()
 
     def _record(self, kind: int, seconds: float):
         waits = self.waits[kind]
