@@ -56,7 +56,6 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERY = "ds=lesson&hidden=10&lr=1&batch=100&epochs={epochs}&speed=max&seed={seed}"
 FINISHED = re.compile(r"Finished (\d+) epochs \(([\d,]+) steps\) in ([\d.]+) s of training — ([\d,]+) steps/s overall")
 QUEUED = "Queued:"
-PROFILE_SECONDS = 0.0  # --profile-seconds
 
 
 class Server:
@@ -281,7 +280,7 @@ async def one_session(url, epochs, repeats=2) -> float:
     return statistics.median(rates)
 
 
-async def hall(server, n, epochs, single, timeout, profile_dir):
+async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=0.0):
     url = server.url
     clients = await open_sessions(url, n, epochs)
     server.reset_peaks()
@@ -289,7 +288,7 @@ async def hall(server, n, epochs, single, timeout, profile_dir):
     if profile_dir:
         spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.proc.pid), "--format", "raw", "--rate", "50",
                                 "--output", str(Path(profile_dir) / f"server-{n}.raw"), "--nonblocking", "--gil"]
-                               + (["--duration", str(int(PROFILE_SECONDS))] if PROFILE_SECONDS else []),
+                               + (["--duration", str(int(profile_seconds))] if profile_seconds else []),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     me = psutil.Process()
     cpu0, wcpu0, t0 = server.cpu_seconds(), server.worker_cpu_seconds(), time.monotonic()
@@ -389,7 +388,8 @@ async def main_async(args):
                 singles[epochs] = await one_session(server.url, epochs)
                 print(f"one session, {epochs} epochs: {singles[epochs]:,.0f} steps/s (wall clock, Train to Finished)",
                       flush=True)
-            rows.append(await hall(server, n, epochs, singles[epochs], args.timeout, args.profile))
+            rows.append(await hall(server, n, epochs, singles[epochs], args.timeout, args.profile,
+                                   args.profile_seconds))
     finally:
         server.close()
         print_table(rows)
@@ -408,8 +408,6 @@ def main():
     args = ap.parse_args()
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
-    global PROFILE_SECONDS
-    PROFILE_SECONDS = args.profile_seconds
     asyncio.run(main_async(args))
 
 
