@@ -349,9 +349,9 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
 def profile_summary(path: Path, top: int = 18) -> str:
     """The functions of a py-spy raw profile with the largest inclusive share of its samples."""
     incl, total = {}, 0
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():
         stack, _, n = line.rpartition(" ")
-        if not stack:
+        if not stack or not n.isdigit():  # py-spy --nonblocking can write a garbled line; it is one sample of many
             continue
         total += int(n)
         for name in {re.sub(r" \((?:.*site-packages/|.*/)?(.*?):\d+\)$", r" (\1)", f) for f in stack.split(";")}:
