@@ -251,7 +251,9 @@ def playing_window(o: Outcome) -> tuple[float, float] | None:
 
 
 def chart_stats(outcomes):
-    rates, worst_gap = [], 0.0
+    """Median chart updates per second of play, and the longest gap any session saw (with where in its run:
+    "mid-run", or "before the finish" for the wait from the last chart to the page that says Finished)."""
+    rates, worst_gap, where = [], 0.0, ""
     for o in outcomes:
         win = playing_window(o)
         if win is None:
@@ -266,8 +268,12 @@ def chart_stats(outcomes):
         if end - start > 0.5:
             rates.append(len(times) / (end - start))
         edges = [*times, end]
-        worst_gap = max(worst_gap, max(b - a for a, b in zip(edges, edges[1:], strict=False)))
-    return (statistics.median(rates) if rates else 0.0), worst_gap
+        gaps = [b - a for a, b in zip(edges, edges[1:], strict=False)]
+        i = max(range(len(gaps)), key=gaps.__getitem__)
+        if gaps[i] > worst_gap:
+            worst_gap = gaps[i]
+            where = "before the finish" if i == len(gaps) - 1 else f"mid-run, at {times[i] - start:.0f} s of {end - start:.0f} s"
+    return (statistics.median(rates) if rates else 0.0), worst_gap, where
 
 
 async def one_session(url, epochs, repeats=2) -> float:
@@ -313,7 +319,7 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
     t_end = max((o.done_at for o in done), default=time.monotonic())
     wall = t_end - t0
     total = sum(o.steps for o in done) / wall
-    rate, gap = chart_stats(done)
+    rate, gap, gap_where = chart_stats(done)
     updates = sum(len([t for t in o.client.chart_times if t >= t0]) for o in outcomes)
     waits = [playing_window(o)[0] - o.pressed for o in done if o.client.marks[QUEUED]]
     queued = len(waits)
@@ -322,7 +328,7 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
         "students": n, "epochs": epochs, "finished": f"{len(done)}/{n} in {wall:.1f} s",
         "ratio": f"{total / single:.2f}× ({total:,.0f} vs {single:,.0f} steps/s)",
         "visitor": "no page in 120 s" if visit is None else f"{visit:.1f} s",
-        "charts": f"{rate:.1f} (longest gap {gap:.1f} s)",
+        "charts": f"{rate:.1f} (longest gap {gap:.1f} s{', ' + gap_where if gap_where else ''})",
         "queued": f"{queued} (longest wait {max(waits):.0f} s)" if waits else "0",
         "memory": f"{server.peak_server / mb:,.0f} MiB (+ workers {server.peak_workers / mb:,.0f} MiB)",
         "reloads": f"{sum(o.reloads > 0 for o in outcomes)} pages reloaded ({sum(o.reloads for o in outcomes)} times)",

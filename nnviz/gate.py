@@ -59,6 +59,8 @@ SLOTS = 3
 MAX_BACKLOG = 200
 #: ... until this few are left (measured choices: see the module's docstring).
 RESUME_BACKLOG = 40
+#: A live chart held back by a draining backlog goes once it has waited this long (a class watches it).
+LIVE_PATIENCE_S = 1.0
 #: How often the gate looks at the backlog again while it holds runs back.
 PACE_S = 0.05
 #: A waiter that has not had its turn after this long runs anyway: a script stuck in its slot must not stop
@@ -71,7 +73,8 @@ class Gate:
 
     def __init__(self, slots: int = SLOTS, longest_wait: float = LONGEST_WAIT_S,
                  clock: Callable[[], float] = time.monotonic, backlog: Callable[[], int | None] | None = None,
-                 max_backlog: int = MAX_BACKLOG, resume_backlog: int = RESUME_BACKLOG, pace: float = PACE_S):
+                 max_backlog: int = MAX_BACKLOG, resume_backlog: int = RESUME_BACKLOG, pace: float = PACE_S,
+                 live_patience: float = LIVE_PATIENCE_S):
         if slots < 1:
             raise ValueError(f"a gate needs at least one slot, got {slots}")
         self.slots = slots
@@ -80,12 +83,13 @@ class Gate:
         self.backlog, self.max_backlog, self.resume_backlog, self.pace = backlog, max_backlog, resume_backlog, pace
         self._backlog_read = (-1.0, 0)  # (when, value)
         self._draining = False  # passed max_backlog and not yet down to resume_backlog
+        self.live_patience = live_patience
         self._pacing = False  # a pacer thread is looking at the backlog for held-back runs
         self.longest_wait = longest_wait
         self._clock = clock
         self._lock = threading.Lock()
         self._busy = 0
-        self._waiting: list[tuple[int, int, threading.Event]] = []
+        self._waiting: list[tuple[int, int, float, threading.Event]] = []  # (class, arrival, when, wake-up)
         self._arrivals = itertools.count()
         self._mine = threading.local()  # a fragment drawn inside its page's run is already inside the gate
 
@@ -113,14 +117,14 @@ class Gate:
                 self._leave()
 
     def _enter(self, kind: int) -> bool:
-        ticket = (kind, next(self._arrivals), threading.Event())
+        ticket = (kind, next(self._arrivals), self._clock(), threading.Event())
         with self._lock:
             heapq.heappush(self._waiting, ticket)
             self._dispatch()
-        if ticket[2].wait(self.longest_wait):
+        if ticket[3].wait(self.longest_wait):
             return True  # a slot was handed over
         with self._lock:
-            if ticket[2].is_set():  # handed over just as the wait ran out
+            if ticket[3].is_set():  # handed over just as the wait ran out
                 return True
             self._waiting.remove(ticket)
             heapq.heapify(self._waiting)
@@ -135,11 +139,12 @@ class Gate:
         """Under the lock: hand free slots to the head of the line — unless the server is draining its backlog of
         messages to send; then the pacer looks again every ``pace`` s."""
         while self._busy < self.slots and self._waiting:
-            if self._draining_backlog():
+            kind, _, arrived, _ = self._waiting[0]
+            if self._draining_backlog() and not (kind == LIVE and self._clock() - arrived >= self.live_patience):
                 self._start_pacer()
                 return
             self._busy += 1
-            heapq.heappop(self._waiting)[2].set()
+            heapq.heappop(self._waiting)[3].set()
 
     def _draining_backlog(self) -> bool:
         """Under the lock: from the moment the backlog passes ``max_backlog`` until it is down to

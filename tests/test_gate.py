@@ -160,7 +160,8 @@ def test_while_the_server_drains_its_backlog_only_a_visitors_first_page_goes():
     interpreter for up to 5 ms whenever the loop gives it up) and a visitor's page waited 9 s in its queue.
     Above ``max_backlog`` no run gets a slot, live charts included; a first page goes at once."""
     backlog = {"n": 5000}
-    gate = Gate(slots=3, backlog=lambda: backlog["n"], max_backlog=1000, resume_backlog=200, pace=0.005)
+    gate = Gate(slots=3, backlog=lambda: backlog["n"], max_backlog=1000, resume_backlog=200, pace=0.005,
+                live_patience=1e9)
     chart, click, countdown = Holder(gate, LIVE), Holder(gate, ACTION), Holder(gate, POLL)
     visitor = Holder(gate, FIRST)
     assert visitor.inside.wait(30)
@@ -179,7 +180,7 @@ def test_once_draining_the_gate_waits_for_the_backlog_to_fall_to_the_resume_mark
     backlog = {"n": 150}
     ticks = itertools.count()  # a clock that moves a second per look: every look reads the backlog afresh
     gate = Gate(slots=1, backlog=lambda: backlog["n"], max_backlog=200, resume_backlog=40, pace=0.005,
-                clock=lambda: float(next(ticks)))
+                clock=lambda: float(next(ticks)), live_patience=1e9)
     with gate.turn(LIVE):  # 150: under the mark, not draining
         assert gate.running == 1
     backlog["n"] = 250
@@ -195,6 +196,32 @@ def test_once_draining_the_gate_waits_for_the_backlog_to_fall_to_the_resume_mark
     backlog["n"] = 150  # not draining any more: 150 holds no one back
     with gate.turn(ACTION):
         assert gate.running == 1
+
+
+def test_a_live_chart_held_back_by_the_drain_goes_once_it_has_waited_its_patience():
+    """A class watches the live charts: holding them for as long as a lecture hall's presses take to send left
+    a chart still for 4.8 s at 100 students. A chart that has waited ``live_patience`` goes; clicks still wait."""
+    now, backlog = {"t": 0.0}, {"n": 5000}
+    gate = Gate(slots=3, backlog=lambda: backlog["n"], max_backlog=200, resume_backlog=40, pace=0.005,
+                clock=lambda: now["t"], live_patience=1.0)
+    click = Holder(gate, ACTION)
+    chart = Holder(gate, LIVE)
+    wait_until(lambda: gate.waiting == 2, "both in line")
+    now["t"] = 0.5
+    for _ in range(20):  # the pacer looks every 5 ms: half its patience is not enough
+        threading.Event().wait(0.005)
+        assert not chart.inside.is_set()
+    now["t"] = 1.0
+    assert chart.inside.wait(30)
+    now["t"] = 100.0
+    for _ in range(20):  # a click waits for the drain however long it takes
+        threading.Event().wait(0.005)
+        assert not click.inside.is_set() and gate.waiting == 1
+    chart.release()
+    assert not click.inside.is_set()
+    backlog["n"], now["t"] = 0, 101.0  # sent
+    assert click.inside.wait(30)
+    click.release()
 
 
 def test_the_resume_mark_must_be_under_the_holding_mark():
@@ -233,7 +260,7 @@ def test_runs_already_in_line_when_the_backlog_grows_are_held_back_too():
     backlog = {"n": 0}
     ticks = itertools.count()  # every look reads the backlog afresh
     gate = Gate(slots=1, backlog=lambda: backlog["n"], max_backlog=1000, resume_backlog=200, pace=0.005,
-                clock=lambda: float(next(ticks)))
+                clock=lambda: float(next(ticks)), live_patience=1e9)
     busy = Holder(gate, LIVE)
     busy.inside.wait(30)
     click = Holder(gate, ACTION)
