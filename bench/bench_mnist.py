@@ -151,8 +151,16 @@ def draw(page, k: int) -> tuple[float, float] | None:
     """One stroke; returns (server-side ms from the page's caption, browser round trip in ms), or None if no
     prediction came within ``UNANSWERED_S`` (a screenshot of the page goes to test-artifacts/)."""
     canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=120_000)
-    box = canvas.bounding_box()
+    box = None
+    for _ in range(120):  # the canvas can be swapped out for a moment while the page reruns (a training starts)
+        canvas.wait_for(timeout=120_000)
+        box = canvas.bounding_box()
+        if box is not None:
+            break
+        page.wait_for_timeout(250)
+    if box is None:
+        print(f"  stroke {k}: the canvas never stayed on the page", flush=True)
+        return None
     x, top = box["x"] + box["width"] * (0.35 + 0.3 * (k % 2)), box["y"] + box["height"] * 0.15
     page.mouse.move(x, top)
     page.mouse.down()
