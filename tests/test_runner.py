@@ -224,6 +224,22 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_parent():
         clean_up(parent, children)
 
 
+def test_training_and_keras_workers_run_at_the_lowest_priority():
+    """The server's threads hand its one interpreter lock to each other hundreds of times a second, and each
+    hand-over waits for a core: workers that compete for the cores at nearly the server's priority stall every
+    page (issue 12: at nice 5, charts stood still for 4–5 s at 100 students). The live runs' workers and the
+    Keras training's worker both run at nice 19, whatever the server's own level."""
+    from nnviz.jobs import TrainingQueue
+
+    pools = [training_pool(1), TrainingQueue()._worker()]
+    try:
+        assert [pool.submit(os.nice, 0).result(timeout=120) for pool in pools] == [19, 19]
+        assert os.nice(0) < 19  # and this process, the server in the app, is not stepped back
+    finally:
+        for pool in pools:
+            pool.shutdown()
+
+
 def test_a_training_worker_loads_the_lessons_data_before_its_first_slice():
     """The page's default dataset needs scikit-learn (~1.4 s to import): a worker pays that when it starts, while
     the page is read, so the first Train on a fresh server is not kept waiting by it. (In a fresh process, as a
