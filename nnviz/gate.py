@@ -51,10 +51,12 @@ from contextlib import contextmanager
 
 FIRST, LIVE, ACTION, POLL = 0, 1, 2, 3
 
-#: Scripts running at once: enough that one script waiting on a lock or a worker's result does not leave the
-#: interpreter idle, few enough that the event loop is one of a handful of threads asking for it. (3 was not
-#: compared with 2 or 5 in the lecture-hall bench.)
-SLOTS = 3
+#: Scripts running at once: two, so that one script waiting on a lock or a worker's result does not leave the
+#: interpreter idle, and the event loop competes with as few threads as that allows. At 100 students × 500
+#: epochs (bench_hall, three runs each, interleaved): with 2 slots the late visitor got the page in 4.8 / 2.8 /
+#: 3.8 s and the longest chart gap was 3.6 / 1.9 / 2.4 s; with 3 slots, 4.0 / 5.0 / 4.9 s and 6.6 / 3.9 / 2.9 s;
+#: the class's throughput the same (15,066–15,318 against 15,034–15,370 steps/s).
+SLOTS = 2
 #: Messages waiting to be sent above which no run is given a slot (a whole page is ~80-130 messages) ...
 MAX_BACKLOG = 200
 #: ... until this few are left (measured choices: see the module's docstring).
