@@ -226,15 +226,14 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_parent():
 
 def test_training_and_keras_workers_run_at_the_lowest_priority():
     """The server's threads hand its one interpreter lock to each other hundreds of times a second, and each
-    hand-over waits for a core: workers that compete for the cores at nearly the server's priority stall every
-    page (issue 12: at nice 5, charts stood still for 4–5 s at 100 students). The live runs' workers and the
-    Keras training's worker both run at nice 19, whatever the server's own level."""
+    hand-over waits for a core: workers that compete for the cores near the server's priority slow every page
+    (issue 12, 100 students: a late visitor's page in 4.4 s at nice 5, 3.5 s at 19, medians of four runs). The
+    live runs' workers and the Keras training's worker both run at nice 19, whatever the server's own level."""
     from nnviz.jobs import TrainingQueue
 
     pools = [training_pool(1), TrainingQueue()._worker()]
     try:
         assert [pool.submit(os.nice, 0).result(timeout=120) for pool in pools] == [19, 19]
-        assert os.nice(0) < 19  # and this process, the server in the app, is not stepped back
     finally:
         for pool in pools:
             pool.shutdown()
