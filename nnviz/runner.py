@@ -57,10 +57,10 @@ IDLE_SECONDS = 30.0  # a run whose page has not polled for this long stops queue
 #: priority, not 5: the server runs Python in several threads (the event loop that sends every message, the page
 #: scripts, the slices' result threads) that hand its one interpreter lock to each other hundreds of times a
 #: second, and each hand-over waits until the thread taking it is on a core. Measured at 100 students × 500
-#: epochs (bench_hall, four runs each, interleaved): late visitor median 3.5 s at nice 19 against 4.4 s at 5,
-#: longest chart gap median 3.0 s against 4.7 s — run-to-run spread (2.8–5.5 s) is as large as the difference;
-#: the class's total steps/s and one session alone (six runs each) were as fast: a worker still gets every core
-#: the server leaves idle.
+#: epochs (bench_hall, interleaved; seven runs at 19, five at 5): late visitor median 4.0 s against 4.5 s,
+#: longest chart gap median 3.9 s against 4.6 s — the run-to-run spread (2.8–6.3 s) is larger than the
+#: difference; the class's total steps/s and one session alone (six runs each) were as fast: a worker still gets
+#: every core the server leaves idle.
 WORKER_NICE = 19
 WORKER_LOSSES = 3  # a run whose slice loses its worker this many times in a row stops (it kills them)
 

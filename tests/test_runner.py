@@ -227,7 +227,7 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_parent():
 def test_training_and_keras_workers_run_at_the_lowest_priority():
     """The server's threads hand its one interpreter lock to each other hundreds of times a second, and each
     hand-over waits for a core: workers that compete for the cores near the server's priority slow every page
-    (issue 12, 100 students: a late visitor's page in 4.4 s at nice 5, 3.5 s at 19, medians of four runs). The
+    (issue 12, 100 students: a late visitor's page in 4.5 s at nice 5, 4.0 s at 19, medians of 5 and 7 runs). The
     live runs' workers and the Keras training's worker both run at nice 19, whatever the server's own level."""
     from nnviz.jobs import TrainingQueue
 
