@@ -34,14 +34,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from nnviz.background import InlineExecutor, WorkerPool
+from nnviz.background import WORKER_NICE, InlineExecutor, WorkerPool
 
 #: How many jobs may wait at once (each owner has at most one): a lecture hall's worth of 5-epoch trainings
 #: (~15–30 s each) would wait up to ~20 minutes at the end of this line, which is the most a page should ask.
 MAX_WAITING = 40
-#: The training process steps back as far as the live runs' workers (``nnviz.runner``: the lowest priority
-#: there is, 19): pages and predictions first; a Keras training shares what they leave with the live runs.
-WORKER_NICE = 19
 # A job's page counts as closed once it has been gone this long in a row. Seen in CI while another benchmark
 # saturated the machine: a Keras training was stopped because its tab's connection lapsed for a moment.
 OWNER_GRACE_SECONDS = 10.0
@@ -266,7 +263,7 @@ class TrainingQueue:
 
     def _worker(self) -> WorkerPool | InlineExecutor:
         if self._pool is None:
-            self._pool = WorkerPool(1, nice=WORKER_NICE)
+            self._pool = WorkerPool(1, nice=WORKER_NICE)  # as far back as the live runs' workers
         return self._pool
 
     def _run(self, job: Job):

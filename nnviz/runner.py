@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.admission import get_admission
-from nnviz.background import InlineExecutor, WorkerPool
+from nnviz.background import WORKER_NICE, InlineExecutor, WorkerPool
 
 # Datasets are found through nnviz.data_store; the names stay importable from here.
 from nnviz.data_store import DataRef, StoreError, UploadMissing, load_data, register_upload, restore
@@ -53,15 +53,6 @@ SLICE_SECONDS = 0.15
 #: server restarted and the run that was on screen is gone.
 SERVER_ID = f"{os.getpid():x}{time.time_ns() & 0xFFFFFF:06x}"
 IDLE_SECONDS = 30.0  # a run whose page has not polled for this long stops queueing slices
-#: Pages first, training second (the Keras queue steps back as far: ``nnviz.jobs``). Nice 19, the lowest
-#: priority, not 5: the server runs Python in several threads (the event loop that sends every message, the page
-#: scripts, the slices' result threads) that hand its one interpreter lock to each other hundreds of times a
-#: second, and each hand-over waits until the thread taking it is on a core. Measured at 100 students × 500
-#: epochs (bench_hall, interleaved; seven runs at 19, five at 5): late visitor median 4.0 s against 4.5 s,
-#: longest chart gap median 3.9 s against 4.6 s — the run-to-run spread (2.8–6.3 s) is larger than the
-#: difference; the class's total steps/s and one session alone (six runs each) were as fast: a worker still gets
-#: every core the server leaves idle.
-WORKER_NICE = 19
 WORKER_LOSSES = 3  # a run whose slice loses its worker this many times in a row stops (it kills them)
 
 
@@ -97,7 +88,7 @@ def _prepare_worker():
 
 
 def training_pool(workers: int) -> WorkerPool:
-    """A pool of ``workers`` training workers, niced by ``WORKER_NICE``."""
+    """A pool of ``workers`` training workers, niced by ``WORKER_NICE`` (``nnviz.background``)."""
     return WorkerPool(workers, nice=WORKER_NICE, setup=_prepare_worker)
 
 
