@@ -4,6 +4,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+REPLICAS ?= 2
 
 .PHONY: run test chromium mnist screenshot postgres-haproxy cluster
 
@@ -40,10 +41,11 @@ postgres-haproxy:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql haproxy; }
 
-# Two app replicas behind HAProxy on one port (PORT, default 8501), sharing the class board through a
-# PostgreSQL of their own (data kept in .cache/cluster-postgres). Ctrl-C stops everything it started.
+# App replicas (REPLICAS, default 2) behind HAProxy on one port (PORT, default 8501), sharing the class board
+# through a PostgreSQL of their own (data kept in .cache/cluster-postgres); HAProxy serves the app's files from
+# its cache. A lecture hall on 2 cores: `make cluster REPLICAS=1`. Ctrl-C stops everything it started.
 cluster: $(VENV)/.runtime postgres-haproxy
-	$(PY) -m cluster.run --port $(PORT)
+	$(PY) -m cluster.run --port $(PORT) --replicas $(REPLICAS)
 
 test: $(VENV)/.dev chromium postgres-haproxy mnist
 	$(PY) -m ruff check .
