@@ -11,7 +11,10 @@ real Chromium. Printed per row:
                    first Train press to the last finish;
 - throughput       total steps / that wall clock, against one session alone measured in
                    the same run (its own wall clock, Train to Finished, same epochs);
-- late visitor     seconds until a real Chromium shows the front page (its launch excluded);
+- late visitor     seconds until a real Chromium shows the front page (its launch excluded; the
+                   teacher's browser opened it once before the class): one
+                   arriving in the presses' wave (up to 5 s after them), and a second one
+                   arriving once the wave is over (20 s after them), if the row still runs;
 - chart updates    per playing session per second (median over sessions), and the longest
                    gap between two updates any session saw while its run played (when, after
                    the presses), and the longest that began after the first 15 s (the presses'
@@ -25,7 +28,8 @@ real Chromium. Printed per row:
 
 ``--replicas N`` runs the app as ``make cluster`` does: N ``streamlit run`` processes (each with its own
 training workers and its own admission) behind HAProxy, sharing a throwaway PostgreSQL; the server columns
-then add up the replicas.
+then add up the replicas. ``--replicas 1`` is the lecture-hall set-up on 2 cores (``make cluster REPLICAS=1``):
+one replica, the app's files served from HAProxy's cache.
 
 ``--profile DIR`` records the server with py-spy (``pip install py-spy``; ``--gil``: only the thread
 holding the GIL is sampled) during each row into DIR/server-<n>.raw, and prints the functions that
@@ -210,7 +214,7 @@ async def press_and_wait(client, timeout) -> Outcome:
     return out
 
 
-def browser_visit(url, timeout_s=120.0) -> float | None:
+def browser_visit(url, timeout_s=120.0, who: str = "late visitor") -> float | None:
     """Seconds for a real Chromium (already launched) to show the front page; None if it never did."""
     from playwright.sync_api import sync_playwright
 
@@ -234,7 +238,7 @@ def browser_visit(url, timeout_s=120.0) -> float | None:
                 return {html: n.responseEnd, files: Math.max(0, ...first.map(e => e.responseEnd)), n: first.length,
                         late: late, shown: performance.now()};
             }""")
-            print(f"  late visitor: HTML at {t['html'] / 1000:.1f} s, the app's first {t['n']} files by "
+            print(f"  {who}: HTML at {t['html'] / 1000:.1f} s, the app's first {t['n']} files by "
                   f"{t['files'] / 1000:.1f} s, then {'; '.join(t['late']) or 'no more files'}; "
                   f"the page shown at {t['shown'] / 1000:.1f} s", flush=True)
             return seconds
@@ -313,6 +317,10 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
     tasks = [asyncio.create_task(press_and_wait(c, timeout)) for c in clients]
     await asyncio.sleep(min(5.0, 0.05 * n + 1.0))  # the crowd is training: now the late visitor arrives
     visit = await asyncio.to_thread(browser_visit, url)
+    # a second visitor once the presses' wave is sent, while the class still trains (if it does)
+    await asyncio.sleep(max(0.0, t0 + PRESS_WAVE_S + 5.0 - time.monotonic()))
+    after = "" if all(t.done() for t in tasks) else await asyncio.to_thread(
+        browser_visit, url, who=f"visitor {PRESS_WAVE_S + 5:.0f} s after the presses")
     outcomes = await asyncio.gather(*tasks)
     cpu, wcpu = server.cpu_seconds() - cpu0, server.worker_cpu_seconds() - wcpu0
     mine = sum(me.cpu_times()[:2]) - mine0  # the students' clients run here too: CPU a real class would not take
@@ -338,7 +346,9 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
     row = {
         "students": n, "epochs": epochs, "finished": f"{len(done)}/{n} in {wall:.1f} s",
         "ratio": f"{total / single:.2f}× ({total:,.0f} vs {single:,.0f} steps/s)",
-        "visitor": "no page in 120 s" if visit is None else f"{visit:.1f} s",
+        "visitor": ("no page in 120 s" if visit is None else f"{visit:.1f} s")
+                   + ("" if after == "" else " (after the wave: "
+                      + ("no page in 120 s" if after is None else f"{after:.1f} s") + ")"),
         "charts": f"{rate:.1f} (longest gap {gap:.1f} s{', ' + gap_where if gap_where else ''}; "
                   f"after the first {PRESS_WAVE_S:.0f} s: {gap_later:.1f} s)",
         "queued": f"{queued} (longest wait {max(waits):.0f} s)" if waits else "0",
@@ -399,6 +409,9 @@ async def main_async(args):
         await asyncio.gather(*(press_and_wait(c, 300) for c in warm))
         for c in warm:
             await c.close()
+        # the teacher opened the front page before the class came: the server has run it once (and, behind
+        # HAProxy, its cache holds the app's files), as any server a class meets has
+        await asyncio.to_thread(browser_visit, server.url, who="the teacher's visit before the class")
         singles = {}
         for n in args.students:
             epochs = args.epochs if args.epochs else (2000 if n <= 100 else 500)
