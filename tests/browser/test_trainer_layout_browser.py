@@ -22,6 +22,10 @@ def open_trainer(pg, url):
     wait_for_app(pg, 180_000)
     pg.get_by_role("button", name="Reset", exact=True).wait_for(timeout=180_000)
     pg.locator(".st-key-tr_chart [data-testid='stVegaLiteChart']").first.wait_for(timeout=180_000)
+    # the page's own style sheet is in effect (it lays the trainer out: on a phone, Train above the settings); it
+    # arrives as an element of the run, and a loaded machine can measure the layout before the browser applied it
+    pg.wait_for_function("() => { const s = document.querySelector('.st-key-tr_status');"
+                         " return s && getComputedStyle(s).minHeight !== '0px'; }", timeout=180_000)
     no_exception(pg)
 
 
