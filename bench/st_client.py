@@ -32,6 +32,7 @@ class Client:
         self.page = page
         self.query = query
         self.buttons: dict[str, str] = {}  # label -> widget id
+        self.button_fragments: dict[str, str] = {}  # label -> the fragment the button is drawn in ("" for none)
         self.texts: list[str] = []  # markdown and alert bodies of the latest run, in order
         self.fragments: dict[str, float] = {}  # fragment id -> auto-rerun interval (s)
         self.runs_finished = 0
@@ -64,8 +65,10 @@ class Client:
         return time.monotonic() - t0
 
     async def click(self, label: str, timeout: float = 60.0):
+        # as the frontend does: a click on a widget inside a fragment reruns that fragment (the server may still
+        # make it a whole page's run)
         state = WidgetState(id=self.buttons[label], trigger_value=True)
-        await self._rerun(widget_states=[state])
+        await self._rerun(widget_states=[state], fragment_id=self.button_fragments.get(label, ""))
         await asyncio.wait_for(self._wait_run(), timeout)
 
     async def refresh(self):
@@ -142,6 +145,7 @@ class Client:
         kind = el.WhichOneof("type")
         if kind == "button":
             self.buttons[el.button.label] = el.button.id
+            self.button_fragments[el.button.label] = delta.fragment_id
         elif kind == "markdown":
             self._add_text(el.markdown.body)
         elif kind == "alert":
