@@ -4,7 +4,8 @@ The page reads its widgets into a ``TrainerSettings`` (the same schema as the UR
 ``nnviz``: the settings build the trainer, the ``Run`` carries them (so an export or a link always
 describes the run on screen), ``nnviz.diagnosis`` names what the run is doing, and ``nnviz.charts``
 draws it. Training runs in worker processes (``nnviz.runner``); a fragment pulls the progress several
-times a second while a run plays.
+times a second while a run plays. Train, Pause, Step and Reset sit in the trainer panel, a fragment of its
+own: a click that changes nothing else (a run that joins or leaves the queue) reruns that panel alone.
 
 A setting that changes the run (not the speed or the log scale) starts a fresh run at once, as
 TensorFlow Playground does; the previous run stays on the chart, faded, for comparison.
@@ -28,7 +29,7 @@ from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
 from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
 from nnviz.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
 from nnviz.downsample import SeriesCache
-from nnviz.gate import LIVE, POLL
+from nnviz.gate import ACTION, LIVE, POLL
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
 from nnviz.runner import SERVER_ID, Run, get_executor, redraw_interval
@@ -278,12 +279,42 @@ def use_recipe(recipe: TrainerSettings):
     st.session_state.pop(K + "lost", None)
 
 
+def drawn_live(run: Run) -> bool:
+    """Whether the run plays live: the views inside the network then follow it with timers of their own."""
+    return run.active and run.state != "queued"
+
+
+def page_view(run: Run) -> tuple:
+    """What the page outside the trainer panel shows of ``run``: the run itself, its step (the views inside the
+    network, the log, the export) and whether they follow it live (their timers)."""
+    return run, run.history.n_steps, drawn_live(run)
+
+
+def page_is_stale() -> bool:
+    """Whether the page outside the trainer panel no longer shows the run on screen: a new run, a run that
+    started or stopped playing live, or (not live) one that took a step."""
+    run, drawn = st.session_state.get(K + "run"), st.session_state.get(K + "drawn")
+    if run is None or drawn is None or drawn[0] is not run:
+        return True
+    live = drawn_live(run)
+    return live != drawn[2] or (not live and run.history.n_steps != drawn[1])
+
+
+def rerun_if_page_changed():
+    """From a button's callback: a click whose outcome changes more than the trainer panel (a run that starts or
+    stops playing live, a step, a new run) reruns the whole page; the others (Train or Pause of a queued run —
+    a lecture hall's press wave) rerun the panel alone."""
+    if page_is_stale():
+        st.rerun()
+
+
 def on_train():
     run = st.session_state.get(K + "run")
     st.session_state.pop(K + "notice", None)
     st.session_state.pop(K + "lost", None)
     if run is not None:
         run.play(current_settings().epochs_per_s)
+    rerun_if_page_changed()
 
 
 def on_pause():
@@ -292,6 +323,7 @@ def on_pause():
         # no wait for the slice under way: the run holds where its last merged slice left it (at most one
         # redraw ahead of the screen), and the page answers the click without waiting for a worker
         run.pause(wait=0.0)
+    rerun_if_page_changed()
 
 
 def on_step():
@@ -299,6 +331,7 @@ def on_step():
     st.session_state.pop(K + "notice", None)
     if run is not None:
         run.step_epoch()
+    rerun_if_page_changed()
 
 
 def on_reset():
@@ -307,6 +340,7 @@ def on_reset():
     if run is not None:
         run.pause(wait=0.0)
         archive(run)
+    rerun_if_page_changed()
 
 
 # ----------------------------------------------------------------------------- drawing
@@ -558,6 +592,64 @@ def loss_log_view(snap):
                f"we measured for its recipe {lesson.MEASURED_LESSON_RUN.describe()}.")
 
 
+# ----------------------------------------------------------------------------- the trainer panel
+
+@st.fragment
+@gated(ACTION)
+def trainer_panel(run: Run, settings: TrainerSettings, ds, interval: float | None):
+    """Train, Pause, Step and Reset, the readouts, what the run is doing and its chart: one fragment, so that a
+    click whose outcome stays inside it reruns it alone (``rerun_if_page_changed``). In a lecture hall nearly
+    every Train press queues its run, and a whole page is some seventy messages to every one of them.
+
+    ``interval`` (seconds between redraws) is set while the run plays live: a fragment inside follows it. A
+    queued run's countdown polls for its turn on its own timer, with one element; its readouts and chart do not
+    change while it waits, so they are drawn once, around it (at 30 students, 26 waited)."""
+    if page_is_stale():
+        st.rerun()  # the run changed since the page was drawn (admitted from the queue, finished, reset ...)
+    sync_url(settings, run)  # Train marks the link with the server that holds the run
+    with st.container(key=K + "buttons"):
+        b = st.columns(4)
+        b[0].button("Train", key=K + "train", on_click=on_train, disabled=run.state not in ("ready", "paused"),
+                    type="primary", icon=":material/play_arrow:", width="stretch", help="Start, or resume after a pause.")
+        b[1].button("Pause", key=K + "pause", on_click=on_pause, disabled=run.state not in ("playing", "queued"),
+                    icon=":material/pause:", width="stretch")
+        b[2].button("Step", key=K + "step", on_click=on_step, disabled=run.state not in ("ready", "paused") or run.busy,
+                    icon=":material/skip_next:", width="stretch", help="Train one epoch, then stop.")
+        b[3].button("Reset", key=K + "reset", on_click=on_reset, icon=":material/restart_alt:", width="stretch",
+                    help="A new run with the current settings; this one stays on the chart, faded.")
+    snap = run.poll()
+    if snap.state == "queued":
+        readouts(snap, settings)
+        st.fragment(run_every=queue_poll_interval(snap.queued_ahead))(gated(POLL)(countdown))(run, ds)
+        training_chart(snap, settings, CHART_HEIGHT)
+    elif interval:
+        st.fragment(run_every=interval)(gated(LIVE)(live_progress))(run, settings, ds, interval)
+    else:
+        readouts(snap, settings)
+        status_line(run, snap, ds)
+        training_chart(snap, settings, CHART_HEIGHT)
+
+
+def countdown(run: Run, ds):
+    """A queued run's place in the queue, polled on its own timer; the whole page follows once it leaves."""
+    snap = run.poll()
+    if snap.state != "queued":
+        rerun_page(LIVE)  # admitted (or dropped for silence): the buttons and the live views change
+    status_line(run, snap, ds)
+
+
+def live_progress(run: Run, settings: TrainerSettings, ds, interval: float):
+    """A live run's readouts, status and chart, every ``interval`` seconds."""
+    snap = run.poll()
+    if not drawn_live(run):
+        rerun_page(LIVE)  # the run stopped (finished, diverged, paused): redraw the buttons and the views too
+    if snap.state == "playing" and redraw_interval() >= 2 * interval:
+        rerun_page(LIVE)  # many more runs play than when this one started: redraw less often
+    readouts(snap, settings)
+    status_line(run, snap, ds)
+    training_chart(snap, settings, CHART_HEIGHT)
+
+
 # ----------------------------------------------------------------------------- the page
 
 CHART_HEIGHT = TRAINER_CHART_HEIGHT[present]
@@ -591,45 +683,9 @@ with mid:
     if run is None:
         st.stop()
     run.epochs_per_s = settings.epochs_per_s
-
-    with st.container(key=K + "buttons"):
-        b = st.columns(4)
-        b[0].button("Train", key=K + "train", on_click=on_train, disabled=run.state not in ("ready", "paused"),
-                    type="primary", icon=":material/play_arrow:", width="stretch", help="Start, or resume after a pause.")
-        b[1].button("Pause", key=K + "pause", on_click=on_pause, disabled=run.state not in ("playing", "queued"),
-                    icon=":material/pause:", width="stretch")
-        b[2].button("Step", key=K + "step", on_click=on_step, disabled=run.state not in ("ready", "paused") or run.busy,
-                    icon=":material/skip_next:", width="stretch", help="Train one epoch, then stop.")
-        b[3].button("Reset", key=K + "reset", on_click=on_reset, icon=":material/restart_alt:", width="stretch",
-                    help="A new run with the current settings; this one stays on the chart, faded.")
-
-    active_at_start, queued_at_start = run.active, run.state == "queued"
-    interval = None
-    if active_at_start:
-        interval = queue_poll_interval(run.poll().queued_ahead) if queued_at_start else redraw_interval()
-
-    @st.fragment(run_every=interval)
-    @gated(POLL if queued_at_start else LIVE)
-    def live():
-        snap = run.poll()
-        if run.active != active_at_start or (snap.state == "queued") != queued_at_start:
-            rerun_page(LIVE)  # the run stopped, started or left the queue: redraw the buttons too
-        if snap.state == "playing" and redraw_interval() >= 2 * interval:
-            rerun_page(LIVE)  # many more runs play than when this one started: redraw less often
-        if not queued_at_start:
-            readouts(snap, settings)
-        status_line(run, snap, ds)
-        if not queued_at_start:
-            training_chart(snap, settings, CHART_HEIGHT)
-
-    # A queued page polls for its turn with one element, the countdown: the readouts and the chart do not
-    # change while it waits, so they are drawn once, around it (at 30 students, 26 waited).
-    waiting = run.poll() if queued_at_start else None
-    if waiting is not None:
-        readouts(waiting, settings)
-    live()
-    if waiting is not None:
-        training_chart(waiting, settings, CHART_HEIGHT)
+    st.session_state[K + "drawn"] = drawn = page_view(run)
+    interval = redraw_interval() if drawn[2] else None
+    trainer_panel(run, settings, ds, interval)
     if not present:
         lesson_note(settings)
 
@@ -643,7 +699,7 @@ if present:  # the main live view sits beside the chart; the others below
         # The views inside the network are Plotly figures, and each new one is a full draw in the browser
         # (bench_feel: with the boundary every 1 s the page's main thread was 64–77 % busy and "paused" showed
         # 0.25–0.65 s after the click; every 2 s, 47–56 % and 0.25–0.41 s): they follow every 2 s or more.
-        @st.fragment(run_every=max(2.0, 4 * interval) if interval and not queued_at_start else None)
+        @st.fragment(run_every=max(2.0, 4 * interval) if interval else None)
         @gated(LIVE)
         def live_beside():
             with st.container(key=K + "beside"):  # holds its height while each new figure is swapped in
@@ -659,7 +715,7 @@ with mid if not present else st.container():
         st.segmented_control("Look inside", views, key=K + "view", required=True)
     view = st.session_state[K + "view"]
     if view in (VIEW_BOUNDARY, "Hidden units", VIEW_PROJECTION):
-        @st.fragment(run_every=max(2.0, 4 * interval) if interval and not queued_at_start else None)
+        @st.fragment(run_every=max(2.0, 4 * interval) if interval else None)
         @gated(LIVE)
         def live_inside():
             inside_view(view, run.poll(), ds, ref)
