@@ -11,6 +11,8 @@ real Chromium. Printed per row:
                    first Train press to the last finish;
 - throughput       total steps / that wall clock, against one session alone measured in
                    the same run (its own wall clock, Train to Finished, same epochs);
+- press answered   seconds from the simultaneous Train presses until each page answered (its run
+                   queued or training): the median and the last;
 - late visitor     seconds until a real Chromium shows the front page (its launch excluded; the
                    teacher's browser opened it once before the class): one
                    arriving in the presses' wave (up to 5 s after them), and a second one
@@ -189,11 +191,13 @@ class Outcome:
     done_at: float | None = None
     steps: int = 0
     reloads: int = 0  # times the page was left without a timer and run again
+    answered: float | None = None  # seconds from the press to the page's answer (queued, or training)
 
 
 async def press_and_wait(client, timeout) -> Outcome:
     out = Outcome(client, time.monotonic())
     await client.click("Train", timeout=timeout)
+    out.answered = time.monotonic() - out.pressed
     idle_since = None
     while time.monotonic() - out.pressed < timeout:
         done = finished(client)
@@ -256,8 +260,9 @@ def playing_window(o: Outcome) -> tuple[float, float] | None:
     return (max(queued) if queued else o.pressed), o.done_at
 
 
-#: The first seconds after every student pressed Train at once: each press reran a whole page (~70 messages), and
-#: Streamlit's send loop works through them while the first runs play (issue 12, 2026-12-04: in 19 runs of 100
+#: The first seconds after every student pressed Train at once: each press reran a whole page (~70 messages; since
+#: the trainer panel is a fragment, ~30 for a run that queues), and Streamlit's send loop works through them while
+#: the first runs play (issue 12, 2026-12-04: in 19 runs of 100
 #: students × 500 epochs every chart gap over 2 s began 2–10 s after the presses; after 15 s none passed 1.3 s).
 PRESS_WAVE_S = 15.0
 
@@ -352,6 +357,7 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
         "charts": f"{rate:.1f} (longest gap {gap:.1f} s{', ' + gap_where if gap_where else ''}; "
                   f"after the first {PRESS_WAVE_S:.0f} s: {gap_later:.1f} s)",
         "queued": f"{queued} (longest wait {max(waits):.0f} s)" if waits else "0",
+        "answered": press_answers(outcomes),
         "memory": f"{server.peak_server / mb:,.0f} MiB (+ workers {server.peak_workers / mb:,.0f} MiB)",
         "reloads": f"{sum(o.reloads > 0 for o in outcomes)} pages reloaded ({sum(o.reloads for o in outcomes)} times)",
         "server_cpu": f"{cpu / measured:.0%} of a core, {1000 * cpu / max(updates, 1):.1f} ms per chart update",
@@ -374,6 +380,15 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
     return row
 
 
+def press_answers(outcomes) -> str:
+    """How long the students waited for their Train press to be answered (the page saying queued or training):
+    the median and the last of the wave."""
+    times = [o.answered for o in outcomes if o.answered is not None]
+    if not times:
+        return "none answered"
+    return f"{statistics.median(times):.1f} s (last {max(times):.1f} s)"
+
+
 def profile_summary(path: Path, top: int = 18) -> str:
     """The functions of a py-spy raw profile with the largest inclusive share of its samples."""
     incl, total = {}, 0
@@ -391,12 +406,13 @@ def profile_summary(path: Path, top: int = 18) -> str:
 
 
 def print_table(rows):
-    head = ("students", "all finish?", "total steps/s vs one session", "late visitor (real browser)",
-            "chart updates / session / s", "queued", "server peak memory", "pages reloaded")
+    head = ("students", "all finish?", "total steps/s vs one session", "Train press answered (median, last)",
+            "late visitor (real browser)", "chart updates / session / s", "queued", "server peak memory",
+            "pages reloaded")
     print("\n| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
-        print(f"| {r['students']} ({r['epochs']} epochs) | {r['finished']} | {r['ratio']} | {r['visitor']} | "
+        print(f"| {r['students']} ({r['epochs']} epochs) | {r['finished']} | {r['ratio']} | {r['answered']} | {r['visitor']} | "
               f"{r['charts']} | {r['queued']} | {r['memory']} | {r['reloads']} |")
 
 
