@@ -46,6 +46,15 @@ def start_server(port: int) -> subprocess.Popen:
     raise RuntimeError(f"the app did not start; see {log.name}")
 
 
+def stop_server(proc: subprocess.Popen, timeout: float = 10.0):
+    """Stop a server that ``start_server`` started: politely, then for good."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def wait_for_app(pg, timeout=PATIENCE_MS):
     """Wait until Streamlit has finished running the script (no 'running' indicator)."""
     pg.wait_for_selector("[data-testid='stApp']", timeout=timeout)

@@ -2,12 +2,11 @@
 in Debian's Chromium (never a downloaded browser). A failing test saves a screenshot and an
 event log in ``test-artifacts/``."""
 
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PATIENCE_MS, free_port, start_server
+from browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PATIENCE_MS, free_port, start_server, stop_server
 
 
 def pytest_collection_modifyitems(items):
@@ -22,11 +21,7 @@ def app_url():
     port = free_port()
     proc = start_server(port)
     yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,10 @@ students train and share, the board shows both within seconds without a reload (
 text), and the board survives a restart of the server."""
 
 import re
-import subprocess
 import time
 
 import pytest
-from browser_helpers import ARTIFACTS, free_port, no_exception, start_server, wait_for_app
+from browser_helpers import ARTIFACTS, free_port, no_exception, start_server, stop_server, wait_for_app
 
 from cluster.postgres import TempPostgres
 
@@ -27,11 +26,7 @@ def database(request, tmp_path):
 
 
 def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
 
 
 def share(browser, url, code, nickname, lr):

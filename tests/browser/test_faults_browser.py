@@ -4,12 +4,11 @@ Each test starts its own ``streamlit run`` (it breaks it on purpose) and drives 
 """
 
 import re
-import subprocess
 import time
 
 import psutil
 import pytest
-from browser_helpers import ARTIFACTS, free_port, no_exception, start_server, wait_for_app
+from browser_helpers import ARTIFACTS, free_port, no_exception, start_server, stop_server, wait_for_app
 from test_trainer_browser import TRAIN_LOSS_POINTS, epoch_shown, eventually
 
 SLOW = 180_000  # ms: a loaded 2-core machine can take a minute to draw a page; waits end as soon as it is drawn
@@ -22,11 +21,7 @@ def server():
     proc = start_server(port)
     yield proc, f"http://127.0.0.1:{port}"
     children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
     for child in children:
         if not gone(child):
             child.kill()

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_helpers import ARTIFACTS, ROOT, free_port, no_exception, wait_for_app
+from browser_helpers import ARTIFACTS, ROOT, free_port, no_exception, stop_server, wait_for_app
 
 RECORDER = Path(__file__).with_name("serve_recording_modules.py")
 PAGES = ["", "data_as_numbers", "neuron", "activations", "shallow_network", "backpropagation", "mnist_classifier"]
@@ -43,11 +43,7 @@ def server(tmp_path_factory):
             assert time.monotonic() < deadline and proc.poll() is None, f"the app did not start; see {log.name}"
             time.sleep(0.2)
     yield url, proc, out
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc, timeout=15)
     log.close()
 
 

@@ -7,12 +7,11 @@ sent again: in a lecture hall nearly every Train press queues its run, and the p
 panel alone, not the whole page (issue 12)."""
 
 import asyncio
-import subprocess
 import threading
 import time
 
 import pytest
-from browser_helpers import PATIENCE_MS, free_port, no_exception, start_server, wait_for_app
+from browser_helpers import PATIENCE_MS, free_port, no_exception, start_server, stop_server, wait_for_app
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.bench_hall import QUERY
@@ -122,11 +121,7 @@ def hall_server():
     hall = Hall(url)
     yield url, hall
     hall.close()
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
 
 
 def test_a_queued_run_says_so_leaves_the_queue_on_pause_and_starts_by_itself(page, hall_server):

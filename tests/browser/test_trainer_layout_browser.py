@@ -5,12 +5,11 @@ a server restart that is said plainly."""
 
 import json
 import re
-import subprocess
 import time
 import urllib.parse
 
 import numpy as np
-from browser_helpers import free_port, no_exception, start_server, wait_for_app
+from browser_helpers import free_port, no_exception, start_server, stop_server, wait_for_app
 from test_trainer_browser import epoch_shown, eventually
 
 MID = '[data-testid="stColumn"]:has(.st-key-tr_buttons)'
@@ -326,8 +325,4 @@ def test_a_server_restart_is_said_plainly_and_the_run_can_start_again(browser):
         no_exception(pg)
     finally:
         ctx.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc, timeout=30)
