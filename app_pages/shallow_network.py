@@ -604,6 +604,7 @@ def trainer_panel(run: Run, settings: TrainerSettings, ds, interval: float | Non
     ``interval`` (seconds between redraws) is set while the run plays live: a fragment inside follows it. A
     queued run's countdown polls for its turn on its own timer, with one element; its readouts and chart do not
     change while it waits, so they are drawn once, around it (at 30 students, 26 waited)."""
+    snap = run.poll()  # first: a poll may let a queued run in, and the page must then follow it live
     if page_is_stale():
         st.rerun()  # the run changed since the page was drawn (admitted from the queue, finished, reset ...)
     sync_url(settings, run)  # Train marks the link with the server that holds the run
@@ -617,7 +618,6 @@ def trainer_panel(run: Run, settings: TrainerSettings, ds, interval: float | Non
                     icon=":material/skip_next:", width="stretch", help="Train one epoch, then stop.")
         b[3].button("Reset", key=K + "reset", on_click=on_reset, icon=":material/restart_alt:", width="stretch",
                     help="A new run with the current settings; this one stays on the chart, faded.")
-    snap = run.poll()
     if snap.state == "queued":
         readouts(snap, settings)
         st.fragment(run_every=queue_poll_interval(snap.queued_ahead))(gated(POLL)(countdown))(run, ds)

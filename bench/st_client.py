@@ -133,6 +133,8 @@ class Client:
                 for fid in msg.stop_auto_rerun.fragment_ids:
                     self.fragments.pop(fid, None)
             elif kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # stopped for another run (a click whose callback asked for the whole page): wait on
                 self._run_count += 1
                 self._cache = {h: e for h, e in self._cache.items() if self._run_count - e[1] <= MAX_AGE}
                 self.runs_finished += 1

@@ -126,7 +126,7 @@ def hall_server():
 
 def test_a_queued_run_says_so_leaves_the_queue_on_pause_and_starts_by_itself(page, hall_server):
     url, hall = hall_server
-    hall.add(24)  # the lesson's run, 2,000 epochs each: more than this server shows live
+    hall.add(32)  # the lesson's run, 2,000 epochs each: more than this server shows live
     messages = Messages(page)
     page.goto(url + "/shallow_network?ds=xor&epochs=500&speed=max&seed=3")
     wait_for_app(page)
