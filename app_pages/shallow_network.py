@@ -17,6 +17,7 @@ import copy
 import json
 import urllib.parse
 from dataclasses import fields, replace
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -284,20 +285,27 @@ def drawn_live(run: Run) -> bool:
     return run.active and run.state != "queued"
 
 
-def page_view(run: Run) -> tuple:
-    """What the page outside the trainer panel shows of ``run``: the run itself, its step (the views inside the
+class PageView(NamedTuple):
+    """What the page outside the trainer panel shows of a run: the run itself, its step (the views inside the
     network, the log, the export) and whether they follow it live (their timers)."""
-    return run, run.history.n_steps, drawn_live(run)
+
+    run: Run
+    steps: int
+    live: bool
+
+
+def page_view(run: Run) -> PageView:
+    return PageView(run, run.history.n_steps, drawn_live(run))
 
 
 def page_is_stale() -> bool:
     """Whether the page outside the trainer panel no longer shows the run on screen: a new run, a run that
     started or stopped playing live, or (not live) one that took a step."""
     run, drawn = st.session_state.get(K + "run"), st.session_state.get(K + "drawn")
-    if run is None or drawn is None or drawn[0] is not run:
+    if run is None or drawn is None or drawn.run is not run:
         return True
     live = drawn_live(run)
-    return live != drawn[2] or (not live and run.history.n_steps != drawn[1])
+    return live != drawn.live or (not live and run.history.n_steps != drawn.steps)
 
 
 def rerun_if_page_changed():
@@ -684,7 +692,7 @@ with mid:
         st.stop()
     run.epochs_per_s = settings.epochs_per_s
     st.session_state[K + "drawn"] = drawn = page_view(run)
-    interval = redraw_interval() if drawn[2] else None
+    interval = redraw_interval() if drawn.live else None
     trainer_panel(run, settings, ds, interval)
     if not present:
         lesson_note(settings)

@@ -262,8 +262,8 @@ def playing_window(o: Outcome) -> tuple[float, float] | None:
 
 #: The first seconds after every student pressed Train at once: each press reran a whole page (~70 messages; since
 #: the trainer panel is a fragment, ~30 for a run that queues), and Streamlit's send loop works through them while
-#: the first runs play (issue 12, 2026-12-04: in 19 runs of 100
-#: students × 500 epochs every chart gap over 2 s began 2–10 s after the presses; after 15 s none passed 1.3 s).
+#: the first runs play (issue 12, 2026-12-04: in 19 runs of 100 students × 500 epochs every chart gap over 2 s
+#: began 2–10 s after the presses; after 15 s none passed 1.3 s).
 PRESS_WAVE_S = 15.0
 
 
@@ -412,8 +412,8 @@ def print_table(rows):
     print("\n| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
-        print(f"| {r['students']} ({r['epochs']} epochs) | {r['finished']} | {r['ratio']} | {r['answered']} | {r['visitor']} | "
-              f"{r['charts']} | {r['queued']} | {r['memory']} | {r['reloads']} |")
+        print(f"| {r['students']} ({r['epochs']} epochs) | {r['finished']} | {r['ratio']} | {r['answered']} | "
+              f"{r['visitor']} | {r['charts']} | {r['queued']} | {r['memory']} | {r['reloads']} |")
 
 
 async def main_async(args):

@@ -19,8 +19,9 @@ first come first served for everyone:
 Within a class, turns go in order of arrival.
 
 Running fewer scripts at once does not make them send less. A click reruns the whole page — some seventy
-elements, each a message (a Train press that queues its run, the trainer's panel alone: ~30) — and Streamlit's send loop walks every session in turn, sending its messages one at a
-time and yielding to the event loop after each, the newest session last. That loop needs the interpreter
+elements, each a message (a Train press that queues its run: the trainer's panel alone, ~30) — and Streamlit's
+send loop walks every session in turn, sending its messages one at a time and yielding to the event loop after
+each, the newest session last. That loop needs the interpreter
 lock for a moment per message, and each time it gives the lock up (a socket write, a poll) a running script
 keeps it for up to the interpreter's switch interval (5 ms): measured with a probe in the server at 300
 students, the loop sent 600–900 messages a second while scripts ran and 3,400–4,200 in seconds when they did not. One
