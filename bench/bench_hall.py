@@ -218,6 +218,32 @@ async def press_and_wait(client, timeout) -> Outcome:
     return out
 
 
+#: In the visitor's page before the app's own scripts: when the page's websocket was created and opened, and when
+#: its first and latest messages arrived (browser time), to tell a server that answers late from a browser that
+#: draws late.
+WS_TIMELINE_JS = """(() => {
+    const Native = window.WebSocket, seen = window.__nnvizWs = {created: null, open: null, first: null, last: null, n: 0};
+    class Timed extends Native {
+        constructor(...args) {
+            super(...args);
+            seen.created = performance.now();
+            this.addEventListener('open', () => { seen.open = performance.now(); });
+            this.addEventListener('message', () => {
+                const now = performance.now();
+                if (seen.first === null) seen.first = now;
+                seen.last = now;
+                seen.n += 1;
+            });
+        }
+    }
+    window.WebSocket = Timed;
+})();"""
+
+
+def ws_s(ws: dict, key: str) -> str:
+    return "?" if ws.get(key) is None else f"{ws[key] / 1000:.1f} s"
+
+
 def browser_visit(url, timeout_s=120.0, who: str = "late visitor") -> float | None:
     """Seconds for a real Chromium (already launched) to show the front page; None if it never did."""
     from playwright.sync_api import sync_playwright
@@ -226,6 +252,7 @@ def browser_visit(url, timeout_s=120.0, who: str = "late visitor") -> float | No
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.add_init_script(WS_TIMELINE_JS)
             t0 = time.monotonic()
             page.goto(url + "/", timeout=timeout_s * 1000)
             page.get_by_text("A network learning XOR").wait_for(timeout=timeout_s * 1000)
@@ -240,10 +267,13 @@ def browser_visit(url, timeout_s=120.0, who: str = "late visitor") -> float | No
                                   .sort((a, b) => a.startTime - b.startTime).slice(0, 3)
                                   .map(e => `${e.name.split('/').pop().slice(0, 30)} asked at ${(e.startTime / 1000).toFixed(1)} s`);
                 return {html: n.responseEnd, files: Math.max(0, ...first.map(e => e.responseEnd)), n: first.length,
-                        late: late, shown: performance.now()};
+                        late: late, shown: performance.now(), ws: window.__nnvizWs};
             }""")
+            ws = t["ws"] or {}
             print(f"  {who}: HTML at {t['html'] / 1000:.1f} s, the app's first {t['n']} files by "
                   f"{t['files'] / 1000:.1f} s, then {'; '.join(t['late']) or 'no more files'}; "
+                  f"the websocket asked at {ws_s(ws, 'created')}, open at {ws_s(ws, 'open')}, its first message "
+                  f"at {ws_s(ws, 'first')}, {ws.get('n', 0)} messages by {ws_s(ws, 'last')}; "
                   f"the page shown at {t['shown'] / 1000:.1f} s", flush=True)
             return seconds
         except Exception:  # noqa: BLE001 - a visitor who got no page is a result, not a crash
