@@ -3,9 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from nnviz import ShallowNN, Trainer, charts
-from nnviz.charts import PLOTLY_CONFIG
+from nnviz import ShallowNN, Trainer
 from nnviz.datasets import make_2d
+from nnviz.network_svg import network_svg
 from nnviz.sections import SECTIONS, page, section_label
 from ui.common import header, presentation_mode
 
@@ -35,7 +35,11 @@ def xor_weights(epochs: int):
 left, right = st.columns([3, 2] if not present else [1, 1], gap="large")
 with right:
     st.subheader("1.1 · A network's layers")
-    st.plotly_chart(charts.ann_layers_figure((3, 5, 5, 2), presentation=present), config=PLOTLY_CONFIG)
+    # SVG, not Plotly: the front page is every visitor's first, and Plotly's bundle would be 60 % of its download
+    # (nnviz/network_svg.py)
+    st.markdown(network_svg((3, 5, 5, 2), presentation=present, height=320 if present else 280,
+                            caption="An input layer of 3 nodes, two hidden layers of 5, an output layer of 2"),
+                unsafe_allow_html=True)
     st.caption("An artificial neural network as the lesson draws it: an input layer, hidden layers, an output "
                "layer. Every connection has a weight; a node passes a signal on when its weighted sum is above "
                "its threshold.")
@@ -43,9 +47,12 @@ with right:
     epochs = st.select_slider("Epochs of training", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500], value=100,
                               key="ov_epochs")
     W1, W2, acc = xor_weights(epochs)
-    st.plotly_chart(charts.network_figure([W1, W2], presentation=present), config=PLOTLY_CONFIG)
+    st.markdown(network_svg(weights=[W1, W2], titles=["input\n2 units", "hidden\n4 units", "output\n1 unit"],
+                            labels=True, presentation=present, height=340 if present else 320,
+                            caption=f"The 2-4-1 network's weights after {epochs} epochs"), unsafe_allow_html=True)
     st.caption(f"The lesson's 2-4-1 network: 2 inputs, 4 tanh units, 1 sigmoid output. Line width: the "
-               f"weight's size; orange positive, blue negative. Test accuracy on XOR after {epochs} epochs: "
+               f"weight's size; orange positive, blue negative (point at a line for its value). Test accuracy "
+               f"on XOR after {epochs} epochs: "
                f"**{acc:.0%}**. Move the slider and watch the weights grow as it learns.")
 
 with left:

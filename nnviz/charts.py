@@ -694,38 +694,3 @@ def mcculloch_pitts_figure(w1: float, w2: float, threshold: float, x=None, *, pr
     layout["height"] = 260 if not presentation else 290
     layout["margin"] = {"l": 5, "r": 5, "t": 10, "b": 5}
     return _figure({"data": data, "layout": layout})
-
-
-def ann_layers_figure(sizes=(3, 5, 5, 2), *, presentation: bool = False) -> go.Figure:
-    """A feed-forward network's layers as the lesson describes them: an input layer, hidden layers and an output
-    layer, every node connected to each node of the next layer."""
-    s = style(presentation)
-    sizes = [int(n) for n in sizes]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"a network needs at least two layers of at least one node, got {sizes!r}")
-    xs = np.linspace(0, 1, len(sizes))
-    pos = [[(xs[k], (n - 1) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
-    lx, ly = [], []
-    for k in range(len(sizes) - 1):
-        for a in pos[k]:
-            for b in pos[k + 1]:
-                lx += [a[0], b[0], None]
-                ly += [a[1], b[1], None]
-    colours = ["#e7f5ff"] * sizes[0] + ["#f8f9fa"] * sum(sizes[1:-1]) + ["#fff4e6"] * sizes[-1]
-    data = [{"type": "scatter", "mode": "lines", "x": lx, "y": ly, "line": {"color": "#adb5bd", "width": 1.2},
-             "hoverinfo": "skip", "showlegend": False},
-            {"type": "scatter", "mode": "markers", "x": [p[0] for col in pos for p in col],
-             "y": [p[1] for col in pos for p in col], "hoverinfo": "skip", "showlegend": False,
-             "marker": {"size": 30 if presentation else 24, "color": colours, "line": {"color": "#495057", "width": 2}}}]
-    names = ["input layer"] + [f"hidden layer {k}" if len(sizes) > 3 else "hidden layer"
-                               for k in range(1, len(sizes) - 1)] + ["output layer"]
-    top = max(sizes) / 2 + 0.1
-    # each name on two lines ("hidden<br>layer 1"), or neighbours run into each other in a narrow column
-    ann = [{"text": "<b>" + name.replace(" ", "<br>", 1) + "</b>", "x": x, "y": top, "showarrow": False,
-            "yanchor": "bottom", "font": {"size": s.font}}
-           for name, x in zip(names, xs, strict=True)]
-    layout = _layout(s, annotations=ann, xaxis={"visible": False, "range": [-0.12, 1.12], "fixedrange": True},
-                     yaxis={"visible": False, "range": [-top, top + 1.4], "fixedrange": True})
-    layout["height"] = 300 if not presentation else 320
-    layout["margin"] = {"l": 5, "r": 5, "t": 10, "b": 5}
-    return _figure({"data": data, "layout": layout})

@@ -38,16 +38,6 @@ def test_the_mcculloch_pitts_figure_shows_each_part_with_its_value():
     assert "y = 0" in silent.data[-1].text
 
 
-def test_the_ann_layers_figure():
-    fig = charts.ann_layers_figure((3, 5, 5, 2))
-    assert len(fig.data[1].x) == 15
-    names = [a.text for a in fig.layout.annotations]
-    assert names == ["<b>input<br>layer</b>", "<b>hidden<br>layer 1</b>", "<b>hidden<br>layer 2</b>",
-                     "<b>output<br>layer</b>"]
-    with pytest.raises(ValueError, match="at least two layers"):
-        charts.ann_layers_figure((3,))
-
-
 def test_data_head_and_the_lessons_savetxt():
     images = np.zeros((7, 28, 28), dtype=np.uint8)
     images[1, 0, 1] = 255

@@ -13,11 +13,17 @@ def test_overview_lists_every_step_and_draws_the_network(open_page):
     text = " ".join(m.value for m in at.markdown) + " ".join(links)
     for name in ("The neuron", "Activation functions", "Shallow network", "Backpropagation", "MNIST classifier"):
         assert name in text
+    drawn = {}
     for epochs in (0, 500):
         at.select_slider(key="ov_epochs").set_value(epochs)
         at.run()
         assert not at.exception
+        svgs = [m.value for m in at.markdown if m.value.startswith("<svg")]
+        assert len(svgs) == 2  # the lesson's layers, and the 2-4-1 network with its weights
+        drawn[epochs] = svgs[1]
     assert "after 500 epochs: **" in " ".join(c.value for c in at.caption)
+    # the slider retrains: the drawing shows other weights, and each weight's value is on its connection
+    assert drawn[0] != drawn[500] and drawn[500].count("<title>W1[") == 8 and drawn[500].count("<title>W2[") == 4
 
 
 @pytest.mark.parametrize("gate", list(PRESETS))

@@ -27,6 +27,29 @@ def test_page_opens_from_the_navigation(page, app_url, link, title):
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
 
 
+def test_the_front_page_draws_its_networks_without_plotly(page, app_url):
+    """The front page's two diagrams are SVG in the page (nnviz/network_svg.py): drawn, the weights' values on
+    their connections kept by the browser (``st.html`` would have removed the SVG), and no Plotly bundle
+    fetched for them."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(app_url)
+    wait_for_app(page)
+    no_exception(page)
+    drawings = page.locator("[data-testid='stMain'] svg[role='img']")
+    drawings.nth(1).wait_for()
+    assert drawings.count() == 2
+    layers, xor = drawings.nth(0), drawings.nth(1)
+    assert layers.locator("circle").count() == 3 + 5 + 5 + 2
+    assert xor.locator("circle").count() == 2 + 4 + 1
+    tips = xor.locator("line title").evaluate_all("titles => titles.map(t => t.textContent)")
+    assert len(tips) == 12 and all(re.fullmatch(r"W[12]\[\d,\d\] = [+-]\d\.\d{3}", t) for t in tips)
+    for drawing in (layers, xor):
+        box = drawing.bounding_box()
+        assert box is not None and 200 < box["width"] <= 480 and box["height"] > 150
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert not any("PlotlyChart" in name for name in fetched)
+
+
 def test_presentation_mode_from_the_link_fits_a_projector(page, app_url):
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{app_url}/shallow_network?present=1&ds=moons")

@@ -1,0 +1,85 @@
+"""The front page's network diagrams, drawn as SVG (nnviz/network_svg.py)."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from nnviz.charts import CLASS_COLOURS
+from nnviz.network_svg import network_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)  # well-formed XML, or this raises
+
+
+def title_texts(root) -> list[str]:
+    return ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+
+
+def test_the_lessons_layers_every_node_joined_to_the_next_layer():
+    root = parse(network_svg((3, 5, 5, 2)))
+    assert len(list(root.iter(SVG + "circle"))) == 3 + 5 + 5 + 2
+    assert len(list(root.iter(SVG + "line"))) == 3 * 5 + 5 * 5 + 5 * 2
+    assert title_texts(root) == ["inputlayer", "hiddenlayer 1", "hiddenlayer 2", "outputlayer"]
+    # the layers stand left to right, their nodes centred on one line
+    circles = list(root.iter(SVG + "circle"))
+    xs = sorted({float(c.get("cx")) for c in circles})
+    assert len(xs) == 4 and xs == sorted(xs)
+    ys = [float(c.get("cy")) for c in circles[:3]]
+    assert ys[1] == pytest.approx(sum(ys) / 3, abs=0.1)  # coordinates are written to 0.1
+    width, height = (float(v) for v in root.get("viewBox").split()[2:])
+    assert all(0 < float(c.get("cx")) < width and 0 < float(c.get("cy")) < height for c in circles)
+
+
+def test_one_hidden_layer_is_named_without_a_number():
+    assert title_texts(parse(network_svg((2, 4, 1)))) == ["inputlayer", "hiddenlayer", "outputlayer"]
+
+
+def test_weights_drawn_by_size_and_sign_with_their_values():
+    W1 = np.array([[1.0, -2.0], [0.5, 0.0], [-0.25, 3.0], [4.0, -4.0]])  # 4 units × 2 inputs
+    W2 = np.array([[2.0, -1.0, 0.0, 1.5]])
+    root = parse(network_svg(weights=[W1, W2], labels=True))
+    lines = list(root.iter(SVG + "line"))
+    assert len(lines) == 4 * 2 + 1 * 4
+    tips = {"".join(line.itertext()): line for line in lines}
+    # W[j, i] joins input i to unit j, numbered from 1 as the lesson writes them
+    assert tips["W1[3,2] = +3.000"].get("stroke") == CLASS_COLOURS[1]
+    assert tips["W1[1,2] = -2.000"].get("stroke") == CLASS_COLOURS[0]
+    widths = {tip: float(line.get("stroke-width")) for tip, line in tips.items()}
+    assert widths["W1[4,1] = +4.000"] == widths["W1[4,2] = -4.000"] == pytest.approx(7.5)  # the biggest
+    assert widths["W1[2,2] = +0.000"] == pytest.approx(0.5)
+    assert widths["W2[1,1] = +2.000"] == pytest.approx(0.5 + 7 * 2 / 4)
+    # the units named as on the lesson's network: x1 x2, a1 … a4, ŷ
+    labels = [t for t in title_texts(root) if not t.startswith(("input", "hidden", "output"))]
+    assert labels == ["x1", "x2", "a1", "a2", "a3", "a4", "ŷ"]
+
+
+def test_all_zero_weights_still_draw():
+    root = parse(network_svg(weights=[np.zeros((4, 2)), np.zeros((1, 4))]))
+    assert all(float(line.get("stroke-width")) == pytest.approx(0.5) for line in root.iter(SVG + "line"))
+
+
+def test_text_is_escaped():
+    root = parse(network_svg((2, 1), titles=["a < b", "c & d"], caption='say "hi" <b>'))
+    assert title_texts(root) == ["a < b", "c & d"]
+    assert root.get("aria-label") == 'say "hi" <b>'
+
+
+@pytest.mark.parametrize("sizes", [(3,), (3, 0), ()])
+def test_a_network_needs_two_layers(sizes):
+    with pytest.raises(ValueError, match="at least two layers"):
+        network_svg(sizes)
+
+
+def test_weights_that_do_not_chain_are_refused():
+    with pytest.raises(ValueError, match="W2 takes 3 inputs but layer 1 has 4 units"):
+        network_svg(weights=[np.zeros((4, 2)), np.zeros((1, 3))])
+
+
+def test_presentation_mode_is_bigger():
+    small, big = parse(network_svg((2, 4, 1))), parse(network_svg((2, 4, 1), presentation=True))
+    assert float(big.get("font-size")) > float(small.get("font-size"))
+    assert float(next(big.iter(SVG + "circle")).get("r")) > float(next(small.iter(SVG + "circle")).get("r"))
