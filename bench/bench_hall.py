@@ -16,7 +16,14 @@ real Chromium. Printed per row:
 - late visitor     seconds until a real Chromium shows the front page (its launch excluded; the
                    teacher's browser opened it once before the class): one
                    arriving in the presses' wave (up to 5 s after them), and a second one
-                   arriving once the wave is over (20 s after them), if the row still runs;
+                   arriving once the wave is over (20 s after them), if the row still runs.
+                   A visitor's browser runs on the visitor's computer; here it shares the
+                   server's cores, so it runs at nice 19 (``--visitor-nice``), as the training
+                   workers do: it takes no CPU from the server, and its own wait errs long (it
+                   competes with the training for the rest). At nice 0 it took CPU from the
+                   server while it loaded the page: 100 students, the same evening, the longest
+                   chart gap began as the second visitor arrived, 3.6 / 4.3 s at nice 0 and
+                   1.7 s at nice 19, the visitor's waits alike (1.7 / 2.5 s and 2.3 / 2.3 s);
 - chart updates    per playing session per second (median over sessions), and the longest
                    gap between two updates any session saw while its run played (when, after
                    the presses), and the longest that began after the first 15 s (the presses'
@@ -48,6 +55,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -244,12 +252,26 @@ def ws_s(ws: dict, key: str) -> str:
     return "?" if ws.get(key) is None else f"{ws[key] / 1000:.1f} s"
 
 
+#: The visitors' browsers' nice level (``--visitor-nice``; see the module's docstring).
+VISITOR_NICE = 19
+
+
+def niced_chromium(nice: int) -> str:
+    """Chromium's path, or a script that starts it at ``nice`` (every process it starts inherits the level)."""
+    if nice <= 0:
+        return CHROMIUM
+    script = Path(tempfile.gettempdir()) / f"nnviz-chromium-nice{nice}"
+    script.write_text(f'#!/bin/sh\nexec nice -n {nice} "{CHROMIUM}" "$@"\n')
+    script.chmod(0o755)
+    return str(script)
+
+
 def browser_visit(url, timeout_s=120.0, who: str = "late visitor") -> float | None:
     """Seconds for a real Chromium (already launched) to show the front page; None if it never did."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=niced_chromium(VISITOR_NICE), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.add_init_script(WS_TIMELINE_JS)
@@ -482,7 +504,11 @@ def main():
     ap.add_argument("--profile-seconds", type=float, default=0,
                     help="record only the first N seconds of each row (e.g. the crowd's Train presses)")
     ap.add_argument("--replicas", type=int, default=0, help="N app processes behind HAProxy (default: one, no balancer)")
+    ap.add_argument("--visitor-nice", type=int, default=VISITOR_NICE,
+                    help="nice level of the visitors' Chromium (default 19; 0: as the server)")
     args = ap.parse_args()
+    global VISITOR_NICE
+    VISITOR_NICE = args.visitor_nice
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
     asyncio.run(main_async(args))
