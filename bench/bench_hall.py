@@ -495,6 +495,7 @@ async def main_async(args):
 
 
 def main():
+    global VISITOR_NICE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--students", type=lambda s: [int(x) for x in s.split(",")], default=[8, 30, 100, 300],
                     help="comma-separated numbers of students (default 8,30,100,300)")
@@ -507,7 +508,6 @@ def main():
     ap.add_argument("--visitor-nice", type=int, default=VISITOR_NICE,
                     help="nice level of the visitors' Chromium (default 19; 0: as the server)")
     args = ap.parse_args()
-    global VISITOR_NICE
     VISITOR_NICE = args.visitor_nice
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
