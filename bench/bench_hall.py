@@ -50,8 +50,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -256,13 +258,15 @@ def ws_s(ws: dict, key: str) -> str:
 VISITOR_NICE = 19
 
 
+@functools.cache
 def niced_chromium(nice: int) -> str:
-    """Chromium's path, or a script that starts it at ``nice`` (every process it starts inherits the level)."""
+    """Chromium's path, or a script that starts it at ``nice`` (every process it starts inherits the level), in
+    a directory of this run's own."""
     if nice <= 0:
         return CHROMIUM
-    script = Path(tempfile.gettempdir()) / f"nnviz-chromium-nice{nice}"
-    script.write_text(f'#!/bin/sh\nexec nice -n {nice} "{CHROMIUM}" "$@"\n')
-    script.chmod(0o755)
+    script = Path(tempfile.mkdtemp(prefix="nnviz-bench-")) / "chromium"
+    script.write_text(f"#!/bin/sh\nexec nice -n {int(nice)} {shlex.quote(CHROMIUM)} \"$@\"\n")
+    script.chmod(0o700)
     return str(script)
 
 

@@ -49,7 +49,7 @@ def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, 
 
     ``sizes`` are the layers' numbers of nodes; or ``weights``, the lesson's weight matrices ``W`` of shape
     (units out, units in) per layer, from which the sizes follow and which draw each connection with a width
-    for its size and a colour for its sign (orange positive, blue negative) and its value as a tooltip.
+    for its size and a colour for its sign (orange positive, blue negative, grey zero) and its value as a tooltip.
     ``titles`` name the layers above them (a line break as "\\n"); ``labels`` writes x1, a1, ŷ in the nodes.
     ``caption`` is the drawing's accessible name."""
     if weights is not None:
@@ -67,11 +67,13 @@ def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, 
     width = PRESENT_WIDTH if presentation else WIDTH
     radius = 15 if presentation else 12
     title_lines = max(t.count("\n") + 1 for t in titles)
-    top = 8 + title_lines * font * 1.25 + radius  # below the layers' titles
+    top = 8 + title_lines * font * 1.25 + radius + 4  # below the layers' titles
     bottom = height - radius - 6
     margin = max(radius + 6, width * 0.1)
     xs = np.linspace(margin, width - margin, len(sizes))
     step = (bottom - top) / max(max(sizes) - 1, 1)
+    if max(sizes) > 1 and step < radius:
+        raise ValueError(f"{height} units are too few for a layer of {max(sizes)} nodes under its title")
     mid = (top + bottom) / 2
     pos = [[(float(xs[k]), mid + (i - (n - 1) / 2) * step) for i in range(n)] for k, n in enumerate(sizes)]
 
@@ -94,7 +96,7 @@ def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, 
                 for i in range(W.shape[1]):
                     w = float(W[j, i])
                     (x0, y0), (x1, y1) = pos[k][i], pos[k + 1][j]
-                    colour = CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0]
+                    colour = CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0] if w < 0 else EDGE
                     out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="{colour}" '
                                f'stroke-width="{0.5 + 7 * abs(w) / biggest:.2f}">'
                                f'<title>W{k + 1}[{j + 1},{i + 1}] = {w:+.3f}</title></line>')

@@ -19,19 +19,26 @@ def title_texts(root) -> list[str]:
     return ["".join(t.itertext()) for t in root.iter(SVG + "text")]
 
 
-def test_the_lessons_layers_every_node_joined_to_the_next_layer():
-    root = parse(network_svg((3, 5, 5, 2)))
+@pytest.mark.parametrize("presentation, height", [(False, 280), (True, 320), (False, 200)])  # the page's, and less
+def test_the_lessons_layers_every_node_joined_to_the_next_layer(presentation, height):
+    root = parse(network_svg((3, 5, 5, 2), presentation=presentation, height=height))
     assert len(list(root.iter(SVG + "circle"))) == 3 + 5 + 5 + 2
     assert len(list(root.iter(SVG + "line"))) == 3 * 5 + 5 * 5 + 5 * 2
     assert title_texts(root) == ["inputlayer", "hiddenlayer 1", "hiddenlayer 2", "outputlayer"]
     # the layers stand left to right, their nodes centred on one line
     circles = list(root.iter(SVG + "circle"))
-    xs = sorted({float(c.get("cx")) for c in circles})
-    assert len(xs) == 4 and xs == sorted(xs)
+    layer_x = [float(c.get("cx")) for c in circles]  # drawn layer by layer, input first
+    assert [layer_x[0], layer_x[3], layer_x[8], layer_x[13]] == sorted(set(layer_x)) and len(set(layer_x)) == 4
     ys = [float(c.get("cy")) for c in circles[:3]]
-    assert ys[1] == pytest.approx(sum(ys) / 3, abs=0.1)  # coordinates are written to 0.1
+    assert ys[0] < ys[1] < ys[2] and ys[1] == pytest.approx(sum(ys) / 3, abs=0.1)  # written to 0.1
+    # every node whole inside the drawing, below the layers' titles
     width, height = (float(v) for v in root.get("viewBox").split()[2:])
-    assert all(0 < float(c.get("cx")) < width and 0 < float(c.get("cy")) < height for c in circles)
+    font = float(root.get("font-size"))
+    title_bottom = max(float(t.get("y")) + 1.2 * font * (len(t.findall(SVG + "tspan")) - 1) + 0.25 * font  # descenders
+                       for t in root.iter(SVG + "text"))
+    for c in circles:
+        x, y, r = (float(c.get(a)) for a in ("cx", "cy", "r"))
+        assert r <= x <= width - r and title_bottom <= y - r and y + r <= height
 
 
 def test_one_hidden_layer_is_named_without_a_number():
@@ -57,9 +64,17 @@ def test_weights_drawn_by_size_and_sign_with_their_values():
     assert labels == ["x1", "x2", "a1", "a2", "a3", "a4", "ŷ"]
 
 
-def test_all_zero_weights_still_draw():
+def test_all_zero_weights_still_draw_in_neither_sign():
     root = parse(network_svg(weights=[np.zeros((4, 2)), np.zeros((1, 4))]))
-    assert all(float(line.get("stroke-width")) == pytest.approx(0.5) for line in root.iter(SVG + "line"))
+    for line in root.iter(SVG + "line"):
+        assert float(line.get("stroke-width")) == pytest.approx(0.5)
+        assert line.get("stroke") not in CLASS_COLOURS
+
+
+def test_too_little_height_for_the_nodes_is_refused():
+    with pytest.raises(ValueError, match="too few"):
+        network_svg((2, 5, 1), height=60)
+    parse(network_svg((1, 1), height=60))  # one node a layer needs no room between nodes
 
 
 def test_text_is_escaped():
