@@ -23,7 +23,7 @@ real Chromium. Printed per row:
                    competes with the training for the rest). At nice 0 it took CPU from the
                    server while it loaded the page: 100 students, the same evening, the longest
                    chart gap began as the second visitor arrived, 3.6 / 4.3 s at nice 0 and
-                   1.7 s at nice 19, the visitor's waits alike (1.7 / 2.5 s and 2.3 / 2.3 s);
+                   1.7 / 1.9 s at nice 19, the visitor's waits alike (1.7 / 2.5 s and 2.3 / 2.3 s);
 - chart updates    per playing session per second (median over sessions), and the longest
                    gap between two updates any session saw while its run played (when, after
                    the presses), and the longest that began after the first 15 s (the presses'
