@@ -281,10 +281,33 @@ def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentat
     return _figure({"data": data, "layout": layout})
 
 
+#: A connection whose weight is exactly zero: neither sign's colour.
+ZERO_WEIGHT = "#adb5bd"
+
+
+def node_labels(sizes) -> list[list[str]]:
+    """A layered network's units as the lesson names them, layer by layer: x1, x2 … for the inputs, a1, a2 …
+    for hidden units, ŷ (or ŷ1, ŷ2 …) for the outputs."""
+    last = len(sizes) - 1
+    return [[f"x{i + 1}" if k == 0 else ("ŷ" if n == 1 else f"ŷ{i + 1}") if k == last else f"a{i + 1}"
+             for i in range(n)] for k, n in enumerate(sizes)]
+
+
+def weight_stroke(w: float, biggest: float) -> tuple[float, str]:
+    """A connection's line for weight ``w``: its width grows with ``|w|`` (0.5 to 7.5 at the ``biggest``), its
+    colour is its sign (orange positive, blue negative, grey zero)."""
+    return 0.5 + 7 * abs(w) / biggest, CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0] if w < 0 else ZERO_WEIGHT
+
+
+def weight_label(layer: int, j: int, i: int, w: float) -> str:
+    """``W[j, i]`` of layer ``layer`` (from 0) as the lesson writes it, numbered from 1: "W1[3,2] = +0.412"."""
+    return f"W{layer + 1}[{j + 1},{i + 1}] = {w:+.3f}"
+
+
 def network_figure(weights, *, layer_names=("input", "hidden", "output"), node_values=None,
                    presentation: bool = False, title: str = "") -> go.Figure:
     """A layered network drawn as a graph: each weight a line whose width is its size and whose
-    colour is its sign (orange positive, blue negative).
+    colour is its sign (``weight_stroke``).
 
     ``weights`` is the list of weight matrices in the lesson's layout, ``W`` of shape
     (units out, units in) per layer; ``node_values`` optionally colours the units.
@@ -300,23 +323,15 @@ def network_figure(weights, *, layer_names=("input", "hidden", "output"), node_v
             for i in range(W.shape[1]):
                 w = float(W[j, i])
                 (x0, y0), (x1, y1) = pos[layer][i], pos[layer + 1][j]
+                width, colour = weight_stroke(w, biggest)
                 data.append({
                     "type": "scatter", "mode": "lines", "x": [x0, x1], "y": [y0, y1], "showlegend": False,
-                    "line": {"width": 0.5 + 7 * abs(w) / biggest, "color": CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0]},
-                    "opacity": 0.85, "hoverinfo": "text",
-                    "text": f"W{layer + 1}[{j + 1},{i + 1}] = {w:+.3f}",
+                    "line": {"width": width, "color": colour}, "opacity": 0.85, "hoverinfo": "text",
+                    "text": weight_label(layer, j, i, w),
                 })
     node_x = [p[0] for col in pos for p in col]
     node_y = [p[1] for col in pos for p in col]
-    labels = []
-    for layer, n in enumerate(sizes):
-        for i in range(n):
-            if layer == 0:
-                labels.append(f"x{i + 1}")
-            elif layer == len(sizes) - 1:
-                labels.append("ŷ" if n == 1 else f"ŷ{i + 1}")
-            else:
-                labels.append(f"a{i + 1}")
+    labels = [label for layer in node_labels(sizes) for label in layer]
     marker = {"size": 34 if presentation else 26, "color": "#f8f9fa", "line": {"color": "#495057", "width": 2}}
     if node_values is not None:
         marker.update({"color": node_values, "colorscale": ACTIVATION_SCALE, "cmin": -1, "cmax": 1})

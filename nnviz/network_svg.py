@@ -19,9 +19,9 @@ import html
 
 import numpy as np
 
-from nnviz.charts import CLASS_COLOURS, style
+from nnviz.charts import ZERO_WEIGHT, node_labels, style, weight_label, weight_stroke
 
-EDGE = "#adb5bd"
+EDGE = ZERO_WEIGHT  # the lesson's layers, before any weight: every connection the same grey
 NODE_EDGE = "#495057"
 INPUT_FILL, HIDDEN_FILL, OUTPUT_FILL = "#e7f5ff", "#f8f9fa", "#fff4e6"
 #: The drawing's width in its own units, about its column's width in pixels at 1280×720 (normal and
@@ -34,13 +34,6 @@ def layer_names(sizes) -> list[str]:
     n_hidden = len(sizes) - 2
     return (["input layer"] + [f"hidden layer {k}" if n_hidden > 1 else "hidden layer" for k in range(1, n_hidden + 1)]
             + ["output layer"])
-
-
-def node_labels(sizes) -> list[list[str]]:
-    """x1, x2 … for the inputs, a1, a2 … for hidden units, ŷ (or ŷ1, ŷ2 …) for the outputs."""
-    last = len(sizes) - 1
-    return [[f"x{i + 1}" if k == 0 else ("ŷ" if n == 1 else f"ŷ{i + 1}") if k == last else f"a{i + 1}"
-             for i in range(n)] for k, n in enumerate(sizes)]
 
 
 def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, presentation: bool = False,
@@ -96,15 +89,16 @@ def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, 
                 for i in range(W.shape[1]):
                     w = float(W[j, i])
                     (x0, y0), (x1, y1) = pos[k][i], pos[k + 1][j]
-                    colour = CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0] if w < 0 else EDGE
+                    width, colour = weight_stroke(w, biggest)
                     out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="{colour}" '
-                               f'stroke-width="{0.5 + 7 * abs(w) / biggest:.2f}">'
-                               f'<title>W{k + 1}[{j + 1},{i + 1}] = {w:+.3f}</title></line>')
+                               f'stroke-width="{width:.2f}"><title>{weight_label(k, j, i, w)}</title></line>')
         out.append("</g>")
     names = node_labels(sizes)
-    last = len(sizes) - 1
+    # the lesson's layers tinted by role; a weighted network's units plain, as on the lesson's other drawings
+    fills = [HIDDEN_FILL] * len(sizes) if weights is not None else \
+        [INPUT_FILL] + [HIDDEN_FILL] * (len(sizes) - 2) + [OUTPUT_FILL]
     for k, column in enumerate(pos):
-        fill = HIDDEN_FILL if weights is not None else INPUT_FILL if k == 0 else OUTPUT_FILL if k == last else HIDDEN_FILL
+        fill = fills[k]
         for i, (x, y) in enumerate(column):
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{fill}" stroke="{NODE_EDGE}" '
                        f'stroke-width="2"><title>{names[k][i]}</title></circle>')

@@ -15,7 +15,7 @@ def parse(svg: str) -> ET.Element:
     return ET.fromstring(svg)  # well-formed XML, or this raises
 
 
-def title_texts(root) -> list[str]:
+def texts(root) -> list[str]:
     return ["".join(t.itertext()) for t in root.iter(SVG + "text")]
 
 
@@ -24,7 +24,7 @@ def test_the_lessons_layers_every_node_joined_to_the_next_layer(presentation, he
     root = parse(network_svg((3, 5, 5, 2), presentation=presentation, height=height))
     assert len(list(root.iter(SVG + "circle"))) == 3 + 5 + 5 + 2
     assert len(list(root.iter(SVG + "line"))) == 3 * 5 + 5 * 5 + 5 * 2
-    assert title_texts(root) == ["inputlayer", "hiddenlayer 1", "hiddenlayer 2", "outputlayer"]
+    assert texts(root) == ["inputlayer", "hiddenlayer 1", "hiddenlayer 2", "outputlayer"]
     # the layers stand left to right, their nodes centred on one line
     circles = list(root.iter(SVG + "circle"))
     layer_x = [float(c.get("cx")) for c in circles]  # drawn layer by layer, input first
@@ -42,7 +42,7 @@ def test_the_lessons_layers_every_node_joined_to_the_next_layer(presentation, he
 
 
 def test_one_hidden_layer_is_named_without_a_number():
-    assert title_texts(parse(network_svg((2, 4, 1)))) == ["inputlayer", "hiddenlayer", "outputlayer"]
+    assert texts(parse(network_svg((2, 4, 1)))) == ["inputlayer", "hiddenlayer", "outputlayer"]
 
 
 def test_weights_drawn_by_size_and_sign_with_their_values():
@@ -60,7 +60,7 @@ def test_weights_drawn_by_size_and_sign_with_their_values():
     assert widths["W1[2,2] = +0.000"] == pytest.approx(0.5)
     assert widths["W2[1,1] = +2.000"] == pytest.approx(0.5 + 7 * 2 / 4)
     # the units named as on the lesson's network: x1 x2, a1 … a4, ŷ
-    labels = [t for t in title_texts(root) if not t.startswith(("input", "hidden", "output"))]
+    labels = [t for t in texts(root) if not t.startswith(("input", "hidden", "output"))]
     assert labels == ["x1", "x2", "a1", "a2", "a3", "a4", "ŷ"]
 
 
@@ -79,7 +79,7 @@ def test_too_little_height_for_the_nodes_is_refused():
 
 def test_text_is_escaped():
     root = parse(network_svg((2, 1), titles=["a < b", "c & d"], caption='say "hi" <b>'))
-    assert title_texts(root) == ["a < b", "c & d"]
+    assert texts(root) == ["a < b", "c & d"]
     assert root.get("aria-label") == 'say "hi" <b>'
 
 
@@ -98,3 +98,20 @@ def test_presentation_mode_is_bigger():
     small, big = parse(network_svg((2, 4, 1))), parse(network_svg((2, 4, 1), presentation=True))
     assert float(big.get("font-size")) > float(small.get("font-size"))
     assert float(next(big.iter(SVG + "circle")).get("r")) > float(next(small.iter(SVG + "circle")).get("r"))
+
+
+def test_the_backpropagation_pages_figure_draws_each_weight_as_the_front_page_does():
+    """The Plotly network figure (Backpropagation page) and this drawing share one encoding of a weight."""
+    from nnviz.charts import network_figure
+
+    W1 = np.array([[1.0, -2.0], [0.5, 0.0], [-0.25, 3.0], [4.0, -4.0]])
+    W2 = np.array([[2.0, -1.0, 0.0, 1.5]])
+    figure = {t.text: (t.line.width, t.line.color) for t in network_figure([W1, W2]).data if t.mode == "lines"}
+    drawing = {"".join(line.itertext()): (float(line.get("stroke-width")), line.get("stroke"))
+               for line in parse(network_svg(weights=[W1, W2])).iter(SVG + "line")}
+    assert figure.keys() == drawing.keys() and len(figure) == 12
+    for tip, (width, colour) in figure.items():
+        assert drawing[tip] == (pytest.approx(width, abs=0.01), colour), tip
+    assert figure["W1[2,2] = +0.000"][1] not in CLASS_COLOURS  # zero: neither sign
+    units = network_figure([W1, W2]).data[-1].text
+    assert list(units) == ["x1", "x2", "a1", "a2", "a3", "a4", "ŷ"]
