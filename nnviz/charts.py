@@ -304,6 +304,18 @@ def weight_label(layer: int, j: int, i: int, w: float) -> str:
     return f"W{layer + 1}[{j + 1},{i + 1}] = {w:+.3f}"
 
 
+def weighted_connections(weights, pos):
+    """Each connection of a weighted network as drawn: ``(start, end, width, colour, label)``, the weights
+    ``W`` of shape (units out, units in) per layer, ``pos[k][i]`` the point of unit ``i`` of layer ``k``."""
+    biggest = max(float(np.max(np.abs(W))) for W in weights) or 1.0
+    for layer, W in enumerate(weights):
+        for j in range(W.shape[0]):
+            for i in range(W.shape[1]):
+                w = float(W[j, i])
+                width, colour = weight_stroke(w, biggest)
+                yield pos[layer][i], pos[layer + 1][j], width, colour, weight_label(layer, j, i, w)
+
+
 def network_figure(weights, *, layer_names=("input", "hidden", "output"), node_values=None,
                    presentation: bool = False, title: str = "") -> go.Figure:
     """A layered network drawn as a graph: each weight a line whose width is its size and whose
@@ -316,19 +328,9 @@ def network_figure(weights, *, layer_names=("input", "hidden", "output"), node_v
     sizes = [weights[0].shape[1]] + [W.shape[0] for W in weights]
     xs = np.linspace(0, 1, len(sizes))
     pos = [[(xs[layer], (n - 1) / 2 - i) for i in range(n)] for layer, n in enumerate(sizes)]
-    biggest = max(float(np.max(np.abs(W))) for W in weights) or 1.0
-    data = []
-    for layer, W in enumerate(weights):
-        for j in range(W.shape[0]):
-            for i in range(W.shape[1]):
-                w = float(W[j, i])
-                (x0, y0), (x1, y1) = pos[layer][i], pos[layer + 1][j]
-                width, colour = weight_stroke(w, biggest)
-                data.append({
-                    "type": "scatter", "mode": "lines", "x": [x0, x1], "y": [y0, y1], "showlegend": False,
-                    "line": {"width": width, "color": colour}, "opacity": 0.85, "hoverinfo": "text",
-                    "text": weight_label(layer, j, i, w),
-                })
+    data = [{"type": "scatter", "mode": "lines", "x": [x0, x1], "y": [y0, y1], "showlegend": False,
+             "line": {"width": width, "color": colour}, "opacity": 0.85, "hoverinfo": "text", "text": label}
+            for (x0, y0), (x1, y1), width, colour, label in weighted_connections(weights, pos)]
     node_x = [p[0] for col in pos for p in col]
     node_y = [p[1] for col in pos for p in col]
     labels = [label for layer in node_labels(sizes) for label in layer]

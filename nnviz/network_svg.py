@@ -19,7 +19,7 @@ import html
 
 import numpy as np
 
-from nnviz.charts import ZERO_WEIGHT, node_labels, style, weight_label, weight_stroke
+from nnviz.charts import ZERO_WEIGHT, node_labels, style, weighted_connections
 
 EDGE = ZERO_WEIGHT  # the lesson's layers, before any weight: every connection the same grey
 NODE_EDGE = "#495057"
@@ -82,16 +82,10 @@ def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, 
                     out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}"/>')
         out.append("</g>")
     else:
-        biggest = max(float(np.max(np.abs(W))) for W in weights) or 1.0
         out.append('<g stroke-linecap="round" stroke-opacity="0.85">')
-        for k, W in enumerate(weights):
-            for j in range(W.shape[0]):
-                for i in range(W.shape[1]):
-                    w = float(W[j, i])
-                    (x0, y0), (x1, y1) = pos[k][i], pos[k + 1][j]
-                    width, colour = weight_stroke(w, biggest)
-                    out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="{colour}" '
-                               f'stroke-width="{width:.2f}"><title>{weight_label(k, j, i, w)}</title></line>')
+        for (x0, y0), (x1, y1), width, colour, label in weighted_connections(weights, pos):
+            out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="{colour}" '
+                       f'stroke-width="{width:.2f}"><title>{label}</title></line>')
         out.append("</g>")
     names = node_labels(sizes)
     # the lesson's layers tinted by role; a weighted network's units plain, as on the lesson's other drawings
