@@ -47,8 +47,7 @@ with right:
     epochs = st.select_slider("Epochs of training", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500], value=100,
                               key="ov_epochs")
     W1, W2, acc = xor_weights(epochs)
-    st.markdown(network_svg(weights=[W1, W2], titles=["input\n2 units", "hidden\n4 units", "output\n1 unit"],
-                            labels=True, presentation=present, height=340 if present else 320,
+    st.markdown(network_svg(weights=[W1, W2], labels=True, presentation=present, height=340 if present else 320,
                             caption=f"The 2-4-1 network's weights after {epochs} epochs"), unsafe_allow_html=True)
     st.caption(f"The lesson's 2-4-1 network: 2 inputs, 4 tanh units, 1 sigmoid output. Line width: the "
                f"weight's size; orange positive, blue negative (point at a line for its value). Test accuracy "

@@ -270,12 +270,12 @@ def niced_chromium(nice: int) -> str:
     return str(script)
 
 
-def browser_visit(url, timeout_s=120.0, who: str = "late visitor") -> float | None:
-    """Seconds for a real Chromium (already launched) to show the front page; None if it never did."""
+def browser_visit(url, timeout_s=120.0, who: str = "late visitor", nice: int = VISITOR_NICE) -> float | None:
+    """Seconds for a real Chromium (already launched, at ``nice``) to show the front page; None if it never did."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=niced_chromium(VISITOR_NICE), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=niced_chromium(nice), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.add_init_script(WS_TIMELINE_JS)
@@ -362,7 +362,7 @@ async def one_session(url, epochs, repeats=2) -> float:
     return statistics.median(rates)
 
 
-async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=0.0):
+async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=0.0, visitor_nice=VISITOR_NICE):
     url = server.url
     clients = await open_sessions(url, n, epochs)
     server.reset_peaks()
@@ -377,11 +377,11 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
     mine0 = sum(me.cpu_times()[:2])
     tasks = [asyncio.create_task(press_and_wait(c, timeout)) for c in clients]
     await asyncio.sleep(min(5.0, 0.05 * n + 1.0))  # the crowd is training: now the late visitor arrives
-    visit = await asyncio.to_thread(browser_visit, url)
+    visit = await asyncio.to_thread(browser_visit, url, nice=visitor_nice)
     # a second visitor once the presses' wave is sent, while the class still trains (if it does)
     await asyncio.sleep(max(0.0, t0 + PRESS_WAVE_S + 5.0 - time.monotonic()))
     after = "" if all(t.done() for t in tasks) else await asyncio.to_thread(
-        browser_visit, url, who=f"visitor {PRESS_WAVE_S + 5:.0f} s after the presses")
+        browser_visit, url, who=f"visitor {PRESS_WAVE_S + 5:.0f} s after the presses", nice=visitor_nice)
     outcomes = await asyncio.gather(*tasks)
     cpu, wcpu = server.cpu_seconds() - cpu0, server.worker_cpu_seconds() - wcpu0
     mine = sum(me.cpu_times()[:2]) - mine0  # the students' clients run here too: CPU a real class would not take
@@ -483,7 +483,8 @@ async def main_async(args):
             await c.close()
         # the teacher opened the front page before the class came: the server has run it once (and, behind
         # HAProxy, its cache holds the app's files), as any server a class meets has
-        await asyncio.to_thread(browser_visit, server.url, who="the teacher's visit before the class")
+        await asyncio.to_thread(browser_visit, server.url, who="the teacher's visit before the class",
+                                nice=args.visitor_nice)
         singles = {}
         for n in args.students:
             epochs = args.epochs if args.epochs else (2000 if n <= 100 else 500)
@@ -492,14 +493,13 @@ async def main_async(args):
                 print(f"one session, {epochs} epochs: {singles[epochs]:,.0f} steps/s (wall clock, Train to Finished)",
                       flush=True)
             rows.append(await hall(server, n, epochs, singles[epochs], args.timeout, args.profile,
-                                   args.profile_seconds))
+                                   args.profile_seconds, args.visitor_nice))
     finally:
         server.close()
         print_table(rows)
 
 
 def main():
-    global VISITOR_NICE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--students", type=lambda s: [int(x) for x in s.split(",")], default=[8, 30, 100, 300],
                     help="comma-separated numbers of students (default 8,30,100,300)")
@@ -512,7 +512,6 @@ def main():
     ap.add_argument("--visitor-nice", type=int, default=VISITOR_NICE,
                     help="nice level of the visitors' Chromium (default 19; 0: as the server)")
     args = ap.parse_args()
-    VISITOR_NICE = args.visitor_nice
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
     asyncio.run(main_async(args))

@@ -293,6 +293,11 @@ def node_labels(sizes) -> list[list[str]]:
              for i in range(n)] for k, n in enumerate(sizes)]
 
 
+def unit_count(n: int) -> str:
+    """A layer's size under its name: "1 unit", "4 units"."""
+    return f"{n} unit{'s' if n != 1 else ''}"
+
+
 def weight_stroke(w: float, biggest: float) -> tuple[float, str]:
     """A connection's line for weight ``w``: its width grows with ``|w|`` (0.5 to 7.5 at the ``biggest``), its
     colour is its sign (orange positive, blue negative, grey zero)."""
@@ -341,7 +346,7 @@ def network_figure(weights, *, layer_names=("input", "hidden", "output"), node_v
                  "textfont": {"size": s.font}, "marker": marker, "showlegend": False, "hoverinfo": "text",
                  "hovertext": labels})
     top = max(sizes) / 2 + 0.3
-    annotations = [{"text": f"<b>{name}</b><br>{n} unit{'s' if n > 1 else ''}", "x": x, "y": top, "showarrow": False,
+    annotations = [{"text": f"<b>{name}</b><br>{unit_count(n)}", "x": x, "y": top, "showarrow": False,
                     "font": {"size": s.font}, "yanchor": "bottom"}
                    for name, n, x in zip(layer_names, sizes, xs, strict=False)]
     layout = _layout(s, annotations=annotations,

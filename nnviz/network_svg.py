@@ -19,7 +19,7 @@ import html
 
 import numpy as np
 
-from nnviz.charts import ZERO_WEIGHT, node_labels, style, weighted_connections
+from nnviz.charts import ZERO_WEIGHT, node_labels, style, unit_count, weighted_connections
 
 EDGE = ZERO_WEIGHT  # the lesson's layers, before any weight: every connection the same grey
 NODE_EDGE = "#495057"
@@ -43,7 +43,8 @@ def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, 
     ``sizes`` are the layers' numbers of nodes; or ``weights``, the lesson's weight matrices ``W`` of shape
     (units out, units in) per layer, from which the sizes follow and which draw each connection with a width
     for its size and a colour for its sign (orange positive, blue negative, grey zero) and its value as a tooltip.
-    ``titles`` name the layers above them (a line break as "\\n"); ``labels`` writes x1, a1, ŷ in the nodes.
+    ``titles`` name the layers above them (a line break as "\\n"; by default the lesson's names, and under a weighted
+    network's short names their sizes, "hidden\\n4 units"); ``labels`` writes x1, a1, ŷ in the nodes.
     ``caption`` is the drawing's accessible name."""
     if weights is not None:
         weights = [np.asarray(W, dtype=float) for W in weights]
@@ -54,7 +55,11 @@ def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, 
     sizes = [int(n) for n in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"a network needs at least two layers of at least one node, got {sizes!r}")
-    titles = list(titles) if titles is not None else [name.replace(" ", "\n", 1) for name in layer_names(sizes)]
+    if titles is None:
+        names = layer_names(sizes)
+        titles = ([f"{name.replace(' layer', '')}\n{unit_count(n)}" for name, n in zip(names, sizes, strict=True)]
+                  if weights is not None else [name.replace(" ", "\n", 1) for name in names])
+    titles = list(titles)
     s = style(presentation)
     font = s.font
     width = PRESENT_WIDTH if presentation else WIDTH
@@ -83,9 +88,9 @@ def network_svg(sizes=None, weights=None, *, titles=None, labels: bool = False, 
         out.append("</g>")
     else:
         out.append('<g stroke-linecap="round" stroke-opacity="0.85">')
-        for (x0, y0), (x1, y1), width, colour, label in weighted_connections(weights, pos):
+        for (x0, y0), (x1, y1), stroke_width, colour, label in weighted_connections(weights, pos):
             out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="{colour}" '
-                       f'stroke-width="{width:.2f}"><title>{label}</title></line>')
+                       f'stroke-width="{stroke_width:.2f}"><title>{label}</title></line>')
         out.append("</g>")
     names = node_labels(sizes)
     # the lesson's layers tinted by role; a weighted network's units plain, as on the lesson's other drawings

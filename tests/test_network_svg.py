@@ -115,3 +115,8 @@ def test_the_backpropagation_pages_figure_draws_each_weight_as_the_front_page_do
     assert figure["W1[2,2] = +0.000"][1] not in CLASS_COLOURS  # zero: neither sign
     units = network_figure([W1, W2]).data[-1].text
     assert list(units) == ["x1", "x2", "a1", "a2", "a3", "a4", "ŷ"]
+    # each layer named over its size, as on the Backpropagation page (the front page passes no titles)
+    annotations = [a.text.replace("<b>", "").replace("</b>", "").replace("<br>", "")
+                   for a in network_figure([W1, W2]).layout.annotations]
+    assert texts(parse(network_svg(weights=[W1, W2]))) == annotations == ["input2 units", "hidden4 units",
+                                                                          "output1 unit"]
