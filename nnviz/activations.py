@@ -140,7 +140,9 @@ class Activation:
     trainable: bool = True  # gradient descent can train a hidden layer of these
     elementwise: bool = True
     symbol: str = "g"  # LaTeX of the function's name in an equation: \tanh, \sigma
-    slope: str = "g'(Z)"  # LaTeX of f' written with the output, "{a}" standing for it, as ``df`` computes it
+    # LaTeX of f' written with the output, "{a}" standing for it, as ``df`` computes it — elementwise, so that it
+    # reads right when {a} is a whole layer's matrix (⊙, and [a > 0] for a 0/1 mask)
+    slope: str = "g'(Z)"
 
     def derivative(self, z):
         """f'(z) as a function of the input, for plotting."""
@@ -151,6 +153,26 @@ class Activation:
         ``ACTIVATIONS["tanh"].slope_of("A^{[1]}")`` → ``1 - (A^{[1]})^{2}``."""
         return self.slope.replace("{a}", a)
 
+    def slope_factor(self, a: str) -> str:
+        r"""``slope_of(a)`` as a factor of a product: in brackets when it is a sum or difference, so that
+        ``dZ \odot`` it multiplies the whole slope (``… ⊙ (1 − A²)``, never ``(… ⊙ 1) − A²``)."""
+        slope = self.slope_of(a)
+        return rf"\left({slope}\right)" if has_top_level_sum(slope) else slope
+
+
+def has_top_level_sum(latex: str) -> bool:
+    """Whether ``latex`` is a sum or difference at its top level (a + or − outside every bracket and group,
+    other than a leading sign)."""
+    depth = 0
+    for k, ch in enumerate(latex):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in "+-" and depth == 0 and latex[:k].strip():
+            return True
+    return False
+
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
@@ -158,7 +180,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "sigmoid", "Sigmoid", sigmoid, sigmoid_df,
             r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
-            "(0, 1)", "(0, 0.25]", symbol=r"\sigma", slope=r"{a}\,(1 - {a})",
+            "(0, 1)", "(0, 0.25]", symbol=r"\sigma", slope=r"{a} \odot (1 - {a})",
         ),
         Activation(
             "tanh", "Tanh", tanh, tanh_df,

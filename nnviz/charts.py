@@ -340,11 +340,18 @@ def network_figure(weights, *, layer_names=("input", "hidden", "output"), node_v
     node_y = [p[1] for col in pos for p in col]
     labels = [label for layer in node_labels(sizes) for label in layer]
     marker = {"size": 34 if presentation else 26, "color": "#f8f9fa", "line": {"color": "#495057", "width": 2}}
+    text_colours, hover = "#212529", labels
     if node_values is not None:
-        marker.update({"color": node_values, "colorscale": ACTIVATION_SCALE, "cmin": -1, "cmax": 1})
+        values = np.asarray(node_values, dtype=float)
+        marker.update({"color": np.clip(values, -1, 1), "colorscale": ACTIVATION_SCALE, "cmin": -1, "cmax": 1,
+                       "colorbar": {"title": {"text": "value", "side": "right"}, "thickness": 12, "len": 0.7,
+                                    "tickvals": [-1, 0, 1], "ticktext": ["≤ −1", "0", "≥ 1"]}})
+        # white on the dark ends of the scale, dark on its light middle: every label readable
+        text_colours = ["white" if abs(v) > 0.55 else "#212529" for v in values]
+        hover = [f"{label} = {v:+.3f}" for label, v in zip(labels, values, strict=True)]
     data.append({"type": "scatter", "mode": "markers+text", "x": node_x, "y": node_y, "text": labels,
-                 "textfont": {"size": s.font}, "marker": marker, "showlegend": False, "hoverinfo": "text",
-                 "hovertext": labels})
+                 "textfont": {"size": s.font, "color": text_colours}, "marker": marker, "showlegend": False,
+                 "hoverinfo": "text", "hovertext": hover})
     top = max(sizes) / 2 + 0.3
     annotations = [{"text": f"<b>{name}</b><br>{unit_count(n)}", "x": x, "y": top, "showarrow": False,
                     "font": {"size": s.font}, "yanchor": "bottom"}

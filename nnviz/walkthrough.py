@@ -79,15 +79,6 @@ def lesson_batch(m: int = 4, seed: int = 0):
     return X, Y
 
 
-def _for_activation(latex: str, act) -> str:
-    """The lesson's tanh-specific LaTeX rewritten for the activation ``act`` (unchanged for tanh)."""
-    if act.name == "tanh":
-        return latex
-    return (latex.replace(r"1 - \left(A^{[1]}\right)^{2}", act.slope_of("A^{[1]}"))
-            .replace(r"1 - A^{[1]2}", act.slope_of("A^{[1]}"))
-            .replace(r"\tanh", act.symbol))
-
-
 def derivation(model: ShallowNN, X, Y, lr: float = 1.0) -> list[Step]:
     """The lesson's equations (4)–(27) on one batch, in the lesson's order, with live values.
 
@@ -120,8 +111,7 @@ def derivation(model: ShallowNN, X, Y, lr: float = 1.0) -> list[Step]:
 
     def eq(n: int, values, *, check: str = "", notes=(), **override) -> Step:
         e = EQUATIONS[n]
-        latex = _for_activation(e.lesson, act)
-        code = _for_activation(e.code, act)
+        latex, code = e.lesson_for(act.name), e.code_for(act.name)
         return Step(n, override.get("phase", "chain"), tag(latex, n), list(values), override.get("meaning", e.meaning),
                     tag(code, n) if code else "", e.relation, e.differs, check, list(notes))
 
@@ -131,7 +121,7 @@ def derivation(model: ShallowNN, X, Y, lr: float = 1.0) -> list[Step]:
              [("X", X), ("y", Y)], f"the batch: m = {m} samples in columns, one row per feature; the labels below"),
         eq(5, [("Z^{[1]}", Z1), ("A^{[1]}", A1)], phase="forward", notes=not_tanh),
         eq(6, [("Z^{[2]}", Z2), (r"A^{[2]} = \hat{y}", A2)], phase="forward"),
-        eq(4, [("L", L), ("J", np.array([[J]]))], phase="loss",
+        eq(4, [(r"L(y, \hat{y})", L), ("J", np.array([[J]]))], phase="loss",
            check=f"J = {J:.4f}, the mean of the {m} per-sample losses L."),
         eq(7, [(r"W^{[2]}_{old}", W2), (r"-\alpha\,\frac{\partial J}{\partial W^{[2]}}", -W2_step),
                (r"W^{[2]}_{new}", W2 - W2_step)], phase="goal",
@@ -144,15 +134,16 @@ def derivation(model: ShallowNN, X, Y, lr: float = 1.0) -> list[Step]:
         eq(11, [(r"\hat{y}", A2), ("y", Y)]),
         eq(12, [(r"\frac{\partial L}{\partial \hat{y}}", dL_dy)]),
         eq(13, [(r"\frac{\partial \hat{y}}{\partial Z^{[2]}}", dy_dz)]),
-        eq(14, [(r"\frac{\partial L}{\partial \hat{y}}\cdot\frac{\partial \hat{y}}{\partial Z^{[2]}}", chained)]),
-        eq(15, [(r"(12)\cdot(13)", chained)]),
+        eq(14, [(r"\frac{\partial L}{\partial \hat{y}}\odot\frac{\partial \hat{y}}{\partial Z^{[2]}}", chained)]),
+        eq(15, [(r"\frac{A^{[2]} - y}{A^{[2]}\odot(1 - A^{[2]})}\odot A^{[2]}\odot(1 - A^{[2]})", chained)]),
         eq(16, [(r"A^{[2]} - y", A2 - Y)],
            check=f"(12)·(13) and A^[2] − y differ by at most {float(np.max(np.abs(chained - (A2 - Y)))):.1e}: "
                  "the sigmoid's slope cancels the loss's denominator."),
         eq(17, [(r"\frac{\partial Z^{[2]}}{\partial W^{[2]}} = A^{[1]}", A1)]),
         eq(18, [(r"W^{[2]T}", W2.T), (rf"\frac{{\partial {act.symbol}(Z^{{[1]}})}}{{\partial Z^{{[1]}}}}", slope)],
            notes=not_tanh),
-        eq(19, [(_for_activation(r"1 - \left(A^{[1]}\right)^{2}", act), slope), ("X", X)], notes=not_tanh),
+        eq(19, [(rf"\frac{{\partial {act.symbol}(Z^{{[1]}})}}{{\partial Z^{{[1]}}}} = {act.slope_of('A^{[1]}')}", slope),
+                ("X", X)], notes=not_tanh),
         eq(20, [(r"dW^{[1]} = \frac{\partial J}{\partial W^{[1]}}", g["dW1"])], notes=not_tanh,
            check="dW^[1] is what ShallowNN.backward computed; the gradient check below compares it with central "
                  "differences of the loss."),
@@ -164,9 +155,9 @@ def derivation(model: ShallowNN, X, Y, lr: float = 1.0) -> list[Step]:
                                  f"averages (1/m) and steps by α = {lr:g}."),
         eq(25, [(r"-\Delta^{[1]}X^{T}\ \text{(summed)}", -(dZ1 @ X.T)), (r"-\alpha\,dW^{[1]}", -lr * g["dW1"])],
            phase="update"),
-        eq(26, [(r"\frac{1}{m}\sum dZ^{[2]}", g["db2"]), (r"\Delta b^{[2]} = -\alpha\,db^{[2]}", -b2_step)],
+        eq(26, [(r"\frac{1}{m}\sum_{i} dZ^{[2](i)}", g["db2"]), (r"\Delta b^{[2]} = -\alpha\,db^{[2]}", -b2_step)],
            phase="update"),
-        eq(27, [(r"\frac{1}{m}\sum dZ^{[1]}", g["db1"]), (r"\Delta b^{[1]} = -\alpha\,db^{[1]}", -lr * g["db1"])],
+        eq(27, [(r"\frac{1}{m}\sum_{i} dZ^{[1](i)}", g["db1"]), (r"\Delta b^{[1]} = -\alpha\,db^{[1]}", -lr * g["db1"])],
            phase="update"),
     ]
     return steps
@@ -210,8 +201,9 @@ class NodeView:
     A1: np.ndarray  # (n_h, 1)
     Z2: float
     A2: float
-    node_latex: str  # z_i = w_i1·x1 + w_i2·x2 + b_i and a_i = f(z_i), with the numbers
+    node_latex: str  # z_i = w_i1·x1 + w_i2·x2 + b_i and a_i = f(z_i), with the numbers, one step a line
     stacked_latex: str  # Z^{[1]} = W^{[1]}·x + B^{[1]} with the numbers, tagged (1)
+    output_latex: str  # A^{[1]} = f(Z^{[1]}), then the output node: Z^{[2]} and ŷ, with the numbers
 
 
 def node_by_node(model: ShallowNN, x, i: int) -> NodeView:
@@ -232,10 +224,14 @@ def node_by_node(model: ShallowNN, x, i: int) -> NodeView:
     w, b = W1[i - 1], float(b1[i - 1, 0])
     z, a = float(Z1[i - 1, 0]), float(A1[i - 1, 0])
     f = act.symbol
-    node = (rf"z_{i} = w_{{{i}1}}x_1 + w_{{{i}2}}x_2 + b_{i} = ({w[0]:.3f})({x[0, 0]:g}) + ({w[1]:.3f})({x[1, 0]:g})"
-            rf" + ({b:.3f}) = {z:.3f},\qquad a_{i} = {f}(z_{i}) = {a:.3f}")
+    # one step a line: the numbers put in would not fit beside the symbols on a projector
+    node = (rf"\begin{{aligned}} z_{i} &= w_{{{i}1}}x_1 + w_{{{i}2}}x_2 + b_{i} \\ "
+            rf"&= ({w[0]:.3f})({x[0, 0]:g}) + ({w[1]:.3f})({x[1, 0]:g}) + ({b:.3f}) \\ &= {z:.3f} \\ "
+            rf"a_{i} &= {f}(z_{i}) = {a:.3f}\end{{aligned}}")
     stacked = tag(rf"\underbrace{{{latex_matrix(Z1)}}}_{{Z^{{[1]}}:\ {model.n_hidden}\times1}} = "
                   rf"\underbrace{{{latex_matrix(W1)}}}_{{W^{{[1]}}:\ {model.n_hidden}\times2}}\cdot"
                   rf"\underbrace{{{latex_matrix(x, digits=2)}}}_{{x:\ 2\times1}} + "
                   rf"\underbrace{{{latex_matrix(b1)}}}_{{B^{{[1]}}:\ {model.n_hidden}\times1}}", 1)
-    return NodeView(i, x, w.copy(), b, z, a, Z1, A1, Z2, A2, node, stacked)
+    output = (rf"\begin{{aligned}} A^{{[1]}} &= {f}(Z^{{[1]}}) \\ Z^{{[2]}} &= W^{{[2]}}A^{{[1]}} + b^{{[2]}} = {Z2:.3f} "
+              rf"\\ \hat{{y}} &= \sigma(Z^{{[2]}}) = {A2:.3f}\end{{aligned}}")
+    return NodeView(i, x, w.copy(), b, z, a, Z1, A1, Z2, A2, node, stacked, output)

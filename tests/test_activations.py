@@ -89,7 +89,7 @@ def test_the_slope_formula_says_what_df_computes(name):
     act = ACTIVATIONS[name]
     a = act.f(np.linspace(-3, 3, 13))
     formula = act.slope_of("a")
-    expected = {"a\\,(1 - a)": a * (1 - a), "1 - (a)^{2}": 1 - a**2, "[a > 0]": (a > 0).astype(float),
+    expected = {"a \\odot (1 - a)": a * (1 - a), "1 - (a)^{2}": 1 - a**2, "[a > 0]": (a > 0).astype(float),
                 "\\max(0.01, [a > 0])": np.maximum(0.01, (a > 0).astype(float)), "1": np.ones_like(a),
                 "0": np.zeros_like(a)}[formula]
     np.testing.assert_allclose(act.df(a), expected)

@@ -33,7 +33,7 @@ def test_the_table_holds_each_equation_once_in_the_lessons_notation():
     for n, e in EQUATIONS.items():
         assert e.tagged.endswith(rf"\tag{{{n}}}")
         assert not re.search(r"[WbBZA]_\{?[12]", e.lesson), n  # superscript layers W^{[1]}, never the code's W_1
-    assert r"Z^{[1]} = W^{[1]} \cdot X + B^{[1]}" in EQUATIONS[1].lesson
+    assert r"Z^{[1]} &= W^{[1]} \cdot X + B^{[1]}" in EQUATIONS[1].lesson
     assert r"1 - \left(\tanh x\right)^{2}" in EQUATIONS[2].lesson
     assert r"\sigma(x)\cdot\left(1 - \sigma(x)\right)" in EQUATIONS[3].lesson
     assert r"-\left[y\log\hat{y} + (1 - y)\log(1 - \hat{y})\right]" in EQUATIONS[4].lesson
@@ -74,7 +74,7 @@ def test_every_live_value_of_the_derivation_is_what_the_code_computes(activation
     np.testing.assert_allclose(by[5]["Z^{[1]}"], p["W1"] @ X + p["b1"])
     np.testing.assert_allclose(by[6][r"A^{[2]} = \hat{y}"], 1 / (1 + np.exp(-(p["W2"] @ c["A1"] + p["b2"]))))
     assert by[4]["J"][0, 0] == pytest.approx(model.loss(X, Y))
-    assert by[4]["L"].mean() == pytest.approx(model.loss(X, Y))
+    assert by[4][r"L(y, \hat{y})"].mean() == pytest.approx(model.loss(X, Y))
     # (12)·(13) is (16): the sigmoid's slope cancels the loss's denominator
     chained = by[12][r"\frac{\partial L}{\partial \hat{y}}"] * by[13][r"\frac{\partial \hat{y}}{\partial Z^{[2]}}"]
     np.testing.assert_allclose(chained, by[16]["A^{[2]} - y"], atol=1e-12)
@@ -90,9 +90,9 @@ def test_every_live_value_of_the_derivation_is_what_the_code_computes(activation
     np.testing.assert_allclose(by[25][r"-\Delta^{[1]}X^{T}\ \text{(summed)}"], -m * g["dW1"], atol=1e-14)
     np.testing.assert_allclose(by[24][r"-\alpha\,dW^{[2]}"], -lr * g["dW2"])
     # (26), (27): the lesson's (1/m)·Σ dZ is the gradient db; the change carries the minus the lesson drops
-    np.testing.assert_allclose(by[26][r"\frac{1}{m}\sum dZ^{[2]}"], dZ2.mean(axis=1, keepdims=True))
+    np.testing.assert_allclose(by[26][r"\frac{1}{m}\sum_{i} dZ^{[2](i)}"], dZ2.mean(axis=1, keepdims=True))
     np.testing.assert_allclose(by[26][r"\Delta b^{[2]} = -\alpha\,db^{[2]}"], -lr * g["db2"])
-    np.testing.assert_allclose(by[27][r"\frac{1}{m}\sum dZ^{[1]}"], dZ1.mean(axis=1, keepdims=True), atol=1e-15)
+    np.testing.assert_allclose(by[27][r"\frac{1}{m}\sum_{i} dZ^{[1](i)}"], dZ1.mean(axis=1, keepdims=True), atol=1e-15)
     # (7): applying the change shown gives the W_new shown
     w_new = by[7][r"W^{[2]}_{new}"].copy()
     model.update_weights(lr)
@@ -109,7 +109,7 @@ def test_the_gradients_of_the_derivation_are_the_true_ones():
 def test_tanh_steps_show_the_lessons_form_and_other_activations_say_so():
     X, Y = lesson_batch(4)
     tanh_walk = {s.number: s for s in derivation(lesson_network(), X, Y)}
-    assert r"1 - \left(A^{[1]}\right)^{2}" in tanh_walk[19].latex and not tanh_walk[19].notes
+    assert r"\left(1 - (A^{[1]})^{2}\right)" in tanh_walk[19].latex and not tanh_walk[19].notes
     relu_walk = {s.number: s for s in derivation(lesson_network(activation="relu"), X, Y)}
     assert "[A^{[1]} > 0]" in relu_walk[19].latex and r"\tanh" not in relu_walk[18].latex
     assert "ReLU" in relu_walk[19].notes[0]
@@ -133,7 +133,7 @@ def test_equation_1_node_by_node():
         v = node_by_node(model, x, i)
         w, b = model.params["W1"][i - 1], model.params["b1"][i - 1, 0]
         assert v.z == pytest.approx(w[0] * 0.0 + w[1] * 1.0 + b) and v.a == pytest.approx(np.tanh(v.z))
-        assert f"z_{i} = w_{{{i}1}}x_1 + w_{{{i}2}}x_2 + b_{i}" in v.node_latex and f"{v.z:.3f}" in v.node_latex
+        assert f"z_{i} &= w_{{{i}1}}x_1 + w_{{{i}2}}x_2 + b_{i}" in v.node_latex and f"{v.z:.3f}" in v.node_latex
         assert v.Z1.shape == (4, 1) and v.A1.shape == (4, 1) and v.stacked_latex.endswith(r"\tag{1}")
     A2 = model.predict(x.reshape(2, 1))[0, 0]
     assert v.A2 == pytest.approx(A2)

@@ -67,6 +67,10 @@ _TRAINER_CSS = """
 """
 #: The trainer's loss chart height in px (presentation, normal): the page draws it, the CSS holds its box.
 TRAINER_CHART_HEIGHT = {True: 300, False: 360}
+#: How wide a formula may be, in em of KaTeX's text, in the right half of a 1280 px screen (presentation, normal):
+#: Backpropagation's live values are set smaller beyond it rather than scroll (measured in Chromium: 563 px at
+#: 23.0 px/em, 374 px at 19.4 px/em, less the formula's padding).
+HALF_WIDTH_EM = {True: 24.0, False: 18.5}
 #: The height in px of the live view beside the loss chart (presentation mode only), held the same way.
 TRAINER_BESIDE_HEIGHT = 380
 _PRESENTATION_CSS = _PRESENTATION_CSS.replace(
@@ -80,12 +84,16 @@ _NORMAL_CSS = """
 """
 
 # Both modes: the lesson's equation numbers (KaTeX \tag) follow their equation — Streamlit sizes a formula's
-# box to its content, where KaTeX's right-aligned number would sit on top of the formula's end; on a phone,
-# formulas shrink a little and scroll sideways rather than being cut.
+# box to its content, where KaTeX's right-aligned number would sit on top of the formula's end. Streamlit's box
+# for a formula is a shade narrower than KaTeX's matrices (2 px in Chromium), and its overflow: auto then drew a
+# scroll bar under a formula that fits its column: shown whole instead (every page is checked in Chromium to keep
+# its formulas inside their columns, tests/browser/test_formulas_browser.py). On a phone, formulas shrink a little
+# and scroll sideways rather than being cut.
 _KATEX_CSS = """
 <style>
   .katex-display>.katex>.katex-html>.tag { position: relative; margin-left: 1.2em; }
-  @media (max-width: 640px) { .katex-display { overflow-x: auto; overflow-y: hidden; }
+  [data-testid="stMarkdownContainer"] .katex-display { overflow: visible; }
+  @media (max-width: 640px) { [data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; }
                               .katex-display>.katex { font-size: 0.95em; } }
 </style>
 """
