@@ -166,26 +166,38 @@ def more_controls(dataset: str):
     st.toggle("Log scale", key=K + "log_scale", help="Show the loss on a logarithmic axis.")
 
 
+RECIPE_HELP = {
+    "lesson": "Lesson data, 10 hidden units, batch 100, 500 epochs, learning rate 1, the lesson's init, no shuffling "
+              "— and Train.",
+    "text": "The same run with the learning rate 0.01 that the lesson's text passes to fit — and Train.",
+}
+RECIPE_ICONS = {"lesson": ":material/school:", "text": ":material/menu_book:"}
+
+
 def lesson_controls():
-    """One click to the lesson's own run, and one to what its text meant."""
-    c1, c2 = (st.container(), st.container()) if present else st.columns(2)
-    c1.button("The lesson's run", key=K + "lesson_run", on_click=use_recipe, args=(lesson.LESSON_RUN,),
-              icon=":material/school:", width="stretch",
-              help="Lesson data, 10 hidden units, batch 100, 500 epochs, learning rate 1, the lesson's init, "
-                   "no shuffling — and Train.")
-    c2.button("What the text meant", key=K + "text_run", on_click=use_recipe, args=(lesson.TEXT_MEANT_RUN,),
-              icon=":material/menu_book:", width="stretch",
-              help="The same run with the learning rate 0.01 that the lesson's text passes to fit — and Train.")
+    """One click to the lesson's own run, and one to what its text meant: at the top of the settings, one under
+    the other, so that each label is whole and both are on a projector's screen."""
+    for recipe in lesson.RECIPES:
+        st.button(recipe.title, key=K + ("lesson_run" if recipe.key == "lesson" else "text_run"), on_click=use_recipe,
+                  args=(recipe.settings,), icon=RECIPE_ICONS[recipe.key], width="stretch", help=RECIPE_HELP[recipe.key])
+
+
+def recipe_note(settings: TrainerSettings) -> str:
+    """What the lesson's recipe on screen is (empty for any other run), and what to compare it with."""
+    recipe = lesson.recipe_for(settings)
+    if recipe is None:
+        return ""
+    other = next(r for r in lesson.RECIPES if r is not recipe)
+    shown = any(c.settings is not None and other.matches(c.settings) for c in st.session_state.get(K + "previous", []))
+    compare = (f" {other.title} is on the chart, faded, for comparison." if shown else
+               f" Press **{other.title}** to compare the two.")
+    return recipe.about + compare
 
 
 def lesson_note(settings: TrainerSettings):
-    mine = replace(settings, seed=0, speed="50", log_scale=False).run_key()
-    if mine == lesson.LESSON_RUN.run_key():
-        st.caption("**The lesson's run.** Its text calls `fit(..., lr=0.01)`, but its `update_weights` never "
-                   "multiplies by `lr` (every step is `W -= dW`): it really trained with learning rate **1**.")
-    elif mine == lesson.TEXT_MEANT_RUN.run_key():
-        st.caption("**What the lesson's text meant**: learning rate 0.01 really applied — steps 100× smaller "
-                   "than the lesson's code took. Compare with the lesson's run (faded).")
+    note = recipe_note(settings)
+    if note:
+        st.caption(note)
 
 
 def upload_control():
@@ -412,6 +424,8 @@ def status_line(run: Run, snap, ds):
         elif st.session_state.get(K + "lost") and snap.state == "ready":
             st.warning("The server restarted, and the run that was on screen was lost. Its settings are still "
                        "here (they are in the link): press **Train** to start it again.", icon=":material/sync_problem:")
+        elif lesson.recipe_for(settings) is not None and snap.state in ("ready", "playing"):
+            st.info(lesson.recipe_for(settings).about, icon=RECIPE_ICONS[lesson.recipe_for(settings).key])
         elif snap.state == "ready":
             st.info("Ready: press **Train** to watch it learn, or **Step** for one epoch.", icon=":material/play_arrow:")
         elif snap.state == "paused":
@@ -450,9 +464,11 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
     if cached is None or len(cached[0]) != len(key) or any(a is not b for a, b in zip(cached[0], key, strict=True)):
         reference = band = None
         if settings.dataset == LESSON:
-            measured = lesson.MEASURED_LESSON_RUN
-            reference = (lesson.LESSON_ACCURACY, f"lesson: {lesson.LESSON_ACCURACY:.1%}")
-            band = (measured.mean - measured.sd, measured.mean + measured.sd)
+            reference = (lesson.LESSON_ACCURACY, f"the lesson: {lesson.LESSON_ACCURACY * 100:.1f} %")
+            recipe = lesson.recipe_for(settings)
+            if recipe is not None:  # what this recipe reaches over seeds
+                m = recipe.measured
+                band = (m.mean - m.sd, m.mean + m.sd, recipe.band_label)
         series = st.session_state.setdefault(K + "series", SeriesCache())  # grows with the run, never rebuilt
         previous = earlier_runs(previous, settings)
         s = series.series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
@@ -582,7 +598,7 @@ def export_view(run: Run):
         st.caption("A link cannot carry an uploaded file: whoever opens it uploads the same CSV.")
 
 
-def loss_log_view(snap):
+def loss_log_view(snap, run_settings: TrainerSettings):
     """The lesson's training log, as its fit printed it, from this run."""
     which = st.radio("Loss printed", ("last batch", "epoch mean"), horizontal=True, key=K + "log_which",
                      help="The lesson printed the loss of each epoch's last batch only; the chart shows the mean "
@@ -596,8 +612,10 @@ def loss_log_view(snap):
         st.info("Train the run to see its log.", icon=":material/receipt_long:")
         return
     st.code("\n".join(lines), language=None, height=300)
-    st.caption(f"Accuracy over the test set at the end — the lesson: {lesson.LESSON_ACCURACY:.1%}; "
-               f"we measured for its recipe {lesson.MEASURED_LESSON_RUN.describe()}.")
+    recipe = lesson.recipe_for(run_settings)
+    measured = (f"we measured for this recipe {recipe.measured.describe()}." if recipe is not None else
+                f"we measured for its recipe (learning rate 1) {lesson.MEASURED_LESSON_RUN.describe()}.")
+    st.caption(f"Accuracy over the test set at the end — the lesson: {lesson.LESSON_ACCURACY * 100:.1f} %; {measured}")
 
 
 # ----------------------------------------------------------------------------- the trainer panel
@@ -670,12 +688,12 @@ with st.container(key=K + "layout"):
         right = None
 pending = data_for(current_settings())  # None for a CSV not uploaded yet
 with left:
+    lesson_controls()
     main_controls(pending[0].n_train if pending else None)
     if st.session_state[K + "dataset"] == "csv":
         upload_control()
     with st.expander("More settings", expanded=not present, icon=":material/tune:"):
         more_controls(st.session_state[K + "dataset"])
-    lesson_controls()
 
 settings = current_settings()
 resolved = data_for(settings)
@@ -714,7 +732,6 @@ if present:  # the main live view sits beside the chart; the others below
                 inside_view(beside_view, run.poll(), ds, ref, beside=True)
 
         live_beside()
-    lesson_note(settings)
 
 with mid if not present else st.container():
     if st.session_state.get(K + "view") not in views:
@@ -730,7 +747,7 @@ with mid if not present else st.container():
 
         live_inside()
     elif view == "Lesson's log":
-        loss_log_view(run.poll())
+        loss_log_view(run.poll(), run.settings)
     elif view == "Equations":
         equations_view(ds, settings)
     elif view == "Gradient check":

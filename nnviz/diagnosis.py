@@ -1,5 +1,7 @@
 """What a run's numbers say, in words a class can act on: diverging, overshooting, oscillating, stuck on
-a plateau — and, for a plateau, what the hidden units are doing (identical, saturated or dead).
+a plateau — and, for a plateau, what the hidden units are doing (identical, saturated or dead) —, overfitting
+(the test loss rising while the training loss falls) and underfitting (a network too small, or too slow, to fit
+its training data).
 
 ``diagnose`` reads a run's epoch records (and its network, for the hidden units) and returns a
 ``Verdict``: a kind, one sentence naming what happens, and what to try. The page shows it while
@@ -30,6 +32,13 @@ PLATEAU_IMPROVEMENT = 0.002  # the best loss improved by less than 0.2 % over th
 PLATEAU_MIN_EPOCHS = 20
 SOLVED_ACCURACY = GOOD_ACCURACY  # a run this accurate on its training data is not stuck: noisy data (Moons
 # at noise 0.2) levels off near 96 %, which is the data's limit, not a failed run
+OVERFIT_RISE = 0.2  # the test loss 20 % above its best ...
+OVERFIT_MIN_RISE = 0.02  # ... by 0.02 at least ...
+OVERFIT_TRAIN_FALL = 0.05  # ... while the training loss fell 5 % or more since that epoch
+UNDERFIT_ACCURACY = 0.85  # a training accuracy this low after UNDERFIT_MIN_EPOCHS, gaining little, fits poorly
+UNDERFIT_MIN_EPOCHS = 100
+UNDERFIT_IMPROVEMENT = 0.05  # the best loss fell less than 5 % over the recent window
+SMALL_NETWORK = 4  # hidden units: each draws one line, and a few lines cannot bend around most data
 SAME_DIRECTION = 0.95  # two hidden units whose (w, b) rows have |cos| above this draw the same line
 SATURATED = 0.99  # |tanh| (or sigmoid's distance from 0.5, doubled) above this: the slope is ~0
 SATURATED_SHARE = 0.9
@@ -48,8 +57,8 @@ class Units:
 
 @dataclass(frozen=True)
 class Verdict:
-    """``kind``: "ok", "diverged", "overshooting", "oscillating" or "plateau"; ``bad`` is whether the
-    page must warn; ``title`` names what happens; ``advice`` says what to try."""
+    """``kind``: "ok", "diverged", "overshooting", "oscillating", "plateau", "overfitting" or "underfitting";
+    ``bad`` is whether the page must warn; ``title`` names what happens; ``advice`` says what to try."""
 
     kind: str
     title: str = ""
@@ -130,13 +139,56 @@ def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = Non
             return Verdict(
                 "oscillating", f"Oscillating: {what} — the steps are too big to settle.",
                 f"Try a learning rate of {lower}{batch_hint}.")
+    overfit = _overfitting(records, losses)
+    if overfit is not None:
+        return overfit
     if losses.size >= PLATEAU_MIN_EPOCHS:
         before = float(np.min(losses[:-w])) if losses.size > w else float(losses[0])
         improvement = (before - float(np.min(recent))) / max(before, 1e-12)
         solved = np.isfinite(recent_acc[-1]) and recent_acc[-1] >= SOLVED_ACCURACY
         if improvement < PLATEAU_IMPROVEMENT and not solved:
-            return _plateau(w, units, init, lr)
+            small = _too_small(units, float(recent_acc[-1]))
+            return small if small is not None else _plateau(w, units, init, lr)
+        if (losses.size >= UNDERFIT_MIN_EPOCHS and improvement < UNDERFIT_IMPROVEMENT
+                and np.isfinite(recent_acc[-1]) and recent_acc[-1] < UNDERFIT_ACCURACY):
+            return _too_small(units, float(recent_acc[-1])) or Verdict(
+                "underfitting",
+                f"Underfitting: after {losses.size} epochs the training accuracy is only {recent_acc[-1] * 100:.0f} %, and "
+                f"the loss fell {improvement:.1%} over the last {w} epochs — the network fits its own training data "
+                "poorly.", "Try more hidden units, a larger learning rate, or Glorot init.")
     return OK
+
+
+def _overfitting(records, losses: np.ndarray) -> Verdict | None:
+    """The test loss well above its best while the training loss went on falling: the network fits what is
+    particular to its training samples (the lesson's 1.4 calls the train/test gap overfitting)."""
+    test = np.array([np.nan if r.test_loss is None else r.test_loss for r in records], dtype=float)
+    if test.size < 10 or not np.any(np.isfinite(test)):
+        return None
+    b = int(np.nanargmin(test))
+    best, now = float(test[b]), float(np.nanmean(test[-3:]))  # three epochs: one noisy epoch is not a trend
+    if not (now > best * (1 + OVERFIT_RISE) and now - best > OVERFIT_MIN_RISE
+            and losses[-1] < losses[b] * (1 - OVERFIT_TRAIN_FALL)):
+        return None
+    return Verdict(
+        "overfitting",
+        f"Overfitting: the test loss rose from {format_loss(best)} (epoch {records[b].epoch}) to {format_loss(now)} "
+        f"while the training loss kept falling ({format_loss(float(losses[b]))} → {format_loss(float(losses[-1]))}) "
+        "— the network learns its training samples' noise, not what the test set shares with them.",
+        f"Stop earlier (the test loss was lowest at epoch {records[b].epoch}), use fewer hidden units, or train on "
+        "more data.")
+
+
+def _too_small(units: Units | None, accuracy: float) -> Verdict | None:
+    """A plateau of a network with only a few hidden units, far from fitting its data: it is too small."""
+    if units is None or units.n > SMALL_NETWORK or accuracy >= UNDERFIT_ACCURACY:
+        return None
+    lines = "one line" if units.n == 1 else f"{units.n} lines"
+    return Verdict(
+        "underfitting",
+        f"Underfitting: the network is too small — {units.n} hidden unit{'s' if units.n > 1 else ''} draw{'s' if units.n == 1 else ''} "
+        f"only {lines} across the inputs, and the training accuracy stays at {accuracy * 100:.0f} %.",
+        "Try more hidden units (16 or more for a spiral).")
 
 
 def _plateau(w: int, units: Units | None, init: str, lr: float) -> Verdict:

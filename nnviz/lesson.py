@@ -82,6 +82,44 @@ MEASURED_TEXT_MEANT = Measured(0.01, tuple(range(20)), (
 ))
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """One of the lesson's two recipes as the Shallow network page offers it: a button, what it sets, what we
+    measured of it, and the sentence that says what it is."""
+
+    key: str
+    title: str  # the button's label
+    settings: TrainerSettings
+    measured: Measured
+    about: str  # what the recipe is, one or two sentences (Markdown)
+
+    def matches(self, settings: TrainerSettings) -> bool:
+        """Whether ``settings`` train this recipe (any seed: the measurement is over seeds)."""
+        return replace(settings, seed=0).run_key() == replace(self.settings, seed=0).run_key()
+
+    @property
+    def band_label(self) -> str:
+        return f"{len(self.measured.seeds)} seeds: {self.measured.mean * 100:.1f} % ± {self.measured.sd * 100:.1f}"
+
+
+RECIPES = (
+    Recipe("lesson", "The lesson's run", LESSON_RUN, MEASURED_LESSON_RUN,
+           "**The lesson's run.** Its text calls `fit(..., lr=0.01)`, but its `update_weights` never multiplies by "
+           f"`lr` (every step is `W -= dW`): it trained with learning rate **1**. Its printed "
+           f"{LESSON_ACCURACY * 100:.1f} % is one draw — over 20 seeds this recipe reaches "
+           f"{MEASURED_LESSON_RUN.mean * 100:.1f} % ± {MEASURED_LESSON_RUN.sd * 100:.1f}."),
+    Recipe("text", "What the text meant", TEXT_MEANT_RUN, MEASURED_TEXT_MEANT,
+           "**What the lesson's text meant**: learning rate 0.01 really applied — steps 100× smaller than its code "
+           f"took. Over 20 seeds this recipe reaches {MEASURED_TEXT_MEANT.mean * 100:.1f} % ± "
+           f"{MEASURED_TEXT_MEANT.sd * 100:.1f}."),
+)
+
+
+def recipe_for(settings: TrainerSettings) -> Recipe | None:
+    """The lesson's recipe that ``settings`` train, if any."""
+    return next((r for r in RECIPES if r.matches(settings)), None)
+
+
 def loss_log(records, which: str = "last batch", every: int = 10) -> list[str]:
     """The lesson's training log: ``iteration i: loss …`` after epochs i = 0, 10, 20, … (0-based, as its
     ``fit`` counted), from a run's ``EpochRecord`` list.

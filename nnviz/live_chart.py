@@ -24,6 +24,8 @@ from nnviz.charts import BATCH, MAX_POINTS, TEST, TRAIN, Curve, envelope, style,
 
 PREVIOUS = "#adb5bd"
 REFERENCE = "#2f9e44"
+REFERENCE_BAND = "#b2f2bb"  # what the recipe reaches over seeds: the lesson line's green, lighter
+REFERENCE_DASH = [2, 4]
 #: stroke dash per line kind (Vega-Lite: dash, gap lengths in pixels)
 SOLID, DASHED = [1, 0], [8, 5]
 PREVIOUS_DASHES = ([2, 4], [8, 5], [8, 4, 2, 4], [14, 6])
@@ -92,7 +94,7 @@ def _line_layer(dataset: str, names: list[str], colours: list[str], dashes: list
     }
 
 
-def vega_spec(layers: list[dict], datasets: dict, presentation: bool, height: int | None, title: str | None = None,
+def vega_spec(layers: list[dict], datasets: dict, presentation: bool, height: int | None, title: str | dict | None = None,
               **extra) -> dict:
     """A layered Vega-Lite spec that fills its column's width, with the app's type sizes (``presentation``:
     for the back of a room); ``extra``: further top-level keys (``usermeta``, ``resolve``…)."""
@@ -169,10 +171,13 @@ def loss_spec(epochs, train_loss, test_loss, batch_x=(), batch_loss=(), previous
 
 
 def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (), presentation: bool = False,
-                  reference: tuple[float, str] | None = None, reference_band: tuple[float, float] | None = None,
-                  height: int | None = None) -> dict:
-    """Accuracy per epoch on a 0–100 % axis; ``reference`` (accuracy, label) a dotted line (e.g. the lesson's
-    93.6 %), ``reference_band`` (low, high) a shaded band behind it (what runs of the recipe reach over seeds)."""
+                  reference: tuple[float, str] | None = None,
+                  reference_band: tuple[float, float, str] | None = None, height: int | None = None) -> dict:
+    """Accuracy per epoch; ``reference`` (accuracy, label) a dotted line (e.g. the lesson's 93.6 %),
+    ``reference_band`` (low, high, label) a shaded band (what runs of the recipe reach over seeds), both named in the
+    chart's subtitle, in their colour (beside the curves they would cover them). With a reference the axis spans
+    50–100 % (a coin flip to perfect, for the lesson's two classes), so that a band of a point or two is wide enough
+    to see; otherwise 0–100 %."""
     s = style(presentation)
     markers = np.size(epochs) < SHOW_MARKERS_BELOW
     main, names, colours, dashes = [], [], [], []
@@ -188,31 +193,36 @@ def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (),
     all_names = names + [label for label, _, _ in before]
     all_colours = colours + [PREVIOUS] * len(before)
     all_dashes = dashes + [PREVIOUS_DASHES[i % len(PREVIOUS_DASHES)] for i in range(len(before))]
-    y_scale = {"domain": [0, 1.02], "nice": False}
-    y_axis = {"format": ".0%", "values": [0, 0.2, 0.4, 0.6, 0.8, 1.0], "labelOverlap": False}
+    referenced = reference is not None or reference_band is not None
+    if referenced:
+        y_scale = {"domain": [0.5, 1.005], "nice": False, "clamp": True}
+        y_axis = {"format": ".0%", "values": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], "labelOverlap": False}
+    else:
+        y_scale = {"domain": [0, 1.02], "nice": False}
+        y_axis = {"format": ".0%", "values": [0, 0.2, 0.4, 0.6, 0.8, 1.0], "labelOverlap": False}
     datasets = {"curves": _frame(main)}
-    layers = []
+    layers, named = [], []
     if reference_band is not None:
-        lo, hi = reference_band
-        layers.append({"data": {"values": [{}]}, "mark": {"type": "rect", "color": REFERENCE, "opacity": 0.15},
-                       "encoding": {"y": {"datum": lo, "type": "quantitative"}, "y2": {"datum": hi}}})
+        lo, hi, label = reference_band
+        layers.append({"data": {"values": [{}]}, "mark": {"type": "rect", "color": REFERENCE_BAND, "opacity": 0.45},
+                       "encoding": {"y": {"datum": lo, "type": "quantitative", "scale": y_scale}, "y2": {"datum": hi}}})
+        named.append(f"▮ {label}")
     if reference is not None:
         value, label = reference
         layers.append({"data": {"values": [{}]},
-                       "mark": {"type": "rule", "color": REFERENCE, "strokeWidth": max(1.5, s.line * 0.6),
-                                "strokeDash": [2, 4]},
-                       "encoding": {"y": {"datum": value, "type": "quantitative"}}})
-        layers.append({"data": {"values": [{}]},
-                       "mark": {"type": "text", "color": "#2b8a3e", "align": "right", "baseline": "top",
-                                "dy": 4, "dx": -4, "fontSize": round(s.font * 0.85), "text": label},
-                       "encoding": {"y": {"datum": value, "type": "quantitative"}, "x": {"value": "width"}}})
+                       "mark": {"type": "rule", "color": REFERENCE, "strokeWidth": max(2.0, s.line * 0.8),
+                                "strokeDash": REFERENCE_DASH},
+                       "encoding": {"y": {"datum": value, "type": "quantitative", "scale": y_scale}}})
+        named.insert(0, f"┈ {label}")
     if before:
         datasets["previous"] = _frame(before)
         layers.append(_line_layer("previous", all_names, all_colours, all_dashes, s.line * 0.8, "accuracy",
                                   y_scale, y_axis, markers=False, opacity=0.8))
     layers.append(_line_layer("curves", all_names, all_colours, all_dashes, s.line, "accuracy", y_scale, y_axis,
                               markers))
-    return vega_spec(layers, datasets, presentation, height, title="Accuracy")
+    title = {"text": "Accuracy", "subtitle": named, "subtitleColor": REFERENCE,  # a line each: a column is narrow
+             "subtitleFontSize": round(s.font * 0.9)} if referenced else "Accuracy"
+    return vega_spec(layers, datasets, presentation, height, title=title)
 
 
 def drawn_often(spec: dict) -> dict:

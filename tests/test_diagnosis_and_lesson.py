@@ -13,10 +13,11 @@ from nnviz.state import TrainerSettings
 from nnviz.training import EpochRecord
 
 
-def records(losses, accs=None):
+def records(losses, accs=None, test_losses=None):
     accs = accs if accs is not None else [0.9] * len(losses)
-    return [EpochRecord(i + 1, 10 * (i + 1), float(loss), acc, None, None, 1000.0, float(loss))
-            for i, (loss, acc) in enumerate(zip(losses, accs, strict=True))]
+    tests = test_losses if test_losses is not None else [None] * len(losses)
+    return [EpochRecord(i + 1, 10 * (i + 1), float(loss), acc, test, None, 1000.0, float(loss))
+            for i, (loss, acc, test) in enumerate(zip(losses, accs, tests, strict=True))]
 
 
 def trained(settings, ds):
@@ -64,6 +65,45 @@ def test_a_flat_loss_below_the_solved_accuracy_is_a_plateau():
     v = diagnose(records([0.52] * 40, [0.70] * 40), lr=1)
     assert v.kind == "plateau"
     assert not diagnose(records([0.01] * 40, [1.0] * 40), lr=1).bad  # solved is not stuck
+
+
+def test_a_test_loss_rising_while_the_training_loss_falls_is_overfitting():
+    train = np.linspace(0.5, 0.05, 100)
+    test = np.r_[np.linspace(0.5, 0.15, 20), np.linspace(0.15, 0.25, 80)]
+    v = diagnose(records(train, [0.95] * 100, test), lr=1)
+    assert v.kind == "overfitting" and "from 0.1500 (epoch 20) to 0.2" in v.title
+    assert "lowest at epoch 20" in v.advice and "fewer hidden units" in v.advice
+    # a test loss that only wobbles around its best, or rises with the training loss, is no overfitting
+    wobble = np.r_[np.linspace(0.5, 0.15, 20), 0.15 + 0.01 * np.sin(np.arange(80))]
+    assert not diagnose(records(train, [0.95] * 100, wobble), lr=1).bad
+
+
+def test_the_lessons_own_run_overfits_and_what_the_text_meant_does_not():
+    """The lesson's run (learning rate 1): its test loss is lowest within its first epochs and rises while the
+    training loss falls — named while it happens, long before the end, on every seed tried. At 0.01 it does not."""
+    ds = lesson_data()
+    for seed in (0, 1, 2):
+        epochs = trained(replace(lesson.LESSON_RUN, seed=seed), ds).history.epochs
+        named = [k for k in range(10, 501, 10) if diagnose(epochs[:k], lr=1.0).kind == "overfitting"]
+        assert named and named[0] <= 150 and named[-1] == 500, (seed, named[:3])
+    slow = trained(replace(lesson.TEXT_MEANT_RUN, epochs=300), ds).history.epochs
+    assert diagnose(slow, lr=0.01).kind != "overfitting"
+
+
+def test_the_spiral_with_one_hidden_unit_is_named_too_small():
+    settings = TrainerSettings(dataset="spiral", hidden=1, lr=1.0, epochs=300, init="glorot")
+    ds = make_2d("spiral", 400, 0.2, 0.7, 0)
+    t = trained(settings, ds)
+    v = diagnose(t.history.epochs, lr=1.0, units=hidden_units(t.model, ds.X_train), init="glorot")
+    assert v.kind == "underfitting" and "1 hidden unit draws only one line" in v.title
+    assert "more hidden units" in v.advice
+
+
+def test_a_slow_fit_far_from_its_data_is_underfitting():
+    losses = np.linspace(0.60, 0.58, 150)  # still falling, 0.4 % per window: too slowly to fit
+    v = diagnose(records(losses, [0.72] * 150), lr=0.001)
+    assert v.kind == "underfitting" and "after 150 epochs the training accuracy is only 72 %" in v.title
+    assert not diagnose(records(losses, [0.95] * 150), lr=0.001).bad  # fitting its data: fine
 
 
 def test_a_diverged_run_is_named_with_what_to_try():

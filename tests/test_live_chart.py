@@ -65,8 +65,9 @@ def test_titles_axes_legend_and_the_lines_a_student_reads():
     run = run_of(400)
     earlier = charts.Curve("lr 0.1 · batch 100", np.arange(1, 11), np.ones(10), np.full(10, 0.5))
     ls = loss(run, previous=(earlier,))
-    acc = accuracy(run, previous=(earlier,), reference=(0.936, "lesson: 93.6%"), reference_band=(0.92, 0.95))
-    assert ls["title"] == "Loss" and acc["title"] == "Accuracy"
+    acc = accuracy(run, previous=(earlier,), reference=(0.936, "lesson's run: 93.6 %"),
+                   reference_band=(0.928, 0.942, "20 seeds: 93.5 % ± 0.7"))
+    assert ls["title"] == "Loss" and acc["title"]["text"] == "Accuracy"
     line = ls["layer"][-1]["encoding"]
     assert line["x"]["title"] == "epoch" and line["y"]["title"] == "loss (cross-entropy)"
     assert line["color"]["scale"]["domain"] == ["train loss", "test loss", "batch loss (range)", "lr 0.1 · batch 100"]
@@ -74,8 +75,14 @@ def test_titles_axes_legend_and_the_lines_a_student_reads():
     assert line["strokeDash"]["scale"]["range"][:2] == [live_chart.SOLID, live_chart.DASHED]  # test is dashed
     assert acc["layer"][-1]["encoding"]["y"]["axis"]["format"] == ".0%"
     marks = [layer["mark"]["type"] for layer in acc["layer"]]
-    assert marks[:3] == ["rect", "rule", "text"] and acc["layer"][2]["mark"]["text"] == "lesson: 93.6%"
-    assert acc["layer"][1]["encoding"]["y"]["datum"] == 0.936
+    assert marks[:2] == ["rect", "rule"] and acc["layer"][1]["encoding"]["y"]["datum"] == 0.936
+    assert (acc["layer"][0]["encoding"]["y"]["datum"], acc["layer"][0]["encoding"]["y2"]["datum"]) == (0.928, 0.942)
+    # the lesson's line and the band of our seeds are named, in their colour, under the chart's title
+    assert acc["title"]["subtitle"] == ["┈ lesson's run: 93.6 %", "▮ 20 seeds: 93.5 % ± 0.7"]
+    assert acc["title"]["subtitleColor"] == live_chart.REFERENCE
+    assert accuracy(run)["title"] == "Accuracy"  # nothing to name, no subtitle
+    # 50-100 %: the band of 1.4 points is some 3 % of the axis rather than a sliver of 1.4 %
+    assert acc["layer"][-1]["encoding"]["y"]["scale"]["domain"] == [0.5, 1.005]
     previous = ls["datasets"]["previous"]
     assert set(previous["series"]) == {"lr 0.1 · batch 100"} and previous["value"].tolist() == [1.0] * 10
 
