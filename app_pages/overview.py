@@ -1,12 +1,10 @@
 """Overview (lesson 1.1): the map of the lesson, where to start, and a small network that learns."""
 
-import numpy as np
 import streamlit as st
 
-from nnviz import ShallowNN, Trainer
-from nnviz.datasets import make_2d
 from nnviz.network_svg import network_svg
 from nnviz.sections import SECTIONS, page, section_label
+from nnviz.xor_demo import EPOCH_CHOICES, xor_run
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
@@ -21,15 +19,7 @@ st.markdown(
 )
 
 
-@st.cache_data(show_spinner=False)
-def xor_weights(epochs: int):
-    """The lesson's 2-4-1 network (tanh, sigmoid output) after ``epochs`` epochs on XOR."""
-    ds = make_2d("xor", n_samples=200, noise=0.1, seed=0)
-    model = ShallowNN(2, 4, 1, init_scale=0.5, seed=1)
-    if epochs:
-        Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=1.0, batch_size=20, epochs=epochs).run()
-    acc = float(np.mean(model.predict_classes(ds.X_test.T) == ds.y_test))
-    return model.params["W1"].copy(), model.params["W2"].copy(), acc
+xor_cached = st.cache_data(show_spinner=False)(xor_run)
 
 
 left, right = st.columns([3, 2] if not present else [1, 1], gap="large")
@@ -44,15 +34,13 @@ with right:
                "layer. Every connection has a weight; a node passes a signal on when its weighted sum is above "
                "its threshold.")
     st.subheader("A network learning XOR")
-    epochs = st.select_slider("Epochs of training", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500], value=100,
-                              key="ov_epochs")
-    W1, W2, acc = xor_weights(epochs)
-    st.markdown(network_svg(weights=[W1, W2], labels=True, presentation=present, height=340 if present else 320,
-                            caption=f"The 2-4-1 network's weights after {epochs} epochs"), unsafe_allow_html=True)
-    st.caption(f"The lesson's 2-4-1 network: 2 inputs, 4 tanh units, 1 sigmoid output. Line width: the "
-               f"weight's size; orange positive, blue negative (point at a line for its value). Test accuracy "
-               f"on XOR after {epochs} epochs: "
-               f"**{acc:.0%}**. Move the slider and watch the weights grow as it learns.")
+    epochs = st.select_slider("Epochs of training", EPOCH_CHOICES, value=100, key="ov_epochs")
+    xor = xor_cached(epochs)
+    st.markdown(network_svg(weights=[xor.W1, xor.W2], labels=True, presentation=present,
+                            height=340 if present else 320, caption=f"The 2-4-1 network's weights after {epochs} epochs"),
+                unsafe_allow_html=True)
+    st.caption("The lesson's 2-4-1 network: 2 inputs, 4 tanh units, 1 sigmoid output. Line width: the weight's size; "
+               f"orange positive, blue negative (point at a line for its value). {xor.story}")
 
 with left:
     st.subheader("The lesson, section by section")

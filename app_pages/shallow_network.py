@@ -576,7 +576,8 @@ def export_view(run: Run):
     metrics = {}
     if last is not None:
         metrics = {"epoch": last.epoch, "train accuracy": round(last.train_acc, 4),
-                   "test accuracy": round(last.test_acc, 4), "test loss": round(last.test_loss, 6)}
+                   "test accuracy": round(last.test_acc, 4), "test loss": round(last.test_loss, 6),
+                   export.TRAIN_LOSS_READOUT: round(last.train_loss, 6)}
     settings_dict = to_query(settings)
     # the file itself, not a function that makes it on click: the download is then a plain link to this run's bytes
     npz = export.weights_npz(snap.model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, settings_dict, metrics)
@@ -589,8 +590,10 @@ def export_view(run: Run):
                        key=K + "dl_npz", icon=":material/download:", width="stretch")
     c2.download_button("NumPy script (.py)", script, file_name="nnviz_run.py",
                        mime="text/x-python", key=K + "dl_py", icon=":material/code:", width="stretch")
-    st.caption("The script rebuilds the network from the .npz (weights and data) and prints its loss and "
-               "accuracy — the numbers above — with NumPy alone.")
+    st.caption("The script rebuilds the network from the .npz (weights and data) with NumPy alone and prints both "
+               "sets' loss and accuracy with the final weights: the test loss and both accuracies are the readouts "
+               "above. Its training loss is not the Train loss readout, which is the mean of the last epoch's batch "
+               "losses, each taken before its step; the script says both.")
     st.markdown("**Shareable link** — opens this page with this run's settings and seed: same seed, same curve.")
     base = (st.context.url or "").split("?")[0]
     st.code(f"{base}?{urllib.parse.urlencode(to_query(settings))}", language=None, wrap_lines=True)

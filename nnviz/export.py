@@ -1,5 +1,6 @@
 """Take a run home: its weights and data as ``.npz``, and a short standalone NumPy script that
-rebuilds the network from that file and evaluates it — the same numbers the page shows.
+rebuilds the network from that file and evaluates it with its final weights — the page's test loss and
+accuracies, and a training loss that says why it is not the page's (an epoch's mean, ``TRAIN_LOSS_READOUT``).
 
 The ``.npz`` holds only arrays and strings (``np.load(..., allow_pickle=False)`` reads it).
 """
@@ -22,6 +23,11 @@ _ACTIVATION_CODE = {
 }
 
 
+#: The page's "Train loss" readout as the export's metrics name it: the mean of the last epoch's batch losses,
+#: each taken before its step — not the loss of the final weights, which the script prints.
+TRAIN_LOSS_READOUT = "train loss (mean over the epoch's batches)"
+
+
 def weights_npz(model: ShallowNN, X_train, y_train, X_test, y_test, settings: dict, metrics: dict) -> bytes:
     """The run as an ``.npz`` file: ``W1 b1 W2 b2``, the data it was trained and tested on,
     and the settings and final metrics as JSON text."""
@@ -41,7 +47,10 @@ def standalone_script(activation: str, filename: str = "nnviz_run.npz", metrics:
     """A self-contained Python script (NumPy only) that loads ``filename`` and evaluates the network."""
     if activation not in _ACTIVATION_CODE:
         raise ValueError(f"no standalone code for activation {activation!r}")
-    expected = ""
+    expected, readout = "", ""
+    if metrics and TRAIN_LOSS_READOUT in metrics:
+        readout = (f'print("(The page\'s Train loss, {metrics[TRAIN_LOSS_READOUT]:.4f}, is the mean of the last epoch\'s '
+                   f'batch losses, each taken before its step; the loss above is that of the final weights.)")\n')
     if metrics:
         expected = "\n".join(f"#   {k}: {v}" for k, v in sorted(metrics.items()))
         expected = f"# The page showed, at the end of this run:\n{expected}\n"
@@ -75,7 +84,8 @@ def evaluate(X, y):
     return loss, accuracy
 
 
+print("With the final weights:")
 for part in ("train", "test"):
     loss, acc = evaluate(run["X_" + part], run["y_" + part])
     print(f"{{part}}: loss {{loss:.4f}}, accuracy {{acc * 100:.2f}} %")
-'''
+{readout}'''

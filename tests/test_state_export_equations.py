@@ -72,15 +72,20 @@ def test_exported_script_rebuilds_the_run_and_prints_its_numbers(tmp_path):
     trainer = Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=0.3, batch_size=16, epochs=30)
     trainer.run()
     last = trainer.history.epochs[-1]
-    metrics = {"test accuracy": last.test_acc}
+    metrics = {"test accuracy": last.test_acc, export.TRAIN_LOSS_READOUT: last.train_loss}
     data = export.weights_npz(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, {"lr": "0.3"}, metrics)
     (tmp_path / "nnviz_run.npz").write_bytes(data)
     (tmp_path / "nnviz_run.py").write_text(export.standalone_script("relu", "nnviz_run.npz", metrics))
     with np.load(tmp_path / "nnviz_run.npz", allow_pickle=False) as f:
         assert json.loads(str(f["settings"])) == {"lr": "0.3"} and f["W1"].shape == (8, 2)
     out = subprocess.run([sys.executable, "nnviz_run.py"], cwd=tmp_path, capture_output=True, text=True, check=True)
-    test_line = out.stdout.strip().splitlines()[-1]
-    assert test_line == f"test: loss {last.test_loss:.4f}, accuracy {last.test_acc * 100:.2f} %"
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "With the final weights:"
+    assert lines[2] == f"test: loss {last.test_loss:.4f}, accuracy {last.test_acc * 100:.2f} %"
+    # the training loss of the final weights is not the readout (an epoch's mean): the script prints both, named
+    final = float(lines[1].split("loss ")[1].split(",")[0])
+    assert lines[1].endswith(f"accuracy {last.train_acc * 100:.2f} %") and abs(final - last.train_loss) > 5e-5
+    assert f"Train loss, {last.train_loss:.4f}, is the mean of the last epoch's batch losses" in lines[3]
 
 
 def test_settings_arithmetic_lives_in_state():
