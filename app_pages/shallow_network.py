@@ -59,6 +59,7 @@ from ui.common import (
     problem,
     rerun_page,
 )
+from ui.lesson_steps import lesson_steps_view
 from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
@@ -69,7 +70,7 @@ INIT_LABELS = {"lesson": "0.01 × N(0, 1) (lesson)", "glorot": "Glorot uniform"}
 DATASET_LABELS = {**TITLES, LESSON: "Lesson's data (20-D)"}
 STATE_LABELS = {"ready": "ready", "queued": "queued", "playing": "training…", "paused": "paused",
                 "finished": "finished", "diverged": "diverged", "failed": "failed"}
-VIEW_BOUNDARY, VIEW_PROJECTION = "Decision boundary", "Test set in 2-D"
+VIEW_BOUNDARY, VIEW_PROJECTION, VIEW_LESSON = "Decision boundary", "Test set in 2-D", "Lesson 1.3.4–1.3.9"
 
 present = presentation_mode()
 header("Shallow network", "1.3.1–1.3.9",
@@ -601,26 +602,6 @@ def export_view(run: Run):
         st.caption("A link cannot carry an uploaded file: whoever opens it uploads the same CSV.")
 
 
-def loss_log_view(snap, run_settings: TrainerSettings):
-    """The lesson's training log, as its fit printed it, from this run."""
-    which = st.radio("Loss printed", ("last batch", "epoch mean"), horizontal=True, key=K + "log_which",
-                     help="The lesson printed the loss of each epoch's last batch only; the chart shows the mean "
-                          "over the epoch's batches.")
-    lines = lesson.loss_log(snap.epochs, which)
-    st.caption("Every 10 epochs, `iteration i: loss …` as the lesson's `fit` printed it (i counts from 0). "
-               + ("The lesson printed the loss of the epoch's **last batch** only — one batch of 100 samples, "
-                  "so it jumps more than the epoch's mean." if which == "last batch" else
-                  "Here: the mean loss over the epoch's batches."))
-    if not lines:
-        st.info("Train the run to see its log.", icon=":material/receipt_long:")
-        return
-    st.code("\n".join(lines), language=None, height=300)
-    recipe = lesson.recipe_for(run_settings)
-    measured = (f"we measured for this recipe {recipe.measured.describe()}." if recipe is not None else
-                f"we measured for its recipe (learning rate 1) {lesson.MEASURED_LESSON_RUN.describe()}.")
-    st.caption(f"Accuracy over the test set at the end — the lesson: {lesson.LESSON_ACCURACY * 100:.1f} %; {measured}")
-
-
 # ----------------------------------------------------------------------------- the trainer panel
 
 @st.fragment
@@ -720,7 +701,7 @@ with mid:
 
 views = [VIEW_BOUNDARY, "Hidden units"] if ds.is_2d else [VIEW_PROJECTION]
 if settings.dataset == LESSON:
-    views.append("Lesson's log")
+    views.append(VIEW_LESSON)
 views += ["Equations", "Gradient check", "Export & share"]
 if present:  # the main live view sits beside the chart; the others below
     beside_view, views = views[0], views[1:]
@@ -749,8 +730,8 @@ with mid if not present else st.container():
             inside_view(view, run.poll(), ds, ref)
 
         live_inside()
-    elif view == "Lesson's log":
-        loss_log_view(run.poll(), run.settings)
+    elif view == VIEW_LESSON:
+        lesson_steps_view(run.poll(), run.settings, K, present)
     elif view == "Equations":
         equations_view(ds, settings)
     elif view == "Gradient check":

@@ -525,6 +525,21 @@ def log_loss_figure(*, presentation: bool = False) -> go.Figure:
     return _figure({"data": data, "layout": layout})
 
 
+def draws_figure(values, marked: float, marked_label: str, x_title: str, *, presentation: bool = False) -> go.Figure:
+    """A histogram of repeated draws of one quantity, with one value (``marked``, e.g. what the lesson printed)
+    as a labelled vertical line: where a single draw falls among many."""
+    s = style(presentation)
+    data = [{"type": "histogram", "x": np.asarray(values, dtype=float), "nbinsx": 40, "name": "draws",
+             "marker": {"color": "#a5d8ff", "line": {"color": "#1c7ed6", "width": 1}}, "showlegend": False,
+             "hovertemplate": "%{x}: %{y} draws<extra></extra>"}]
+    layout = _layout(s, xaxis=_axis(x_title, s), yaxis=_axis("draws", s),
+                     shapes=[{"type": "line", "x0": marked, "x1": marked, "yref": "paper", "y0": 0, "y1": 1,
+                              "line": {"color": "#e8590c", "width": s.line + 1, "dash": "dash"}}],
+                     annotations=[{"x": marked, "yref": "paper", "y": 1, "text": marked_label, "showarrow": False,
+                                   "xanchor": "left", "yanchor": "top", "font": {"size": s.font, "color": "#e8590c"}}])
+    return _figure({"data": data, "layout": layout})
+
+
 def landscape_figure(w, mse, bce, *, presentation: bool = False) -> go.Figure:
     """Loss against the single weight of ŷ = σ(w·x): least squares (flat, non-convex) vs cross-entropy."""
     s = style(presentation)

@@ -16,7 +16,10 @@ import statistics
 import sys
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from nnviz.datasets import LESSON, lesson_data
+from nnviz.network import ShallowNN
 from nnviz.state import TrainerSettings
 
 #: The lesson's run as its code ran it (effective learning rate 1).
@@ -137,6 +140,77 @@ def loss_log(records, which: str = "last batch", every: int = 10) -> list[str]:
             continue
         lines.append(f"iteration {r.epoch - 1}: loss {value}")
     return lines
+
+
+# ----------------------------------------------------------------------------- the lesson's steps 1.3.4–1.3.9
+
+#: 1.3.4 as the lesson calls it.
+DATASET_CALL = ("X, y = datasets.make_classification(n_samples=5000, n_features=20, n_informative=20,\n"
+                "                                    n_redundant=0, random_state=123)\n"
+                "X_train, X_test = X[:4000], X[4000:]\ny_train, y_test = y[:4000], y[4000:]")
+#: What the lesson printed of ``X[0]`` (our copy of its text shows 19 of the 20 numbers) and ``y[0:20]``.
+LESSON_X0 = (-0.28726786, 4.48392645, -0.19663023, 0.52875293, -1.44603544, 3.33013291, -0.49828395, -1.38991547,
+             3.86964059, 0.0259337, 1.41931003, -0.26677859, 3.21847861, -0.67232203, -2.7307319, -0.85791875,
+             0.0631985, -0.39872069, -3.49423158)
+LESSON_Y20 = (0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1)
+
+
+@dataclass(frozen=True)
+class DatasetCheck:
+    """The lesson's data as this app makes it, beside what the lesson printed."""
+
+    train_shape: tuple[int, int]
+    test_shape: tuple[int, int]
+    x0: np.ndarray  # our X[0], all 20 features
+    y20: np.ndarray
+    x0_matches: bool  # every number the lesson printed of X[0] is ours, in order (to its 8 digits)
+    y20_matches: bool
+
+
+def dataset_check() -> DatasetCheck:
+    """1.3.4: the recipe's shapes, ``X[0]`` and ``y[0:20]``, compared with the lesson's printout."""
+    ds = lesson_data()
+    x0 = ds.X_train[0]
+    it = iter(np.round(x0, 8))
+    x0_matches = all(any(abs(v - w) < 5e-9 for w in it) for v in LESSON_X0)  # a subsequence, in order
+    y20 = ds.y_train[:20]
+    return DatasetCheck(ds.X_train.shape, ds.X_test.shape, x0, y20, x0_matches, tuple(y20.tolist()) == LESSON_Y20)
+
+
+def untrained_losses(draws: int = 2000, seed: int = 0) -> np.ndarray:
+    """1.3.7: the lesson's check of its loss, repeated ``draws`` times — 10 random labels against 10 uniform random
+    predictions, the cross-entropy of each draw. The lesson drew once, from NumPy's unseeded generator, and printed
+    ``LESSON_UNTRAINED_LOSS``: no seed reproduces that draw, so the page shows where it falls among these."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, (draws, 10))
+    p = rng.uniform(0, 1, (draws, 10))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p), axis=1)
+
+
+@dataclass(frozen=True)
+class BatchLoader:
+    """1.3.9 with a batch size that does not divide the training set: the lesson's batches and what its code does
+    with them, and this app's batches."""
+
+    n: int
+    batch_size: int
+    lesson_last: range  # the lesson's last batch of indices
+    lesson_error: str  # what NumPy says when the lesson's loop takes it ("" when the size divides n)
+    ours: list  # this app's batches, as slices
+    sizes: list[int]  # the samples in each of ours
+
+
+def batch_loader(n: int = 4000, batch_size: int = 300) -> BatchLoader:
+    """The lesson's ``get_batch_indices`` (``range(i, i + batch_size)`` from every multiple of the batch size) beside
+    ``ShallowNN.get_batch_indices`` on ``n`` samples; the lesson's last batch is taken as its ``fit`` takes it."""
+    lesson_batches = [range(i, i + batch_size) for i in range(0, n, batch_size)]  # the lesson's line, as written
+    error = ""
+    try:
+        np.zeros((n, 1))[lesson_batches[-1], :]  # its fit: X = X_train[ind, :].T
+    except IndexError as err:
+        error = f"IndexError: {err}"
+    ours = ShallowNN(1, 1).get_batch_indices(np.zeros((n, 1)), batch_size)
+    return BatchLoader(n, batch_size, lesson_batches[-1], error, ours, [s.stop - s.start for s in ours])
 
 
 def main(seeds=range(20)):

@@ -194,3 +194,24 @@ def test_the_lessons_untrained_loss_is_a_cross_entropy_of_random_guesses():
     assert abs(np.mean(losses) - 1.0) < 0.03  # E[-log U] = 1 for U uniform on (0, 1)
     assert np.quantile(losses, 0.2) < lesson.LESSON_UNTRAINED_LOSS < np.quantile(losses, 0.8)
     assert COIN_FLIP_LOSS == pytest.approx(np.log(2))
+
+
+def test_the_lessons_data_are_what_it_printed():
+    check = lesson.dataset_check()
+    assert check.train_shape == (4000, 20) and check.test_shape == (1000, 20)
+    assert check.x0_matches and check.y20_matches
+    assert check.x0[:2].round(8).tolist() == [-0.28726786, 4.48392645]
+
+
+def test_the_untrained_loss_the_lesson_printed_is_an_ordinary_draw_of_its_recipe():
+    losses = lesson.untrained_losses(2000)
+    assert abs(losses.mean() - 1.0) < 0.03
+    assert 0.2 < np.mean(losses < lesson.LESSON_UNTRAINED_LOSS) < 0.8
+
+
+def test_the_lessons_batch_loader_breaks_where_ours_takes_a_shorter_last_batch():
+    broken = lesson.batch_loader(4000, 300)
+    assert broken.lesson_last == range(3900, 4200) and "index 4000 is out of bounds" in broken.lesson_error
+    assert broken.sizes == [300] * 13 + [100] and sum(broken.sizes) == 4000
+    whole = lesson.batch_loader(4000, 100)
+    assert whole.lesson_error == "" and whole.sizes == [100] * 40

@@ -61,9 +61,15 @@ def test_train_step_pause_reset(open_page):
     assert "lr 1 · batch 8 · 10 hidden · tanh · seed 0" in str(at.session_state["tr_previous"][0].label)
 
 
+def chart_title(chart) -> str | None:
+    """A Vega-Lite chart's title text (a title with a subtitle is a dict)."""
+    title = json.loads(chart.proto.spec).get("title")
+    return title.get("text") if isinstance(title, dict) else title
+
+
 def live_charts(at):
     """The loss and accuracy charts (the views inside the network are Vega-Lite charts too)."""
-    return [c for c in at.get("vega_lite_chart") if json.loads(c.proto.spec).get("title") in ("Loss", "Accuracy")]
+    return [c for c in at.get("vega_lite_chart") if chart_title(c) in ("Loss", "Accuracy")]
 
 
 def test_a_run_plays_to_the_end(open_page):
@@ -339,12 +345,26 @@ def test_the_lessons_run_and_what_the_text_meant(open_page):
     assert at.session_state["tr_run"].settings.lr == 0.01
     assert "What the lesson's text meant" in texts(at)
     assert "lr 1 ·" in at.session_state["tr_previous"][0].label  # the lesson's run stays faded beside it
+    assert "The lesson's run is on the chart, faded" in texts(at) and "95.5 % ± 0.5" in texts(at)
 
+
+def test_what_the_text_meant_first_compares_with_nothing_it_does_not_show(open_page):
+    """Pressed first in a fresh session, there is no faded lesson's run: the page says how to get one rather than
+    pointing at it, and the accuracy chart's band is this recipe's (95.5 % ± 0.5 at 0.01), not the lesson's."""
+    at = open_page("shallow_network", speed="2")
+    at.button(key="tr_text_run").click()
+    at.run()
+    assert "on the chart, faded" not in texts(at) and "Press **The lesson's run** to compare" in texts(at)
+    accuracy = next(c for c in live_charts(at) if chart_title(c) == "Accuracy")
+    subtitle = json.loads(accuracy.proto.spec)["title"]["subtitle"]
+    assert subtitle == ["┈ the lesson: 93.6 %", "▮ 20 seeds: 95.5 % ± 0.5"]
 
 def test_the_lessons_log_as_its_fit_printed_it(open_page):
     at = open_page("shallow_network", speed="max", epochs=20)
     press(at, "train", runs=4)
-    at.segmented_control(key="tr_view").set_value("Lesson's log")
+    at.segmented_control(key="tr_view").set_value("Lesson 1.3.4–1.3.9")
+    at.run()
+    at.radio(key="tr_lesson_part").set_value("1.3.9 · Training log")
     at.run()
     log = next(c.value for c in at.code if c.value.startswith("iteration 0: loss"))
     lines = log.splitlines()
@@ -355,6 +375,34 @@ def test_the_lessons_log_as_its_fit_printed_it(open_page):
     at.run()
     log = next(c.value for c in at.code if c.value.startswith("iteration 0: loss"))
     assert log.splitlines()[1] == f"iteration 10: loss {records[10].train_loss}"
+
+
+def test_the_lessons_steps_around_its_loop(open_page):
+    """1.3.4's recipe with what the lesson printed, 1.3.5's zero biases, 1.3.7's untrained loss among its recipe's
+    draws, and 1.3.9's batch loader breaking where the batch size does not divide the data."""
+    at = open_page("shallow_network", speed="2")
+    at.segmented_control(key="tr_view").set_value("Lesson 1.3.4–1.3.9")
+    at.run()
+    assert "random_state=123" in " ".join(c.value for c in at.code)
+    assert "-0.28726786, 4.4839264" in texts(at) and "0 0 1 0 0 1 0 0 1 0 0 1 0 0 1 1 0 0 0 1" in texts(at)
+    assert texts(at).count("as the lesson printed") == 2
+    at.radio(key="tr_lesson_part").set_value("1.3.5 · Initial weights")
+    at.run()
+    table = at.dataframe[0].value
+    assert list(table["shape"]) == ["(10, 20)", "(10, 1)", "(1, 10)", "(1, 1)"]
+    assert list(table["all zero"]) == ["no", "yes", "no", "yes"]
+    at.radio(key="tr_lesson_part").set_value("1.3.7 · An untrained loss")
+    at.run()
+    assert "loss 0.9218759801436196" in texts(at) and "no seed gives that draw back" in texts(at)
+    at.radio(key="tr_lesson_part").set_value("1.3.9 · Batches")
+    at.run()
+    assert "range(3900, 4200)" in texts(at)
+    assert "index 4000 is out of bounds for axis 0 with size 4000" in " ".join(e.value for e in at.error)
+    assert "**14 batches** — 13 of 300 and a last one of 100" in texts(at)
+    at.select_slider(key="tr_lesson_batch").set_value(100)
+    at.run()
+    assert not at.error and "**40 batches** — 40 of 100." in texts(at)
+    assert not at.exception
 
 
 def test_export_describes_the_run_on_screen(open_page):

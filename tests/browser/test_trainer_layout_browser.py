@@ -221,7 +221,7 @@ def test_nothing_is_clipped_or_scrolls_sideways_at_1280x720(browser, app_url):
     pg = ctx.new_page()
     try:
         for query, views in (("ds=lesson&epochs=20&speed=max",
-                              ["Test set in 2-D", "Lesson's log", "Equations", "Gradient check", "Export & share"]),
+                              ["Test set in 2-D", "Lesson 1.3.4–1.3.9", "Equations", "Gradient check", "Export & share"]),
                              ("ds=xor&lr=10&batch=1&epochs=5&speed=max",
                               ["Decision boundary", "Hidden units", "Export & share"])):
             open_trainer(pg, f"{app_url}/shallow_network?{query}")
