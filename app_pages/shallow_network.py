@@ -60,6 +60,7 @@ from ui.common import (
     rerun_page,
 )
 from ui.lesson_steps import lesson_steps_view
+from ui.pause_point import pause_point, paused_at
 from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
@@ -345,6 +346,13 @@ def on_pause():
         # redraw ahead of the screen), and the page answers the click without waiting for a worker
         run.pause(wait=0.0)
     rerun_if_page_changed()
+
+
+def on_pause_shown():
+    """Pause clicked, with the step the browser was showing (``ui.pause_point``): the run goes back there."""
+    run, step = st.session_state.get(K + "run"), paused_at(K + "shown")
+    if run is not None and step is not None:
+        run.pause(wait=0.0, at_step=step)
 
 
 def on_step():
@@ -658,6 +666,7 @@ def live_progress(run: Run, settings: TrainerSettings, ds, interval: float):
     readouts(snap, settings)
     status_line(run, snap, ds)
     training_chart(snap, settings, CHART_HEIGHT)
+    pause_point(snap.step, K + "shown", f".st-key-{K}pause button", f".st-key-{K}readouts", on_pause_shown)
 
 
 # ----------------------------------------------------------------------------- the page

@@ -28,9 +28,11 @@ from __future__ import annotations
 import atexit
 import copy
 import os
+import pickle
 import threading
 import time
 import weakref
+from collections import deque
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -54,6 +56,9 @@ SLICE_SECONDS = 0.15
 SERVER_ID = f"{os.getpid():x}{time.time_ns() & 0xFFFFFF:06x}"
 IDLE_SECONDS = 30.0  # a run whose page has not polled for this long stops queueing slices
 WORKER_LOSSES = 3  # a run whose slice loses its worker this many times in a row stops (it kills them)
+#: States of a run kept as its pages drew them, newest last: Pause can go back to the one on screen when the
+#: button was pressed (a redraw every second at 50 epochs/s is 50 epochs between two frames)
+DRAWN_STATES = 8
 
 
 # ----------------------------------------------------------------------------- executors
@@ -218,6 +223,7 @@ class Run:
         self._resume_state = "ready"  # where Pause returns a queued run
         self._queued_ahead = 0
         self._drawn = None  # (version, epochs, batch steps, batch losses): built once per version
+        self._shown: deque[Trainer] = deque(maxlen=DRAWN_STATES)  # the trainer of each state a page drew
         _RUNS.add(self)
         for _ in range(getattr(self.executor, "workers", 0)):  # workers load the data while the page is read
             self.executor.submit(_prefetch, ref)
@@ -286,12 +292,26 @@ class Run:
         self._restart_pace()
         self._submit_if_due()
 
-    def pause(self, wait: float = 0.25):
+    def pause(self, wait: float = 0.25, at_step: int | None = None):
         """Stop queueing slices; a queued run leaves the queue. A slice under way (at most ``slice_seconds()``
         of training) is waited for, up to ``wait`` seconds, and kept; one that is not back by then (a busy
         machine) is dropped — its worker's copy of the trainer is discarded, and the run stays where its
         last merged slice left it. Either way the epoch a snapshot shows right after a pause is where the
-        run stopped, and it does not move on afterwards (a slice merged after a "paused" page would)."""
+        run stopped, and it does not move on afterwards (a slice merged after a "paused" page would).
+
+        ``at_step``: the step the page showed when Pause was pressed. The run goes back to that state if a
+        page drew it lately (``DRAWN_STATES``), so that it holds where the class saw it, not where the server
+        had got to by the time the click arrived — which, under load, is up to a redraw interval (a second)
+        and the click's own delay later."""
+        if at_step is not None:
+            with self._lock:
+                if self.state == "playing":
+                    self.state = "paused"
+                    self._stop_clock()
+                    self.admission.withdraw(self)
+                if self.state == "paused":
+                    self._rewind(at_step)
+                    return
         with self._lock:
             if self.state == "queued":
                 self.state = self._resume_state
@@ -315,6 +335,17 @@ class Run:
                         self._future = None  # _merge ignores it when it comes back; the history is unchanged
                 return
         self._merge(future)
+
+    def _rewind(self, step: int):
+        """Under the lock, paused: go back to the drawn state at ``step`` (if it is still kept and behind the run);
+        whatever was trained since, and a slice under way, are dropped — Train trains them again the same way."""
+        shown = next((t for t in reversed(self._shown) if t.step == step), None)
+        if shown is None or shown.step >= self._trainer.step:
+            return
+        self._future = None  # _merge ignores a slice that comes back later
+        self._trainer = copy.deepcopy(shown)  # (no data attached: a few KB) the kept one stays as it was
+        self.history.truncate(step)
+        self._version += 1
 
     def step_epoch(self, timeout: float = 120.0):
         """Train to the end of the current epoch, and wait for it."""
@@ -501,7 +532,18 @@ class Run:
         with self._lock:
             self._submit_if_due()
 
+    def _keep_shown(self):
+        """Under the lock: keep the trainer a page is about to draw (once per state), for ``pause(at_step=…)``. A
+        worker sends back a new trainer each slice; an inline slice trains this one in place, so it is copied
+        (pickled: without its data)."""
+        if self._shown and self._shown[-1].step == self._trainer.step:
+            return
+        inline = getattr(self.executor, "workers", 0) == 0
+        self._shown.append(pickle.loads(pickle.dumps(self._trainer)) if inline else self._trainer)
+
     def _snapshot(self) -> Snapshot:
+        if self.state in ("playing", "queued"):
+            self._keep_shown()
         h = self.history
         if self._drawn is None or self._drawn[0] != self._version:  # the history changes only with the version
             self._drawn = (self._version, tuple(h.epochs), h.batch_steps, h.batch_losses)

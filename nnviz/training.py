@@ -95,6 +95,14 @@ class History:
         self.n_steps += progress.n_steps
         self.seconds += progress.seconds
 
+    def truncate(self, step: int):
+        """Forget everything after global step ``step``: the record as it was when the run stood there."""
+        keep = [k for k, s in enumerate(self._steps) if s <= step]
+        self._steps = [self._steps[k] for k in keep]
+        self._losses = [self._losses[k] for k in keep]
+        self.epochs = [r for r in self.epochs if r.step <= step]
+        self.n_steps = min(self.n_steps, step)
+
     @property
     def batch_steps(self) -> np.ndarray:
         return np.asarray(self._steps, dtype=np.int64)

@@ -70,6 +70,45 @@ def test_pause_holds_and_play_resumes(pool):
     assert wait(run).step > snap.step
 
 
+@pytest.mark.parametrize("executor_kind", ["pool", "inline"])
+def test_pause_goes_back_to_the_state_a_page_drew(executor_kind, pool):
+    """Pause with the step that was on screen: the run holds there — the epoch, the weights and the record as the
+    page drew them — however far it trained before the click arrived; Step then adds exactly one epoch, and Train
+    from there takes the same steps as a run that was never paused."""
+    executor = pool if executor_kind == "pool" else InlineExecutor()
+    run = Run(fresh(REF, epochs=400), REF, executor=executor)
+    run.play(epochs_per_s=100)
+    drawn = None
+    while drawn is None or drawn.epoch < 5:
+        drawn = run.poll()  # what a page draws (a live frame)
+        time.sleep(0.05)
+    shown_W1 = drawn.model.params["W1"].copy()
+    while run.poll().epoch < drawn.epoch + 10:  # the run trains on before the click is heard
+        time.sleep(0.02)
+    run.pause(at_step=drawn.step)
+    held = run.poll()
+    assert held.state == "paused" and (held.step, held.epoch) == (drawn.step, drawn.epoch)
+    np.testing.assert_array_equal(held.model.params["W1"], shown_W1)
+    assert [r.epoch for r in held.epochs][-1] == drawn.epoch and held.batch_steps.max() <= drawn.step
+    run.step_epoch()
+    assert run.poll().epoch == drawn.epoch + 1
+    run.play()
+    finished = wait(run)
+    reference = fresh(REF, epochs=400)
+    reference.run()
+    assert finished.epoch == 400
+    np.testing.assert_array_equal(finished.model.params["W1"], reference.model.params["W1"])
+
+
+def test_pause_at_a_step_no_page_drew_holds_where_the_run_is(pool):
+    run = Run(fresh(REF, epochs=100_000, batch=1), REF, executor=pool)
+    run.play()
+    time.sleep(0.3)
+    run.pause(at_step=10**9)
+    snap = wait(run)
+    assert snap.state == "paused" and snap.step > 0
+
+
 def test_step_trains_exactly_one_epoch(pool):
     run = Run(fresh(REF), REF, executor=pool)
     run.step_epoch()

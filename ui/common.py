@@ -51,6 +51,8 @@ _TRAINER_CSS = """
     .st-key-tr_readouts > [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) { min-width: 9.2rem; }
   }
   .st-key-tr_status { min-height: 3.1rem; }
+  .st-key-tr_shown_box { display: none; }
+  .st-key-mn_verdict { min-height: 4.6rem; }
   .st-key-tr_status [data-testid="stAlert"] > div { padding: 0.35rem 0.75rem; }
   .st-key-tr_status [data-testid="stAlert"] p { font-size: 0.88rem; line-height: 1.35; }
   .st-key-tr_view_box [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }

@@ -9,6 +9,7 @@ import time
 import urllib.parse
 
 import numpy as np
+import pytest
 from browser_helpers import free_port, no_exception, start_server, stop_server, wait_for_app
 from test_trainer_browser import epoch_shown, eventually
 
@@ -237,13 +238,25 @@ def test_nothing_is_clipped_or_scrolls_sideways_at_1280x720(browser, app_url):
         ctx.close()
 
 
-def test_pause_holds_where_the_run_stopped(page, app_url):
-    open_trainer(page, f"{app_url}/shallow_network?ds=lesson&epochs=5000&speed=max")
+#: The epoch on screen and a click on Pause in one task of the page: nothing can be drawn in between.
+SHOWN_AND_PAUSE_JS = """() => {
+  const shown = document.querySelector('.st-key-tr_readouts h3').textContent;
+  document.querySelector('.st-key-tr_pause button').click();
+  return shown;
+}"""
+
+
+@pytest.mark.parametrize("speed", ["50", "max"])
+def test_pause_holds_where_the_class_saw_it(page, app_url, speed):
+    """Pause holds the epoch that was on screen at the click (not where the run had got to when the click was
+    heard), nothing moves after, and Step adds exactly one epoch."""
+    open_trainer(page, f"{app_url}/shallow_network?ds=lesson&epochs=5000&speed={speed}")
     button(page, "Train").click()
     eventually(page, lambda: epoch_shown(page) >= 3, "it plays", 120)
     assert_live_charts_draw_once(page)  # the loss chart and the lesson data's projection
+    page.wait_for_timeout(1000)
     t0 = time.monotonic()
-    button(page, "Pause").click()
+    shown = int(re.search(r"Epoch (\d+)", page.evaluate(SHOWN_AND_PAUSE_JS)).group(1))
     eventually(page, lambda: state_shown(page) == "paused", "Pause shows")
     shown_after = time.monotonic() - t0
     # The page has drawn the paused run when its script stops running (until then, the elements of the run
@@ -251,12 +264,13 @@ def test_pause_holds_where_the_run_stopped(page, app_url):
     wait_for_app(page, 60_000)
     held = epoch_shown(page)
     assert state_shown(page) == "paused"
+    assert abs(held - shown) <= 1, f"the screen showed epoch {shown} at the click; the run holds at {held}"
     page.wait_for_timeout(1500)
     assert (epoch_shown(page), state_shown(page)) == (held, "paused")  # nothing arrives after the pause
     button(page, "Step").click()
     eventually(page, lambda: epoch_shown(page) != held, "Step trains one epoch")
     assert epoch_shown(page) == held + 1  # so the epoch shown was exactly where the run had stopped
-    print(f"\nPause: 'paused' shown {shown_after:.2f} s after the click (machine load included)")
+    print(f"\nPause at {speed}: epoch {shown} on screen, {held} held; 'paused' shown {shown_after:.2f} s after the click")
 
 
 def test_phone_shows_train_readouts_and_chart_on_one_screen(browser, app_url):
