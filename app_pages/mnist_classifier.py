@@ -93,7 +93,10 @@ def lesson_history_figure(history: dict, present: bool):
     fig.layout.annotations[0].text = "<b>model loss</b>"
     fig.layout.annotations[1].text = "<b>model accuracy</b>"
     fig.layout.yaxis.title.text = "loss"
-    fig.layout.yaxis2.update(range=None, autorange=True, tickformat=".1%")  # 98–100 %: the lesson's plot zooms in
+    accuracies = list(history.get("accuracy", [])) + list(history.get("val_accuracy", []))
+    lo, hi, step = charts.nice_range(accuracies)  # 98.5–100 %: the lesson's plot zooms in, every curve above a tick
+    fig.layout.yaxis2.update(range=[lo - step / 4, hi + step / 4], autorange=False, dtick=step, tick0=lo,
+                             tickformat=".1%")
     return fig
 
 
@@ -108,9 +111,11 @@ def show_job(job: Job, label_val: str, present: bool):
         st.info(f"Starting: {p.stage or 'the training process is starting'} …", icon=":material/hourglass_top:")
     elif job.state == "running":
         done = p.epoch + p.batch / p.batches_per_epoch
+        ends = np.diff([0.0, *p.epoch_seconds])  # the time each finished epoch took, as this training measured it
         st.progress(min(1.0, done / p.epochs),
                     text=f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs} · batch {p.batch:,} of "
-                         f"{p.batches_per_epoch:,}" + (f" · loss so far {p.batch_loss:.4f}" if p.batch_loss else ""))
+                         f"{p.batches_per_epoch:,}" + (f" · loss so far {p.batch_loss:.4f}" if p.batch_loss else "")
+                         + (f" · {np.median(ends):.1f} s per epoch here" if len(ends) else ""))
     elif job.state == "failed":
         problem(f"The training failed: {plain(job.error)}", "Press Train to try again.")
     elif job.state == "dropped":
@@ -158,12 +163,13 @@ def draw_section(net, present):
     st.session_state.setdefault("mn_canvas", 0)
     c1, c2, c3 = st.columns([1.5, 1, 1.3], gap="medium")  # the 280-px canvas fits its column at 1280×720
     with c1:
-        st.markdown("**Draw a digit** (mouse or finger), as large as the box:")
+        # the prediction above the canvas, in a box of fixed height: in view on a projector (below the canvas it
+        # sat at the screen's bottom edge) and on a phone, and the canvas never moves under the pen
+        verdict = st.container(key="mn_verdict").empty()
         st.space(40)  # the canvas's toolbar floats in this gap, above the canvas's right half
         result = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=280,
                            width=280, drawing_mode="freedraw", return_image_data=True,
                            key=f"mn_canvas_{st.session_state.mn_canvas}")
-        verdict = st.empty()  # right under the canvas: on a phone the columns stack, and this stays in view
         if st.button("Clear", key="mn_clear", icon=":material/delete:"):
             st.session_state.mn_canvas += 1
             st.rerun(scope="fragment")
@@ -179,14 +185,14 @@ def draw_section(net, present):
     elif result is not None and result.image_data is not None:
         gray, source = canvas_to_gray(result.image_data), "your drawing"
     if gray is None or gray.max() <= 0:
-        verdict.info("Draw a digit on the black square — the prediction appears here.", icon=":material/draw:")
+        verdict.markdown("**Draw a digit** (mouse or finger), as large as the box — its prediction appears here.")
         return
     t0 = time.perf_counter()
     digit = to_mnist_format(gray)
     probs = net.predict(digit)[0]
     elapsed_ms = (time.perf_counter() - t0) * 1000
     best = int(np.argmax(probs))
-    verdict.markdown(f"## Prediction: {best}\n{probs[best]:.1%} sure, from {source}.")
+    verdict.markdown(f"### Prediction: {best}\n{probs[best]:.1%} sure, from {source}.")
     with c2:
         st.markdown("**What the network sees**: 28×28, cropped, scaled to 20×20, centred by its centre of mass")
         st.plotly_chart(charts.digit_figure(digit, presentation=present), config=charts.PLOTLY_CONFIG)
@@ -196,6 +202,18 @@ def draw_section(net, present):
         fig.update_layout(uniformtext={"minsize": charts.style(present).font, "mode": "show"})  # never shrink labels
         st.plotly_chart(fig, config=charts.PLOTLY_CONFIG)
         st.caption(f"Preprocessing and prediction took {elapsed_ms:.0f} ms on the server.")
+
+
+def optimizer_note(optimizer_params: int, weights: int) -> str:
+    """What Keras's summary counts as the optimizer's variables, added up."""
+    extra = optimizer_params - weights
+    if extra == 2:  # Keras 3's RMSprop: a velocity per weight, its iteration counter and its learning rate
+        return (f"Once the network has trained, Keras's summary also counts the optimizer's own {optimizer_params:,} "
+                f"variables: rmsprop's running average of the squared gradient for each of the {weights:,} weights, "
+                "plus two numbers — its iteration counter and its learning rate, which Keras keeps as variables too. "
+                "They are not part of the network.")
+    return (f"Once the network has trained, Keras's summary also counts the optimizer's own {optimizer_params:,} "
+            f"variables: its state for the {weights:,} weights and {extra:,} more. They are not part of the network.")
 
 
 def network_section(net, data, present):
@@ -221,9 +239,7 @@ def network_section(net, data, present):
     st.markdown("**`model.summary()`**, as Keras prints it (captured when the model was saved, in the training "
                 "process)")
     st.code(s.get("text", ""), language=None)
-    st.caption("Once the network has trained, Keras's summary also counts the optimizer's own "
-               f"{s.get('optimizer_params', 0):,} variables: rmsprop keeps a running average for every weight, "
-               "plus a step counter. They are not part of the network.")
+    st.caption(optimizer_note(s.get("optimizer_params", 0), s["total"]))
     c1, c2 = st.columns([1, 1], gap="large")
     with c1:
         st.markdown("**Preprocessing**")
@@ -268,11 +284,13 @@ def train_section(data, own, present):
     (x_train, _), _ = data
     busy = busy_job() is not None
     c1, c2, c3 = st.columns(3)
-    epochs = c1.slider("Epochs", 1, 20, 5, key="mn_epochs", disabled=busy)
+    # the lesson's recipe by default: 10 epochs, batch 128, all 60,000 images (its first fit holds none out)
+    epochs = c1.slider("Epochs", 1, 20, 10, key="mn_epochs", disabled=busy)
     batch = c2.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024], value=128, key="mn_batch",
                              disabled=busy)
-    split = c3.slider("Validation split", 0.0, 0.3, 0.1, step=0.05, key="mn_split", disabled=busy,
-                      help="The share of the training images held out to validate each epoch.")
+    split = c3.slider("Validation split", 0.0, 0.3, 0.0, step=0.05, key="mn_split", disabled=busy,
+                      help="The share of the training images held out to validate each epoch (the lesson holds "
+                           "none out: 0).")
     b1, b2 = st.columns(2)
     b1.button("Train", key="mn_train", disabled=busy, type="primary", icon=":material/play_arrow:",
               on_click=start, args=("mn_job", lambda **who: keras_job(epochs=epochs, batch_size=batch,
@@ -284,10 +302,11 @@ def train_section(data, own, present):
 
     def draw(job):
         if job is None:
-            steps = steps_per_epoch(round(len(x_train) * (1 - split)), batch)
-            st.info(f"Train the lesson's network yourself: {round(len(x_train) * (1 - split)):,} images in "
-                    f"{steps:,} batches per epoch, about 2–5 s per epoch on this server. Your model then replaces "
-                    "the ready one for this session.", icon=":material/school:")
+            images = round(len(x_train) * (1 - split))
+            recipe = (" — the lesson's recipe" if (epochs, batch, split) == (10, 128, 0.0) else "")
+            st.info(f"Train the lesson's network yourself: {epochs} epochs of {images:,} images in "
+                    f"{steps_per_epoch(images, batch):,} batches of {batch}{recipe}. Your model then replaces the "
+                    "ready one for this session.", icon=":material/school:")
             return
         show_job(job, "validation", present)
         if job.state == "done" and st.session_state.get("mn_model_from") is not job:

@@ -96,10 +96,14 @@ def accuracy_figure(runs: Sequence[SharedRun], setting: str = "learning rate", *
         v = getattr(r.settings, field)
         return batch_label(v) if kind == "category" else v
 
+    xs_used = sorted({x_of(r) for _, r in shown}, key=lambda v: (isinstance(v, str), v))
+
     def trace(items, colour, size, label_text):
-        return {"type": "scatter", "mode": "markers+text" if label_text else "markers",
+        # the best run's name on the side with room: left of it when it stands at the right end of the axis
+        side = "middle left" if items and x_of(items[0][1]) == (xs_used[-1] if xs_used else None) else "middle right"
+        return {"type": "scatter", "mode": "markers+text" if label_text else "markers", "cliponaxis": False,
                 "x": [x_of(r) for _, r in items], "y": [round(100 * r.test_acc, 2) for _, r in items],
-                "text": [_name(r) for _, r in items] if label_text else None, "textposition": "middle right",
+                "text": [_name(r) for _, r in items] if label_text else None, "textposition": side,
                 "hovertext": [f"{_name(r)}<br>{html.escape(r.settings.label())}<br>test accuracy "
                               f"{100 * r.test_acc:.1f} %" for _, r in items],
                 "hoverinfo": "text", "marker": {"size": size, "color": colour, "opacity": 0.8,
@@ -119,8 +123,14 @@ def accuracy_figure(runs: Sequence[SharedRun], setting: str = "learning rate", *
         values = sorted({x_of(r) for _, r in shown})
         xaxis["tickvals"] = values
         xaxis["ticktext"] = [f"{v:g}" for v in values]
+    accs = [100 * r.test_acc for _, r in shown]
+    yaxis = {"title": {"text": "test accuracy (%)"}, "automargin": True}
+    if accs:  # room above the best run's marker, under the title
+        lo, hi = min(accs), max(accs)
+        pad = max(1.0, 0.12 * (hi - lo))
+        yaxis["range"] = [max(0.0, lo - pad), min(100.0 + pad, hi + pad)]
     return {"data": data, "layout": _layout(f"Test accuracy against {setting} — every run a point", s, xaxis=xaxis,
-                                            yaxis={"title": {"text": "test accuracy (%)"}, "automargin": True})}
+                                            yaxis=yaxis)}
 
 
 def loss_figure(runs: Sequence[SharedRun], *, presentation: bool = False) -> dict:

@@ -525,6 +525,21 @@ def log_loss_figure(*, presentation: bool = False) -> go.Figure:
     return _figure({"data": data, "layout": layout})
 
 
+def nice_range(values, ticks: int = 4) -> tuple[float, float, float]:
+    """An axis range and tick step for ``values`` (NaN ignored) whose lowest and highest ticks lie at or beyond the
+    data — so that no curve runs below the lowest tick label, unread — with about ``ticks`` ticks."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 0.0, 1.0, 0.25
+    lo, hi = float(v.min()), float(v.max())
+    span = max(hi - lo, 1e-9)
+    raw = span / ticks
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = float(min((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw), default=10 * magnitude))
+    return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step), step
+
+
 def draws_figure(values, marked: float, marked_label: str, x_title: str, *, presentation: bool = False) -> go.Figure:
     """A histogram of repeated draws of one quantity, with one value (``marked``, e.g. what the lesson printed)
     as a labelled vertical line: where a single draw falls among many."""
@@ -683,10 +698,10 @@ def digit_numbers_figure(image, *, presentation: bool = False, cell: int | None 
     s = style(presentation)
     img = np.asarray(image, dtype=float)
     n_rows, n_cols = img.shape
-    cell = cell or (36 if presentation else 29)
+    cell = cell or (40 if presentation else 29)  # a projector's cell holds "255" at 17 px
     trace = {"type": "heatmap", "z": img, "x": np.arange(1, n_cols + 1), "y": np.arange(1, n_rows + 1),
              "zmin": 0, "zmax": 255, "colorscale": GRAY, "showscale": False, "xgap": 1, "ygap": 1,
-             "texttemplate": "%{z:.0f}", "textfont": {"size": 13 if presentation else 11},
+             "texttemplate": "%{z:.0f}", "textfont": {"size": 17 if presentation else 11},
              "hovertemplate": "row %{y}, column %{x} (pixel %{y}x%{x}): %{z:.0f}<extra></extra>"}
     axis = {"ticks": "", "showgrid": False, "zeroline": False, "tickfont": {"size": s.font - 3}, "dtick": 1,
             "fixedrange": True}

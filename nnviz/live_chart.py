@@ -114,11 +114,23 @@ def vega_spec(layers: list[dict], datasets: dict, presentation: bool, height: in
     return spec
 
 
+#: The per-batch loss is drawn up to this many times the highest loss of the epoch curves (or of a coin flip's, ln 2,
+#: when they are lower): higher spikes — a diverging run's last batches reach hundreds — are drawn at the cap.
+BATCH_CAP = 3.0
+
+
+def batch_ceiling(curves) -> float:
+    """Where the batch losses are cut: ``BATCH_CAP`` × the highest finite epoch loss (at least ln 2)."""
+    highs = [float(np.nanmax(y)) for _, _, y in curves if np.any(np.isfinite(y))]
+    return BATCH_CAP * max(highs + [float(np.log(2))])
+
+
 def loss_spec(epochs, train_loss, test_loss, batch_x=(), batch_loss=(), previous: tuple[Curve, ...] = (),
               log_scale: bool = False, presentation: bool = False, loss_label: str = "cross-entropy",
               height: int | None = None) -> dict:
     """Loss per epoch (train solid, test dashed), the per-batch loss faint behind it (as a min–max band when
-    there are too many batches to draw), earlier runs' test loss as faded lines labelled with their settings."""
+    there are too many batches to draw; cut at ``batch_ceiling``), earlier runs' test loss as faded lines labelled
+    with their settings."""
     s = style(presentation)
     markers = np.size(epochs) < SHOW_MARKERS_BELOW
     main, names, colours, dashes = [], [], [], []
@@ -136,6 +148,7 @@ def loss_spec(epochs, train_loss, test_loss, batch_x=(), batch_loss=(), previous
     y_title = f"loss ({loss_label})"
     layers = []
     bx, by = np.asarray(batch_x, dtype=float), _finite(batch_loss, positive=log_scale)
+    by = np.minimum(by, batch_ceiling(main))  # a diverging run's spikes would flatten both curves
     batch_names = []
     if bx.size > 2 * MAX_POINTS:
         cx, lo, _, hi = envelope(bx, by, MAX_POINTS)

@@ -82,3 +82,16 @@ def test_faint_curves_are_thinned_and_rounded_the_best_keeps_every_point():
 def test_figures_of_an_empty_room_are_valid():
     go.Figure(bc.accuracy_figure([]))
     go.Figure(bc.loss_figure([]))
+
+
+def test_the_best_run_and_its_name_stay_inside_the_chart():
+    """The best run at the highest accuracy and the largest learning rate: the axis leaves room above it, and its
+    name is written to its left, inside the chart, not past the right edge ("alic…")."""
+    runs = [run("bo", 0.81, 1, lr=0.1), run("alice", 0.97, 2, lr=3.0), run("cy", 0.9, 3, lr=0.01)]
+    fig = bc.accuracy_figure(runs)
+    best = fig["data"][-1]
+    assert best["text"] == ["alice"] and best["textposition"] == "middle left" and best["cliponaxis"] is False
+    low, high = fig["layout"]["yaxis"]["range"]
+    assert low < 81 and high >= 97 + 1
+    middle = bc.accuracy_figure([run("bo", 0.81, 1, lr=0.1), run("alice", 0.97, 2, lr=0.3), run("cy", 0.9, 3, lr=3.0)])
+    assert middle["data"][-1]["textposition"] == "middle right"

@@ -150,3 +150,15 @@ def test_an_earlier_run_is_labelled_by_what_differs_from_the_run_on_screen():
     assert TrainerSettings(batch_size=FULL_BATCH, hidden=3).label_against(now) == "earlier: 3 hidden · lr 1 · full batch"
     assert now.label_against(now) == "earlier: same settings"
     assert TrainerSettings(lr=0.1, speed="max", log_scale=True).label_against(now) == "earlier: same settings"  # display
+
+
+def test_a_diverging_runs_batch_spikes_do_not_flatten_the_curves():
+    """The last batches of a diverging run reach hundreds: drawn at a cap of a few times the epoch curves' highest
+    loss, so the axis keeps the curves readable."""
+    epochs = np.arange(1, 21)
+    train, test = np.linspace(0.7, 0.4, 20), np.linspace(0.72, 0.45, 20)
+    bx = np.linspace(0, 20, 400)
+    by = np.r_[np.linspace(0.7, 0.4, 390), [5, 40, 120, 500, 300, 900, 80, 250, 600, 500.0]]
+    spec = live_chart.loss_spec(epochs, train, test, batch_x=bx, batch_loss=by)
+    drawn = spec["datasets"]["batches"]["value"]
+    assert drawn.max() == pytest.approx(live_chart.BATCH_CAP * 0.72) and drawn.min() == pytest.approx(0.4)

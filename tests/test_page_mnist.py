@@ -62,6 +62,22 @@ def test_every_section_opens(open_page):
         assert not at.exception, section
 
 
+def test_the_optimizers_variables_add_up_and_train_your_own_is_the_lessons_recipe(open_page):
+    """Keras's 407,052 optimizer variables are one running average per weight (407,050) plus its iteration counter
+    and its learning rate; Train your own starts at the lesson's recipe and claims no speed it did not measure."""
+    at = open_page("mnist_classifier", section="The network")
+    note = next(c.value for c in at.caption if "optimizer's own" in c.value)
+    assert "407,052 variables" in note and "each of the 407,050 weights" in note
+    assert "iteration counter and its learning rate" in note and "step counter." not in note
+    at.segmented_control(key="mn_section").set_value("Train your own")
+    at.run()
+    assert (at.slider(key="mn_epochs").value, at.select_slider(key="mn_batch").value,
+            at.slider(key="mn_split").value) == (10, 128, 0.0)
+    info = " ".join(i.value for i in at.info)
+    assert "10 epochs of 60,000 images in 469 batches of 128 — the lesson's recipe" in info
+    assert " s per epoch" not in info
+
+
 def test_the_network_shows_the_lessons_summary_epochs_and_results(open_page):
     at = open_page("mnist_classifier", section="The network")
     summary = next(c.value for c in at.code if "Total params" in c.value)
@@ -94,7 +110,7 @@ def test_an_uploaded_digit_is_predicted(open_page, test_images):
     at.file_uploader(key="mn_upload").upload("digit.png", png(x_test[0]), "image/png")
     at.run()
     assert not at.exception
-    assert any(m.value.startswith(f"## Prediction: {int(y_test[0])}\n") for m in at.markdown)
+    assert any(m.value.startswith(f"### Prediction: {int(y_test[0])}\n") for m in at.markdown)
     import json
 
     bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"P(digit)"' in c.proto.spec)
