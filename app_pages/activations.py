@@ -57,7 +57,8 @@ st.markdown("The last line is the lesson's remark that tanh and the sigmoid diff
 
 st.divider()
 st.subheader("Softmax: scores into probabilities")
-st.latex(ACTIVATIONS["softmax"].formula + r",\qquad \text{with temperature } T:\ \mathrm{softmax}(z / T)")
+st.latex(ACTIVATIONS["softmax"].formula)
+st.caption("With a temperature T, the probabilities are softmax(z / T): the slider below.")
 c1, c2 = st.columns([2, 3], gap="large")
 with c1:
     text = st.text_input("Scores z (numbers separated by commas)", "2.0, 1.0, 0.1, -1.0", key="ac_scores",
@@ -114,8 +115,9 @@ with st.expander("tanh(x) = 2σ(2x) − 1", expanded=not present):
     st.latex(r"2\sigma(2x) - 1 = \frac{2}{1 + e^{-2x}} - 1 = \frac{1 - e^{-2x}}{1 + e^{-2x}}"
              r" = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}} = \tanh(x)")
 with st.expander("ReLU′ and the softmax Jacobian", expanded=not present):
-    st.latex(r"\mathrm{ReLU}(x) = \max(0, x) \Rightarrow \mathrm{ReLU}'(x) = [x > 0]\ \ (x \ne 0)")
+    st.latex(r"\mathrm{ReLU}(x) = \max(0, x) \Rightarrow \mathrm{ReLU}'(x) = [x > 0] \quad (x \ne 0)")
     st.latex(r"s_i = \frac{e^{z_i}}{\sum_j e^{z_j}} \Rightarrow \frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j)")
-    st.latex(r"\text{with cross-entropy } L = -\sum_i y_i \log s_i:\quad \frac{\partial L}{\partial z_j} = s_j - y_j")
+    st.caption("With the cross-entropy of the softmax's output:")
+    st.latex(r"L = -\sum_i y_i \log s_i \;\Rightarrow\; \frac{\partial L}{\partial z_j} = s_j - y_j")
     st.caption("That last line is why the output layer's error is simply A₂ − Y, for the sigmoid with binary "
                "cross-entropy and for softmax with categorical cross-entropy alike.")

@@ -244,7 +244,7 @@ def network_section(net, data, present):
     with c1:
         st.markdown("**Preprocessing**")
         st.latex(r"\underbrace{x}_{60000\times28\times28,\ \text{uint8}} \xrightarrow{\text{reshape}}"
-                 r"\underbrace{x}_{60000\times784}")
+                 r"\underbrace{x_{\text{flat}}}_{60000\times784}")
         st.latex(r"\xrightarrow{\ /255\ } \underbrace{X}_{60000\times784,\ \text{float32 in } [0,1]}")
         st.latex(r"\underbrace{y}_{60000} \xrightarrow{\text{one-hot}} \underbrace{Y}_{60000\times10}")
         st.latex(r"5 \mapsto (0,0,0,0,0,1,0,0,0,0)")
@@ -253,14 +253,17 @@ def network_section(net, data, present):
                    f"{', '.join(str(r) for r in np.eye(10, dtype=int)[labels].tolist())}.")
     with c2:
         steps = steps_per_epoch(len(x_train), 128)
+        full, rest = divmod(len(x_train), 128)
         st.markdown("**What is an epoch?** One pass over every training image. The images go through the network "
                     "in batches; one batch, one weight update, is an *iteration*. With d images, e epochs, "
                     "i iterations and batch size b:")
-        st.latex(r"d \cdot e = i \cdot b")
+        st.latex(r"i = e \cdot \left\lceil \frac{d}{b} \right\rceil")
+        st.caption("The lesson writes d · e = i · b: exact when b divides d. Otherwise each epoch ends with a "
+                   "shorter batch, and the count of iterations rounds up.")
         st.latex(r"\text{iterations per epoch} = "
                  rf"\left\lceil \frac{{{len(x_train):,}}}{{128}} \right\rceil = {steps}".replace(",", "{,}"))
-        st.caption(f"{len(x_train):,} / 128 = {len(x_train) / 128:.2f}: 468 full batches and a last one of "
-                   f"{len(x_train) - 468 * 128} images — the 469/469 of Keras's log.")
+        st.caption(f"{len(x_train):,} / 128 = {len(x_train) / 128:.2f}: {full} full batches and a last one of "
+                   f"{rest} images — the {steps}/{steps} of Keras's log.")
     history = ready_history()
     if history:
         train_acc, test_acc = history["accuracy"][-1], history["test_accuracy"]

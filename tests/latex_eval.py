@@ -25,11 +25,12 @@ import numpy as np
 
 SPACING = {r"\,", r"\;", r"\:", r"\!", r"\ ", r"\quad", r"\qquad", "~"}
 SIZERS = {r"\left", r"\right", r"\big", r"\Big", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\bigg", r"\Bigg",
-          r"\displaystyle", r"\textstyle"}
+          r"\displaystyle", r"\textstyle", r"\small", r"\footnotesize", r"\scriptsize", r"\normalsize",
+          r"\large", r"\tiny"}
 ELEMENTWISE = {r"\odot", "*"}
 MATRIX_PRODUCT = {r"\cdot", "@", r"\times"}
 RELATIONS = {"=", r"\leftarrow", r"\approx", r"\equiv"}
-STATEMENT_BREAKS = {r"\Rightarrow", r"\quad", r"\qquad", r"\\", r"\implies"}
+STATEMENT_BREAKS = {r"\Rightarrow", r"\quad", r"\qquad", r"\\", r"\implies", r"\xrightarrow"}
 COMPARISONS = {">": np.greater, "<": np.less, r"\ge": np.greater_equal, r"\le": np.less_equal,
                r"\geq": np.greater_equal, r"\leq": np.less_equal, r"\ne": np.not_equal}
 FUNCTION_NAMES = {r"\tanh": "tanh", r"\sigma": "σ", r"\log": "log", r"\exp": "exp", r"\sin": "sin", r"\cos": "cos",
@@ -74,7 +75,7 @@ class Result:
 
 
 def tokenize(latex: str) -> list[str]:
-    latex = latex.replace("−", "-").replace("×", r"\times ").replace("ŷ", r"\hat{y}")
+    latex = latex.replace("{,}", "").replace("−", "-")  # 60{,}000: a thousands separator.replace("×", r"\times ").replace("ŷ", r"\hat{y}")
     return _TOKEN.findall(latex)
 
 
@@ -143,7 +144,7 @@ class Parser:
         if tok in ("(", "[", "{") or re.fullmatch(r"\d+(\.\d+)?|[A-Za-z]", tok):
             return True
         return tok.startswith("\\") and tok not in (MATRIX_PRODUCT | ELEMENTWISE | RELATIONS | STATEMENT_BREAKS
-                                                    | set(COMPARISONS) | {r"\end"})
+                                                    | set(COMPARISONS) | {r"\end", r"\rceil", r"\rfloor"})
 
     def product(self):
         value = self.unary_power()
@@ -177,6 +178,7 @@ class Parser:
         return value
 
     def atom(self):
+        start = self.i
         tok = self.take()
         if re.fullmatch(r"\d+(\.\d+)?", tok):
             self.literals.append(len(tok.split(".")[1]) if "." in tok else 0)
@@ -189,6 +191,10 @@ class Parser:
             value = self.expression()
             self.take("}")
             return value
+        if tok in (r"\lceil", r"\lfloor"):
+            value = self.expression()
+            self.take(r"\rceil" if tok == r"\lceil" else r"\rfloor")
+            return (np.ceil if tok == r"\lceil" else np.floor)(_plain(value))
         if tok == "[":
             value = self.expression()
             if self.peek() in COMPARISONS:
@@ -210,7 +216,9 @@ class Parser:
                 _check_shape(inner, self.group_text(), self.problems)
             return inner
         if tok == r"\text":
-            self.group_text()
+            words = "".join(self.group_text())
+            if start == 0 and self.peek() is None:  # a side that is only words: a name for the other side
+                raise Unknown(words)
             return self.atom() if self.starts_atom(self.peek()) else np.asarray(1.0)
         if tok == r"\sum":
             return self.summation()
@@ -291,7 +299,7 @@ class Parser:
             transpose |= bool(t)
             power = float(pw) if pw else power
         value = self.lookup(name)
-        if callable(value):
+        if callable(value) or isinstance(value, Shown):  # a function, or numbers as shown (their own precision)
             return value
         value = np.asarray(value, dtype=float)
         if sample is not None:
@@ -323,7 +331,15 @@ class Parser:
                 self.take()
                 args.append(self.expression())
             self.take(")")
-            return self.postfix(np.asarray(f(*(_plain(a) for a in args))))
+            value = self.postfix(np.asarray(f(*(_plain(a) for a in args))))
+            if self.peek() == "_":  # softmax(z)_k: one entry of the result
+                save = self.i
+                self.take()
+                index = "".join(self.group_text())
+                if index in self.env.get("_indices", {}):
+                    return np.atleast_1d(value.ravel())[self.env["_indices"][index]]
+                self.i = save
+            return value
         if self.peek() == "^":  # \sigma^{-1}(…) and the like are not read; \tanh^2 x is
             self.take()
             exponent = self.group_text()
@@ -505,13 +521,14 @@ def _plain(v):
 def _check_shape(value, annotation: list[str], problems: list[str]):
     text = "".join(annotation).replace(r"\times", "x").replace("\\", "")
     text = text.split(":")[-1]
+    text = text.split(",")[0]  # "60000x784, float32 in [0,1]": the shape, then words
     dims = re.findall(r"\d+", text)
     if not dims or "x" not in text and len(dims) != 1:
         return
     want = tuple(int(d) for d in dims)
     have = np.shape(_plain(value)) if not isinstance(value, Shown) else value.values.shape
-    if len(want) == 1:
-        want = (want[0], 1) if len(have) == 2 else want
+    if len(want) == 1 and len(have) == 2:
+        want = (want[0], 1)
     if tuple(have) != want and not (isinstance(value, Shown) and value.elided):
         problems.append(f"shape {'×'.join(dims)} written under a value of shape {tuple(have)}")
 
@@ -527,9 +544,11 @@ def split_statements(latex: str) -> list[list[str]]:
     # a brace over equations with no conditions (the lesson's (5), (6)) is a system: its rows are statements
     latex = re.sub(r"\\begin\{cases\}([^&]*?)\\end\{cases\}", r"\1", latex)
     tokens = tokenize(latex)
-    out, current, depth, in_matrix = [], [], 0, 0
-    for k, tok in enumerate(tokens):
-        if tok in (r"\begin", r"\end") and _environment(tokens, k) in ("bmatrix", "pmatrix", "cases"):
+    out, current, depth, in_matrix, k = [], [], 0, 0, 0
+    while k < len(tokens):
+        tok = tokens[k]
+        k += 1
+        if tok in (r"\begin", r"\end") and _environment(tokens, k - 1) in ("bmatrix", "pmatrix", "cases"):
             in_matrix += 1 if tok == r"\begin" else -1
         if tok in ("(", "[", "{"):
             depth += 1
@@ -539,6 +558,13 @@ def split_statements(latex: str) -> list[list[str]]:
             if current:
                 out.append(current)
             current = []
+            if tok == r"\xrightarrow" and k < len(tokens) and tokens[k] == "{":  # the arrow's label
+                level = 0
+                while k < len(tokens):
+                    level += {"{": 1, "}": -1}.get(tokens[k], 0)
+                    k += 1
+                    if level == 0:
+                        break
             continue
         if tok == "&" and not in_matrix:
             continue
@@ -675,9 +701,16 @@ def check(latex: str, env: dict, *, bind: bool = True, rtol: float = 1e-9, atol:
 
 
 def _condition(text: str, tokens: list[str], env: dict) -> Result:
-    """A statement with no relation: a condition such as ``(z \\ne 0)``, which must hold; anything else is not
-    read."""
+    """A statement with no relation: a condition such as ``(z \\ne 0)``, which must hold, or a symbol written
+    over its shape (``\\underbrace{X}_{60000\\times784}``), whose value must have it; anything else is not read."""
     at = [k for k, tok in enumerate(tokens) if tok in COMPARISONS]
+    if len(at) != 1 and r"\underbrace" in tokens:
+        problems: list[str] = []
+        try:
+            Parser(tokens, env, problems).whole()
+        except (EvalError, ValueError, TypeError) as err:
+            return Result(text, "unevaluated", str(err))
+        return Result(text, "mismatch" if problems else "checked", "; ".join(problems))
     if len(at) != 1:
         return Result(text, "unevaluated", "no relation")
     k = at[0]
@@ -695,7 +728,7 @@ def _lone_symbol(side: list[str]) -> bool:
     toks = [t for t in side if t not in SPACING and t not in SIZERS]
     if not toks:
         return False
-    if toks[0] == r"\underbrace":
+    if toks[0] == r"\underbrace" or (toks[0] == r"\text" and toks[-1] == "}"):
         return True
     joined = "".join(toks)
     return bool(re.fullmatch(r"(\\Delta|d)?[A-Za-z]+(\^\{\[\d\]\})?|\\Delta(\^\{\[\d\]\})?|(\\Delta)?[Wb]\^\{\[\d\]\}"
