@@ -183,3 +183,20 @@ def test_the_trainer_still_takes_the_lessons_network_and_refuses_anything_else()
     Trainer(ShallowNN(2, 3), ds.X_train, ds.y_train, lr=0.1, batch_size=8, epochs=1).run()
     with pytest.raises(ValueError, match="model must be a DeepNN or ShallowNN, got dict"):
         Trainer({}, ds.X_train, ds.y_train, lr=0.1, batch_size=8, epochs=1)
+
+
+@pytest.mark.parametrize("problem, k, optimizer, regularization", [
+    ("binary", 1, "momentum", "l1"), ("multiclass", 3, "adam", "l2"), ("regression", 1, "sgd", "l2")])
+def test_fit_takes_the_same_steps_as_the_trainer_for_any_network(problem, k, optimizer, regularization):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(130, 4))
+    y = rng.normal(size=130) if problem == "regression" else rng.integers(0, max(k, 2), 130)
+    kw = dict(problem=problem, init_scale=0.5, seed=9, optimizer=optimizer, regularization=regularization,
+              reg_rate=0.01)
+    fitted = DeepNN(4, (6, 5), k, **kw).fit(X, y, batch_size=32, n_iterations=7, lr=0.05, shuffle=True)
+    model = DeepNN(4, (6, 5), k, **kw)
+    trainer = Trainer(model, X, y, lr=0.05, batch_size=32, epochs=7, shuffle=True, seed=model.rng, evaluate=False)
+    trainer.run()
+    assert fitted.loss_curve_ == [r.train_loss for r in trainer.history.epochs]
+    for name in model.param_names:
+        np.testing.assert_array_equal(fitted.params[name], model.params[name])
