@@ -70,6 +70,14 @@ def mean_squared_error(Y, Y_hat) -> float:
     return float(np.sum((Y - Y_hat) ** 2) / Y.shape[-1])
 
 
+def half_squared_error(Y, Y_hat) -> float:
+    """L = (1/2m) Σ (ŷ − y)², the regression network's loss: the ½ makes ∂L/∂ŷ = (ŷ − y)/m, so a linear
+    output gives dZ = A − Y like the two cross-entropies. The mean squared error is 2L, the RMSE √(2L)."""
+    Y = np.asarray(Y, dtype=float)
+    D = np.asarray(Y_hat, dtype=float) - Y
+    return float(np.vdot(D, D) / (2 * Y.shape[-1]))
+
+
 def one_weight_landscape(w, x=None, y=None) -> tuple[np.ndarray, np.ndarray]:
     """The loss of a one-weight logistic model ŷ = σ(w·x) as a function of w, under least squares
     and under cross-entropy (the lesson's argument for cross-entropy).

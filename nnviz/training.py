@@ -5,6 +5,15 @@ Training is a stream the UI pulls: ``run`` trains for a while and returns a
 epoch); the caller draws it. Nothing here knows about a screen, and a run can be
 paused after any step and resumed later — even in another process, since a
 ``Trainer`` pickles without its data (see ``attach``).
+
+The learning rate, the regularization and the optimizer can change between any two steps without restarting
+the run (``set_lr``, ``set_regularization``, ``set_optimizer``). Each change is recorded in ``schedule`` as a
+``Change`` (at which step, what, old and new value); a trainer made with the same settings and
+``schedule=…`` replays the changes at the same steps, so a run with changes is reproducible from its settings
+plus its schedule.
+
+Regression runs report R² (``EpochRecord.train_r2``, ``test_r2``) instead of accuracy; their loss is
+½·MSE, so the RMSE is √(2·(loss − penalty)) (``EpochRecord.train_rmse``, ``test_rmse``).
 """
 
 from __future__ import annotations
@@ -15,8 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnviz.losses import DIVERGENCE_LOSS
-from nnviz.network import ShallowNN, labels_to_Y, with_ones_column
+from nnviz.deep_network import DeepNN, r2_score, with_ones_column
+from nnviz.optimizers import OPTIMIZERS
+from nnviz.regularization import check_reg_rate, get_regularization
 from nnviz.validation import check_array, check_int, check_learning_rate
 
 
@@ -27,6 +37,12 @@ class EpochRecord:
     ``train_loss`` is the mean loss over the epoch's batches (what Keras and
     scikit-learn report); accuracies and the test loss are measured on the whole
     sets with the weights at the end of the epoch.
+
+    With regularization both losses include the penalty, as the objective a step minimises does (and as
+    Keras reports them): ``train_loss`` the mean of each step's penalty, ``train_penalty``; ``test_loss`` the
+    penalty at the end of the epoch, ``penalty``. Without regularization both are None. A regression has
+    no accuracy (None) but R² (``train_r2``, ``test_r2``; None for classification, and when a set's targets
+    do not vary); its loss is ½·MSE, so ``train_rmse`` and ``test_rmse`` are √(2·(loss − penalty)).
     """
 
     epoch: int  # epochs finished, 1-based
@@ -37,6 +53,64 @@ class EpochRecord:
     test_acc: float | None
     steps_per_s: float
     last_batch_loss: float | None = None  # what the lesson's fit printed as "loss": its last batch's only
+    train_r2: float | None = None  # regression: R² on the whole training set (when evaluated)
+    test_r2: float | None = None
+    penalty: float | None = None  # λ·Σ R(W) at the end of the epoch (included in test_loss); None: no penalty
+    train_penalty: float | None = None  # the mean penalty over the epoch's steps (included in train_loss)
+
+    @property
+    def train_rmse(self) -> float:
+        """Regression: the root mean squared error over the epoch's batches, from ``train_loss``."""
+        return math.sqrt(max(2.0 * (self.train_loss - (self.train_penalty or 0.0)), 0.0))
+
+    @property
+    def test_rmse(self) -> float | None:
+        """Regression: the root mean squared error on the test set, from ``test_loss``."""
+        if self.test_loss is None:
+            return None
+        return math.sqrt(max(2.0 * (self.test_loss - (self.penalty or 0.0)), 0.0))
+
+
+#: What a ``Change`` can change, and how its value is checked.
+CHANGEABLE = ("lr", "regularization", "reg_rate", "optimizer")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a setting during a run: from step ``step + 1`` on (after ``step`` steps, ``epoch``
+    epochs finished), ``what`` went from ``old`` to ``new``.
+
+    ``what`` is "lr" (float), "regularization" ("none", "l1", "l2"), "reg_rate" (float) or "optimizer"
+    ("sgd", "momentum", "adam": a new optimizer starts from a fresh state).
+    """
+
+    step: int
+    epoch: int
+    what: str
+    old: float | str
+    new: float | str
+
+    def label(self) -> str:
+        """How a chart marks it: "lr 1 → 0.1", "optimizer sgd → adam"."""
+        def show(v):
+            return f"{v:g}" if isinstance(v, float) else str(v)
+
+        return f"{self.what.replace('_', ' ')} {show(self.old)} → {show(self.new)}"
+
+
+def check_change_value(what: str, value):
+    """``value`` checked for the setting ``what`` (one of ``CHANGEABLE``); a ``ValueError`` names it otherwise."""
+    if what == "lr":
+        return check_learning_rate(value)
+    if what == "reg_rate":
+        return check_reg_rate(value)
+    if what == "regularization":
+        return get_regularization(value).name
+    if what == "optimizer":
+        if value not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {value!r}; choose one of {', '.join(OPTIMIZERS)}")
+        return value
+    raise ValueError(f"a run can change {', '.join(CHANGEABLE)}, not {what!r}")
 
 
 @dataclass(frozen=True)
@@ -118,20 +192,22 @@ def epoch_column(records, name: str) -> np.ndarray:
 
 
 class Trainer:
-    """Mini-batch gradient descent on a ``ShallowNN``, one step at a time.
+    """Mini-batch training of a ``DeepNN`` (or the lesson's ``ShallowNN``), one step at a time.
 
     Parameters
     ----------
-    model : ShallowNN
+    model : DeepNN
+        Its optimizer and regularization are the run's (changeable with ``set_optimizer`` and
+        ``set_regularization``).
     X_train : ndarray of shape (m, n_input)
-        One sample per row (the lesson's layout for data); stored transposed,
-        column-contiguous, so that each batch is a view.
+        One sample per row (the lesson's layout for data); stored with a column of ones appended, so that
+        each batch is one contiguous block.
     y_train : ndarray of shape (m,)
-        Class labels.
+        Class labels, or target values for a regression.
     X_test, y_test : optional
         Evaluated after every epoch.
     lr : float
-        Learning rate, > 0.
+        Learning rate, > 0; changeable with ``set_lr``.
     batch_size : int
         Samples per step; capped at the number of training samples.
     epochs : int
@@ -141,14 +217,17 @@ class Trainer:
     seed : int or None
         Seed of the shuffling order.
     evaluate : bool
-        Measure accuracy (and the test loss) on the whole sets after every epoch;
+        Measure accuracy or R² (and the test loss) on the whole sets after every epoch;
         ``fit`` turns this off, as the lesson's loop measures nothing.
+    schedule : sequence of Change, optional
+        Changes to replay: each is applied when the run has taken ``change.step`` steps (and recorded
+        again in ``schedule`` then), so a recorded run is reproduced from its settings and its schedule.
     """
 
-    def __init__(self, model: ShallowNN, X_train, y_train, X_test=None, y_test=None, *,
-                 lr, batch_size, epochs, shuffle=False, seed=None, evaluate=True):
-        if not isinstance(model, ShallowNN):
-            raise ValueError(f"model must be a ShallowNN, got {type(model).__name__}")
+    def __init__(self, model: DeepNN, X_train, y_train, X_test=None, y_test=None, *,
+                 lr, batch_size, epochs, shuffle=False, seed=None, evaluate=True, schedule=()):
+        if not isinstance(model, DeepNN):
+            raise ValueError(f"model must be a DeepNN or ShallowNN, got {type(model).__name__}")
         self.model = model
         self.lr = check_learning_rate(lr)
         self.batch_size = check_int("batch size", batch_size)
@@ -162,22 +241,28 @@ class Trainer:
         #: What the runs recorded; None when someone else keeps it: a trainer shipped to a worker (its owner,
         #: e.g. a ``runner.Run``, records the progress each slice returns) records nothing.
         self.history: History | None = History()
+        #: Every change of a setting so far, in order (``Change``); pickled with the trainer.
+        self.schedule: list[Change] = []
+        self._pending: list[Change] = []  # changes to replay, by step
         self._batch = 0  # batches done in the current epoch
         self._epoch_loss = 0.0  # Σ loss·batch size in the current epoch
+        self._epoch_penalty = 0.0  # Σ penalty·batch size in the current epoch
         self._order = None  # this epoch's permutation when shuffling
         self.attach(X_train, y_train, X_test, y_test)
+        self.replay(schedule)
 
     # ----------------------------------------------------------------- data
 
     def attach(self, X_train, y_train, X_test=None, y_test=None):
-        """Give the trainer its data (checked: shapes, labels, no NaN/inf)."""
-        n_input, n_output = self.model.n_input, self.model.n_output
+        """Give the trainer its data (checked: shapes, labels or targets, no NaN/inf)."""
+        n_input = self.model.n_input
         X_train = check_array("X_train", X_train, ndim=2)
         if X_train.shape[1] != n_input:
             raise ValueError(f"X_train must have {n_input} features per row, got shape {X_train.shape}")
         # Rows plus a column of ones (the bias trick): each batch is one contiguous block.
         self._X1 = with_ones_column(X_train)
-        self._YT = labels_to_Y(y_train, n_output, X_train.shape[0], "y_train")
+        self._YT = self.model.targets(y_train, X_train.shape[0], "y_train")
+        self._limit = self.model.divergence_limit(self._YT)
         self.m = X_train.shape[0]
         self.batch_size = min(self.batch_size, self.m)
         self.has_test = X_test is not None and y_test is not None
@@ -186,7 +271,7 @@ class Trainer:
             if X_test.shape[1] != n_input:
                 raise ValueError(f"X_test must have {n_input} features per row, got shape {X_test.shape}")
             self._X1_test = with_ones_column(X_test)
-            self._YT_test = labels_to_Y(y_test, n_output, X_test.shape[0], "y_test")
+            self._YT_test = self.model.targets(y_test, X_test.shape[0], "y_test")
         self._arrange_epoch()
 
     def _arrange_epoch(self):
@@ -199,6 +284,68 @@ class Trainer:
             YT = np.ascontiguousarray(YT[:, self._order])
         bs, m = self.batch_size, self.m
         self._batches = [(X1[i : i + bs], YT[:, i : i + bs]) for i in range(0, m, bs)]
+
+    # ----------------------------------------------------------------- changes during a run
+
+    def set_lr(self, lr):
+        """The learning rate from the next step on (recorded in ``schedule``)."""
+        self._change("lr", lr)
+
+    def set_regularization(self, kind, rate=None):
+        """The penalty from the next step on: ``kind`` "none", "l1" or "l2"; ``rate`` λ ≥ 0 (None keeps the
+        current one). A change of kind and one of rate are recorded as two ``Change``s."""
+        kind = check_change_value("regularization", kind)
+        rate = self.model.reg_rate if rate is None else check_change_value("reg_rate", rate)
+        self._change("regularization", kind)
+        self._change("reg_rate", rate)
+
+    def set_optimizer(self, name):
+        """The optimizer from the next step on ("sgd", "momentum", "adam"): a different one starts from a fresh
+        state (zero velocity and moments), as at the start of a run."""
+        self._change("optimizer", name)
+
+    def current(self, what: str):
+        """The current value of a changeable setting (``CHANGEABLE``)."""
+        model = self.model
+        return {"lr": self.lr, "regularization": model.regularization, "reg_rate": model.reg_rate,
+                "optimizer": model.optimizer.name}[what]
+
+    def replay(self, changes):
+        """Queue recorded ``Change``s: each takes effect when the run has taken ``change.step`` steps.
+
+        Changes must come in order of their steps, none before the current step; their values are checked
+        now, so a bad schedule (e.g. from a link) is refused before the run starts."""
+        changes = list(changes)
+        last = max([self.step] + [c.step for c in self._pending])
+        for c in changes:
+            if not isinstance(c, Change):
+                raise ValueError(f"a schedule holds Change records, got {c!r}")
+            if isinstance(c.step, bool) or not isinstance(c.step, int) or c.step < last:
+                raise ValueError(f"schedule steps must be whole numbers in order from step {last}, got {c.step!r}")
+            check_change_value(c.what, c.new)
+            last = c.step
+        self._pending.extend(changes)
+        self._apply_due()
+
+    def _change(self, what, value):
+        value = check_change_value(what, value)
+        old = self.current(what)
+        if value == old:
+            return
+        if what == "lr":
+            self.lr = value
+        elif what == "regularization":
+            self.model.set_regularization(value, self.model.reg_rate)
+        elif what == "reg_rate":
+            self.model.set_regularization(self.model.regularization, value)
+        else:
+            self.model.set_optimizer(value)
+        self.schedule.append(Change(self.step, self.epoch, what, old, value))
+
+    def _apply_due(self):
+        while self._pending and self._pending[0].step == self.step:
+            c = self._pending.pop(0)
+            self._change(c.what, c.new)
 
     # ----------------------------------------------------------------- running
 
@@ -217,18 +364,24 @@ class Trainer:
         deadline = t0 + seconds if seconds is not None else math.inf
         max_steps = steps if steps is not None else math.inf
         end_epoch = self.epoch + epochs if epochs is not None else math.inf
-        train_step, lr, clock, limit = self.model.train_step, self.lr, time.perf_counter, DIVERGENCE_LOSS
+        model, clock, limit = self.model, time.perf_counter, self._limit
+        train_step = model.train_step
         losses, records = [], []
         first_step = self.step + 1
         taken = 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             while self.stop is None and taken < max_steps and self.epoch < end_epoch:
+                self._apply_due()
+                lr = self.lr
+                penalised = model.penalised
+                # stop at the next change to replay, if it comes first
+                until = min(max_steps, taken + self._pending[0].step - self.step) if self._pending else max_steps
                 batches = self._batches
                 i = self._batch
                 n_batches = len(batches)
-                epoch_loss = self._epoch_loss
+                epoch_loss, epoch_penalty = self._epoch_loss, self._epoch_penalty
                 diverged = timed_out = False
-                while i < n_batches and taken < max_steps:
+                while i < n_batches and taken < until:
                     X1, Y = batches[i]
                     loss = train_step(X1, Y, lr)
                     losses.append(loss)
@@ -238,17 +391,20 @@ class Trainer:
                         diverged = True
                         break
                     epoch_loss += loss * X1.shape[0]
+                    if penalised:
+                        epoch_penalty += model.last_penalty * X1.shape[0]
                     if clock() >= deadline:
                         timed_out = True
                         break
                 self.step += i - self._batch
-                self._batch, self._epoch_loss = i, epoch_loss
+                self._batch, self._epoch_loss, self._epoch_penalty = i, epoch_loss, epoch_penalty
                 if diverged:
                     self.stop = self._diverged(loss)
                 elif i == n_batches:
                     records.append(self._finish_epoch(t0, taken, loss))
                 if timed_out:
                     break
+            self._apply_due()
         seconds = time.perf_counter() - t0
         progress = Progress(
             steps=np.arange(first_step, first_step + len(losses)),
@@ -266,36 +422,54 @@ class Trainer:
         """Train to the end of the current epoch (a whole epoch when at a boundary)."""
         return self.run(epochs=1)
 
-    def evaluate(self, which: str = "test", loss: bool = True) -> tuple[float | None, float]:
-        """(loss, accuracy) on the whole training or test set with the current weights.
+    def evaluate(self, which: str = "test", loss: bool = True) -> tuple[float | None, float | None]:
+        """(loss, accuracy) on the whole training or test set with the current weights — (loss, R²) for a
+        regression (R² None when the set's targets do not vary).
 
-        ``loss=False`` skips the loss (``None`` in its place) when only the accuracy is needed.
+        The loss includes the penalty when there is one (as the objective does); ``loss=False`` skips it
+        (``None`` in its place) when only the accuracy is needed.
         """
         X1, Y = (self._X1, self._YT) if which == "train" else (self._X1_test, self._YT_test)
-        Z2 = self.model.logits(X1)
-        value = self.model.loss_from_logits(Y, Z2) if loss else None
-        if self.model.n_output == 1:
-            correct = np.count_nonzero((Z2 > 0) == (Y > 0.5))  # σ(z) > 0.5 exactly when z > 0
+        model = self.model
+        ZL = model.logits(X1)
+        value = model.loss_from_logits(Y, ZL) + model.penalty() if loss else None
+        if model.problem == "regression":
+            return value, r2_score(Y, ZL)
+        if model.n_output == 1:
+            correct = np.count_nonzero((ZL > 0) == (Y > 0.5))  # σ(z) > 0.5 exactly when z > 0
         else:
-            correct = np.count_nonzero(np.argmax(Z2, axis=0) == np.argmax(Y, axis=0))
+            correct = np.count_nonzero(np.argmax(ZL, axis=0) == np.argmax(Y, axis=0))
         return value, float(correct / Y.shape[1])
 
     def _finish_epoch(self, t0: float, taken: int, last_loss: float) -> EpochRecord:
         self.epoch += 1
         train_loss = self._epoch_loss / self.m
-        train_acc = test_loss = test_acc = None
+        train_acc = test_loss = test_acc = train_r2 = test_r2 = None
+        regression = self.model.problem == "regression"
         if self.evaluate_epochs:
-            _, train_acc = self.evaluate("train", loss=False)
+            _, train_metric = self.evaluate("train", loss=False)
+            if regression:
+                train_r2 = train_metric
+            else:
+                train_acc = train_metric
             if self.has_test:
-                test_loss, test_acc = self.evaluate("test")
+                test_loss, test_metric = self.evaluate("test")
+                if regression:
+                    test_r2 = test_metric
+                else:
+                    test_acc = test_metric
+        penalised = self.model.penalised or self._epoch_penalty > 0
         elapsed = time.perf_counter() - t0
         record = EpochRecord(
             epoch=self.epoch, step=self.step, train_loss=train_loss, train_acc=train_acc,
             test_loss=test_loss, test_acc=test_acc,
             steps_per_s=taken / elapsed if elapsed > 0 else 0.0, last_batch_loss=float(last_loss),
+            train_r2=train_r2, test_r2=test_r2,
+            penalty=self.model.penalty() if penalised else None,
+            train_penalty=self._epoch_penalty / self.m if penalised else None,
         )
         self._batch = 0
-        self._epoch_loss = 0.0
+        self._epoch_loss = self._epoch_penalty = 0.0
         if self.shuffle:
             self._order = None
             self._arrange_epoch()
@@ -317,6 +491,7 @@ class Trainer:
 
     def __getstate__(self):
         # Data and history stay with the owner; a worker re-attaches the data it holds and records no history.
+        # The schedule and the changes still to replay travel with the trainer.
         state = self.__dict__.copy()
         for key in ("_X1", "_YT", "_X1_test", "_YT_test", "_batches", "history"):
             state.pop(key, None)

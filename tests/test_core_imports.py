@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 CORE = ["nnviz", "nnviz.activations", "nnviz.losses", "nnviz.network", "nnviz.training",
-        "nnviz.datasets", "nnviz.gradcheck", "nnviz.validation"]
+        "nnviz.datasets", "nnviz.gradcheck", "nnviz.validation", "nnviz.deep_network", "nnviz.optimizers",
+        "nnviz.regularization", "nnviz.features"]
 
 
 def test_core_imports_no_ui_or_tensorflow():

@@ -3,7 +3,17 @@
 import numpy as np
 import pytest
 
-from nnviz.datasets import MAX_CSV_MAGNITUDE, MAX_CSV_ROWS, TWO_D, lesson_data, make_2d, parse_csv, standardize
+from nnviz.datasets import (
+    MAX_CSV_MAGNITUDE,
+    MAX_CSV_ROWS,
+    TWO_D,
+    gauss_target,
+    lesson_data,
+    make_2d,
+    parse_csv,
+    plane_target,
+    standardize,
+)
 
 
 def test_lesson_data_is_the_lessons():
@@ -141,3 +151,124 @@ def test_values_at_the_magnitude_limit_survive_every_view():
         assert np.isfinite(projection(ds.X_test)).all()
         grid = maps.grid_over(ds.X_train[:, :2])
         assert np.isfinite(grid.points).all()
+
+
+# ----------------------------------------------------------------------------- more classes, and regression
+
+
+@pytest.mark.parametrize("name", ["blobs", "spiral"])
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+def test_multiclass_sets(name, k):
+    ds = make_2d(name, n_samples=600, noise=0.1, train_split=0.75, seed=3, classes=k)
+    assert ds.problem == "multiclass" and ds.n_classes == k and ds.n_outputs == k
+    assert ds.class_labels == tuple(str(i) for i in range(k)) and f"{k}" in ds.title
+    y = np.r_[ds.y_train, ds.y_test]
+    counts = np.bincount(y, minlength=k)
+    assert counts.size == k and counts.max() - counts.min() <= 1  # every class, as even as 600 allows
+    assert ds.X_train.shape == (450, 2) and np.abs(ds.X_train).max() < 4
+    again = make_2d(name, n_samples=600, noise=0.1, train_split=0.75, seed=3, classes=k)
+    np.testing.assert_array_equal(ds.X_train, again.X_train)
+
+
+def test_blob_centres_keep_their_distance_as_classes_grow():
+    """Neighbouring centres as far apart as the two-class blobs', so 6 classes are as easy to tell apart as 3."""
+    for k in (3, 4, 6):
+        ds = make_2d("blobs", 3000, 0.0, 0.5, 0, classes=k)
+        centres = np.array([ds.X_train[ds.y_train == c].mean(axis=0) for c in range(k)])
+        gaps = np.linalg.norm(centres - np.roll(centres, 1, axis=0), axis=1)
+        np.testing.assert_allclose(gaps, 1.6, atol=0.1)
+
+
+def test_two_classes_are_the_binary_sets_as_before():
+    for name in ("blobs", "spiral"):
+        a, b = make_2d(name, 300, 0.2, 0.7, 4), make_2d(name, 300, 0.2, 0.7, 4, classes=2)
+        assert b.problem == "binary" and b.n_classes == 2 and b.n_outputs == 1
+        np.testing.assert_array_equal(a.X_train, b.X_train)
+
+
+@pytest.mark.parametrize("name", ["plane", "gauss"])
+def test_regression_sets(name):
+    ds = make_2d(name, n_samples=400, noise=0.0, train_split=0.75, seed=1)
+    assert ds.problem == "regression" and ds.n_classes is None and ds.n_outputs == 1 and ds.class_labels == ()
+    assert ds.y_train.dtype == float and ds.X_train.shape == (300, 2)
+    assert np.abs(ds.X_train).max() <= 1.5 and -1.2 <= ds.y_train.min() < 0 < ds.y_train.max() <= 1.2
+    target = plane_target if name == "plane" else gauss_target
+    np.testing.assert_allclose(ds.y_train, target(ds.X_train), atol=1e-12)  # no noise: the surface itself
+    noisy = make_2d(name, n_samples=400, noise=0.3, train_split=0.75, seed=1)
+    np.testing.assert_array_equal(noisy.X_train, ds.X_train)  # noise moves the targets, not the points
+    assert np.std(noisy.y_train - target(noisy.X_train)) > 0.05
+
+
+def test_the_playgrounds_surfaces():
+    np.testing.assert_allclose(plane_target(np.array([[1.5, 1.5], [-1.5, 0.5], [0.0, 0.0]])), [1.2, -0.4, 0.0])
+    # a bump's centre is ±1, half a unit away it is 0; the strongest bump wins
+    centres = np.array([[-1.0, 0.625], [0.0, 0.625], [0.0, -0.625], [1.0, -1.125], [0.5, 0.0]])
+    np.testing.assert_allclose(gauss_target(centres), [1.0, -1.0, 1.0, 0.0, 0.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(name="moons", classes=3), "moons has two classes; only blobs and spiral come with 3 to 6 classes, got 3"),
+    (dict(name="plane", classes=3), "plane is a regression set: it has no classes; only blobs and spiral come with 3 to 6 classes, got 3"),
+    (dict(name="spiral", classes=7), "number of classes must be at most 6, got 7"),
+    (dict(name="blobs", classes=1), "number of classes must be at least 2, got 1"),
+    (dict(name="wave"), "unknown 2-D dataset 'wave'; choose one of moons, circles, xor, blobs, spiral, plane, gauss"),
+])
+def test_make_2d_classes_validation(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_2d(**kwargs)
+
+
+def labelled_csv(labels, header="a,b,label"):
+    rng = np.random.default_rng(0)
+    return header + "\n" + "\n".join(f"{rng.normal():.4f},{rng.normal():.4f},{v}" for v in labels) + "\n"
+
+
+def test_a_multiclass_csv_numbers_its_classes_and_keeps_their_names():
+    ds = parse_csv(labelled_csv([1, 2, 3, 2, 1, 3] * 5), problem="multiclass")
+    assert ds.problem == "multiclass" and ds.n_classes == 3 and ds.class_names == ("1", "2", "3")
+    assert set(np.r_[ds.y_train, ds.y_test]) == {0, 1, 2} and ds.y_train.dtype == np.int64
+    assert "label column 'label', 3 classes" in ds.description
+    rows = parse_csv(labelled_csv([1, 2, 3, 2, 1, 3] * 5), problem="multiclass", train_split=0.5)
+    assert rows.n_train == 15
+
+
+def test_a_regression_csv_keeps_its_target():
+    values = [f"{v:.3f}" for v in np.linspace(-50, 120, 30)]
+    ds = parse_csv(labelled_csv(values, "a,b,price"), problem="regression")
+    assert ds.problem == "regression" and ds.n_classes is None and ds.feature_names == ("a", "b")
+    assert sorted(np.r_[ds.y_train, ds.y_test].tolist()) == sorted(float(v) for v in values)
+    assert "target column 'price'" in ds.description
+
+
+@pytest.mark.parametrize("labels, problem, n_classes, names", [
+    ([0, 1] * 10, "binary", 2, ()),
+    ([-1, 1] * 10, "binary", 2, ("-1", "1")),  # the Playground's labels: the smaller one is 0
+    ([0, 1, 2, 3] * 5, "multiclass", 4, ("0", "1", "2", "3")),
+    ([0.5, 1.25, 3.0, 2.0] * 5, "regression", None, ()),
+    (list(range(20)), "regression", None, ()),  # 20 different whole numbers: more than classes
+])
+def test_auto_detects_the_problem(labels, problem, n_classes, names):
+    ds = parse_csv(labelled_csv(labels), problem="auto")
+    assert (ds.problem, ds.n_classes, ds.class_names) == (problem, n_classes, names)
+    if problem == "binary":
+        assert set(np.r_[ds.y_train, ds.y_test]) == {0, 1}
+
+
+@pytest.mark.parametrize("labels, problem, match", [
+    ([0, 1, 2.5] * 7, "multiclass", r"the label column 'label' must hold whole class numbers; data row 3 has 2.5 "
+                                    r"\(for a continuous target, choose regression\)"),
+    ([4] * 20, "multiclass", "the label column 'label' holds only the class 4; a classifier needs examples of at "
+                             "least two classes"),
+    (list(range(11)) * 2, "multiclass", "the label column 'label' holds 11 different classes; at most 10"),
+    ([2.5] * 20, "regression", "the target column 'label' holds only the value 2.5; a regression needs a target "
+                               "that varies"),
+    ([0, 1, 2] * 7, "binary", "must hold only 0 and 1; data row 3 has 2"),  # the default, as before
+])
+def test_bad_labels_for_the_problem_get_a_clear_message(labels, problem, match):
+    with pytest.raises(ValueError, match=match):
+        parse_csv(labelled_csv(labels), problem=problem)
+
+
+def test_unknown_problem_is_named():
+    with pytest.raises(ValueError, match="problem must be one of binary, multiclass, regression, auto, got 'ranking'"):
+        parse_csv(labelled_csv([0, 1] * 10), problem="ranking")
