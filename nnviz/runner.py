@@ -28,7 +28,6 @@ from __future__ import annotations
 import atexit
 import copy
 import os
-import pickle
 import threading
 import time
 import weakref
@@ -535,11 +534,11 @@ class Run:
     def _keep_shown(self):
         """Under the lock: keep the trainer a page is about to draw (once per state), for ``pause(at_step=…)``. A
         worker sends back a new trainer each slice; an inline slice trains this one in place, so it is copied
-        (pickled: without its data)."""
+        (without its data)."""
         if self._shown and self._shown[-1].step == self._trainer.step:
             return
         inline = getattr(self.executor, "workers", 0) == 0
-        self._shown.append(pickle.loads(pickle.dumps(self._trainer)) if inline else self._trainer)
+        self._shown.append(self._trainer.detached() if inline else self._trainer)
 
     def _snapshot(self) -> Snapshot:
         if self.state in ("playing", "queued"):

@@ -18,6 +18,7 @@ Regression runs report R² (``EpochRecord.train_r2``, ``test_r2``) instead of ac
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -500,3 +501,9 @@ class Trainer:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.history = None
+
+    def detached(self) -> Trainer:
+        """A deep copy without the data and the history: what travels to a worker, kept as it is now."""
+        clone = Trainer.__new__(Trainer)
+        clone.__setstate__(copy.deepcopy(self.__getstate__()))
+        return clone
