@@ -35,7 +35,7 @@ def test_a_batch_larger_than_the_data_is_one_full_batch(open_page):
     at = open_page("shallow_network", ds="moons", n=100, split=50, batch=2000, speed="max")
     assert any("= the full training set: 50 samples, one step per epoch" in c.value for c in at.caption)
     press(at, "step")
-    assert epoch(at) == 1 and at.session_state["tr_run"].poll().step == 1
+    assert epoch(at) == 1 and at.session_state["trainer"].run.poll().step == 1
 
 
 GOOD = "a,b,label\n" + "\n".join(f"{i % 13 - 6},{(i * 5) % 11 - 5},{int(i % 13 > 6)}" for i in range(120))
@@ -188,7 +188,7 @@ def test_another_sessions_uploads_leave_mine_alone(open_page):
     mine.file_uploader(key="tr_csv").upload("good.csv", GOOD.encode(), "text/csv")
     mine.run()
     press(mine, "step")
-    stored = Path(mine.session_state["tr_upload"].path)
+    stored = Path(mine.session_state["trainer"].upload.path)
     other = open_page("shallow_network", ds="csv", speed="max")
     for k in range(3):  # another session uploads file after file through the page …
         other.file_uploader(key="tr_csv").upload(f"other{k}.csv", good_csv(k), "text/csv")
@@ -208,7 +208,8 @@ def test_a_stored_upload_that_is_gone_is_a_clear_message_not_a_stuck_page(open_p
     from nnviz.data_store import DataRef
 
     at = open_page("shallow_network", ds="csv")
-    at.session_state["tr_upload"] = DataRef("file", path="/nonexistent/nnviz/old.npz", title="old.csv", digest="0" * 64)
+    at.session_state["trainer"].upload = DataRef("file", path="/nonexistent/nnviz/old.npz", title="old.csv",
+                                                 digest="0" * 64)
     at.run()
     assert not at.exception
     message = errors(at)

@@ -58,7 +58,7 @@ def test_train_step_pause_reset(open_page):
     assert epoch(at) == held and "paused" in texts(at)
     press(at, "reset")
     assert epoch(at) == 0
-    assert "lr 1 · batch 8 · 10 hidden · tanh · seed 0" in str(at.session_state["tr_previous"][0].label)
+    assert "lr 1 · batch 8 · 10 hidden · tanh · seed 0" in str(at.session_state["trainer"].previous[0].label)
 
 
 def chart_title(chart) -> str | None:
@@ -163,8 +163,8 @@ def test_changing_a_setting_starts_a_fresh_run_and_keeps_the_old_one_faded(open_
     assert epoch(at) == 0  # a new run, ready to train: never the old curve mixed with new settings
     assert any("New settings, new run" in i.value for i in at.info)
     assert not at.button(key="tr_train").disabled and not at.button(key="tr_step").disabled
-    assert at.session_state["tr_run"].settings.hidden == 32
-    assert "10 hidden" in at.session_state["tr_previous"][0].label
+    assert at.session_state["trainer"].run.settings.hidden == 32
+    assert "10 hidden" in at.session_state["trainer"].previous[0].label
     press(at, "step")
     assert epoch(at) == 1 and not any("New settings" in i.value for i in at.info)
     # on the charts, the faded run is named by what differs from the run on screen (it fits the legend)
@@ -184,9 +184,9 @@ def test_changing_a_setting_while_playing_plays_the_new_run(open_page):
     press(at, "train", runs=2)
     at.select_slider(key="tr_lr").set_value(0.3)
     at.run()
-    run = at.session_state["tr_run"]
+    run = at.session_state["trainer"].run
     assert run.settings.lr == 0.3 and run.state == "playing"
-    assert "lr 1 ·" in at.session_state["tr_previous"][0].label
+    assert "lr 1 ·" in at.session_state["trainer"].previous[0].label
 
 
 def test_display_settings_keep_the_run(open_page):
@@ -203,7 +203,7 @@ def test_settings_before_the_first_step_apply_at_once(open_page):
     at.select_slider(key="tr_hidden").set_value(4)
     at.run()
     assert not at.warning
-    assert at.session_state["tr_run"]._trainer.model.n_hidden == 4
+    assert at.session_state["trainer"].run._trainer.model.n_hidden == 4
 
 
 def test_the_link_round_trips_every_setting(open_page):
@@ -232,7 +232,7 @@ def test_same_seed_same_curve(open_page):
     for _ in range(2):
         at = open_page("shallow_network", ds="moons", seed=7, speed="max", epochs=20)
         press(at, "train", runs=5)
-        curves.append(at.session_state["tr_run"].poll().batch_losses)
+        curves.append(at.session_state["trainer"].run.poll().batch_losses)
     assert curves[0].size > 0 and (curves[0] == curves[1]).all()
 
 
@@ -333,7 +333,7 @@ def test_the_lessons_run_and_what_the_text_meant(open_page):
                    speed="50", seed=5)  # 50 epochs/s: still playing at the next look (a fast machine trains 500 at once)
     at.button(key="tr_lesson_run").click()
     at.run()
-    run = at.session_state["tr_run"]
+    run = at.session_state["trainer"].run
     s = run.settings
     assert (s.dataset, s.hidden, s.lr, s.batch_size, s.epochs, s.init, s.shuffle, s.activation) == \
         ("lesson", 10, 1.0, 100, 500, "lesson", False, "tanh")
@@ -342,9 +342,9 @@ def test_the_lessons_run_and_what_the_text_meant(open_page):
     at.run()
     at.button(key="tr_text_run").click()
     at.run()
-    assert at.session_state["tr_run"].settings.lr == 0.01
+    assert at.session_state["trainer"].run.settings.lr == 0.01
     assert "What the lesson's text meant" in texts(at)
-    assert "lr 1 ·" in at.session_state["tr_previous"][0].label  # the lesson's run stays faded beside it
+    assert "lr 1 ·" in at.session_state["trainer"].previous[0].label  # the lesson's run stays faded beside it
     assert "The lesson's run is on the chart, faded" in texts(at) and "95.5 % ± 0.5" in texts(at)
 
 
@@ -369,7 +369,7 @@ def test_the_lessons_log_as_its_fit_printed_it(open_page):
     log = next(c.value for c in at.code if c.value.startswith("iteration 0: loss"))
     lines = log.splitlines()
     assert [line.split(":")[0] for line in lines] == ["iteration 0", "iteration 10"]
-    records = at.session_state["tr_run"].poll().epochs
+    records = at.session_state["trainer"].run.poll().epochs
     assert lines[1] == f"iteration 10: loss {records[10].last_batch_loss}"
     at.radio(key="tr_log_which").set_value("epoch mean")
     at.run()

@@ -1,0 +1,125 @@
+"""The trainer's controls: the lesson's two recipes, the main settings, the folded-away ones, and the CSV upload —
+each widget keyed by its setting (``session.widget``), so that the settings round-trip through the URL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from nnviz import lesson
+from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
+from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
+from nnviz.state import (
+    BATCH_SIZES,
+    DATASETS,
+    EPOCHS,
+    FULL_BATCH,
+    HIDDEN_UNITS,
+    INITS,
+    LEARNING_RATES,
+    MAX_SEED,
+    SAMPLES,
+    SPEEDS,
+    TrainerSettings,
+)
+from ui.common import plain, problem
+from ui.trainer.session import current_settings, state, use_recipe, widget
+
+SPEED_LABELS = {"max": "as fast as possible", "50": "50 epochs/s", "10": "10 epochs/s", "2": "2 epochs/s"}
+INIT_LABELS = {"lesson": "0.01 × N(0, 1) (lesson)", "glorot": "Glorot uniform"}
+DATASET_LABELS = {**TITLES, LESSON: "Lesson's data (20-D)"}
+RECIPE_HELP = {
+    "lesson": "Lesson data, 10 hidden units, batch 100, 500 epochs, learning rate 1, the lesson's init, no shuffling "
+              "— and Train.",
+    "text": "The same run with the learning rate 0.01 that the lesson's text passes to fit — and Train.",
+}
+RECIPE_ICONS = {"lesson": ":material/school:", "text": ":material/menu_book:"}
+RECIPE_KEYS = {"lesson": "lesson_run", "text": "text_run"}
+
+
+def lesson_controls():
+    """One click to the lesson's own run, and one to what its text meant: at the top of the settings, one under
+    the other, so that each label is whole and both are on a projector's screen."""
+    for recipe in lesson.RECIPES:
+        st.button(recipe.title, key=widget(RECIPE_KEYS[recipe.key]), on_click=use_recipe, args=(recipe.settings,),
+                  icon=RECIPE_ICONS[recipe.key], width="stretch", help=RECIPE_HELP[recipe.key])
+
+
+def main_controls(n_train: int | None, present: bool):
+    st.selectbox("Dataset", DATASETS, key=widget("dataset"), format_func=DATASET_LABELS.get)
+    st.select_slider("Hidden units", HIDDEN_UNITS, key=widget("hidden"))
+    st.select_slider("Learning rate", LEARNING_RATES, key=widget("lr"), format_func=lambda v: f"{v:g}",
+                     help="The step size α of W ← W − α·dW. Log-spaced, 0.0001 … 10.")
+    st.select_slider("Batch size", BATCH_SIZES, key=widget("batch_size"),
+                     format_func=lambda v: "full" if v == FULL_BATCH else str(v),
+                     help="Samples per gradient step: 1 is stochastic gradient descent, full is batch gradient descent.")
+    if n_train is not None and not present:
+        settings = current_settings()
+        if settings.batch_for(n_train) == n_train:
+            st.caption(f"= the full training set: {n_train} samples, one step per epoch")
+        else:
+            st.caption(f"{settings.steps_per_epoch(n_train)} steps per epoch over {n_train} training samples")
+    st.select_slider("Epochs", EPOCHS, key=widget("epochs"), help="The run's budget: passes over the training data.")
+
+
+def more_controls(dataset: str):
+    if dataset in TWO_D:
+        st.slider("Noise", 0.0, 0.5, step=0.05, key=widget("noise"), help="Standard deviation of the jitter on each point.")
+        st.slider("Train split", 10, 90, step=5, key=widget("train_split"), format="%d%%",
+                  help="Share of the points used for training; the rest tests.")
+        st.select_slider("Samples", SAMPLES, key=widget("samples"))
+    st.selectbox("Activation", HIDDEN_ACTIVATIONS, key=widget("activation"),
+                 format_func=lambda a: ACTIVATIONS[a].label, help="The hidden layer's activation g.")
+    st.selectbox("Init scale", INITS, key=widget("init"), format_func=INIT_LABELS.get,
+                 help="Initial weights: the lesson's small Gaussian, or Glorot's uniform range ±√(6/(fan_in+fan_out)).")
+    st.number_input("Seed", 0, MAX_SEED, step=1, key=widget("seed"),
+                    help="Seeds the data (2-D sets), the initial weights and the shuffling: same seed, same curve.")
+    st.toggle("Shuffle each epoch", key=widget("shuffle"), help="The lesson visits the samples in the same order every epoch.")
+    st.toggle("Standardize inputs", key=widget("standardize"),
+              help="Shift and scale each feature to mean 0, standard deviation 1 (training statistics).")
+    st.radio("Speed", SPEEDS, key=widget("speed"), format_func=SPEED_LABELS.get, horizontal=True,
+             help="How fast a run plays, in epochs per second, so that a class can watch the boundary move.")
+    st.toggle("Log scale", key=widget("log_scale"), help="Show the loss on a logarithmic axis.")
+
+
+def upload_control():
+    s = state()
+    file = st.file_uploader("CSV file: numeric feature columns and a 0/1 label column", type=["csv", "txt"],
+                            key=widget("csv"), max_upload_size=5,
+                            help="The label is the column named label, y, target or class, else the last one. "
+                                 "At most 10,000 rows.")
+    if file is not None and file.file_id != s.csv_id:
+        s.csv_id = file.file_id
+        try:  # a bad file or a full disk: ValueError, with a message for the user
+            ds = parse_csv(file.getvalue(), name=file.name, seed=int(st.session_state[widget("seed")]))
+            s.upload = register_upload(ds)
+        except ValueError as err:
+            s.csv_error = f"{file.name}: {err}"
+        else:
+            s.csv_error = None
+    if s.csv_error:
+        kept = s.upload
+        problem(f"Could not use the file — {plain(s.csv_error)}",
+                f"The previous file ({plain(kept.title)}) is still loaded." if kept else "Fix the file and upload it again.")
+
+
+def data_for(settings: TrainerSettings):
+    """(Dataset, DataRef) for the settings, or None when there is nothing to train on yet."""
+    s = state()
+    if settings.dataset == "csv":
+        if s.upload is None:
+            return None
+        ref = replace(s.upload, standardize=settings.standardize)
+    elif settings.dataset == LESSON:
+        ref = DataRef(LESSON, standardize=settings.standardize)
+    else:
+        ref = DataRef(settings.dataset, settings.samples, float(settings.noise), settings.train_split / 100,
+                      settings.seed, standardize=settings.standardize)
+    try:
+        return load_data(ref), ref
+    except UploadMissing as err:  # the stored copy is gone: say so, and take the file again if still chosen
+        s.upload = s.csv_id = None
+        s.csv_error = f"{ref.title}: {err}"
+        return None

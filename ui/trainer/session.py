@@ -1,0 +1,259 @@
+"""The trainer's session: everything the page keeps between its runs in one typed object (``TrainerState``), the
+settings' round trip between widgets and URL (``nnviz.state`` is the schema), and the run's life cycle — which
+run is on screen, what becomes of the one before, and what Train, Pause, Step and Reset do.
+
+Widgets keep their values under their own keys (``KEY`` + a setting's name, e.g. ``tr_lr``), as Streamlit needs;
+nothing else of the page is a loose key in the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+
+from nnviz import charts, lesson
+from nnviz.data_store import DataRef
+from nnviz.downsample import SeriesCache
+from nnviz.runner import SERVER_ID, Run
+from nnviz.state import TrainerSettings, from_query, to_query
+from ui.common import plain, problem
+from ui.trainer.pause_point import paused_at
+
+KEY = "tr_"  # the prefix of this page's widget keys (and of its elements' CSS classes, st-key-tr_…)
+STATE = "trainer"  # where the page's state lives in the session
+RUN_MARK = "run"  # URL key: the server that holds the run on screen (see ``restart_notice``)
+MAX_PREVIOUS = 3  # earlier runs kept on the chart, faded
+
+
+class PageView(NamedTuple):
+    """What the page outside the trainer panel shows of a run: the run itself, its step (the views inside the
+    network, the log, the export) and whether they follow it live (their timers)."""
+
+    run: Run
+    steps: int
+    live: bool
+
+
+@dataclass
+class TrainerState:
+    """The page's state between its runs (widget values aside)."""
+
+    settings: TrainerSettings | None = None  # what the widgets said at the last run of the page
+    run: Run | None = None  # the run on screen
+    previous: list = field(default_factory=list)  # earlier runs' curves (``charts.Curve``), newest first
+    notice: str | None = None  # "New settings, new run — …"
+    lost: bool = False  # the URL named a run of a server that restarted
+    restart: bool = False  # a recipe button asked for a fresh run that plays at once
+    link_problems: list[str] = field(default_factory=list)  # bad values a link brought, to say once
+    upload: DataRef | None = None  # the CSV on the server, once uploaded
+    csv_id: str | None = None  # the uploader's file id last read
+    csv_error: str | None = None
+    gradcheck: tuple | None = None  # (result, batch size, epoch)
+    drawn: PageView | None = None  # the run as the page last drew it
+    chart: tuple | None = None  # (key, specs): the live charts, built once per slice of the run
+    series: SeriesCache = field(default_factory=SeriesCache)  # the run's curves, grown with it
+    verdict: tuple | None = None  # (run, epochs, state, verdict): the diagnosis, once per slice
+
+
+def state() -> TrainerState:
+    """The session's trainer state (made on first use)."""
+    if STATE not in st.session_state:
+        st.session_state[STATE] = TrainerState()
+    return st.session_state[STATE]
+
+
+def widget(name: str) -> str:
+    """The widget key of a setting or control: ``widget("lr")`` → ``"tr_lr"``."""
+    return KEY + name
+
+
+# ----------------------------------------------------------------------------- settings <-> widgets <-> URL
+
+def load_settings():
+    """The URL's settings on the first visit, or when a link brings new ones (e.g. the neuron page's XOR link);
+    otherwise the session's last settings, so that leaving the page and coming back keeps them."""
+    s = state()
+    linked, problems = from_query(st.query_params)
+    saved = s.settings
+    from_link = saved is None or any(
+        st.query_params.get(k) is not None and to_query(linked)[k] != v for k, v in to_query(saved).items()
+    )
+    if from_link:
+        s.settings = saved = linked
+        s.link_problems = problems
+    for f in fields(TrainerSettings):
+        if from_link or widget(f.name) not in st.session_state:
+            st.session_state[widget(f.name)] = getattr(saved, f.name)
+
+
+def current_settings() -> TrainerSettings:
+    """The settings as the widgets say them now."""
+    return TrainerSettings(**{f.name: st.session_state[widget(f.name)] for f in fields(TrainerSettings)})
+
+
+def sync_url(settings: TrainerSettings, run: Run | None):
+    """The URL always holds the settings, and — from the moment Train is pressed — which server holds the run on
+    screen, so that a reconnect to a restarted server can say that the run was lost. (Marked when the run starts,
+    not at its first step: the live fragment draws the steps without a full rerun, and only a full rerun writes
+    the URL.)"""
+    state().settings = settings
+    wanted = to_query(settings)
+    if run is not None and (run.history.n_steps or run.active):
+        wanted[RUN_MARK] = SERVER_ID
+    if any(st.query_params.get(k) != v for k, v in wanted.items()):
+        st.query_params.update(wanted)
+    if RUN_MARK not in wanted and RUN_MARK in st.query_params:
+        del st.query_params[RUN_MARK]
+
+
+def restart_notice():
+    """A new session whose URL names another server's run: the server restarted, and the run is gone."""
+    s = state()
+    if s.settings is not None:
+        return  # not a new session
+    mark = st.query_params.get(RUN_MARK)
+    if mark and mark != SERVER_ID:
+        s.lost = True
+
+
+def link_problems():
+    """Say once what a link brought that could not be used (each named, with the value used instead)."""
+    s = state()
+    for message in s.link_problems:
+        st.warning(plain(message))
+    s.link_problems = []
+
+
+# ----------------------------------------------------------------------------- the run's life cycle
+
+def archive(run: Run):
+    """Keep a run's curves as a faded trace for comparison."""
+    snap = run.poll()
+    if not snap.epochs:
+        return
+    loss = np.array([r.test_loss if r.test_loss is not None else r.train_loss for r in snap.epochs])
+    acc = np.array([r.test_acc if r.test_acc is not None else r.train_acc for r in snap.epochs], dtype=float)
+    curve = charts.Curve(run.settings.label(), np.array([r.epoch for r in snap.epochs]), loss, acc, run.settings)
+    s = state()
+    s.previous = ([curve] + s.previous)[:MAX_PREVIOUS]
+
+
+def current_run(settings: TrainerSettings, ds, ref) -> Run | None:
+    """The session's run for ``settings``: the one on screen if it is for these settings, else a fresh one.
+    A run with progress that is replaced stays on the chart, faded; if it was playing, the new one plays."""
+    s = state()
+    run, restart = s.run, s.restart
+    s.restart = False
+    if run is not None and run.key == (settings.run_key(), ref) and not restart:
+        return run
+    play = restart or (run is not None and run.state == "playing")
+    if run is not None:
+        run.pause(wait=0.0)
+        if run.history.n_steps:
+            archive(run)
+            if not play:
+                s.notice = (f"New settings, new run — the previous one ({run.settings.label()}) stays on the chart, "
+                            "faded.")
+    s.run = None
+    try:
+        run = Run(settings.new_trainer(ds), ref, settings=settings)
+    except ValueError as err:
+        problem(f"These settings cannot train: {plain(err)}", "Change the setting named in this message.")
+        return None
+    s.run, s.gradcheck = run, None
+    if play:
+        run.play(settings.epochs_per_s)
+    return run
+
+
+def use_recipe(recipe: TrainerSettings):
+    """Set the widgets to ``recipe`` (keeping the seed and the display choices), and play it."""
+    for f in fields(TrainerSettings):
+        if f.name not in ("seed", "speed", "log_scale"):
+            st.session_state[widget(f.name)] = getattr(recipe, f.name)
+    s = state()
+    s.restart, s.lost = True, False
+
+
+def recipe_note(settings: TrainerSettings) -> str:
+    """What the lesson's recipe on screen is (empty for any other run), and what to compare it with."""
+    recipe = lesson.recipe_for(settings)
+    if recipe is None:
+        return ""
+    other = next(r for r in lesson.RECIPES if r is not recipe)
+    shown = any(c.settings is not None and other.matches(c.settings) for c in state().previous)
+    compare = (f" {other.title} is on the chart, faded, for comparison." if shown else
+               f" Press **{other.title}** to compare the two.")
+    return recipe.about + compare
+
+
+def drawn_live(run: Run) -> bool:
+    """Whether the run plays live: the views inside the network then follow it with timers of their own."""
+    return run.active and run.state != "queued"
+
+
+def page_view(run: Run) -> PageView:
+    return PageView(run, run.history.n_steps, drawn_live(run))
+
+
+def page_is_stale() -> bool:
+    """Whether the page outside the trainer panel no longer shows the run on screen: a new run, a run that
+    started or stopped playing live, or (not live) one that took a step."""
+    s = state()
+    run, drawn = s.run, s.drawn
+    if run is None or drawn is None or drawn.run is not run:
+        return True
+    live = drawn_live(run)
+    return live != drawn.live or (not live and run.history.n_steps != drawn.steps)
+
+
+def rerun_if_page_changed():
+    """From a button's callback: a click whose outcome changes more than the trainer panel (a run that starts or
+    stops playing live, a step, a new run) reruns the whole page; the others (Train or Pause of a queued run —
+    a lecture hall's press wave) rerun the panel alone."""
+    if page_is_stale():
+        st.rerun()
+
+
+def on_train():
+    s = state()
+    s.notice, s.lost = None, False
+    if s.run is not None:
+        s.run.play(current_settings().epochs_per_s)
+    rerun_if_page_changed()
+
+
+def on_pause():
+    run = state().run
+    if run is not None:
+        # no wait for the slice under way: the run holds where its last merged slice left it (at most one
+        # redraw ahead of the screen), and the page answers the click without waiting for a worker
+        run.pause(wait=0.0)
+    rerun_if_page_changed()
+
+
+def on_pause_shown():
+    """Pause clicked, with the step the browser was showing (``ui.trainer.pause_point``): the run goes back there."""
+    run, step = state().run, paused_at(widget("shown"))
+    if run is not None and step is not None:
+        run.pause(wait=0.0, at_step=step)
+
+
+def on_step():
+    s = state()
+    s.notice = None
+    if s.run is not None:
+        s.run.step_epoch()
+    rerun_if_page_changed()
+
+
+def on_reset():
+    s = state()
+    run, s.run, s.notice = s.run, None, None
+    if run is not None:
+        run.pause(wait=0.0)
+        archive(run)
+    rerun_if_page_changed()
