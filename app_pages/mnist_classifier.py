@@ -18,6 +18,7 @@ from nnviz.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
 from nnviz.gate import LIVE
 from nnviz.jobs import QUEUE, Job, QueueRefused
 from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
+from nnviz.theme import style
 from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
 from ui.mnist_data import mnist
 
@@ -72,32 +73,22 @@ def curves_figure(history: dict, label_val: str, batches=(), present: bool = Fal
     """Per-epoch loss and accuracy (with the validation curves named ``label_val``), and the running
     per-batch loss while an epoch is under way."""
     n = len(history.get("loss", []))
-    epochs = np.arange(1, n + 1)
-    val_loss = (history.get("val_loss") or [np.nan] * n)[:n]
-    val_acc = (history.get("val_accuracy") or [np.nan] * n)[:n]
     b = np.asarray([row[:2] for row in batches], dtype=float).reshape(-1, 2)
-    fig = charts.training_figure(epochs, history.get("loss", []), val_loss, history.get("accuracy", []), val_acc,
-                                 batch_x=b[:, 0], batch_loss=b[:, 1], presentation=present,
-                                 loss_label="categorical cross-entropy")
-    for trace in fig.data:
-        trace.name = trace.name.replace("test", label_val).replace("batch loss", "loss so far in the epoch")
-    return fig
+    return charts.training_figure(np.arange(1, n + 1), history.get("loss", []),
+                                  (history.get("val_loss") or [np.nan] * n)[:n], history.get("accuracy", []),
+                                  (history.get("val_accuracy") or [np.nan] * n)[:n], batch_x=b[:, 0],
+                                  batch_loss=b[:, 1], presentation=present, loss_label="categorical cross-entropy",
+                                  test_name=label_val, batch_name="loss so far in the epoch")
 
 
 def lesson_history_figure(history: dict, present: bool):
-    """The lesson's two History plots: "model accuracy" and "model loss", legend train / test."""
-    fig = curves_figure(history, "test", present=present)
-    for trace in fig.data:
-        trace.name = trace.name.split()[0]  # "train loss" → "train", as the lesson's legend
-        trace.showlegend = trace.yaxis == "y"
-    fig.layout.annotations[0].text = "<b>model loss</b>"
-    fig.layout.annotations[1].text = "<b>model accuracy</b>"
-    fig.layout.yaxis.title.text = "loss"
-    accuracies = list(history.get("accuracy", [])) + list(history.get("val_accuracy", []))
-    lo, hi, step = charts.nice_range(accuracies)  # 98.5–100 %: the lesson's plot zooms in, every curve above a tick
-    fig.layout.yaxis2.update(range=[lo - step / 4, hi + step / 4], autorange=False, dtick=step, tick0=lo,
-                             tickformat=".1%")
-    return fig
+    """The lesson's two History plots: "model loss" and "model accuracy", legend train / test, the accuracy zoomed
+    in as the lesson's plot is (every curve above the lowest tick)."""
+    n = len(history.get("loss", []))
+    return charts.training_figure(np.arange(1, n + 1), history.get("loss", []), history.get("val_loss", [])[:n],
+                                  history.get("accuracy", []), history.get("val_accuracy", [])[:n],
+                                  presentation=present, loss_label="", short_names=True,
+                                  titles=("model loss", "model accuracy"), zoom_accuracy=True)
 
 
 def show_job(job: Job, label_val: str, present: bool):
@@ -199,7 +190,7 @@ def draw_section(net, present):
     with c3:
         st.markdown("**The network's probability for each digit**")
         fig = charts.probability_bars(probs, presentation=present)
-        fig.update_layout(uniformtext={"minsize": charts.style(present).font, "mode": "show"})  # never shrink labels
+        fig.update_layout(uniformtext={"minsize": style(present).font, "mode": "show"})  # never shrink labels
         st.plotly_chart(fig, config=charts.PLOTLY_CONFIG)
         st.caption(f"Preprocessing and prediction took {elapsed_ms:.0f} ms on the server.")
 

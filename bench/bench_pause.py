@@ -58,6 +58,7 @@ def teacher(url: str, speed: str, trials: int, started: asyncio.Event, loop, tim
                 pg.wait_for_function("() => document.querySelector('.st-key-tr_readouts')?.textContent"
                                      ".includes('training')")
                 tabs.append(pg)
+                print(f"  tab {k + 1} of {trials} training", flush=True)
             loop.call_soon_threadsafe(started.set)  # the class may press Train now: the teacher's runs are live
             time.sleep(8)  # the class's presses: the wave of whole pages
             for pg in tabs:
@@ -71,6 +72,7 @@ def teacher(url: str, speed: str, trials: int, started: asyncio.Event, loop, tim
                 time.sleep(1.0)  # anything still on its way arrives
                 held = EPOCH.search(state(pg)).group(1)
                 out.append((int(EPOCH.search(shown).group(1)), int(held), latency, "training" in readouts))
+                print(f"  trial {len(out)}: {out[-1]}", flush=True)
                 pg.close()
         finally:
             browser.close()
@@ -93,21 +95,21 @@ async def one_speed(url: str, speed: str, students: int, trials: int):
 
 
 async def main_async(args):
-    server = Server()
     rows = []
-    try:
-        warm = await open_sessions(server.url, 1, 100)
-        await press_and_wait(warm[0], 300)
-        await warm[0].close()
-        for speed in args.speeds:
+    for speed in args.speeds:  # a fresh server per speed: no run of the speed before holds a place
+        server = Server()
+        try:
+            warm = await open_sessions(server.url, 1, 100)
+            await press_and_wait(warm[0], 300)
+            await warm[0].close()
             results = await one_speed(server.url, speed, args.students, args.trials)
             diffs = [held - shown for shown, held, _, _ in results]
             latencies = [lat for _, _, lat, _ in results]
             rows.append((speed, results, diffs, latencies))
             print(f"speed {speed}: " + ", ".join(f"{s} → {h}" + ("" if live else " (queued)")
                                                  for s, h, _, live in results), flush=True)
-    finally:
-        server.close()
+        finally:
+            server.close()
     print(f"\n| speed (epochs/s) | epoch shown → held ({args.students} students training) | largest difference | "
           "'paused' shown after (median, max) |\n|---|---|---|---|")
     for speed, results, diffs, latencies in rows:

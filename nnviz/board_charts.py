@@ -17,6 +17,7 @@ import numpy as np
 
 from nnviz.board import SharedRun, downsample
 from nnviz.state import BATCH_SIZES, FULL_BATCH, to_query
+from nnviz.theme import CLASS_COLOURS
 
 #: The settings a chart can put on its x axis: label -> (field, axis kind).
 SETTINGS = {
@@ -25,8 +26,7 @@ SETTINGS = {
     "batch size": ("batch_size", "category"),
 }
 OVERLAY_POINTS = 80  # points per faint loss curve (the best run keeps all its points)
-BEST_COLOUR = "#f76707"
-RUN_COLOUR = "#1c7ed6"
+BEST_COLOUR, RUN_COLOUR = CLASS_COLOURS[1], CLASS_COLOURS[0]  # the best run stands out as class 1 does
 
 
 def best_index(runs: Sequence[SharedRun]) -> int | None:

@@ -4,87 +4,41 @@ Every figure has axis titles and a legend where it has more than one trace, and 
 ``presentation`` flag that makes type, lines and markers big enough for the back of
 a classroom.
 
-Speed matters here: a live chart is rebuilt several times a second in every session.
-Figures are assembled as plain dicts; Plotly's property validation (about 15 ms for
-the training chart, 90 % of its cost, measured) runs only when ``VALIDATE`` is on — the
-test suite turns it on (``NNVIZ_VALIDATE_FIGURES=1``), so every figure the app can
-build is checked there. Long series are thinned to at most ``MAX_POINTS`` per trace.
+Figures are assembled as plain dicts; Plotly's property validation (most of a figure's cost) runs only when
+``VALIDATE`` is on — the test suite turns it on (``NNVIZ_VALIDATE_FIGURES=1``), so every figure the app can build
+is checked there. Long series are thinned to at most ``MAX_POINTS`` per trace.
 """
 
 from __future__ import annotations
 
-import html
 import os
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
+from nnviz.downsample import MAX_POINTS, envelope, thin
+from nnviz.network_layout import node_labels, unit_count, weighted_connections
+from nnviz.theme import (
+    ACTIVATION_SCALE,
+    BATCH,
+    CLASS_COLOURS,
+    GRAY,
+    PROBABILITY_SCALE,
+    TEST,
+    TRAIN,
+    Style,
+    style,
+)
+
 VALIDATE = os.environ.get("NNVIZ_VALIDATE_FIGURES") == "1"
-MAX_POINTS = 500
-TRAIN, TEST, BATCH = "#1f77b4", "#e8590c", "#868e96"
-CLASS_COLOURS = ("#1c7ed6", "#f76707")  # class 0, class 1
-# P(class 1): class 0's blue for 0, white at 0.5, class 1's orange for 1 (as TensorFlow Playground colours its plane)
-PROBABILITY_SCALE = [[0.0, CLASS_COLOURS[0]], [0.5, "#f8f9fa"], [1.0, CLASS_COLOURS[1]]]
-ACTIVATION_SCALE = [[0.0, "#5f3dc4"], [0.5, "#f8f9fa"], [1.0, "#2b8a3e"]]
 PREVIOUS_DASH = ("dot", "dash", "dashdot", "longdash")
 #: Plotly's display options for every chart the pages show: ``st.plotly_chart(fig, config=PLOTLY_CONFIG)``
 #: (Streamlit serialises it, never changes it). No "made with Plotly" logo in the mode bar.
 PLOTLY_CONFIG = {"displaylogo": False}
 
 
-@dataclass(frozen=True)
-class Style:
-    font: int
-    title: int
-    line: float
-    marker: int
-    height: int
-
-
-def style(presentation: bool = False) -> Style:
-    """Sizes for a laptop screen, or for a projector seen from the back of a room."""
-    return Style(font=20, title=24, line=4.5, marker=10, height=385) if presentation else \
-        Style(font=13, title=16, line=2.2, marker=6, height=400)
-
-
-class DrawnOften(go.Figure):
-    """A figure drawn again and again unchanged: the live training chart, redrawn by every session's timer
-    between two slices of its run. ``st.plotly_chart`` calls ``to_dict()`` on each draw — a deep copy of the
-    figure and a base64 encoding of every array, measured with py-spy as ~60 % of a redraw's chart cost — so
-    here it is computed on the first draw only. Such a figure is never changed once drawn."""
-
-    def to_dict(self) -> dict:
-        drawn = getattr(self, "_drawn", None)
-        if drawn is None:
-            drawn = self._drawn = super().to_dict()
-        return dict(drawn)  # a caller may set top-level keys; the traces and layout are shared, read-only
-
-
-def _figure(spec: dict, kind: type[go.Figure] = go.Figure) -> go.Figure:
-    return kind(spec) if VALIDATE else kind(spec, _validate=False)
-
-
-def thin(x, y, max_points: int = MAX_POINTS):
-    """Every k-th point of a long series (and always the last), so a redraw stays small."""
-    x, y = np.asarray(x), np.asarray(y)
-    if x.size <= max_points:
-        return x, y
-    idx = np.unique(np.r_[np.arange(0, x.size, int(np.ceil(x.size / max_points))), x.size - 1])
-    return x[idx], y[idx]
-
-
-def envelope(x, y, bins: int = 400):
-    """A long noisy series as ``bins`` bins: (bin centres, minimum, mean, maximum) per bin."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    edges = np.linspace(0, x.size, bins + 1).astype(int)
-    edges = np.unique(edges)
-    starts = edges[:-1]
-    centres = np.add.reduceat(x, starts) / np.diff(edges)
-    lo = np.minimum.reduceat(y, starts)
-    hi = np.maximum.reduceat(y, starts)
-    mean = np.add.reduceat(y, starts) / np.diff(edges)
-    return centres, lo, mean, hi
+def _figure(spec: dict) -> go.Figure:
+    return go.Figure(spec) if VALIDATE else go.Figure(spec, _validate=False)
 
 
 def _layout(s: Style, **extra) -> dict:
@@ -101,33 +55,15 @@ def _layout(s: Style, **extra) -> dict:
     return layout
 
 
-def shorten(text, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, the last one "…" when it was longer."""
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plotly_text(text, limit: int = 80) -> str:
-    """User text (e.g. a CSV's column names) as Plotly shows it literally: Plotly renders a subset of HTML in
-    titles and labels (``<a href>``, ``<b>``, ``<br>``…), so it is escaped, and cut to ``limit`` characters."""
-    return html.escape(shorten(text, limit), quote=False)
-
-
-#: Margins in px of the figures redrawn while a run plays, (normal, presentation): what Plotly's automargin
-#: computed for them on the Shallow network page (Streamlit's theme and fonts, Chromium, 1280×720, linear and
-#: log-scale loss), plus a little room. Automargin stays on for what they did not foresee (e.g. a phone's
-#: legend in three rows). ``bench/bench_feel.py`` and the trainer's browser tests check that none is pushed.
+#: Margins in px of the figures redrawn while something trains (normal, presentation): what Plotly's automargin
+#: needs for them, plus a little room (docs/decisions/plotly-margins.md); automargin stays on for the unforeseen.
 TRAINING_MARGINS = {False: {"l": 80, "r": 26, "t": 88, "b": 70}, True: {"l": 104, "r": 34, "t": 100, "b": 92}}
 HIDDEN_MARGINS = {False: {"l": 16, "r": 96, "t": 70, "b": 16}, True: {"l": 20, "r": 120, "t": 70, "b": 20}}
 
 
 def _roomy_margins(layout: dict, margins: dict):
-    """Start a figure that is redrawn several times a second with the margins its labels, legend and colour bar
-    need. Plotly first draws with the layout's margins, then lets those parts push them wider and, if any did,
-    draws the whole figure a second time. Measured in headless Chromium (medians of 7 draws): the training chart
-    ~80 → ~40 ms per draw, the decision boundary 130–260 → 50–80 ms, the lesson data's projection 215–440 →
-    160–250 ms; on the page, the longest main-thread task while a run plays fell from 0.6–2.7 s to 0.25–0.4 s.
-    The plots also no longer shift sideways when their tick labels' widths change."""
+    """Start a figure that is redrawn often with the margins its labels, legend and colour bar need, so that Plotly
+    draws it once per update, not twice (docs/decisions/plotly-margins.md)."""
     layout["margin"] = dict(margins)
 
 
@@ -137,83 +73,67 @@ def _axis(title, s: Style, **extra):
     return axis
 
 
-@dataclass(frozen=True)
-class Curve:
-    """One finished run kept for comparison: its label and per-epoch test loss and accuracy (``settings``: what
-    the run was made of, for a page that labels it against the run on screen)."""
+def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=(), batch_loss=(), *,
+                    presentation: bool = False, loss_label: str = "cross-entropy", test_name: str = "test",
+                    batch_name: str = "batch loss", short_names: bool = False,
+                    titles: tuple[str, str] = ("Loss", "Accuracy"), zoom_accuracy: bool = False,
+                    height: int | None = None) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch, and the noisy per-batch loss as a faint trace (``batch_x`` in
+    epochs) — the MNIST page's Keras curves.
 
-    label: str
-    epochs: np.ndarray
-    loss: np.ndarray
-    accuracy: np.ndarray
-    settings: object = None
-
-
-def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=(), batch_loss=(),
-                    previous: tuple[Curve, ...] = (), log_scale: bool = False, presentation: bool = False,
-                    loss_label: str = "cross-entropy", reference: tuple[float, str] | None = None,
-                    reference_band: tuple[float, float] | None = None, height: int | None = None) -> go.Figure:
-    """Loss (left) and accuracy (right) per epoch; the noisy per-batch loss as a faint trace
-    (``batch_x`` in epochs); earlier runs as faded dashed lines labelled with their settings.
-
-    ``test_*`` may hold NaN where there is no test set. ``reference`` (accuracy, label) draws a
-    horizontal line on the accuracy panel (e.g. the lesson's 93.6 %), ``reference_band`` (low, high)
-    a shaded band behind it (e.g. what runs of the same recipe reach over many seeds).
+    ``test_*`` may hold NaN where there is no test set; ``test_name`` names it ("validation"), ``batch_name`` the
+    per-batch trace; ``short_names`` writes the legend as the lesson's plots do ("train", "test": one legend for
+    both panels); ``titles`` are the panels' titles; ``zoom_accuracy`` spans the accuracy axis from its lowest
+    tick under the curves (``nice_range``) instead of 0–100 %.
     """
     s = style(presentation)
     data = []
     hover = "epoch %{x:.0f}<br>%{fullData.name}: %{y:.4f}<extra></extra>"
-    for i, run in enumerate(previous):
-        dash = PREVIOUS_DASH[i % len(PREVIOUS_DASH)]
-        ex, ly = thin(run.epochs, run.loss)
-        data.append({"type": "scatter", "mode": "lines", "x": ex, "y": ly, "name": run.label,
-                     "legendgroup": f"prev{i}", "line": {"color": "#adb5bd", "width": s.line * 0.8, "dash": dash},
-                     "opacity": 0.8, "hovertemplate": hover, "xaxis": "x", "yaxis": "y"})
-        ex, ay = thin(run.epochs, run.accuracy)
-        data.append({"type": "scatter", "mode": "lines", "x": ex, "y": ay, "name": run.label, "showlegend": False,
-                     "legendgroup": f"prev{i}", "line": {"color": "#adb5bd", "width": s.line * 0.8, "dash": dash},
-                     "opacity": 0.8, "hovertemplate": hover, "xaxis": "x2", "yaxis": "y2"})
     bx, by = np.asarray(batch_x, dtype=float), np.asarray(batch_loss, dtype=float)
     if bx.size > 2 * MAX_POINTS:
         # Too many batches to draw one by one: their range (min–max) per bin as a faint band.
-        cx, lo, mean, hi = envelope(bx, by, MAX_POINTS)
+        cx, lo, _mean, hi = envelope(bx, by, MAX_POINTS)
         data.append({"type": "scatter", "mode": "lines", "x": cx, "y": lo, "line": {"width": 0},
                      "hoverinfo": "skip", "showlegend": False, "xaxis": "x", "yaxis": "y"})
         data.append({"type": "scatter", "mode": "lines", "x": cx, "y": hi, "fill": "tonexty",
-                     "fillcolor": "rgba(134, 142, 150, 0.28)", "line": {"width": 0}, "name": "batch loss (range)",
-                     "hovertemplate": "epoch %{x:.2f}<br>highest batch loss: %{y:.4f}<extra></extra>",
-                     "xaxis": "x", "yaxis": "y"})
+                     "fillcolor": "rgba(134, 142, 150, 0.28)", "line": {"width": 0}, "name": f"{batch_name} (range)",
+                     "hovertemplate": "epoch %{x:.2f}<br>highest: %{y:.4f}<extra></extra>", "xaxis": "x", "yaxis": "y"})
     elif bx.size:
         data.append({"type": "scatter", "mode": "lines", "x": bx, "y": by,
-                     "name": "batch loss", "line": {"color": BATCH, "width": max(1.0, s.line * 0.45)},
-                     "opacity": 0.45, "hovertemplate": "epoch %{x:.2f}<br>batch loss: %{y:.4f}<extra></extra>",
+                     "name": batch_name, "line": {"color": BATCH, "width": max(1.0, s.line * 0.45)},
+                     "opacity": 0.45, "hovertemplate": "epoch %{x:.2f}<br>%{fullData.name}: %{y:.4f}<extra></extra>",
                      "xaxis": "x", "yaxis": "y"})
     marker = {"size": s.marker} if np.size(epochs) < 30 else None
     mode = "lines+markers" if marker else "lines"
-    for y, name, colour, axis in ((train_loss, "train loss", TRAIN, 1), (test_loss, "test loss", TEST, 1),
-                                  (train_acc, "train accuracy", TRAIN, 2), (test_acc, "test accuracy", TEST, 2)):
+    for y, part, what, colour, axis in ((train_loss, "train", "loss", TRAIN, 1), (test_loss, test_name, "loss", TEST, 1),
+                                        (train_acc, "train", "accuracy", TRAIN, 2),
+                                        (test_acc, test_name, "accuracy", TEST, 2)):
         y = np.asarray(y, dtype=float)
         if y.size == 0 or np.all(np.isnan(y)):
             continue
         ex, ey = thin(epochs, y)
-        trace = {"type": "scatter", "mode": mode, "x": ex, "y": ey, "name": name,
-                 "line": {"color": colour, "width": s.line, "dash": "solid" if "train" in name else "dash"},
+        trace = {"type": "scatter", "mode": mode, "x": ex, "y": ey, "name": part if short_names else f"{part} {what}",
+                 "legendgroup": part, "showlegend": not short_names or axis == 1,
+                 "line": {"color": colour, "width": s.line, "dash": "solid" if part == "train" else "dash"},
                  "hovertemplate": hover, "xaxis": "x" if axis == 1 else "x2", "yaxis": "y" if axis == 1 else "y2"}
         if marker:
             trace["marker"] = marker
         data.append(trace)
+    accuracy_axis = {"range": [0, 1.02], "tickformat": ".0%"}
+    if zoom_accuracy:
+        lo, hi, step = nice_range(np.r_[np.asarray(train_acc, dtype=float), np.asarray(test_acc, dtype=float)])
+        accuracy_axis = {"range": [lo - step / 4, hi + step / 4], "dtick": step, "tick0": lo, "tickformat": ".1%"}
     layout = _layout(
         s,
         xaxis=_axis("epoch", s, domain=[0.0, 0.40], rangemode="tozero"),
-        yaxis=_axis(f"loss ({loss_label})", s, type="log" if log_scale else "linear",
-                    **({} if log_scale else {"rangemode": "tozero"})),
+        yaxis=_axis(f"loss ({loss_label})" if loss_label else "loss", s, rangemode="tozero"),
         xaxis2=_axis("epoch", s, domain=[0.60, 1.0], anchor="y2", rangemode="tozero"),
-        yaxis2=_axis("accuracy", s, anchor="x2", range=[0, 1.02], tickformat=".0%"),
+        yaxis2=_axis("accuracy", s, anchor="x2", **accuracy_axis),
         annotations=[
-            {"text": "<b>Loss</b>", "x": 0.0, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+            {"text": f"<b>{titles[0]}</b>", "x": 0.0, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
              "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
-            {"text": "<b>Accuracy</b>", "x": 0.60, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
-             "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
+            {"text": f"<b>{titles[1]}</b>", "x": 0.60, "xref": "paper", "y": 1.0, "yref": "paper",
+             "yanchor": "bottom", "xanchor": "left", "showarrow": False, "font": {"size": s.title}, "yshift": -2},
         ],
         hovermode="x",
         uirevision="training",  # keep the user's zoom while the chart streams
@@ -222,21 +142,7 @@ def training_figure(epochs, train_loss, test_loss, train_acc, test_acc, batch_x=
     _roomy_margins(layout, TRAINING_MARGINS[presentation])
     if height is not None:
         layout["height"] = height
-    shapes = []
-    if reference_band is not None:
-        lo, hi = reference_band
-        shapes.append({"type": "rect", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": lo, "y1": hi,
-                       "fillcolor": "rgba(47, 158, 68, 0.15)", "line": {"width": 0}, "layer": "below"})
-    if reference is not None:
-        value, label = reference
-        shapes.append({"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": value,
-                       "y1": value, "line": {"color": "#2f9e44", "width": max(1.5, s.line * 0.6), "dash": "dot"}})
-        layout["annotations"].append({"text": label, "x": 1.0, "xref": "x2 domain", "y": value, "yref": "y2",
-                                      "xanchor": "right", "yanchor": "top", "showarrow": False,
-                                      "font": {"size": s.font * 0.85, "color": "#2b8a3e"}})
-    if shapes:
-        layout["shapes"] = shapes
-    return _figure({"data": data, "layout": layout}, DrawnOften)
+    return _figure({"data": data, "layout": layout})
 
 
 def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentation: bool = False,
@@ -279,46 +185,6 @@ def hidden_units_figure(xs, ys, maps, activation_range=(-1.0, 1.0), *, presentat
     layout["height"] = max(220, int(rows * (150 if not presentation else 200) + 80))
     _roomy_margins(layout, HIDDEN_MARGINS[presentation])
     return _figure({"data": data, "layout": layout})
-
-
-#: A connection whose weight is exactly zero: neither sign's colour.
-ZERO_WEIGHT = "#adb5bd"
-
-
-def node_labels(sizes) -> list[list[str]]:
-    """A layered network's units as the lesson names them, layer by layer: x1, x2 … for the inputs, a1, a2 …
-    for hidden units, ŷ (or ŷ1, ŷ2 …) for the outputs."""
-    last = len(sizes) - 1
-    return [[f"x{i + 1}" if k == 0 else ("ŷ" if n == 1 else f"ŷ{i + 1}") if k == last else f"a{i + 1}"
-             for i in range(n)] for k, n in enumerate(sizes)]
-
-
-def unit_count(n: int) -> str:
-    """A layer's size under its name: "1 unit", "4 units"."""
-    return f"{n} unit{'s' if n != 1 else ''}"
-
-
-def weight_stroke(w: float, biggest: float) -> tuple[float, str]:
-    """A connection's line for weight ``w``: its width grows with ``|w|`` (0.5 to 7.5 at the ``biggest``), its
-    colour is its sign (orange positive, blue negative, grey zero)."""
-    return 0.5 + 7 * abs(w) / biggest, CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0] if w < 0 else ZERO_WEIGHT
-
-
-def weight_label(layer: int, j: int, i: int, w: float) -> str:
-    """``W[j, i]`` of layer ``layer`` (from 0) as the lesson writes it, numbered from 1: "W1[3,2] = +0.412"."""
-    return f"W{layer + 1}[{j + 1},{i + 1}] = {w:+.3f}"
-
-
-def weighted_connections(weights, pos):
-    """Each connection of a weighted network as drawn: ``(start, end, width, colour, label)``, the weights
-    ``W`` of shape (units out, units in) per layer, ``pos[k][i]`` the point of unit ``i`` of layer ``k``."""
-    biggest = max(float(np.max(np.abs(W))) for W in weights) or 1.0
-    for layer, W in enumerate(weights):
-        for j in range(W.shape[0]):
-            for i in range(W.shape[1]):
-                w = float(W[j, i])
-                width, colour = weight_stroke(w, biggest)
-                yield pos[layer][i], pos[layer + 1][j], width, colour, weight_label(layer, j, i, w)
 
 
 def network_figure(weights, *, layer_names=("input", "hidden", "output"), node_values=None,
@@ -567,18 +433,6 @@ def landscape_figure(w, mse, bce, *, presentation: bool = False) -> go.Figure:
     layout = _layout(s, xaxis=_axis("the weight w", s), yaxis=_axis("MSE", s, rangemode="tozero"),
                      yaxis2=_axis("cross-entropy", s, overlaying="y", side="right", rangemode="tozero"))
     return _figure({"data": data, "layout": layout})
-
-
-def line_figure(x, y, x_title: str, y_title: str, *, name: str = "", presentation: bool = False) -> go.Figure:
-    """One series as a line with markers."""
-    s = style(presentation)
-    data = [{"type": "scatter", "mode": "lines+markers", "x": np.asarray(x), "y": np.asarray(y, dtype=float),
-             "name": name or y_title, "line": {"color": TRAIN, "width": s.line}, "marker": {"size": s.marker}}]
-    layout = _layout(s, xaxis=_axis(x_title, s), yaxis=_axis(y_title, s, rangemode="tozero"), showlegend=False)
-    return _figure({"data": data, "layout": layout})
-
-
-GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]
 
 
 def digit_figure(image, *, numbers: bool = False, title: str = "", presentation: bool = False,

@@ -1,13 +1,11 @@
-"""A long series drawn with a fixed number of points, so that a live chart's redraw costs the same
-after 10 epochs as after 10,000.
+"""Long series drawn with a bounded number of points, the one home of thinning: a live chart's redraw then costs
+the same after 10 epochs as after 10,000 (in a lecture hall the server's CPU is the sum of every session's
+redraws).
 
-Measured on the shallow-network page: a redraw's Plotly spec grew with the run's history (~58 KB after
-500 epochs of the lesson's run) and so did the server's time per redraw; in a lecture hall every
-session redraws about once a second, so the server's CPU is the sum of those costs. Here a series of
-any length becomes at most ``points`` points: split into equal buckets, each keeps its first point and
-the minimum and maximum (in the order they occur), and the last point of the series is always kept.
-Spikes stay visible (a plain every-k-th thinning drops them), the curve's ends stay exact, and the
-output size does not depend on the input's.
+``minmax`` is what live charts use: a series of any length becomes at most ``points`` points — equal buckets,
+each keeping its first point, its minimum and its maximum (in the order they occur), and the series' last point —
+so spikes stay visible and the ends exact. ``thin`` keeps every k-th point (figures drawn once), ``envelope``
+turns a long noisy series into a min–max band. ``Curve`` is an earlier run kept for comparison.
 """
 
 from __future__ import annotations
@@ -19,6 +17,43 @@ import numpy as np
 from nnviz.training import epoch_column
 
 POINTS = 300  # per series; a chart ~600 px wide gains nothing from more
+MAX_POINTS = 500  # per trace of a figure drawn once (``thin``, ``envelope``)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One finished run kept for comparison: its label and per-epoch test loss and accuracy (``settings``: what
+    the run was made of, for a page that labels it against the run on screen)."""
+
+    label: str
+    epochs: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+    settings: object = None
+
+
+def thin(x, y, max_points: int = MAX_POINTS):
+    """Every k-th point of a long series (and always the last), so a redraw stays small."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.size <= max_points:
+        return x, y
+    idx = np.unique(np.r_[np.arange(0, x.size, int(np.ceil(x.size / max_points))), x.size - 1])
+    return x[idx], y[idx]
+
+
+def envelope(x, y, bins: int = 400):
+    """A long noisy series as ``bins`` bins: (bin centres, minimum, mean, maximum) per bin."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    edges = np.linspace(0, x.size, bins + 1).astype(int)
+    edges = np.unique(edges)
+    starts = edges[:-1]
+    centres = np.add.reduceat(x, starts) / np.diff(edges)
+    lo = np.minimum.reduceat(y, starts)
+    hi = np.maximum.reduceat(y, starts)
+    mean = np.add.reduceat(y, starts) / np.diff(edges)
+    return centres, lo, mean, hi
+
+
 
 
 def minmax_indices(y, points: int = POINTS) -> np.ndarray:

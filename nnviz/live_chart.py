@@ -9,7 +9,7 @@ and Streamlit updates it in place: the same chart, its lines drawn anew from the
 The spec changes — and the chart is mounted anew — only when what it shows changes kind: markers below 30
 epochs, the per-batch loss becoming a band, an earlier run added for comparison, log scale, presentation mode.
 
-``loss_spec`` and ``accuracy_spec`` take what ``charts.training_figure`` takes; a page keeps
+``loss_spec`` and ``accuracy_spec`` take a run's per-epoch and per-batch series; a page keeps
 ``drawn_often(spec)`` until the run's next slice and draws it with ``st.vega_lite_chart(spec, theme=None)``
 in a column of its own (each chart fills its column's width).
 """
@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from nnviz.charts import BATCH, MAX_POINTS, TEST, TRAIN, Curve, envelope, style, thin
+from nnviz.downsample import MAX_POINTS, Curve, envelope, thin
+from nnviz.theme import BATCH, FADED, REFERENCE, REFERENCE_BAND, TEST, TRAIN, style
 
-PREVIOUS = "#adb5bd"
-REFERENCE = "#2f9e44"
-REFERENCE_BAND = "#b2f2bb"  # what the recipe reaches over seeds: the lesson line's green, lighter
+PREVIOUS = FADED
 REFERENCE_DASH = [2, 4]
 #: stroke dash per line kind (Vega-Lite: dash, gap lengths in pixels)
 SOLID, DASHED = [1, 0], [8, 5]

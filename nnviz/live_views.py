@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nnviz.charts import CLASS_COLOURS, PROBABILITY_SCALE, shorten, style
 from nnviz.live_chart import vega_spec
 from nnviz.maps import contour_segments
+from nnviz.theme import CLASS_COLOURS, PROBABILITY_SCALE, shorten, style
 
 #: P(class 1) as Vega-Lite's colour scale: the same stops as the Plotly figures' colour scale
 PROBABILITY = {"domain": [stop for stop, _ in PROBABILITY_SCALE], "range": [colour for _, colour in PROBABILITY_SCALE],

@@ -19,9 +19,10 @@ import html
 
 import numpy as np
 
-from nnviz.charts import ZERO_WEIGHT, node_labels, style, unit_count, weighted_connections
+from nnviz.network_layout import node_labels, unit_count, weighted_connections
+from nnviz.theme import FADED, style
 
-EDGE = ZERO_WEIGHT  # the lesson's layers, before any weight: every connection the same grey
+EDGE = FADED  # the lesson's layers, before any weight: every connection the same grey
 NODE_EDGE = "#495057"
 INPUT_FILL, HIDDEN_FILL, OUTPUT_FILL = "#e7f5ff", "#f8f9fa", "#fff4e6"
 #: The drawing's width in its own units, about its column's width in pixels at 1280×720 (normal and

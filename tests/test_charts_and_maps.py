@@ -1,11 +1,9 @@
 """Figures are built from arrays without Streamlit; the maps behind them are right."""
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io
 import pytest
 
-from nnviz import ShallowNN, charts, maps
+from nnviz import ShallowNN, charts, downsample, maps
 from nnviz.datasets import lesson_data, make_2d
 
 
@@ -14,25 +12,37 @@ def test_training_figure_has_titles_legend_and_thinned_series():
     fig = charts.training_figure(
         np.arange(1, n + 1), np.linspace(1, 0.1, n), np.linspace(1, 0.2, n), np.linspace(0.5, 1, n),
         np.full(n, np.nan), batch_x=np.arange(20_000) / 40, batch_loss=np.random.default_rng(0).random(20_000),
-        previous=(charts.Curve("lr 0.1 · batch 100", np.arange(1, 11), np.ones(10), np.ones(10) / 2),),
-        log_scale=True,
-    )
+        test_name="validation", batch_name="loss so far in the epoch", loss_label="categorical cross-entropy")
     names = [t.name for t in fig.data]
-    assert "train loss" in names and "test loss" in names and "train accuracy" in names
-    assert "test accuracy" not in names  # all NaN: no test set, no trace
-    assert "lr 0.1 · batch 100" in names and "batch loss (range)" in names
-    assert all(len(t.x) <= 2 * charts.MAX_POINTS + 1 for t in fig.data)
-    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.type == "log"
+    assert "train loss" in names and "validation loss" in names and "train accuracy" in names
+    assert "validation accuracy" not in names  # all NaN: no validation set, no trace
+    assert "loss so far in the epoch (range)" in names
+    assert all(len(t.x) <= 2 * downsample.MAX_POINTS + 1 for t in fig.data)
+    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.title.text == "loss (categorical cross-entropy)"
     assert fig.layout.yaxis2.title.text == "accuracy"
     train = next(t for t in fig.data if t.name == "train loss")
     assert train.x[-1] == n  # the last point is always kept
+
+
+def test_the_lessons_history_plots_as_it_drew_them():
+    """The lesson's "model loss" / "model accuracy", one legend "train" / "test", and an accuracy axis zoomed so
+    that its lowest tick lies under both curves (98.6 % is not below a 99 % tick)."""
+    acc, val = [0.97, 0.985, 0.992, 0.996], [0.975, 0.984, 0.986, 0.987]
+    fig = charts.training_figure([1, 2, 3, 4], [0.1, 0.05, 0.03, 0.02], [0.09, 0.06, 0.06, 0.07], acc, val,
+                                 short_names=True, titles=("model loss", "model accuracy"), loss_label="",
+                                 zoom_accuracy=True)
+    assert [t.name for t in fig.data if t.showlegend] == ["train", "test"]
+    assert [a.text for a in fig.layout.annotations] == ["<b>model loss</b>", "<b>model accuracy</b>"]
+    low, high = fig.layout.yaxis2.range
+    tick0, step = fig.layout.yaxis2.tick0, fig.layout.yaxis2.dtick
+    assert low < tick0 <= min(acc + val) and high >= 0.996 and step in (0.005, 0.01)
 
 
 def test_a_short_batch_series_is_drawn_as_is_and_a_long_one_as_its_range():
     fig = charts.training_figure([1], [1], [1], [1], [1], batch_x=np.arange(100) / 10, batch_loss=np.ones(100))
     assert next(t for t in fig.data if t.name == "batch loss").y.size == 100
     y = np.random.default_rng(1).random(10_000)
-    cx, lo, mean, hi = charts.envelope(np.arange(10_000), y, 100)
+    cx, lo, mean, hi = downsample.envelope(np.arange(10_000), y, 100)
     assert cx.size == 100 and np.all(lo <= mean) and np.all(mean <= hi)
     assert lo.min() == y.min() and hi.max() == y.max()
     np.testing.assert_allclose(mean[0], y[:100].mean())
@@ -77,23 +87,3 @@ def test_projection_is_fixed():
     one = maps.pca_2d(np.arange(10.0).reshape(-1, 1))  # a single feature still gives a 2-D view
     assert one(np.array([[3.0]])).shape == (1, 2)
 
-
-def test_the_training_chart_is_serialised_once_however_often_it_is_drawn(monkeypatch):
-    """The live chart is redrawn unchanged between slices: what st.plotly_chart serialises is computed once,
-    and it is exactly what a plain figure of the same spec gives."""
-    x = np.arange(1, 301)
-    fig = charts.training_figure(x, 1 / x, 1.1 / x, 1 - 1 / x, 1 - 1.2 / x, log_scale=True)
-    calls = []
-    real = go.Figure.to_dict
-
-    def counted(self):
-        calls.append(self)
-        return real(self)
-
-    monkeypatch.setattr(go.Figure, "to_dict", counted)
-    first, second = fig.to_dict(), fig.to_dict()
-    assert len(calls) == 1 and first == second
-    second["layout"] = "a caller's own change"
-    assert fig.to_dict()["layout"] != "a caller's own change"
-    plain = go.Figure(fig.to_dict())
-    assert plotly.io.to_json(fig.to_dict(), validate=False) == plotly.io.to_json(real(plain), validate=False)

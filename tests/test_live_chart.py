@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from nnviz import charts, live_chart
+from nnviz import downsample, live_chart, theme
 
 
 def run_of(n, rng=None):
@@ -63,7 +63,7 @@ def test_it_changes_kind_only_at_a_few_moments():
 
 def test_titles_axes_legend_and_the_lines_a_student_reads():
     run = run_of(400)
-    earlier = charts.Curve("lr 0.1 · batch 100", np.arange(1, 11), np.ones(10), np.full(10, 0.5))
+    earlier = downsample.Curve("lr 0.1 · batch 100", np.arange(1, 11), np.ones(10), np.full(10, 0.5))
     ls = loss(run, previous=(earlier,))
     acc = accuracy(run, previous=(earlier,), reference=(0.936, "lesson's run: 93.6 %"),
                    reference_band=(0.928, 0.942, "20 seeds: 93.5 % ± 0.7"))
@@ -71,7 +71,7 @@ def test_titles_axes_legend_and_the_lines_a_student_reads():
     line = ls["layer"][-1]["encoding"]
     assert line["x"]["title"] == "epoch" and line["y"]["title"] == "loss (cross-entropy)"
     assert line["color"]["scale"]["domain"] == ["train loss", "test loss", "batch loss (range)", "lr 0.1 · batch 100"]
-    assert line["color"]["scale"]["range"][:2] == [charts.TRAIN, charts.TEST]
+    assert line["color"]["scale"]["range"][:2] == [theme.TRAIN, theme.TEST]
     assert line["strokeDash"]["scale"]["range"][:2] == [live_chart.SOLID, live_chart.DASHED]  # test is dashed
     assert acc["layer"][-1]["encoding"]["y"]["axis"]["format"] == ".0%"
     marks = [layer["mark"]["type"] for layer in acc["layer"]]
@@ -92,9 +92,9 @@ def test_long_runs_are_thinned_and_keep_their_last_point():
     curves = loss(run)["datasets"]["curves"]
     for name in ("train loss", "test loss"):
         rows = curves[curves["series"] == name]
-        assert len(rows) <= charts.MAX_POINTS + 1 and rows["epoch"].iloc[-1] == 5000
+        assert len(rows) <= downsample.MAX_POINTS + 1 and rows["epoch"].iloc[-1] == 5000
     band = loss(run)["datasets"]["batches"]
-    assert len(band) == charts.MAX_POINTS and (band["lo"] <= band["hi"]).all()
+    assert len(band) == downsample.MAX_POINTS and (band["lo"] <= band["hi"]).all()
     assert band["hi"].max() == run["batch_loss"].max()
 
 

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from nnviz.charts import CLASS_COLOURS
 from nnviz.network_svg import network_svg
+from nnviz.theme import CLASS_COLOURS
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -14,9 +14,9 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from nnviz import charts, lesson
+from nnviz import lesson
 from nnviz.data_store import DataRef
-from nnviz.downsample import SeriesCache
+from nnviz.downsample import Curve, SeriesCache
 from nnviz.runner import SERVER_ID, Run
 from nnviz.state import TrainerSettings, from_query, to_query
 from ui.common import plain, problem
@@ -43,7 +43,7 @@ class TrainerState:
 
     settings: TrainerSettings | None = None  # what the widgets said at the last run of the page
     run: Run | None = None  # the run on screen
-    previous: list = field(default_factory=list)  # earlier runs' curves (``charts.Curve``), newest first
+    previous: list = field(default_factory=list)  # earlier runs' curves (``downsample.Curve``), newest first
     notice: str | None = None  # "New settings, new run — …"
     lost: bool = False  # the URL named a run of a server that restarted
     restart: bool = False  # a recipe button asked for a fresh run that plays at once
@@ -136,7 +136,7 @@ def archive(run: Run):
         return
     loss = np.array([r.test_loss if r.test_loss is not None else r.train_loss for r in snap.epochs])
     acc = np.array([r.test_acc if r.test_acc is not None else r.train_acc for r in snap.epochs], dtype=float)
-    curve = charts.Curve(run.settings.label(), np.array([r.epoch for r in snap.epochs]), loss, acc, run.settings)
+    curve = Curve(run.settings.label(), np.array([r.epoch for r in snap.epochs]), loss, acc, run.settings)
     s = state()
     s.previous = ([curve] + s.previous)[:MAX_PREVIOUS]
 
