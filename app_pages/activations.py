@@ -14,12 +14,10 @@ from nnviz.activations import (
 )
 from nnviz.charts import PLOTLY_CONFIG
 from nnviz.equations import EQUATIONS
-from nnviz.sections import section_label
 from ui.common import header, plain, presentation_mode, problem
 
 present = presentation_mode()
-header("Activation functions", section_label("activations"),
-       "compare sigmoid, tanh, ReLU and the others, their derivatives, and where the gradient vanishes.")
+header("activations", "compare sigmoid, tanh, ReLU and the others, their derivatives, and where the gradient vanishes.")
 
 show_derivative = st.toggle("Show the derivatives", value=True, key="ac_derivative",
                             help="Dashed: f′(z), computed from the output as backpropagation does.")

@@ -216,7 +216,7 @@ def update_part(model, X, Y, lr: float, digits: int, present: bool):
 
 def main():
     present = presentation_mode()
-    header("Backpropagation", None, "the 2-4-1 network node by node, the loss, then the lesson's derivation "
+    header("backpropagation", "the 2-4-1 network node by node, the loss, then the lesson's derivation "
            "(5)–(27) step by step on a real batch.")
     part = settings_row()
     model = the_model()

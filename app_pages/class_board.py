@@ -21,7 +21,7 @@ K = "cb_"
 REFRESH_S = 2.0  # how often the board asks the database whether anything changed (one indexed row)
 
 present = presentation_mode()
-header("Class board", "1.3", "open a room, let the class share their runs, and compare them together.")
+header("class_board", "open a room, let the class share their runs, and compare them together.")
 board = get_board()
 if board is None:
     st.stop()

@@ -6,13 +6,11 @@ import streamlit as st
 from nnviz import charts
 from nnviz.charts import PLOTLY_CONFIG
 from nnviz.digit_table import SAVETXT_DEFAULT_FORMAT, head, savetxt_csv
-from nnviz.sections import section_label
 from ui.common import header, presentation_mode
 from ui.mnist_data import mean_digits, mnist
 
 present = presentation_mode()
-header("Data as numbers", section_label("data_as_numbers"),
-       "look at one handwritten digit as an image and as the 784 numbers a network actually receives.")
+header("data_as_numbers", "look at one handwritten digit as an image and as the 784 numbers a network actually receives.")
 
 data = mnist()
 if data is None:

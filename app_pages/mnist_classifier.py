@@ -423,8 +423,7 @@ SECTIONS = ["Draw a digit", "The network", "Train your own", "History experiment
 
 def main():
     present = presentation_mode()
-    header("MNIST classifier", "1.4",
-           "the lesson's Keras network reads handwritten digits — draw one, or train your own.")
+    header("mnist_classifier", "the lesson's Keras network reads handwritten digits — draw one, or train your own.")
     QUEUE.warm_up(WARM_MODULE)  # the training process imports TensorFlow now, so that a first Train starts at once
     data = mnist()
     if data is None:

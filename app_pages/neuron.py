@@ -6,12 +6,11 @@ import streamlit as st
 from nnviz import charts
 from nnviz.charts import PLOTLY_CONFIG
 from nnviz.neuron import INPUTS, PRESETS, TARGETS, best_single_neuron, fire, smooth, truth_table, xor_from_gates
-from nnviz.sections import section_label
 from nnviz.state import TrainerSettings, to_query
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
-header("The neuron", section_label("neuron"), "set the weights and the threshold of a McCulloch–Pitts neuron and build logic gates.")
+header("neuron", "set the weights and the threshold of a McCulloch–Pitts neuron and build logic gates.")
 
 st.markdown(
     "A McCulloch–Pitts neuron adds up its binary inputs, each times a **weight**, and **fires** (outputs 1) "

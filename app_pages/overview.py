@@ -3,13 +3,13 @@
 import streamlit as st
 
 from nnviz.network_svg import network_svg
-from nnviz.sections import SECTIONS, page, section_label
+from nnviz.sections import SECTIONS, page
 from nnviz.xor_demo import EPOCH_CHOICES, xor_run
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
-header("nnviz — watch a neural network learn", section_label("overview"),
-       "the map of the lesson *Introduction to Deep Learning* and where to start.")
+header("overview", "the map of the lesson *Introduction to Deep Learning* and where to start.",
+       title="nnviz — watch a neural network learn")
 
 st.markdown(
     "A **neural network** is layers of weighted sums, each followed by an **activation function**. "

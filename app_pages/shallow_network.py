@@ -18,8 +18,7 @@ from ui.trainer.panel import trainer_panel
 
 def main():
     present = presentation_mode()
-    header("Shallow network", None,
-           "choose hidden units, learning rate and batch size, press Train, and watch the network learn.")
+    header("shallow_network", "choose hidden units, learning rate and batch size, press Train, and watch the network learn.")
     get_executor()  # the first visit starts the training workers, before anyone presses Train
     session.restart_notice()
     session.load_settings()

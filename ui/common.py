@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 import streamlit as st
 
 from nnviz.gate import ACTION, FIRST, get_gate
-from nnviz.sections import PAGES, section_label
+from nnviz.sections import page, section_label
 
 PRESENT_KEY = "present"
 
@@ -175,14 +175,13 @@ def apply_style():
     st.html(_PRESENTATION_CSS if presentation_mode() else _NORMAL_CSS)
 
 
-def header(title: str, lesson: str | None, intro: str):
-    """A page title with the lesson sections it teaches (from ``nnviz.sections``, the one table of them),
-    and one line on what to do here. ``lesson`` is not shown: pages written before the table pass their
-    own section text, which the table replaces, so that every place names the same sections."""
-    in_table = title in {p.title for p in PAGES}
-    sections = section_label(title) if in_table else (lesson or "")
+def header(page_slug: str, intro: str, title: str | None = None):
+    """A page's title with the lesson sections it teaches (both from the one table, ``nnviz.sections``) and one
+    line on what to do here; ``title`` replaces the page's title from the table (the front page's)."""
+    title = title or page(page_slug).title
+    sections = section_label(page_slug)
     if presentation_mode():
-        short = section_label(title, compact=True) if in_table else sections
+        short = section_label(page_slug, compact=True)
         st.title(f"{title} · lesson {short}" if short else title)
     else:
         st.title(title)
