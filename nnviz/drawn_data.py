@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from nnviz.datasets import MAX_2D_CLASSES, Dataset
 from nnviz.live_chart import vega_spec
@@ -306,13 +306,13 @@ def draw_spec(kind: str = "classes", *, presentation: bool = False, height: int 
                      usermeta={"embedOptions": {"renderer": "canvas"}})
 
 
-def draw_data(drawing: Drawing, turn: int) -> dict[str, pd.DataFrame]:
+def draw_data(drawing: Drawing, turn: int) -> dict[str, pa.Table]:
     """The datasets of ``draw_spec``: the points, and the page's ``turn`` — a number it raises after each click
     it has handled, so that a later click on the same cell is a new selection (and an old one is recognised)."""
     turn = check_int("turn", turn, minimum=0, maximum=2**31 - 1)
     label = drawing.y.astype(np.int8) if drawing.kind == "classes" else drawing.y
-    return {"points": pd.DataFrame({"x1": drawing.X[:, 0], "x2": drawing.X[:, 1], "label": label}),
-            "turn": pd.DataFrame({"one": np.zeros(1, np.int8), "turn": np.array([turn], np.int32)})}
+    return {"points": pa.table({"x1": drawing.X[:, 0], "x2": drawing.X[:, 1], "label": label}),
+            "turn": pa.table({"one": np.zeros(1, np.int8), "turn": np.array([turn], np.int32)})}
 
 
 def drawing_chart(spec: dict, drawing: Drawing, turn: int) -> dict:

@@ -21,7 +21,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from nnviz.features import check_features, feature_matrix
 from nnviz.live_chart import vega_spec
@@ -216,7 +216,7 @@ def _inputs(points2d, features) -> np.ndarray:
 
 
 def hidden_space_data(model, axes: HiddenAxes, X, y, *, features=None, grid: Grid | None = None,
-                      max_points: int = MAX_POINTS) -> dict[str, pd.DataFrame]:
+                      max_points: int = MAX_POINTS) -> dict[str, pa.Table]:
     """The datasets of ``hidden_space_spec`` for ``model``'s current weights.
 
     ``X`` of shape (m, n) and ``y`` (m,): the points to carry (the first ``max_points`` of them) — 2-D points when
@@ -237,11 +237,10 @@ def hidden_space_data(model, axes: HiddenAxes, X, y, *, features=None, grid: Gri
     layer = axes.layer
     A = _activations(model, _inputs(X, features), layer)
     P = axes.project(model, A)
-    regression = model.problem == "regression"
-    points = pd.DataFrame({"u": P[:, 0].astype(np.float32), "v": P[:, 1].astype(np.float32),
-                           "label": y.astype(np.float32) if regression else y.astype(np.int8)})
+    label = y.astype(np.float32) if model.problem == "regression" else y.astype(np.int8)
+    points = pa.table({"u": P[:, 0].astype(np.float32), "v": P[:, 1].astype(np.float32), "label": label})
 
-    lines = {"line": [], "t": [], "dir": [], "u": [], "v": []}
+    lines = np.zeros((0, 2))
     if grid is not None and features is not None:
         (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
         along = np.linspace(0, 1, LINE_POINTS)
@@ -252,21 +251,18 @@ def hidden_space_data(model, axes: HiddenAxes, X, y, *, features=None, grid: Gri
                     pts.append(np.c_[np.full(LINE_POINTS, c), y0 + along * (y1 - y0)])
                 else:
                     pts.append(np.c_[x0 + along * (x1 - x0), np.full(LINE_POINTS, c)])
-        Q = axes.project(model, _activations(model, _inputs(np.vstack(pts), features), layer))
-        n = len(pts)
-        lines = {"line": np.repeat(np.arange(n), LINE_POINTS).astype(np.int16),
-                 "t": np.tile(np.arange(LINE_POINTS), n).astype(np.int16),
-                 "dir": (np.repeat(np.arange(n), LINE_POINTS) >= GRID_LINES).astype(np.int8),
-                 "u": Q[:, 0].astype(np.float32), "v": Q[:, 1].astype(np.float32)}
-    lines = pd.DataFrame(lines).astype({"line": np.int16, "t": np.int16, "dir": np.int8, "u": np.float32,
-                                        "v": np.float32})
-    seen = np.vstack([P, np.c_[lines["u"], lines["v"]]]) if len(lines) else P
-    return {"lines": lines, "points": points, "boundary": _boundary(model, axes, A, seen)}
+        lines = axes.project(model, _activations(model, _inputs(np.vstack(pts), features), layer))
+    n = len(lines) // LINE_POINTS
+    line = np.repeat(np.arange(n), LINE_POINTS)
+    table = pa.table({"line": line.astype(np.int16), "t": np.tile(np.arange(LINE_POINTS), n).astype(np.int16),
+                      "dir": (line >= GRID_LINES).astype(np.int8), "u": lines[:, 0].astype(np.float32),
+                      "v": lines[:, 1].astype(np.float32)})
+    return {"lines": table, "points": points, "boundary": _boundary(model, axes, A, np.vstack([P, lines]))}
 
 
-def _boundary(model, axes: HiddenAxes, A, seen) -> pd.DataFrame:
+def _boundary(model, axes: HiddenAxes, A, seen) -> pa.Table:
     """Where the output's P = 0.5 crosses the picture, when the two axes determine the output exactly."""
-    empty = pd.DataFrame({c: np.zeros(0, np.float32) for c in ("u", "v", "u2", "v2")})
+    empty = _segments([])
     L = len(model.sizes) - 1
     if model.problem != "binary" or axes.layer != L - 1:
         return empty
@@ -289,7 +285,12 @@ def _boundary(model, axes: HiddenAxes, A, seen) -> pd.DataFrame:
         seg = _clip_line(float(w[i]), float(w[j]), b, ulo, uhi, vlo, vhi)
     else:
         return empty
-    return pd.DataFrame(seg, columns=["u", "v", "u2", "v2"]).astype(np.float32) if seg else empty
+    return _segments(seg)
+
+
+def _segments(seg: list[tuple]) -> pa.Table:
+    a = np.asarray(seg, dtype=np.float32).reshape(-1, 4)
+    return pa.table({name: a[:, i] for i, name in enumerate(("u", "v", "u2", "v2"))})
 
 
 def _clip_line(a, c, b, ulo, uhi, vlo, vhi) -> list[tuple]:

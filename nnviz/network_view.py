@@ -33,7 +33,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from nnviz.features import check_features, feature_labels, feature_matrix
 from nnviz.live_chart import vega_spec
@@ -230,7 +230,8 @@ def network_spec(layout: NetworkLayout, *, presentation: bool = False, height: i
     params = [{"name": "side", "expr": side}]
     placed = [{"calculate": f"{node_x}[datum.node]", "as": "x"}, {"calculate": f"{node_y}[datum.node]", "as": "y"}]
 
-    # the connections: drawn, the clicked one outlined, and a wide invisible line over each to click and hover
+    # the connections: the clicked one's dark outline under them, each drawn, and a wide invisible line over each
+    # to click and hover
     edge_place = [
         {"calculate": "datum.layer - 1", "as": "x"}, {"calculate": "datum.layer", "as": "x2"},
         {"calculate": f"{_array(offsets)}[datum.layer - 1] + datum.j", "as": "y"},
@@ -240,15 +241,15 @@ def network_spec(layout: NetworkLayout, *, presentation: bool = False, height: i
     ends = {"xOffset": {"expr": "side / 2"}, "x2Offset": {"expr": "-side / 2"}}
     edge_enc = {"x": x, "y": y, "x2": {"field": "x2"}, "y2": {"field": "y2"}}
     layers = [
-        {"data": {"name": "edges"}, "transform": edge_place,
-         "mark": {"type": "rule", "opacity": 0.85, "strokeCap": "round", **ends},
-         "encoding": {**edge_enc, "strokeWidth": {"field": "width", "type": "quantitative", "scale": None},
-                      "stroke": {"field": "sign", "type": "nominal", "scale": SIGNS, "legend": None}}},
         {"data": {"name": "edges"}, "transform": [{"filter": {"param": "edge", "empty": False}}, *edge_place],
          "mark": {"type": "rule", "color": INK, "strokeCap": "round", **ends},
          "encoding": {**edge_enc, "strokeWidth": {"field": "width", "type": "quantitative",
                                                   "scale": {"type": "linear", "zero": False, "domain": [0, 8],
-                                                            "range": [3, 11]}, "legend": None}}},
+                                                            "range": [4.5, 12.5]}, "legend": None}}},
+        {"data": {"name": "edges"}, "transform": edge_place,
+         "mark": {"type": "rule", "opacity": 0.85, "strokeCap": "round", **ends},
+         "encoding": {**edge_enc, "strokeWidth": {"field": "width", "type": "quantitative", "scale": None},
+                      "stroke": {"field": "sign", "type": "nominal", "scale": SIGNS, "legend": None}}},
         {"data": {"name": "edges"},
          "transform": [*edge_place,
                        {"calculate": f"'W[' + datum.layer + ']' + {_sub_expr('datum.i + 1')} + "
@@ -372,7 +373,7 @@ def _fmt(v: float) -> str:
     return f"{v:+.3f}" if np.isfinite(v) else str(v)
 
 
-def network_data(model, layout: NetworkLayout, *, grid: Grid | None = None, sample=None) -> dict[str, pd.DataFrame]:
+def network_data(model, layout: NetworkLayout, *, grid: Grid | None = None, sample=None) -> dict[str, pa.Table]:
     """The datasets of ``network_spec(layout)`` for ``model``'s current weights.
 
     With maps (``layout.features``): ``grid``, a ``maps.Grid`` over the plane with ``layout.resolution`` points
@@ -380,7 +381,9 @@ def network_data(model, layout: NetworkLayout, *, grid: Grid | None = None, samp
     ``outputs`` (the output layer): ``k`` = node id × resolution² + grid point (row-major, x2 slowest), ``v`` the
     value (float32), ``c`` its colour. Without maps: ``sample``, one sample's inputs of shape (n_input,); each
     node's value is in ``nodes``. Always ``edges`` — ``layer`` l, ``i``, ``j``, the weight ``w`` = W[l][i, j]
-    exactly, its line's ``width`` — and ``nodes``: id, layer, unit, name, its bias and what it shows, as text."""
+    exactly, its line's ``width`` — and ``nodes``: id, layer, unit, name, its bias and what it shows, as text.
+
+    Arrow tables, what Streamlit sends: built from arrays directly, a redraw costs no pandas conversion."""
     sizes = tuple(model.sizes)
     if sizes != layout.sizes or model.problem != layout.problem or tuple(model.activations) != layout.activations:
         raise ValueError(f"the layout is for a {'-'.join(map(str, layout.sizes))} network, got "
@@ -401,64 +404,69 @@ def network_data(model, layout: NetworkLayout, *, grid: Grid | None = None, samp
         outs = model.layers(X)
     values = [X] + list(outs[1::2])  # layer k's activations, (n_k, m)
 
-    node_rows = {"node": [], "layer": [], "unit": [], "name": [], "bias": [], "what": [], "c": [], "ring": []}
-    cells = {"cells": ([], [], []), "outputs": ([], [], [])}
-    node = 0
-    for k, shown in enumerate(layout.shown):
-        V = values[k][:shown]
-        C = _colour_values(layout, k, V)
-        for u in range(shown):
-            node_rows["node"].append(node)
-            node_rows["layer"].append(k)
-            node_rows["unit"].append(u)
-            node_rows["name"].append(unit_name(k, u, L, sizes[-1], layout.input_labels))
-            # an output of several classes is outlined in its class's colour
-            node_rows["ring"].append(CLASS_PALETTE[u % len(CLASS_PALETTE)] if k == L and sizes[-1] > 1 else EDGE)
-            node_rows["bias"].append("none: an input" if k == 0 else
-                                     f"{bias_name(k, u)} = {_fmt(float(model.params[f'b{k}'][u, 0]))}")
-            if layout.maps:
-                lo, hi = float(np.nanmin(V[u])), float(np.nanmax(V[u]))
-                node_rows["what"].append(f"{_fmt(lo)} … {_fmt(hi)} over the plane")
-                node_rows["c"].append(np.nan)
-                ks, vs, cs = cells["outputs" if k == L else "cells"]
-                ks.append(node * V.shape[1] + np.arange(V.shape[1]))
-                vs.append(V[u])
-                cs.append(C[u])
-            else:
-                node_rows["what"].append(_fmt(float(V[u, 0])))
-                node_rows["c"].append(float(C[u, 0]))
-            node += 1
-    nodes = pd.DataFrame(node_rows).astype({"node": np.int16, "layer": np.int8, "unit": np.int16, "c": np.float32})
+    nodes = layout.nodes()
+    node_layer = np.array([k for k, _ in nodes], dtype=np.int8)
+    node_unit = np.array([u for _, u in nodes], dtype=np.int16)
+    shown_values = [values[k][:n] for k, n in enumerate(layout.shown)]  # (shown_k, m) per layer
+    colours = [_colour_values(layout, k, V) for k, V in enumerate(shown_values)]
+    biases = [np.full(layout.shown[0], np.nan)] + [model.params[f"b{k}"][:n, 0] for k, n in
+                                                   enumerate(layout.shown) if k > 0]
+    bias_text = ["none: an input" if k == 0 else f"{bias_name(k, u)} = {_fmt(float(biases[k][u]))}" for k, u in nodes]
+    if layout.maps:
+        lo = np.concatenate([np.nanmin(V, axis=1) if V.size else np.zeros(0) for V in shown_values])
+        hi = np.concatenate([np.nanmax(V, axis=1) if V.size else np.zeros(0) for V in shown_values])
+        what = [f"{_fmt(a)} … {_fmt(b)} over the plane" for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+        c = np.full(len(nodes), np.nan, dtype=np.float32)
+    else:
+        what = [_fmt(v) for V in shown_values for v in V[:, 0].tolist()]
+        c = np.concatenate([C[:, 0] for C in colours]).astype(np.float32)
+    data = {"nodes": pa.table({
+        "node": pa.array(np.arange(len(nodes), dtype=np.int16)), "layer": pa.array(node_layer),
+        "unit": pa.array(node_unit), "name": pa.array(_node_names(layout)), "bias": pa.array(bias_text),
+        "what": pa.array(what), "c": pa.array(c),
+        # an output of several classes is outlined in its class's colour
+        "ring": pa.array([CLASS_PALETTE[u % len(CLASS_PALETTE)] if k == L and sizes[-1] > 1 else EDGE
+                          for k, u in nodes]),
+    })}
 
-    edge_parts = []
+    parts = []
     for layer in range(1, L + 1):
         W = model.params[f"W{layer}"][: layout.shown[layer], : layout.shown[layer - 1]]
         i, j = np.divmod(np.arange(W.size), W.shape[1])
-        edge_parts.append((np.full(W.size, layer), i, j, W.ravel()))
-    w = np.concatenate([p[3] for p in edge_parts])
+        parts.append((np.full(W.size, layer), i, j, W.ravel()))
+    w = np.concatenate([p[3] for p in parts]).astype(np.float64)
     finite = np.abs(w[np.isfinite(w)])
     biggest = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    edges = pd.DataFrame({
-        "layer": np.concatenate([p[0] for p in edge_parts]).astype(np.int8),
-        "i": np.concatenate([p[1] for p in edge_parts]).astype(np.int16),
-        "j": np.concatenate([p[2] for p in edge_parts]).astype(np.int16),
-        "w": w.astype(np.float64),
-        "width": np.nan_to_num(stroke_widths(w, biggest), nan=0.5, posinf=7.5).astype(np.float32),
+    with np.errstate(invalid="ignore"):
+        widths = np.nan_to_num(stroke_widths(w, biggest), nan=0.5, posinf=7.5)
+    data["edges"] = pa.table({
+        "layer": pa.array(np.concatenate([p[0] for p in parts]).astype(np.int8)),
+        "i": pa.array(np.concatenate([p[1] for p in parts]).astype(np.int16)),
+        "j": pa.array(np.concatenate([p[2] for p in parts]).astype(np.int16)),
+        "w": pa.array(w),
+        "width": pa.array(widths.astype(np.float32)),
     })
-    data = {"edges": edges, "nodes": nodes}
     if layout.maps:
-        for name, (ks, vs, cs) in cells.items():
-            data[name] = pd.DataFrame({
-                "k": np.concatenate(ks).astype(np.uint16) if ks else np.zeros(0, np.uint16),
-                "v": np.concatenate(vs).astype(np.float32) if vs else np.zeros(0, np.float32),
-                "c": np.nan_to_num(np.concatenate(cs), nan=0.0).astype(np.float32) if cs else np.zeros(0, np.float32),
+        m = X.shape[1]
+        first = np.cumsum([0, *layout.shown])  # each layer's first node id
+        for name, ks in (("cells", range(L)), ("outputs", [L])):
+            ids = np.concatenate([np.arange(first[k], first[k + 1]) for k in ks])
+            data[name] = pa.table({
+                "k": pa.array((ids[:, None] * m + np.arange(m)).ravel().astype(np.uint16)),
+                "v": pa.array(np.concatenate([shown_values[k] for k in ks]).ravel().astype(np.float32)),
+                "c": pa.array(np.nan_to_num(np.concatenate([colours[k] for k in ks]).ravel(), nan=0.0)
+                              .astype(np.float32)),
             })
     return data
 
 
+def _node_names(layout: NetworkLayout) -> list[str]:
+    L, k = layout.n_layers, layout.sizes[-1]
+    return [unit_name(layer, u, L, k, layout.input_labels) for layer, u in layout.nodes()]
+
+
 def network_chart(spec: dict, data: dict) -> dict:
-    """``network_spec`` with ``network_data``: what a page passes to ``st.vega_lite_chart`` (through
-    ``live_chart.drawn_often`` when it is redrawn often)."""
+    """``network_spec`` with ``network_data``: what a page passes to ``st.vega_lite_chart``."""
     return {**spec, "datasets": data}
 
 

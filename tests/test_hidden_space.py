@@ -25,6 +25,11 @@ def train(ds, hidden, seed=0, epochs=100):
         ds.X_train, ds.y_train, batch_size=10, n_iterations=epochs, lr=0.02, shuffle=True)
 
 
+def hidden_space_data(*args, **kwargs):
+    """``hs.hidden_space_data``'s Arrow tables as DataFrames, to read them."""
+    return {name: table.to_pandas() for name, table in hs.hidden_space_data(*args, **kwargs).items()}
+
+
 def linear_accuracy(P, y) -> float:
     """How well the best straight line separates the classes of points ``P`` (m, 2)."""
     return LogisticRegression(C=1e4, max_iter=5000).fit(P, y).score(P, y)
@@ -40,7 +45,7 @@ def test_a_trained_layer_makes_the_circles_linearly_separable_along_the_outputs_
     assert np.mean(predicted == circles.y_train) >= 0.98
     assert linear_accuracy(circles.X_train, circles.y_train) < 0.7  # no straight line does it in the plane
     axes = hs.decision_axes(model)
-    data = hs.hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES,
+    data = hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES,
                                 grid=plane(circles), max_points=10_000)
     P = data["points"][["u", "v"]].to_numpy(dtype=float)
     assert linear_accuracy(P, circles.y_train) >= 0.98  # in hidden space, one does
@@ -57,7 +62,7 @@ def test_the_two_units_of_a_last_hidden_layer_show_the_whole_layer_and_its_line(
     assert np.mean(predicted == circles.y_train) >= 0.98
     axes = hs.hidden_axes(model, circles.X_train, layer=2)
     assert axes.kind == "units" and axes.titles == ("a[2]₁", "a[2]₂")
-    data = hs.hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES,
+    data = hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES,
                                 grid=plane(circles), max_points=10_000)
     _, _, _, A2, _, _ = model.layers(circles.X_train.T)
     np.testing.assert_array_equal(data["points"]["u"], A2[0].astype(np.float32))  # the units' own values
@@ -78,7 +83,7 @@ def test_the_grid_lines_are_the_plane_carried_through_the_layer(circles):
     model = train(circles, (3,), epochs=5)
     axes = hs.unit_axes(model, 2, 0)
     grid = plane(circles)
-    lines = hs.hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES,
+    lines = hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES,
                                  grid=grid)["lines"]
     assert len(lines) == 2 * hs.GRID_LINES * hs.LINE_POINTS
     first = lines[lines["line"] == 0].sort_values("t")  # x1 = the grid's left edge, x2 from bottom to top
@@ -95,10 +100,10 @@ def test_the_principal_axes_stay_put_while_the_network_learns(circles):
     assert axes.kind == "pca" and axes.titles[0].startswith("PC 1 of layer 1 (")
     assert sum(axes.explained) <= 1 + 1e-9 and axes.explained[0] >= axes.explained[1]
     spec = hs.hidden_space_spec(model, axes)
-    before = hs.hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES)
+    before = hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES)
     components = axes.components.copy()
     model.fit(circles.X_train, circles.y_train, batch_size=10, n_iterations=5, lr=0.02)
-    after = hs.hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES)
+    after = hidden_space_data(model, axes, circles.X_train, circles.y_train, features=FEATURES)
     assert np.array_equal(axes.components, components)  # the same view ...
     assert not after["points"].equals(before["points"])  # ... of a network that moved
     assert json.dumps(hs.hidden_space_spec(model, axes), sort_keys=True) == json.dumps(spec, sort_keys=True)
@@ -113,7 +118,7 @@ def test_the_spec_is_fixed_by_the_view_and_carries_no_data(circles):
     assert "datasets" not in spec or not spec["datasets"]
     assert json.dumps(spec, sort_keys=True) == json.dumps(hs.hidden_space_spec(b, hs.decision_axes(b)),
                                                           sort_keys=True)
-    data = hs.hidden_space_data(b, hs.decision_axes(b), circles.X_train, circles.y_train, features=FEATURES,
+    data = hidden_space_data(b, hs.decision_axes(b), circles.X_train, circles.y_train, features=FEATURES,
                                 grid=plane(circles))
     assert set(data) == {"lines", "points", "boundary"}
     assert {layer["data"]["name"] for layer in spec["layer"]} == set(data)
@@ -127,7 +132,7 @@ def test_many_features_carry_the_points_only():
     model = DeepNN(20, (10,), seed=0).fit(ds.X_train[:500], ds.y_train[:500], batch_size=100, n_iterations=3, lr=1)
     axes = hs.hidden_axes(model, ds.X_train)
     assert axes.kind == "pca"
-    data = hs.hidden_space_data(model, axes, ds.X_test, ds.y_test)
+    data = hidden_space_data(model, axes, ds.X_test, ds.y_test)
     assert len(data["lines"]) == 0 and len(data["points"]) == hs.MAX_POINTS
     assert len(data["boundary"]) == 0  # two principal components of ten units do not give the output exactly
 
@@ -136,7 +141,7 @@ def test_a_regression_colours_points_by_value():
     ds = make_2d("plane", seed=0)
     model = DeepNN(2, (4,), problem="regression", seed=0).fit(ds.X_train, ds.y_train, n_iterations=2, lr=0.05)
     axes = hs.decision_axes(model)
-    data = hs.hidden_space_data(model, axes, ds.X_train, ds.y_train, features=FEATURES)
+    data = hidden_space_data(model, axes, ds.X_train, ds.y_train, features=FEATURES)
     np.testing.assert_allclose(data["points"]["label"], ds.y_train[: hs.MAX_POINTS].astype(np.float32))
     assert len(data["boundary"]) == 0
     assert hs.hidden_space_spec(model, axes)["layer"][2]["encoding"]["color"]["type"] == "quantitative"
@@ -155,4 +160,4 @@ def test_bad_choices_are_refused_with_the_bad_value(circles):
     with pytest.raises(ValueError, match="no hidden layer"):
         hs.hidden_axes(DeepNN(2, ()), circles.X_train)
     with pytest.raises(ValueError, match="one row per label"):
-        hs.hidden_space_data(model, hs.unit_axes(model), circles.X_train, circles.y_train[:5], features=FEATURES)
+        hidden_space_data(model, hs.unit_axes(model), circles.X_train, circles.y_train[:5], features=FEATURES)

@@ -14,6 +14,11 @@ from nnviz.features import feature_matrix
 from nnviz.network_layout import weight_stroke
 
 
+def network_data(*args, **kwargs):
+    """``nv.network_data``'s Arrow tables as DataFrames, to read them."""
+    return {name: table.to_pandas() for name, table in nv.network_data(*args, **kwargs).items()}
+
+
 def without_data(spec) -> str:
     return json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
 
@@ -36,7 +41,7 @@ def grid_for(ds, layout):
 def test_the_edges_carry_exactly_the_models_weights(circles):
     model = trained(circles)
     layout = nv.network_layout(model, features=("x1", "x2"))
-    edges = nv.network_data(model, layout, grid=grid_for(circles, layout))["edges"]
+    edges = network_data(model, layout, grid=grid_for(circles, layout))["edges"]
     assert len(edges) == 2 * 8 + 8 * 8 + 8 * 1  # every connection of a network this small is drawn
     for row in edges.itertuples():
         assert row.w == model.params[f"W{row.layer}"][row.i, row.j]  # exactly: float64 all the way
@@ -48,14 +53,14 @@ def test_the_edges_carry_exactly_the_models_weights(circles):
 def test_each_edge_is_drawn_with_the_houses_width_and_colour(circles):
     model = trained(circles)
     layout = nv.network_layout(model, features=("x1", "x2"))
-    edges = nv.network_data(model, layout, grid=grid_for(circles, layout))["edges"]
+    edges = network_data(model, layout, grid=grid_for(circles, layout))["edges"]
     biggest = float(np.max(np.abs(edges["w"])))
     for row in edges.itertuples():
         width, colour = weight_stroke(row.w, biggest)
         assert row.width == pytest.approx(width, rel=1e-6)
         assert nv.SIGNS["range"][nv.SIGNS["domain"].index(int(np.sign(row.w)))] == colour
     spec = nv.network_spec(layout)
-    drawn = spec["layer"][0]
+    drawn = spec["layer"][1]
     assert drawn["encoding"]["strokeWidth"] == {"field": "width", "type": "quantitative", "scale": None}
     assert drawn["encoding"]["stroke"]["scale"] == nv.SIGNS
 
@@ -65,7 +70,7 @@ def test_the_map_cells_are_the_models_activations_on_the_grid(circles):
     model = trained(circles, hidden=(5, 3), features=features)
     layout = nv.network_layout(model, features=features)
     grid = grid_for(circles, layout)
-    data = nv.network_data(model, layout, grid=grid)
+    data = network_data(model, layout, grid=grid)
     g2 = layout.resolution ** 2
     X = feature_matrix(grid.points.T, features).T
     outs = model.layers(X)
@@ -93,7 +98,7 @@ def test_without_maps_each_node_shows_one_samples_value():
     model = DeepNN(20, (10,), seed=0).fit(ds.X_train[:400], ds.y_train[:400], batch_size=100, n_iterations=3, lr=1)
     layout = nv.network_layout(model, input_names=ds.feature_names)
     assert not layout.maps and layout.shown == (20, 10, 1) and layout.resolution == 0
-    data = nv.network_data(model, layout, sample=ds.X_test[7])
+    data = network_data(model, layout, sample=ds.X_test[7])
     assert set(data) == {"edges", "nodes"}
     nodes = data["nodes"]
     _, A1, _, A2 = model.layers(ds.X_test[7].reshape(-1, 1))
@@ -146,7 +151,7 @@ def test_a_clicked_edge_names_its_weight_and_an_edit_changes_the_output_as_the_c
     assert not np.allclose(model.predict(X), before)
     # and the drawing shows the new weight
     layout = nv.network_layout(model, features=("x1", "x2"))
-    edges = nv.network_data(model, layout, grid=grid_for(circles, layout))["edges"]
+    edges = network_data(model, layout, grid=grid_for(circles, layout))["edges"]
     assert edges.query("layer == 2 and i == 4 and j == 2")["w"].tolist() == [3.25]
     with pytest.raises(ValueError, match="a weight must be a finite number, got nan"):
         pick.set(model, float("nan"))
@@ -189,7 +194,7 @@ def test_a_big_network_draws_a_bounded_part_and_says_how_much_is_left_out():
     layout = nv.network_layout(model, features=features)
     assert layout.shown == (7, 16, 16, 16, 16, 16, 16, 3) and layout.hidden_units[1] == 496
     grid = maps.grid_over(np.array([[-1.5, -1.5], [1.5, 1.5]]), resolution=layout.resolution)
-    data = nv.network_data(model, layout, grid=grid)
+    data = network_data(model, layout, grid=grid)
     assert len(data["edges"]) == 7 * 16 + 5 * 16 * 16 + 16 * 3
     assert len(data["cells"]) + len(data["outputs"]) == len(layout.nodes()) * layout.resolution ** 2 <= nv.MAX_CELLS
     assert layout.resolution >= nv.MIN_RESOLUTION
@@ -207,18 +212,18 @@ def test_what_does_not_fit_is_refused_with_what_was_given(circles):
     layout = nv.network_layout(model, features=("x1", "x2"))
     with pytest.raises(ValueError, match=f"a grid of {layout.resolution} × {layout.resolution} points, got a grid "
                                          "of 7 × 7"):
-        nv.network_data(model, layout, grid=maps.grid_over(circles.X_train, resolution=7))
+        network_data(model, layout, grid=maps.grid_over(circles.X_train, resolution=7))
     with pytest.raises(ValueError, match="got no grid"):
-        nv.network_data(model, layout)
+        network_data(model, layout)
     with pytest.raises(ValueError, match="the layout is for a 2-8-8-1 network, got 2-8-4-1"):
-        nv.network_data(trained(circles, hidden=(8, 4), epochs=1), layout, grid=grid_for(circles, layout))
+        network_data(trained(circles, hidden=(8, 4), epochs=1), layout, grid=grid_for(circles, layout))
     with pytest.raises(ValueError, match="takes 2 inputs but 3 features were given: x1, x2, x1sq"):
         nv.network_layout(model, features=("x1", "x2", "x1sq"))
     values = nv.network_layout(model)
     with pytest.raises(ValueError, match="sample must hold 2 finite input values, got \\(3,\\)"):
-        nv.network_data(model, values, sample=[1, 2, 3])
+        network_data(model, values, sample=[1, 2, 3])
     with pytest.raises(ValueError, match="give sample="):
-        nv.network_data(model, values)
+        network_data(model, values)
     with pytest.raises(ValueError, match="max_units must be a whole number from 1 to 64, got 0"):
         nv.network_layout(model, max_units=0)
 
@@ -227,5 +232,5 @@ def test_a_diverged_network_is_drawn_without_an_error(circles):
     model = trained(circles, epochs=1)
     model.params["W1"] = np.full((8, 2), np.inf)
     layout = nv.network_layout(model, features=("x1", "x2"))
-    data = nv.network_data(model, layout, grid=grid_for(circles, layout))
+    data = network_data(model, layout, grid=grid_for(circles, layout))
     assert np.all(np.isfinite(data["edges"]["width"]))
