@@ -161,3 +161,19 @@ def test_bad_choices_are_refused_with_the_bad_value(circles):
         hs.hidden_axes(DeepNN(2, ()), circles.X_train)
     with pytest.raises(ValueError, match="one row per label"):
         hidden_space_data(model, hs.unit_axes(model), circles.X_train, circles.y_train[:5], features=FEATURES)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "leaky_relu", "linear"])
+@pytest.mark.parametrize("problem, n_output", [("binary", 1), ("multiclass", 4), ("regression", 1)])
+def test_every_network_a_page_allows_has_a_hidden_space(activation, problem, n_output):
+    ds = make_2d("blobs", seed=0, classes=4) if problem == "multiclass" else make_2d("moons", seed=0)
+    model = DeepNN(2, (5, 2), n_output, problem=problem, activation=activation, seed=0, init_scale="glorot")
+    for layer in (1, 2):
+        for axes in [hs.hidden_axes(model, ds.X_train, layer=layer), hs.unit_axes(model, 1, 0, layer=layer)] + (
+                [hs.decision_axes(model)] if n_output == 1 and layer == 2 else []):
+            spec = hs.hidden_space_spec(model, axes)
+            data = hidden_space_data(model, axes, ds.X_train, ds.y_train, features=FEATURES, grid=plane(ds))
+            assert np.all(np.isfinite(data["points"][["u", "v"]].to_numpy()))
+            assert len(data["lines"]) == 2 * hs.GRID_LINES * hs.LINE_POINTS
+            if problem == "multiclass":  # a colour for each of the 4 classes, no more
+                assert spec["layer"][2]["encoding"]["color"]["scale"]["domain"] == [0, 1, 2, 3]

@@ -234,3 +234,22 @@ def test_a_diverged_network_is_drawn_without_an_error(circles):
     layout = nv.network_layout(model, features=("x1", "x2"))
     data = network_data(model, layout, grid=grid_for(circles, layout))
     assert np.all(np.isfinite(data["edges"]["width"]))
+
+
+@pytest.mark.parametrize("hidden", [(), (3,), (4, 3, 2)])
+@pytest.mark.parametrize("problem, n_output", [("binary", 1), ("multiclass", 4), ("regression", 1)])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "leaky_relu", "linear"])
+def test_every_architecture_a_page_allows_is_drawn_in_both_modes(hidden, problem, n_output, activation):
+    model = DeepNN(3, hidden, n_output, problem=problem, activation=activation, seed=1, init_scale="glorot")
+    features = ("x1", "x2", "x1x2")
+    for layout, kw in ((nv.network_layout(model, features=features), {}),
+                       (nv.network_layout(model, input_names=["a", "b", "c"]), {"sample": [0.5, -2.0, 3.0]})):
+        if layout.maps:
+            kw = {"grid": maps.grid_over(np.array([[-2.0, -2.0], [2.0, 2.0]]), resolution=layout.resolution)}
+        spec = nv.network_spec(layout)
+        data = network_data(model, layout, **kw)
+        assert {layer["data"]["name"] for layer in spec["layer"] if "name" in layer["data"]} == set(data)
+        colours = np.concatenate([d["c"].dropna().to_numpy() for name, d in data.items() if "c" in d])
+        assert np.all(np.abs(colours) <= 1 + 1e-6)  # every value lands on its colour scale
+        assert len(data["edges"]) == sum(a * b for a, b in zip(model.sizes, model.sizes[1:]))
+        assert data["nodes"]["name"].iloc[-1] == ("ŷ" if n_output == 1 else f"ŷ{nv.subscript(n_output)}")
