@@ -29,6 +29,7 @@ connections between drawn nodes, and the maps' grid shrinks as the nodes grow in
 
 from __future__ import annotations
 
+import json
 import numbers
 from dataclasses import dataclass
 
@@ -174,7 +175,8 @@ def _check_count(name: str, value, low: int, high: int) -> int:
 
 def _array(values) -> str:
     """A Vega expression's array literal."""
-    return "[" + ",".join(f"{v:g}" if isinstance(v, (int, float, np.integer, np.floating)) else repr(v)
+    # strings as JSON: a valid string literal of Vega's expressions whatever a CSV's column names hold
+    return "[" + ",".join(f"{v:g}" if isinstance(v, (int, float, np.integer, np.floating)) else json.dumps(str(v))
                           for v in values) + "]"
 
 

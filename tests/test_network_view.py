@@ -251,5 +251,16 @@ def test_every_architecture_a_page_allows_is_drawn_in_both_modes(hidden, problem
         assert {layer["data"]["name"] for layer in spec["layer"] if "name" in layer["data"]} == set(data)
         colours = np.concatenate([d["c"].dropna().to_numpy() for name, d in data.items() if "c" in d])
         assert np.all(np.abs(colours) <= 1 + 1e-6)  # every value lands on its colour scale
-        assert len(data["edges"]) == sum(a * b for a, b in zip(model.sizes, model.sizes[1:]))
+        assert len(data["edges"]) == sum(a * b for a, b in zip(model.sizes, model.sizes[1:], strict=False))
         assert data["nodes"]["name"].iloc[-1] == ("ŷ" if n_output == 1 else f"ŷ{nv.subscript(n_output)}")
+
+
+def test_a_csvs_column_names_are_written_into_the_drawing_as_strings():
+    # names with quotes and backslashes go into Vega expressions as JSON string literals, not code
+    model = DeepNN(3, (2,), seed=0)
+    names = ['it\'s "q"', "back\\slash", "new\nline"]
+    spec = nv.network_spec(nv.network_layout(model, input_names=names))
+    expressions = [t.get("calculate", "") for layer in spec["layer"] for t in layer.get("transform", [])]
+    named = [e for e in expressions if "back" in e]
+    assert named and all(json.dumps(names[0]) in e and json.dumps(names[1]) in e and json.dumps(names[2]) in e
+                         for e in named)
