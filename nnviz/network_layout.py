@@ -22,10 +22,20 @@ def unit_count(n: int) -> str:
     return f"{n} unit{'s' if n != 1 else ''}"
 
 
+#: a connection's colour by its weight's sign: negative, zero, positive
+SIGN_COLOURS = {-1: CLASS_COLOURS[0], 0: FADED, 1: CLASS_COLOURS[1]}
+THINNEST, WIDEST = 0.5, 7.5  # a connection's width for a zero weight and for the biggest
+
+
 def weight_stroke(w: float, biggest: float) -> tuple[float, str]:
     """A connection's line for weight ``w``: its width grows with ``|w|`` (0.5 to 7.5 at the ``biggest``), its
     colour is its sign (orange positive, blue negative, grey zero)."""
-    return 0.5 + 7 * abs(w) / biggest, CLASS_COLOURS[1] if w > 0 else CLASS_COLOURS[0] if w < 0 else FADED
+    return THINNEST + (WIDEST - THINNEST) * abs(w) / biggest, SIGN_COLOURS[1 if w > 0 else -1 if w < 0 else 0]
+
+
+def stroke_widths(weights, biggest: float) -> np.ndarray:
+    """``weight_stroke``'s widths for an array of weights at once."""
+    return THINNEST + (WIDEST - THINNEST) * np.abs(np.asarray(weights, dtype=float)) / biggest
 
 
 def weight_label(layer: int, j: int, i: int, w: float) -> str:

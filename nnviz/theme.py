@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 TRAIN, TEST, BATCH = "#1f77b4", "#e8590c", "#868e96"  # the curves: training, test, per-batch loss
 CLASS_COLOURS = ("#1c7ed6", "#f76707")  # class 0, class 1 (and a weight's sign: negative, positive)
+#: classes 0 … 5 of a multiclass set (the 2-D sets and drawn data have at most 6): the two above, then four more
+CLASS_PALETTE = (*CLASS_COLOURS, "#2f9e44", "#7048e8", "#d6336c", "#0c8599")
 # P(class 1): class 0's blue for 0, white at 0.5, class 1's orange for 1 (as TensorFlow Playground colours its plane)
 PROBABILITY_SCALE = [[0.0, CLASS_COLOURS[0]], [0.5, "#f8f9fa"], [1.0, CLASS_COLOURS[1]]]
 ACTIVATION_SCALE = [[0.0, "#5f3dc4"], [0.5, "#f8f9fa"], [1.0, "#2b8a3e"]]  # a unit's value, −1 … 1

@@ -5,6 +5,7 @@ import io
 import json
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -162,3 +163,12 @@ def test_a_diverging_runs_batch_spikes_do_not_flatten_the_curves():
     spec = live_chart.loss_spec(epochs, train, test, batch_x=bx, batch_loss=by)
     drawn = spec["datasets"]["batches"]["value"]
     assert drawn.max() == pytest.approx(live_chart.BATCH_CAP * 0.72) and drawn.min() == pytest.approx(0.4)
+
+
+def test_drawn_often_passes_data_that_is_already_arrow_as_it_is():
+    # the live views of issue 31 build their datasets as Arrow tables from arrays: no pandas on each redraw
+    table = pa.table({"x": np.arange(3, dtype=np.int16)})
+    frame = pd.DataFrame({"y": [1.0, 2.0]})
+    out = live_chart.drawn_often({"mark": "point", "datasets": {"a": table, "b": frame}})["datasets"]
+    assert out["a"] is table
+    assert isinstance(out["b"], pa.Table) and out["b"].column("y").to_pylist() == [1.0, 2.0]
