@@ -6,6 +6,7 @@ import streamlit as st
 
 from nnviz.sections import PAGES
 from ui.common import apply_style, init_presentation_mode, page_turn, presentation_toggle
+from ui.formula_fit import fit_formulas
 
 HERE = Path(__file__).parent
 
@@ -31,4 +32,5 @@ with page_turn():
         presentation_toggle()
         st.caption("nnviz follows the lesson *Introduction to Deep Learning* (1-1).")
     apply_style()
+    fit_formulas()
     navigation.run()

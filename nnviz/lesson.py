@@ -145,8 +145,8 @@ def loss_log(records, which: str = "last batch", every: int = 10) -> list[str]:
 # ----------------------------------------------------------------------------- the lesson's steps 1.3.4–1.3.9
 
 #: 1.3.4 as the lesson calls it.
-DATASET_CALL = ("X, y = datasets.make_classification(n_samples=5000, n_features=20, n_informative=20,\n"
-                "                                    n_redundant=0, random_state=123)\n"
+DATASET_CALL = ("X, y = datasets.make_classification(\n    n_samples=5000, n_features=20,\n"
+                "    n_informative=20, n_redundant=0,\n    random_state=123)\n"
                 "X_train, X_test = X[:4000], X[4000:]\ny_train, y_test = y[:4000], y[4000:]")
 #: What the lesson printed of ``X[0]`` (our copy of its text shows 19 of the 20 numbers) and ``y[0:20]``.
 LESSON_X0 = (-0.28726786, 4.48392645, -0.19663023, 0.52875293, -1.44603544, 3.33013291, -0.49828395, -1.38991547,

@@ -95,6 +95,7 @@ _KATEX_CSS = """
 <style>
   .katex-display>.katex>.katex-html>.tag { position: relative; margin-left: 1.2em; }
   [data-testid="stMarkdownContainer"] .katex-display { overflow: visible; }
+  .st-key-formula_fit { display: none; }
   @media (max-width: 640px) { [data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; }
                               .katex-display>.katex { font-size: 0.95em; } }
 </style>

@@ -13,12 +13,14 @@ VIEWPORT = {"width": 1280, "height": 720}
 FORMULAS_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] .katex-display')].map(d => {
   // the formula as KaTeX set it, against the element Streamlit gave it (its column's width), and whether the
   // formula's own box clips or scrolls what does not fit
-  const k = d.querySelector(':scope > .katex');
-  const inner = (k || d).getBoundingClientRect();
+  // (KaTeX's own box may be narrower than what it draws: its content's width is its scrollWidth)
+  const k = d.querySelector(':scope > .katex') || d;
+  const inner = k.getBoundingClientRect();
   const box = d.closest('[data-testid="stElementContainer"]').getBoundingClientRect();
   const clips = ['auto', 'scroll', 'hidden'].includes(getComputedStyle(d).overflowX);
   return {text: d.textContent.slice(0, 80), scroll: d.scrollWidth, client: d.clientWidth, clips,
-          left: inner.left, right: inner.right, boxLeft: box.left, boxRight: box.right,
+          left: inner.left, right: inner.left + Math.max(inner.width, k.scrollWidth), boxLeft: box.left,
+          boxRight: box.right,
           error: !!d.querySelector('.katex-error')};
 })"""
 

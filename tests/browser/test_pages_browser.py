@@ -87,8 +87,9 @@ def test_a_drawn_stroke_is_recognised(page, app_url):
 CLIPPED = """() => [...document.querySelectorAll('[data-testid="stMain"] :is(p, button, label, td, th, h1, h2, h3, h4)')]
   .filter(e => e.offsetParent !== null && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
   .map(e => e.innerText.slice(0, 60))
-  .concat([...document.querySelectorAll('[data-testid="stMain"] .katex-display')]
-  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 3)   // KaTeX matrices overhang 2 px
+  .concat([...document.querySelectorAll('[data-testid="stMain"] .katex-display')]   // what KaTeX drew, in its element
+  .filter(e => e.offsetParent !== null && (e.querySelector(':scope > .katex') || e).scrollWidth
+               > e.closest('[data-testid="stElementContainer"]').clientWidth + 3)   // matrices overhang 2 px
   .map(e => 'formula: ' + e.textContent.slice(0, 60)))"""
 
 
