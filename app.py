@@ -4,20 +4,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from nnviz.sections import PAGES
+from nnviz.lesson.sections import PAGES
 from ui.common import apply_style, init_presentation_mode, page_turn, presentation_toggle
 from ui.formula_fit import fit_formulas
 
 HERE = Path(__file__).parent
 
-# Each run of the page takes its turn in the server's gate (nnviz/gate.py): with a lecture hall of pages
+# Each run of the page takes its turn in the server's gate (nnviz/serving/gate.py): with a lecture hall of pages
 # rerunning, a few run at a time and a visitor's first page never waits.
 with page_turn():
     init_presentation_mode()
     st.set_page_config(page_title="nnviz — watch a neural network learn", page_icon="🧠", layout="wide",
                        initial_sidebar_state="collapsed" if st.session_state.get("present") else "auto")
 
-    # In lesson order, from the one table of pages and lesson sections (nnviz/sections.py). Each page is one
+    # In lesson order, from the one table of pages and lesson sections (nnviz/lesson/sections.py). Each page is one
     # file in app_pages/ (not "pages/": Streamlit treats a folder of that name as its legacy multipage layout
     # until the first st.navigation call, so on a fresh server a first visitor arriving by a link to a page
     # would switch the whole process to the legacy mode).

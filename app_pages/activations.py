@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from nnviz import charts
-from nnviz.activations import (
+from nnviz.core.activations import (
     ACTIVATIONS,
     DERIVATIONS,
     HIDDEN_ACTIVATIONS,
@@ -12,8 +11,9 @@ from nnviz.activations import (
     saturation,
     softmax_with_temperature,
 )
-from nnviz.charts import PLOTLY_CONFIG
-from nnviz.equations import EQUATIONS
+from nnviz.lesson.equations import EQUATIONS
+from nnviz.viz import charts
+from nnviz.viz.charts import PLOTLY_CONFIG
 from ui.common import header, plain, presentation_mode, problem
 
 present = presentation_mode()

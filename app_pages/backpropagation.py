@@ -7,13 +7,13 @@ import copy
 import numpy as np
 import streamlit as st
 
-from nnviz import charts
-from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from nnviz.charts import PLOTLY_CONFIG
-from nnviz.equations import EQUATIONS, UPDATE_RULE, fitted_value, latex_matrix
-from nnviz.gradcheck import gradient_check
-from nnviz.losses import one_weight_landscape
-from nnviz.walkthrough import PHASES, derivation, gradient_shapes, lesson_batch, lesson_network, node_by_node
+from nnviz.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nnviz.core.gradcheck import gradient_check
+from nnviz.core.losses import one_weight_landscape
+from nnviz.lesson.equations import EQUATIONS, UPDATE_RULE, fitted_value, latex_matrix
+from nnviz.lesson.walkthrough import PHASES, derivation, gradient_shapes, lesson_batch, lesson_network, node_by_node
+from nnviz.viz import charts
+from nnviz.viz.charts import PLOTLY_CONFIG
 from ui.common import HALF_WIDTH_EM, header, presentation_mode
 
 PARTS = ["1.3.1 · Node by node (1)", "1.3.2 · The loss (4)", "1.3.3–1.3.8 · The derivation (5)–(27)"]

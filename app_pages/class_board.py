@@ -3,17 +3,17 @@ projector collects them live — a table, test accuracy against a setting, and a
 
 The room lives in the URL (``/class_board?room=CODE``) so the board survives a reload; the teacher's key
 arrives once in the teacher link (``&key=…``), moves into the session, and leaves the address bar (which a
-projector shows). Storage and limits: ``nnviz.board``; figures: ``nnviz.board_charts``.
+projector shows). Storage and limits: ``nnviz.board.store``; figures: ``nnviz.board.charts``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from nnviz import board_charts
-from nnviz.board import RUNS_PER_ROOM, BoardError, normalize_code
-from nnviz.charts import PLOTLY_CONFIG
-from nnviz.gate import LIVE, POLL
+from nnviz.board import charts as board_charts
+from nnviz.board.store import RUNS_PER_ROOM, BoardError, normalize_code
+from nnviz.serving.gate import LIVE, POLL
+from nnviz.viz.charts import PLOTLY_CONFIG
 from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
 from ui.share import ROOM_PARAM, base_url, get_board, joined_room, qr_png, session_key
 

@@ -3,9 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from nnviz import charts
-from nnviz.charts import PLOTLY_CONFIG
-from nnviz.digit_table import SAVETXT_DEFAULT_FORMAT, head, savetxt_csv
+from nnviz.mnist.table import SAVETXT_DEFAULT_FORMAT, head, savetxt_csv
+from nnviz.viz import charts
+from nnviz.viz.charts import PLOTLY_CONFIG
 from ui.common import header, presentation_mode
 from ui.mnist_data import mean_digits, mnist
 

@@ -1,8 +1,8 @@
 """MNIST classifier (lesson 1.4): the lesson's Keras network reads handwritten digits.
 
 The server never imports TensorFlow: predictions, evaluation and the summary use the trained network's
-exported weights (``nnviz.dense_net``, two matrix products in NumPy); every Keras training runs in the
-training process of ``nnviz.jobs.QUEUE``, one at a time per server, and comes back as plain data.
+exported weights (``nnviz.mnist.dense_net``, two matrix products in NumPy); every Keras training runs in the
+training process of ``nnviz.serving.jobs.QUEUE``, one at a time per server, and comes back as plain data.
 """
 
 import time
@@ -12,13 +12,13 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from nnviz import charts
-from nnviz.dense_net import confusion_matrix, load_ready, load_ready_history, steps_per_epoch
-from nnviz.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
-from nnviz.gate import LIVE
-from nnviz.jobs import QUEUE, Job, QueueRefused
-from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
-from nnviz.theme import style
+from nnviz.mnist.dense_net import confusion_matrix, load_ready, load_ready_history, steps_per_epoch
+from nnviz.mnist.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
+from nnviz.mnist.jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
+from nnviz.serving.gate import LIVE
+from nnviz.serving.jobs import QUEUE, Job, QueueRefused
+from nnviz.viz import charts
+from nnviz.viz.theme import style
 from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
 from ui.mnist_data import mnist
 

@@ -3,10 +3,20 @@
 import numpy as np
 import streamlit as st
 
-from nnviz import charts
-from nnviz.charts import PLOTLY_CONFIG
-from nnviz.neuron import INPUTS, PRESETS, TARGETS, best_single_neuron, fire, smooth, truth_table, xor_from_gates
-from nnviz.state import TrainerSettings, to_query
+from nnviz.core.settings import TrainerSettings, to_query
+from nnviz.lesson.neuron import (
+    INPUTS,
+    PRESETS,
+    TARGETS,
+    best_single_neuron,
+    boundary_segment,
+    fire,
+    smooth,
+    truth_table,
+    xor_from_gates,
+)
+from nnviz.viz import charts
+from nnviz.viz.charts import PLOTLY_CONFIG
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
@@ -60,7 +70,8 @@ with right:
                     format_func=lambda k: f"({int(INPUTS[k, 0])}, {int(INPUTS[k, 1])})")
     st.plotly_chart(charts.mcculloch_pitts_figure(w1, w2, theta, INPUTS[pair], presentation=present),
                     config=PLOTLY_CONFIG)
-    fig = charts.neuron_plane_figure(w1, w2, theta, outputs, TARGETS[goal], presentation=present,
+    fig = charts.neuron_plane_figure(w1, w2, theta, INPUTS, outputs, boundary_segment(w1, w2, theta), TARGETS[goal],
+                                     presentation=present,
                                      title=f"The line w₁x₁ + w₂x₂ = θ: {w1:g}·x₁ + {w2:g}·x₂ = {theta:g}")
     st.plotly_chart(fig, config=PLOTLY_CONFIG)
     st.caption("Each input pair is a corner of the square; its colour is the neuron's output (red ring: "
@@ -87,7 +98,9 @@ with c1:
                  query_params=to_query(TrainerSettings(dataset="xor", hidden=4, lr=1.0, batch_size=16, epochs=200,
                                                        activation="tanh", init="glorot", speed="10")))
 with c2:
-    fig = charts.neuron_plane_figure(best.w1, best.w2, best.threshold, fire(INPUTS, best.w1, best.w2, best.threshold),
+    fig = charts.neuron_plane_figure(best.w1, best.w2, best.threshold, INPUTS,
+                                     fire(INPUTS, best.w1, best.w2, best.threshold),
+                                     boundary_segment(best.w1, best.w2, best.threshold),
                                      TARGETS["XOR"], presentation=present,
                                      title=f"The best single neuron on XOR: {best.correct} of 4")
     st.plotly_chart(fig, config=PLOTLY_CONFIG)
@@ -120,6 +133,7 @@ with c1:
     st.table([{"x₁": int(x[0]), "x₂": int(x[1]), "step": o, "smooth": f"{float(v):.3f}"}
               for x, o, v in zip(INPUTS, outputs, corner_values, strict=True)], hide_index=True)
 with c2:
-    fig = charts.neuron_plane_figure(w1, w2, theta, outputs, None, smooth_grid=(xs, xs, values.reshape(81, 81)),
+    fig = charts.neuron_plane_figure(w1, w2, theta, INPUTS, outputs, boundary_segment(w1, w2, theta), None,
+                                     smooth_grid=(xs, xs, values.reshape(81, 81)),
                                      presentation=present, title=f"The same weights, smooth (k = {steepness:g})")
     st.plotly_chart(fig, config=PLOTLY_CONFIG)

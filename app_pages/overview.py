@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from nnviz.network_svg import network_svg
-from nnviz.sections import SECTIONS, page
-from nnviz.xor_demo import EPOCH_CHOICES, xor_run
+from nnviz.lesson.sections import SECTIONS, page
+from nnviz.lesson.xor_demo import EPOCH_CHOICES, xor_run
+from nnviz.viz.network_svg import network_svg
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
@@ -26,7 +26,7 @@ left, right = st.columns([3, 2] if not present else [1, 1], gap="large")
 with right:
     st.subheader("1.1 · A network's layers")
     # SVG, not Plotly: the front page is every visitor's first, and Plotly's bundle would be 60 % of its download
-    # (nnviz/network_svg.py)
+    # (nnviz/viz/network_svg.py)
     st.markdown(network_svg((3, 5, 5, 2), presentation=present, height=320 if present else 280,
                             caption="An input layer of 3 nodes, two hidden layers of 5, an output layer of 2"),
                 unsafe_allow_html=True)

@@ -1,7 +1,7 @@
 """Shallow network (lesson 1.3.1–1.3.9): pick hidden units, learning rate and batch size — and watch it learn.
 
 The page lays out the trainer (``ui.trainer``): its widgets become a ``TrainerSettings`` (the URL's schema, in
-``nnviz.state``), the settings build the run, the run carries them (so an export or a link always describes the
+``nnviz.core.settings``), the settings build the run, the run carries them (so an export or a link always describes the
 run on screen), and a fragment pulls the run's progress from the training workers while it plays. A setting that
 changes the run (not the speed or the log scale) starts a fresh run at once, as TensorFlow Playground does; the
 run before stays on the chart, faded, for comparison.
@@ -9,7 +9,7 @@ run before stays on the chart, faded, for comparison.
 
 import streamlit as st
 
-from nnviz.runner import get_executor, redraw_interval
+from nnviz.serving.runner import get_executor, redraw_interval
 from ui.common import header, presentation_mode
 from ui.share import share_panel
 from ui.trainer import controls, session, views

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from nnviz import board as nb
-from nnviz import board_charts
-from nnviz.state import BATCH_SIZES, HIDDEN_UNITS, LEARNING_RATES, TrainerSettings
-from nnviz.training import EpochRecord
+from nnviz.board import charts as board_charts
+from nnviz.board import store as nb
+from nnviz.core.settings import BATCH_SIZES, HIDDEN_UNITS, LEARNING_RATES, TrainerSettings
+from nnviz.core.training import EpochRecord
 
 
 def fill(b: nb.Board, n: int, epochs: int = 500) -> str:

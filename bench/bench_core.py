@@ -37,7 +37,7 @@ import numpy as np
 from bench.lesson_baseline import LessonShallowNN  # the lesson's loop, transcribed
 from bench.shallow_baseline import ShallowNNBefore  # ShallowNN before the general network
 from nnviz import DeepNN, ShallowNN, Trainer
-from nnviz.datasets import lesson_data, make_2d
+from nnviz.core.datasets import lesson_data, make_2d
 
 BATCH, HIDDEN = 100, 10
 

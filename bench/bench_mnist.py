@@ -247,9 +247,9 @@ def keras_overhead(epochs: int):
     """What streaming costs Keras: plain fit against fit with the page's callback, epochs alternating."""
     import tempfile
 
-    import nnviz.keras_model as km
-    from nnviz.jobs import JobProgress, Reporter
-    from nnviz.mnist import load_mnist
+    import nnviz.mnist.keras_model as km
+    from nnviz.mnist.data import load_mnist
+    from nnviz.serving.jobs import JobProgress, Reporter
 
     (x_train, y_train), _ = load_mnist()
     X, Y = km.preprocess(x_train, y_train)

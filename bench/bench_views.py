@@ -24,9 +24,10 @@ import time
 import numpy as np
 import pyarrow as pa
 
-from nnviz import drawn_data, hidden_space, live_chart, live_views, maps, network_view
-from nnviz.datasets import lesson_data, make_2d
-from nnviz.deep_network import DeepNN
+from nnviz.core import drawn_data
+from nnviz.core.datasets import lesson_data, make_2d
+from nnviz.core.deep_network import DeepNN
+from nnviz.viz import draw_plane, hidden_space, live_chart, live_views, maps, network_view
 
 
 def arrow_bytes(table: pa.Table) -> int:
@@ -73,7 +74,7 @@ def views():
     drawing = drawn_data.Drawing.empty()
     for x1, x2 in rng.uniform(-1.9, 1.9, (drawn_data.MAX_POINTS, 2)):
         drawing = drawn_data.add_point(drawing, x1, x2, int(x1 > 0))
-    draw_spec = drawn_data.draw_spec()
+    draw_spec = draw_plane.draw_spec()
 
     grid60 = maps.grid_over(np.vstack([moons.X_train, moons.X_test]), resolution=60)
 
@@ -92,7 +93,7 @@ def views():
         ("hidden space 2-8-1, decision axes", lambda: hidden_space.hidden_space_chart(
             hs_spec, hidden_space.hidden_space_data(m281, axes, moons.X_train, moons.y_train, features=("x1", "x2"),
                                                     grid=plane))),
-        ("drawing plane, 300 points", lambda: drawn_data.drawing_chart(draw_spec, drawing, 1)),
+        ("drawing plane, 300 points", lambda: draw_plane.drawing_chart(draw_spec, drawing, 1)),
     ]
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnviz.activations import HIDDEN_ACTIVATIONS, get_activation, sigmoid, softmax
-from nnviz.losses import (
+from nnviz.core.activations import HIDDEN_ACTIVATIONS, get_activation, sigmoid, softmax
+from nnviz.core.losses import (
     DIVERGENCE_LOSS,
     binary_cross_entropy,
     binary_cross_entropy_from_logits,
     categorical_cross_entropy,
     categorical_cross_entropy_from_logits,
 )
-from nnviz.validation import check_array, check_int, check_labels, check_learning_rate, check_positive_float
+from nnviz.core.validation import check_array, check_int, check_labels, check_learning_rate, check_positive_float
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 MAX_UNITS = 4096  # per layer; far above what a page offers, low enough to keep memory sane
@@ -114,7 +114,7 @@ class ShallowNNBefore:
         1 for binary classification (sigmoid output, binary cross-entropy);
         k > 1 for k classes (softmax output, categorical cross-entropy).
     activation : str, default "tanh"
-        The hidden layer's activation, a name from ``nnviz.activations``.
+        The hidden layer's activation, a name from ``nnviz.core.activations``.
     init_scale : float or "glorot", default 0.01
         Weights start as ``init_scale · N(0, 1)`` (the lesson's 0.01), or
         Glorot-uniform in ±√(6 / (fan_in + fan_out)). Biases start at zero.
@@ -133,7 +133,7 @@ class ShallowNNBefore:
         ``dW1 db1 dW2 db2``, shaped like the parameters, from the last ``backward``.
     g : Activation
         The hidden layer's activation, the ``g`` of the equations: ``g.f`` and its derivative ``g.df``
-        (written in terms of the output, ``g'(Z1) = g.df(A1)``), from ``nnviz.activations``.
+        (written in terms of the output, ``g'(Z1) = g.df(A1)``), from ``nnviz.core.activations``.
     """
 
     def __init__(self, n_input, n_hidden, n_output=1, *, activation="tanh", init_scale=0.01, seed=None):
@@ -274,7 +274,7 @@ class ShallowNNBefore:
 
         Sets ``loss_curve_``: the mean loss over each epoch's batches. Raises ``FloatingPointError``
         when the loss blows up (NaN, inf or above ``DIVERGENCE_LOSS``): the learning rate is too high.
-        The same steps as a ``nnviz.training.Trainer`` with ``evaluate=False`` (a test keeps them equal);
+        The same steps as a ``nnviz.core.training.Trainer`` with ``evaluate=False`` (a test keeps them equal);
         the ``Trainer`` adds pausing, time budgets and per-epoch accuracy for the app.
         """
         lr = check_learning_rate(lr)

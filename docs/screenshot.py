@@ -16,7 +16,7 @@ from pathlib import Path
 
 from browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, start_server, wait_for_app
 
-from nnviz.state import TrainerSettings, to_query
+from nnviz.core.settings import TrainerSettings, to_query
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWPORT = {"width": 1280, "height": 720}

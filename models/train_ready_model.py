@@ -8,7 +8,7 @@ on the 60,000 training images; prints the test accuracy (the lesson reports 97.8
     .venv/bin/python models/train_ready_model.py --train   # train it again first (~30–60 s), then export
 
 Writes ``mnist_dense.keras`` (with --train), ``mnist_dense_history.json`` (with --train) and
-``mnist_dense_weights.npz`` (the four weight arrays + Keras's summary, read by ``nnviz.dense_net``);
+``mnist_dense_weights.npz`` (the four weight arrays + Keras's summary, read by ``nnviz.mnist.dense_net``);
 checks that NumPy's predictions equal Keras's on the 10,000 test images.
 """
 
@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from nnviz.dense_net import READY_HISTORY, READY_WEIGHTS, DenseNet
-from nnviz.keras_model import READY_MODEL, build_model, export, keras, preprocess
-from nnviz.mnist import load_mnist
+from nnviz.mnist.data import load_mnist
+from nnviz.mnist.dense_net import READY_HISTORY, READY_WEIGHTS, DenseNet
+from nnviz.mnist.keras_model import READY_MODEL, build_model, export, keras, preprocess
 
 
 def train(x_train, y_train, Xt, Yt):

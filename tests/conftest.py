@@ -15,7 +15,7 @@ os.environ["NNVIZ_VALIDATE_FIGURES"] = "1"  # every figure a test builds goes th
 # (ast.parse) while AppTest's script runner parses the page (Streamlit's "magic"): CPython 3.11's AST converter
 # keeps its recursion depth in state shared by threads, so two parses at once can fail with "SystemError: AST
 # constructor recursion depth mismatch" (python/cpython#106905; seen here on 3.11.7 in the MNIST page tests).
-# The app never meets this: its Keras trainings run in a worker process of their own (nnviz.jobs).
+# The app never meets this: its Keras trainings run in a worker process of their own (nnviz.serving.jobs).
 _parse, _parsing = ast.parse, threading.Lock()
 
 
@@ -32,7 +32,7 @@ def open_page():
     """``open_page("shallow_network", ds="xor")`` → an AppTest of that page after its first run."""
     from streamlit.testing.v1 import AppTest
 
-    import nnviz.runner as runner
+    import nnviz.serving.runner as runner
 
     runner.set_executor(runner.InlineExecutor())
 
@@ -52,7 +52,7 @@ def open_page():
 def empty_admission():
     """Each test starts with no live or queued runs: a page test's run must not wait behind runs that an
     earlier test's sessions left playing (they would hold their places until their silence is noticed)."""
-    from nnviz.admission import reset_admission
+    from nnviz.serving.admission import reset_admission
 
     reset_admission()
     yield

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, get_activation, sigmoid, softmax, softmax_df
+from nnviz.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, get_activation, sigmoid, softmax, softmax_df
 
 ELEMENTWISE = [name for name, a in ACTIVATIONS.items() if a.elementwise]
 

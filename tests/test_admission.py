@@ -8,10 +8,10 @@ from concurrent.futures import Future
 
 import pytest
 
-import nnviz.admission as admission_module
+import nnviz.serving.admission as admission_module
 from nnviz import ShallowNN, Trainer
-from nnviz.admission import Admission, Load, queue_message, queue_poll_interval
-from nnviz.runner import DataRef, InlineExecutor, Run, load_data
+from nnviz.serving.admission import Admission, Load, queue_message, queue_poll_interval
+from nnviz.serving.runner import DataRef, InlineExecutor, Run, load_data
 
 
 class Clock:
@@ -445,7 +445,7 @@ def test_a_floor_below_one_is_refused():
 
 
 def test_queued_pages_poll_less_often_far_back_and_the_whole_queue_polls_a_bounded_number_of_times():
-    from nnviz.admission import QUEUE_POLL_MAX, queue_poll_interval
+    from nnviz.serving.admission import QUEUE_POLL_MAX, queue_poll_interval
 
     assert queue_poll_interval(0) == 2.0
     assert queue_poll_interval(0) < queue_poll_interval(30) < queue_poll_interval(10_000) == QUEUE_POLL_MAX
@@ -458,7 +458,7 @@ def test_a_page_far_back_is_not_dropped_for_polling_as_slowly_as_it_was_told():
     for k in range(100):
         adm.request(k)
     last = 99  # 98 ahead of it: its page polls every queue_poll_interval(98) s
-    from nnviz.admission import queue_poll_interval
+    from nnviz.serving.admission import queue_poll_interval
 
     told = queue_poll_interval(98)
     assert told > 15

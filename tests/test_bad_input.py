@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from page_helpers import epoch, errors, press
 
-from nnviz.datasets import TWO_D
+from nnviz.core.datasets import TWO_D
 from ui.common import plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +182,7 @@ def good_csv(k: int) -> bytes:
 def test_another_sessions_uploads_leave_mine_alone(open_page):
     import gc
 
-    from nnviz.data_store import register_upload
+    from nnviz.serving.data_store import register_upload
 
     mine = open_page("shallow_network", ds="csv", speed="max")
     mine.file_uploader(key="tr_csv").upload("good.csv", GOOD.encode(), "text/csv")
@@ -193,7 +193,7 @@ def test_another_sessions_uploads_leave_mine_alone(open_page):
     for k in range(3):  # another session uploads file after file through the page …
         other.file_uploader(key="tr_csv").upload(f"other{k}.csv", good_csv(k), "text/csv")
         other.run()
-    from nnviz.datasets import parse_csv
+    from nnviz.core.datasets import parse_csv
     for k in range(3, 253):  # … and 250 more through the same store
         register_upload(parse_csv(good_csv(k)))
     gc.collect()
@@ -205,7 +205,7 @@ def test_another_sessions_uploads_leave_mine_alone(open_page):
 
 
 def test_a_stored_upload_that_is_gone_is_a_clear_message_not_a_stuck_page(open_page):
-    from nnviz.data_store import DataRef
+    from nnviz.serving.data_store import DataRef
 
     at = open_page("shallow_network", ds="csv")
     at.session_state["trainer"].upload = DataRef("file", path="/nonexistent/nnviz/old.npz", title="old.csv",
@@ -223,7 +223,7 @@ def test_a_stored_upload_that_is_gone_is_a_clear_message_not_a_stuck_page(open_p
 def test_a_full_disk_on_upload_is_a_clear_message(open_page, monkeypatch):
     import errno
 
-    import nnviz.data_store as store
+    import nnviz.serving.data_store as store
 
     at = open_page("shallow_network", ds="csv", speed="max")
     at.file_uploader(key="tr_csv").upload("good.csv", GOOD.encode(), "text/csv")

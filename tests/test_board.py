@@ -6,11 +6,11 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-import nnviz.board as nb
+import nnviz.board.store as nb
 from cluster.postgres import TempPostgres
-from nnviz.board import Board, BoardError, RateLimited, shared_run
-from nnviz.state import TrainerSettings, to_query
-from nnviz.training import EpochRecord
+from nnviz.board.store import Board, BoardError, RateLimited, shared_run
+from nnviz.core.settings import TrainerSettings, to_query
+from nnviz.core.training import EpochRecord
 
 
 class Clock:

@@ -6,10 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from nnviz import board_charts as bc
-from nnviz.board import SharedRun, shared_run
-from nnviz.state import TrainerSettings, from_query
-from nnviz.training import EpochRecord
+from nnviz.board import charts as bc
+from nnviz.board.store import SharedRun, shared_run
+from nnviz.core.settings import TrainerSettings, from_query
+from nnviz.core.training import EpochRecord
 
 
 def run(nickname, acc, i=0, **settings):

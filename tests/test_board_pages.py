@@ -3,8 +3,8 @@
 import pytest
 from page_helpers import errors, press
 
-import nnviz.board as nb
-from nnviz.board import Board
+import nnviz.board.store as nb
+from nnviz.board.store import Board
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from nnviz import ShallowNN, charts, downsample, maps
-from nnviz.datasets import lesson_data, make_2d
+from nnviz import ShallowNN
+from nnviz.core.datasets import lesson_data, make_2d
+from nnviz.viz import charts, downsample, maps
 
 
 def test_training_figure_has_titles_legend_and_thinned_series():

@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-CORE = ["nnviz", "nnviz.activations", "nnviz.losses", "nnviz.network", "nnviz.training",
-        "nnviz.datasets", "nnviz.gradcheck", "nnviz.validation", "nnviz.deep_network", "nnviz.optimizers",
-        "nnviz.regularization", "nnviz.features"]
+CORE = ["nnviz", "nnviz.core.activations", "nnviz.core.losses", "nnviz.core.network", "nnviz.core.training",
+        "nnviz.core.datasets", "nnviz.core.gradcheck", "nnviz.core.validation", "nnviz.core.deep_network", "nnviz.core.optimizers",
+        "nnviz.core.regularization", "nnviz.core.features"]
 
 
 def test_core_imports_no_ui_or_tensorflow():
@@ -36,12 +36,13 @@ def third_party_imports(path: Path) -> set[str]:
 def test_no_streamlit_in_nnviz_plotly_only_in_charts_tensorflow_only_in_keras_model():
     # Statically, function-level imports included: the runtime check above only sees module-level ones.
     root = Path(__file__).resolve().parents[1] / "nnviz"
-    found = {path.stem: third_party_imports(path) for path in sorted(root.glob("*.py"))}
-    assert {"charts", "keras_model", "network", "training"} <= set(found)
+    found = {".".join(path.relative_to(root).with_suffix("").parts): third_party_imports(path)
+             for path in sorted(root.rglob("*.py"))}
+    assert {"viz.charts", "mnist.keras_model", "core.network", "core.training"} <= set(found)
     streamlit = sorted(m for m, names in found.items() if "streamlit" in names)
     assert not streamlit, streamlit
-    plotly = sorted(m for m, names in found.items() if "plotly" in names and m != "charts")
+    plotly = sorted(m for m, names in found.items() if "plotly" in names and m != "viz.charts")
     assert not plotly, plotly
-    tf = {m: sorted(names & {"tensorflow", "keras"}) for m, names in found.items() if m != "keras_model"}
+    tf = {m: sorted(names & {"tensorflow", "keras"}) for m, names in found.items() if m != "mnist.keras_model"}
     assert not any(tf.values()), tf
-    assert "plotly" in found["charts"] and "keras" in found["keras_model"]  # the check sees what is there
+    assert "plotly" in found["viz.charts"] and "keras" in found["mnist.keras_model"]  # the check sees what is there

@@ -11,11 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import nnviz.data_store as store
+import nnviz.serving.data_store as store
 from nnviz import ShallowNN, Trainer
-from nnviz.data_store import StoreError, UploadMissing, load_data, read_stored, register_upload, restore, stored_uploads
-from nnviz.datasets import parse_csv
-from nnviz.runner import Run, training_pool
+from nnviz.core.datasets import parse_csv
+from nnviz.serving.data_store import (
+    StoreError,
+    UploadMissing,
+    load_data,
+    read_stored,
+    register_upload,
+    restore,
+    stored_uploads,
+)
+from nnviz.serving.runner import Run, training_pool
 
 
 def csv_dataset(k: int, name="data.csv"):
@@ -163,7 +171,7 @@ def test_the_store_and_the_process_helpers_import_no_ui_or_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys, nnviz.data_store, nnviz.background, nnviz.runner\n"
+    code = ("import sys, nnviz.serving.data_store, nnviz.serving.background, nnviz.serving.runner\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'plotly', 'tensorflow', 'keras'}))")
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnviz.datasets import (
+from nnviz.core.datasets import (
     MAX_CSV_MAGNITUDE,
     MAX_CSV_ROWS,
     TWO_D,
@@ -139,7 +139,7 @@ def test_unicode_text_as_excel_saves_it_is_read(encoding):
 def test_values_at_the_magnitude_limit_survive_every_view():
     """What passes validation must also pass what the page computes from it: standardizing, the 2-D
     projection and the boundary grid stay finite at ±MAX_CSV_MAGNITUDE."""
-    from nnviz import maps
+    from nnviz.viz import maps
 
     big = MAX_CSV_MAGNITUDE
     text = "a,b,c,label\n" + "\n".join(f"{big if i % 3 else -big},{(i % 5) / 4 * big},{i % 7},{i % 2}"

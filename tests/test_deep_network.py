@@ -8,10 +8,10 @@ import pytest
 
 from bench.shallow_baseline import ShallowNNBefore
 from nnviz import DeepNN, ShallowNN, Trainer
-from nnviz.activations import HIDDEN_ACTIVATIONS, relu, sigmoid, softmax
-from nnviz.datasets import lesson_data, make_2d
-from nnviz.deep_network import MAX_HIDDEN_LAYERS, one_hot, param_names, with_ones_column
-from nnviz.features import feature_matrix
+from nnviz.core.activations import HIDDEN_ACTIVATIONS, relu, sigmoid, softmax
+from nnviz.core.datasets import lesson_data, make_2d
+from nnviz.core.deep_network import MAX_HIDDEN_LAYERS, one_hot, param_names, with_ones_column
+from nnviz.core.features import feature_matrix
 
 PROBLEMS = [("binary", 1), ("multiclass", 3), ("regression", 1)]
 DEPTHS = [(), (5,), (5, 4), (4, 3, 5), (3, 4, 3, 2), (3, 3, 3, 3, 3), (2, 3, 4, 3, 2, 3)]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnviz.dense_net import DenseNet, confusion_matrix, load_ready, load_ready_history, steps_per_epoch
+from nnviz.mnist.dense_net import DenseNet, confusion_matrix, load_ready, load_ready_history, steps_per_epoch
 
 
 def random_net(seed=0, hidden=512) -> DenseNet:
@@ -64,7 +64,7 @@ def test_the_exported_ready_model_is_the_lessons_network():
 
 
 def test_the_ready_model_reads_digits_with_numpy_alone():
-    from nnviz.mnist import load_mnist
+    from nnviz.mnist.data import load_mnist
 
     _, (x_test, y_test) = load_mnist()
     pred = np.argmax(load_ready().predict(x_test), axis=1)

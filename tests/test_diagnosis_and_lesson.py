@@ -1,4 +1,4 @@
-"""What a run's numbers say (nnviz.diagnosis) and the lesson's own run (nnviz.lesson)."""
+"""What a run's numbers say (nnviz.lesson.diagnosis) and the lesson's own run (nnviz.lesson.recipes)."""
 
 import math
 from dataclasses import replace
@@ -6,11 +6,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from nnviz import ShallowNN, lesson
-from nnviz.datasets import lesson_data, make_2d
-from nnviz.diagnosis import COIN_FLIP_LOSS, diagnose, format_accuracy, format_loss, hidden_units
-from nnviz.state import TrainerSettings
-from nnviz.training import EpochRecord
+from nnviz import ShallowNN
+from nnviz.core.datasets import lesson_data, make_2d
+from nnviz.core.settings import TrainerSettings
+from nnviz.core.training import EpochRecord
+from nnviz.lesson import recipes
+from nnviz.lesson.diagnosis import COIN_FLIP_LOSS, diagnose, format_accuracy, format_loss, hidden_units
 
 
 def records(losses, accs=None, test_losses=None):
@@ -83,10 +84,10 @@ def test_the_lessons_own_run_overfits_and_what_the_text_meant_does_not():
     training loss falls — named while it happens, long before the end, on every seed tried. At 0.01 it does not."""
     ds = lesson_data()
     for seed in (0, 1, 2):
-        epochs = trained(replace(lesson.LESSON_RUN, seed=seed), ds).history.epochs
+        epochs = trained(replace(recipes.LESSON_RUN, seed=seed), ds).history.epochs
         named = [k for k in range(10, 501, 10) if diagnose(epochs[:k], lr=1.0).kind == "overfitting"]
         assert named and named[0] <= 150 and named[-1] == 500, (seed, named[:3])
-    slow = trained(replace(lesson.TEXT_MEANT_RUN, epochs=300), ds).history.epochs
+    slow = trained(replace(recipes.TEXT_MEANT_RUN, epochs=300), ds).history.epochs
     assert diagnose(slow, lr=0.01).kind != "overfitting"
 
 
@@ -147,25 +148,25 @@ def test_accuracy_readout():
 
 
 def test_the_lessons_recipe_as_its_text_states_it():
-    r = lesson.LESSON_RUN
+    r = recipes.LESSON_RUN
     assert (r.dataset, r.hidden, r.batch_size, r.epochs, r.lr, r.init, r.shuffle, r.activation) == \
         ("lesson", 10, 100, 500, 1.0, "lesson", False, "tanh")
     assert r.init_scale == 0.01  # np.random.randn(...) * 0.01
-    assert lesson.TEXT_MEANT_RUN == replace(r, lr=0.01)
-    assert lesson.LESSON_ACCURACY == 0.936
+    assert recipes.TEXT_MEANT_RUN == replace(r, lr=0.01)
+    assert recipes.LESSON_ACCURACY == 0.936
 
 
 def test_the_stored_measurements_are_a_distribution_around_the_lessons_result():
-    m = lesson.MEASURED_LESSON_RUN
+    m = recipes.MEASURED_LESSON_RUN
     assert len(m.accuracies) == len(m.seeds) == 20
-    assert m.mean - 2 * m.sd < lesson.LESSON_ACCURACY < m.mean + 2 * m.sd  # 93.6 % is one draw of it
+    assert m.mean - 2 * m.sd < recipes.LESSON_ACCURACY < m.mean + 2 * m.sd  # 93.6 % is one draw of it
     assert "± 0.7" in m.describe() and "20 seeds" in m.describe()
-    assert lesson.MEASURED_TEXT_MEANT.lr == 0.01 and len(lesson.MEASURED_TEXT_MEANT.accuracies) == 20
+    assert recipes.MEASURED_TEXT_MEANT.lr == 0.01 and len(recipes.MEASURED_TEXT_MEANT.accuracies) == 20
 
 
 def test_measure_follows_the_recipe_with_the_projects_trainer():
-    short = replace(lesson.LESSON_RUN, epochs=5)
-    m = lesson.measure(short, [0, 1])
+    short = replace(recipes.LESSON_RUN, epochs=5)
+    m = recipes.measure(short, [0, 1])
     ds = lesson_data()
     for seed, acc in zip(m.seeds, m.accuracies, strict=True):
         t = trained(replace(short, seed=seed), ds)
@@ -175,12 +176,12 @@ def test_measure_follows_the_recipe_with_the_projects_trainer():
 
 def test_the_loss_log_prints_every_tenth_epoch_from_zero_as_the_lessons_fit():
     recs = records(np.linspace(0.7, 0.2, 25))
-    lines = lesson.loss_log(recs)
+    lines = recipes.loss_log(recs)
     assert lines == [f"iteration {i}: loss {recs[i].last_batch_loss}" for i in (0, 10, 20)]
-    mean = lesson.loss_log(recs, "epoch mean")
+    mean = recipes.loss_log(recs, "epoch mean")
     assert mean[1] == f"iteration 10: loss {recs[10].train_loss}"
     with pytest.raises(ValueError, match="which must be"):
-        lesson.loss_log(recs, "median")
+        recipes.loss_log(recs, "median")
 
 
 def test_the_lessons_untrained_loss_is_a_cross_entropy_of_random_guesses():
@@ -192,26 +193,26 @@ def test_the_lessons_untrained_loss_is_a_cross_entropy_of_random_guesses():
         y, p = rng.integers(0, 2, 10), rng.uniform(0, 1, 10)
         losses.append(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
     assert abs(np.mean(losses) - 1.0) < 0.03  # E[-log U] = 1 for U uniform on (0, 1)
-    assert np.quantile(losses, 0.2) < lesson.LESSON_UNTRAINED_LOSS < np.quantile(losses, 0.8)
+    assert np.quantile(losses, 0.2) < recipes.LESSON_UNTRAINED_LOSS < np.quantile(losses, 0.8)
     assert COIN_FLIP_LOSS == pytest.approx(np.log(2))
 
 
 def test_the_lessons_data_are_what_it_printed():
-    check = lesson.dataset_check()
+    check = recipes.dataset_check()
     assert check.train_shape == (4000, 20) and check.test_shape == (1000, 20)
     assert check.x0_matches and check.y20_matches
     assert check.x0[:2].round(8).tolist() == [-0.28726786, 4.48392645]
 
 
 def test_the_untrained_loss_the_lesson_printed_is_an_ordinary_draw_of_its_recipe():
-    losses = lesson.untrained_losses(2000)
+    losses = recipes.untrained_losses(2000)
     assert abs(losses.mean() - 1.0) < 0.03
-    assert 0.2 < np.mean(losses < lesson.LESSON_UNTRAINED_LOSS) < 0.8
+    assert 0.2 < np.mean(losses < recipes.LESSON_UNTRAINED_LOSS) < 0.8
 
 
 def test_the_lessons_batch_loader_breaks_where_ours_takes_a_shorter_last_batch():
-    broken = lesson.batch_loader(4000, 300)
+    broken = recipes.batch_loader(4000, 300)
     assert broken.lesson_last == range(3900, 4200) and "index 4000 is out of bounds" in broken.lesson_error
     assert broken.sizes == [300] * 13 + [100] and sum(broken.sizes) == 4000
-    whole = lesson.batch_loader(4000, 100)
+    whole = recipes.batch_loader(4000, 100)
     assert whole.lesson_error == "" and whole.sizes == [100] * 40

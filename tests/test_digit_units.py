@@ -4,9 +4,9 @@ that drove the winning class, each with its input weights."""
 import numpy as np
 import pytest
 
-from nnviz.dense_net import DenseNet, load_ready
-from nnviz.digit_units import IMAGE_SHAPE, check_digit, digit_units, hidden_activations
-from nnviz.mnist import load_mnist
+from nnviz.mnist.data import load_mnist
+from nnviz.mnist.dense_net import DenseNet, load_ready
+from nnviz.mnist.digit_units import IMAGE_SHAPE, check_digit, digit_units, hidden_activations
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from nnviz.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
+from nnviz.mnist.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
 
 
 def test_a_vertical_bar_becomes_a_centred_one():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from nnviz.downsample import SeriesCache, minmax, minmax_indices, training_series
-from nnviz.training import EpochRecord
+from nnviz.core.training import EpochRecord
+from nnviz.viz.downsample import SeriesCache, minmax, minmax_indices, training_series
 
 
 def noisy(n, seed=0):

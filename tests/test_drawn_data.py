@@ -6,9 +6,10 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from nnviz import drawn_data as dd
-from nnviz.deep_network import DeepNN
-from nnviz.state import TrainerSettings, to_query
+from nnviz.core import drawn_data as dd
+from nnviz.core.deep_network import DeepNN
+from nnviz.core.settings import TrainerSettings, to_query
+from nnviz.viz import draw_plane as dp
 
 
 def drawing(n, kind="classes", seed=0, classes=2):
@@ -162,7 +163,7 @@ def test_five_drawn_points_train_and_their_link_reproduces_the_run():
 
 
 def test_the_plane_grid_covers_the_drawing_plane():
-    g = dd.plane_grid(9)
+    g = dp.plane_grid(9)
     assert g.xs[0] == -2 and g.xs[-1] == 2 and g.points.shape == (2, 81)
 
 
@@ -175,10 +176,10 @@ def without_data(spec) -> str:
 
 @pytest.mark.parametrize("kind", ["classes", "regression"])
 def test_the_plane_keeps_its_spec_while_points_come_and_go(kind):
-    spec = dd.draw_spec(kind)
-    a = dd.drawing_chart(spec, drawing(3, kind), 0)
-    b = dd.drawing_chart(spec, drawing(9, kind, seed=2), 5)
-    assert without_data(a) == without_data(b) == without_data(dd.draw_spec(kind))
+    spec = dp.draw_spec(kind)
+    a = dp.drawing_chart(spec, drawing(3, kind), 0)
+    b = dp.drawing_chart(spec, drawing(9, kind, seed=2), 5)
+    assert without_data(a) == without_data(b) == without_data(dp.draw_spec(kind))
     points = b["datasets"]["points"].to_pandas()
     assert points[["x1", "x2"]].to_numpy().tolist() == drawing(9, kind, seed=2).X.tolist()
     assert b["datasets"]["turn"].column("turn").to_pylist() == [5]
@@ -187,10 +188,10 @@ def test_the_plane_keeps_its_spec_while_points_come_and_go(kind):
 
 
 def test_the_plane_selects_a_cells_centre_on_click_and_shift_click():
-    spec = dd.draw_spec()
+    spec = dp.draw_spec()
     cells = next(layer for layer in spec["layer"] if "params" in layer)
     params = {p["name"]: p["select"] for p in cells["params"]}
-    assert set(params) == set(dd.SELECTIONS) == {"add", "remove"}
+    assert set(params) == set(dp.SELECTIONS) == {"add", "remove"}
     for name, on in (("add", "click[!event.shiftKey]"), ("remove", "click[event.shiftKey]")):
         assert params[name]["type"] == "point" and params[name]["fields"] == ["x1", "x2", "turn"]
         assert params[name]["on"] == on
@@ -199,8 +200,8 @@ def test_the_plane_selects_a_cells_centre_on_click_and_shift_click():
 
 def test_clicks_reads_this_turns_selections_only():
     sel = {"add": [{"x1": -0.9375, "x2": 1.1875, "turn": 3}], "remove": [{"x1": 0.3125, "x2": -0.8125, "turn": 2}]}
-    assert dd.clicks(sel, 3) == [("add", -0.9375, 1.1875)]
-    assert dd.clicks(sel, 2) == [("remove", 0.3125, -0.8125)]
-    assert dd.clicks(sel, 4) == []
-    assert dd.clicks({"add": {}, "remove": {}}, 0) == [] and dd.clicks(None, 0) == []
-    assert dd.clicks({"add": [{"x1": 9, "x2": 0, "turn": 0}, {"x1": "a"}, "junk"]}, 0) == []
+    assert dp.clicks(sel, 3) == [("add", -0.9375, 1.1875)]
+    assert dp.clicks(sel, 2) == [("remove", 0.3125, -0.8125)]
+    assert dp.clicks(sel, 4) == []
+    assert dp.clicks({"add": {}, "remove": {}}, 0) == [] and dp.clicks(None, 0) == []
+    assert dp.clicks({"add": [{"x1": 9, "x2": 0, "turn": 0}, {"x1": "a"}, "junk"]}, 0) == []

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from nnviz import maps
-from nnviz.datasets import make_2d
-from nnviz.features import DEFAULT_FEATURES, FEATURES, check_features, feature_labels, feature_matrix
+from nnviz.core.datasets import make_2d
+from nnviz.core.features import DEFAULT_FEATURES, FEATURES, check_features, feature_labels, feature_matrix
+from nnviz.viz import maps
 
 
 def test_the_seven_features_and_their_values():

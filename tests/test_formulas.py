@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from latex_eval import Shown, check
 
-from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, identity_checks, sigmoid_df, tanh_df
-from nnviz.equations import EQUATIONS, backward_equations, forward_equations
-from nnviz.network import ShallowNN
-from nnviz.walkthrough import derivation, lesson_batch, lesson_network, node_by_node
+from nnviz.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, identity_checks, sigmoid_df, tanh_df
+from nnviz.core.network import ShallowNN
+from nnviz.lesson.equations import EQUATIONS, backward_equations, forward_equations
+from nnviz.lesson.walkthrough import derivation, lesson_batch, lesson_network, node_by_node
 
 H = 1e-6
 
@@ -199,7 +199,7 @@ def test_every_step_of_the_derivation_says_what_the_code_computed(activation, lr
 
 
 def step_value_latex(value) -> str:
-    from nnviz.equations import latex_matrix
+    from nnviz.lesson.equations import latex_matrix
 
     return latex_matrix(value)
 

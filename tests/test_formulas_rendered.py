@@ -11,11 +11,11 @@ import pytest
 from latex_eval import Shown, check
 from test_formulas import CHAIN_RULE_ONLY, FUNCTIONS, H, batch_env, sample_env
 
-from nnviz.activations import HIDDEN_ACTIVATIONS, sigmoid_df, tanh_df
-from nnviz.equations import EQUATIONS, tag
-from nnviz.network import ShallowNN
-from nnviz.neuron import INPUTS
-from nnviz.walkthrough import lesson_batch
+from nnviz.core.activations import HIDDEN_ACTIVATIONS, sigmoid_df, tanh_df
+from nnviz.core.network import ShallowNN
+from nnviz.lesson.equations import EQUATIONS, tag
+from nnviz.lesson.neuron import INPUTS
+from nnviz.lesson.walkthrough import lesson_batch
 
 #: Formulas that compute nothing on their own, by what they contain, and why that is fine.
 DESCRIPTIVE = {
@@ -188,7 +188,7 @@ def test_every_formula_of_the_neuron_page(open_page, activation):
 
 
 def test_every_formula_of_the_mnist_network_section(open_page):
-    from nnviz.mnist import load_mnist
+    from nnviz.mnist.data import load_mnist
 
     (x_train, y_train), _ = load_mnist()
     at = open_page("mnist_classifier", section="The network")

@@ -1,4 +1,4 @@
-"""The page scripts' gate (nnviz.gate): how many run at once, who goes next, who never waits. No timing asserted."""
+"""The page scripts' gate (nnviz.serving.gate): how many run at once, who goes next, who never waits. No timing asserted."""
 
 import dataclasses
 import itertools
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from nnviz.gate import ACTION, FIRST, LIVE, POLL, Gate
+from nnviz.serving.gate import ACTION, FIRST, LIVE, POLL, Gate
 
 
 def wait_until(predicate, what: str):
@@ -126,7 +126,7 @@ def test_a_pages_runs_take_the_turn_of_their_cause(monkeypatch):
     run waits as a page, and a page rerun by a live fragment (``rerun_page``) keeps the fragment's class."""
     from streamlit.testing.v1 import AppTest
 
-    import nnviz.gate as gate_module
+    import nnviz.serving.gate as gate_module
 
     kinds = []
 
@@ -140,7 +140,7 @@ def test_a_pages_runs_take_the_turn_of_their_cause(monkeypatch):
     def page():
         import streamlit as st
 
-        from nnviz.gate import LIVE
+        from nnviz.serving.gate import LIVE
         from ui.common import page_turn, rerun_page
 
         with page_turn():

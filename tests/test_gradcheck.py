@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from nnviz import DeepNN
-from nnviz.activations import HIDDEN_ACTIVATIONS
-from nnviz.deep_network import one_hot
-from nnviz.gradcheck import gradient_check, optimizer_gradient_check
-from nnviz.regularization import REGULARIZATIONS
+from nnviz.core.activations import HIDDEN_ACTIVATIONS
+from nnviz.core.deep_network import one_hot
+from nnviz.core.gradcheck import gradient_check, optimizer_gradient_check
+from nnviz.core.regularization import REGULARIZATIONS
 
 PROBLEMS = [("binary", 1), ("multiclass", 3), ("regression", 1)]
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from nnviz import hidden_space as hs
-from nnviz import maps
-from nnviz.datasets import lesson_data, make_2d
-from nnviz.deep_network import DeepNN
+from nnviz.core.datasets import lesson_data, make_2d
+from nnviz.core.deep_network import DeepNN
+from nnviz.viz import hidden_space as hs
+from nnviz.viz import maps
 
 FEATURES = ("x1", "x2")
 

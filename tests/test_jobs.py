@@ -12,7 +12,7 @@ import psutil
 import pytest
 from process_helpers import clean_up, kill_and_wait_for_children
 
-from nnviz.jobs import Job, JobProgress, QueueRefused, Reporter, TrainingQueue, call_target
+from nnviz.serving.jobs import Job, JobProgress, QueueRefused, Reporter, TrainingQueue, call_target
 
 RELEASE = threading.Event()
 
@@ -200,7 +200,7 @@ def hold(params, workdir):
 QUEUE_PARENT = """
 import multiprocessing, sys, time
 sys.path.insert(0, "tests")
-from nnviz.jobs import Job, JobProgress, TrainingQueue
+from nnviz.serving.jobs import Job, JobProgress, TrainingQueue
 queue = TrainingQueue(poll=0.05)
 job = queue.submit(Job("held", "test_jobs:hold", {}, JobProgress(epochs=1)))
 while job.progress.stage != "holding":

@@ -6,11 +6,11 @@ import time
 import numpy as np
 import pytest
 
-import nnviz.keras_model as km
-from nnviz.dense_net import DenseNet, load_ready
-from nnviz.jobs import JobProgress, TrainingQueue, read_progress
-from nnviz.mnist import load_mnist
-from nnviz.mnist_jobs import HISTORY_EXPERIMENT, keras_job
+import nnviz.mnist.keras_model as km
+from nnviz.mnist.data import load_mnist
+from nnviz.mnist.dense_net import DenseNet, load_ready
+from nnviz.mnist.jobs import HISTORY_EXPERIMENT, keras_job
+from nnviz.serving.jobs import JobProgress, TrainingQueue, read_progress
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from nnviz import charts
-from nnviz.digit_table import SAVETXT_DEFAULT_FORMAT, head, savetxt_csv
+from nnviz.mnist.table import SAVETXT_DEFAULT_FORMAT, head, savetxt_csv
+from nnviz.viz import charts
 
 
 def test_five_small_updates_are_visible():

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from nnviz.activations import identity_checks, saturation, softmax_with_temperature
-from nnviz.gradcheck import gradient_check
-from nnviz.losses import one_weight_landscape
-from nnviz.neuron import (
+from nnviz.core.activations import identity_checks, saturation, softmax_with_temperature
+from nnviz.core.gradcheck import gradient_check
+from nnviz.core.losses import one_weight_landscape
+from nnviz.lesson.neuron import (
     INPUTS,
     PRESETS,
     TARGETS,
@@ -17,7 +17,7 @@ from nnviz.neuron import (
     truth_table,
     xor_from_gates,
 )
-from nnviz.walkthrough import derivation, lesson_batch, lesson_network
+from nnviz.lesson.walkthrough import derivation, lesson_batch, lesson_network
 
 
 @pytest.mark.parametrize("gate", list(PRESETS))

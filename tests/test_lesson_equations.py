@@ -10,11 +10,11 @@ import re
 import numpy as np
 import pytest
 
-from nnviz.activations import ACTIVATIONS, DERIVATIONS, HIDDEN_ACTIVATIONS
-from nnviz.equations import EQUATIONS, backward_equations, forward_equations
-from nnviz.gradcheck import gradient_check
-from nnviz.sections import PAGES, SECTIONS, section, section_label, sections_of
-from nnviz.walkthrough import derivation, gradient_shapes, lesson_batch, lesson_network, node_by_node
+from nnviz.core.activations import ACTIVATIONS, DERIVATIONS, HIDDEN_ACTIVATIONS
+from nnviz.core.gradcheck import gradient_check
+from nnviz.lesson.equations import EQUATIONS, backward_equations, forward_equations
+from nnviz.lesson.sections import PAGES, SECTIONS, section, section_label, sections_of
+from nnviz.lesson.walkthrough import derivation, gradient_shapes, lesson_batch, lesson_network, node_by_node
 
 # The lesson's headings as its text numbers them (lesson 1-1, "Introduction to Deep Learning"; 1.5.1 and 1.5.2
 # are the two halves of the appendix, taught with it).
@@ -207,7 +207,7 @@ def test_a_title_line_joins_runs_of_sections_into_ranges():
 
 
 def test_the_derivation_gap_the_page_reports_is_rounding_and_would_catch_a_wrong_line():
-    from nnviz.activations import DerivationStep, derivation_gap
+    from nnviz.core.activations import DerivationStep, derivation_gap
 
     assert derivation_gap(2) < 1e-9 and derivation_gap(3) < 1e-9
     # the lesson's line 2 as it is written, (c·c − c·c)/c², is 0 and would stand out

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from nnviz import downsample, live_chart, theme
+from nnviz.viz import downsample, live_chart, theme
 
 
 def run_of(n, rng=None):
@@ -144,7 +144,7 @@ def test_a_spec_drawn_often_carries_the_same_data_as_arrow_tables():
 
 
 def test_an_earlier_run_is_labelled_by_what_differs_from_the_run_on_screen():
-    from nnviz.state import FULL_BATCH, TrainerSettings
+    from nnviz.core.settings import FULL_BATCH, TrainerSettings
 
     now = TrainerSettings(lr=0.1)
     assert TrainerSettings().label_against(now) == "earlier: lr 1"

@@ -8,8 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from nnviz import ShallowNN, live_chart, live_views, maps
-from nnviz.datasets import lesson_data, make_2d
+from nnviz import ShallowNN
+from nnviz.core.datasets import lesson_data, make_2d
+from nnviz.viz import live_chart, live_views, maps
 
 
 def without_data(spec) -> str:

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
-from nnviz.activations import sigmoid, softmax
-from nnviz.losses import (
+from nnviz.core.activations import sigmoid, softmax
+from nnviz.core.losses import (
     binary_cross_entropy,
     binary_cross_entropy_from_logits,
     categorical_cross_entropy,

@@ -4,7 +4,16 @@
 import numpy as np
 import pytest
 
-from nnviz.mnist import Mnist, MnistUnavailable, Source, digit_csv, load_mnist, mean_images, table_columns, validate
+from nnviz.mnist.data import (
+    Mnist,
+    MnistUnavailable,
+    Source,
+    digit_csv,
+    load_mnist,
+    mean_images,
+    table_columns,
+    validate,
+)
 
 
 def small_set(n_train=50, n_test=20, seed=0):

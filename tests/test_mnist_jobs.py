@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from nnviz.jobs import JobProgress, call_target, read_progress
-from nnviz.mnist_jobs import KERAS_TARGET, history_job, keras_job, twin_job
+from nnviz.mnist.jobs import KERAS_TARGET, history_job, keras_job, twin_job
+from nnviz.serving.jobs import JobProgress, call_target, read_progress
 
 
 def small_set(n_train=50, n_test=20, seed=0):
@@ -26,12 +26,12 @@ def test_the_numpy_twin_trains_and_reports(tmp_path):
     assert job.owner == "s" and p.batches and p.batches[-1][0] == pytest.approx(2.0)
 
 
-SERVER_SIDE = ["nnviz.dense_net", "nnviz.digits", "nnviz.jobs", "nnviz.mnist", "nnviz.mnist_jobs", "nnviz.twin"]
+SERVER_SIDE = ["nnviz.mnist.dense_net", "nnviz.mnist.digits", "nnviz.serving.jobs", "nnviz.mnist.data", "nnviz.mnist.jobs", "nnviz.mnist.twin"]
 
 
 def test_keras_jobs_are_plain_data_and_building_them_imports_no_tensorflow():
     code = ("import sys\n" + "".join(f"import {m}\n" for m in SERVER_SIDE)
-            + "from nnviz.mnist_jobs import keras_job, history_job\n"
+            + "from nnviz.mnist.jobs import keras_job, history_job\n"
             "job = keras_job(epochs=1, batch_size=128, validation_split=0.1)\nhistory_job()\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'streamlit', 'plotly'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from nnviz import ShallowNN, Trainer, accuracy
-from nnviz.activations import HIDDEN_ACTIVATIONS
-from nnviz.datasets import lesson_data
-from nnviz.gradcheck import gradient_check
-from nnviz.network import PARAM_NAMES, one_hot, with_ones_column
+from nnviz.core.activations import HIDDEN_ACTIVATIONS
+from nnviz.core.datasets import lesson_data
+from nnviz.core.gradcheck import gradient_check
+from nnviz.core.network import PARAM_NAMES, one_hot, with_ones_column
 
 
 def batch(n_input=3, m=7, n_output=1, seed=0):

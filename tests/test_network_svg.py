@@ -1,12 +1,12 @@
-"""The front page's network diagrams, drawn as SVG (nnviz/network_svg.py)."""
+"""The front page's network diagrams, drawn as SVG (nnviz/viz/network_svg.py)."""
 
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from nnviz.network_svg import network_svg
-from nnviz.theme import CLASS_COLOURS
+from nnviz.viz.network_svg import network_svg
+from nnviz.viz.theme import CLASS_COLOURS
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -102,7 +102,7 @@ def test_presentation_mode_is_bigger():
 
 def test_the_backpropagation_pages_figure_draws_each_weight_as_the_front_page_does():
     """The Plotly network figure (Backpropagation page) and this drawing share one encoding of a weight."""
-    from nnviz.charts import network_figure
+    from nnviz.viz.charts import network_figure
 
     W1 = np.array([[1.0, -2.0], [0.5, 0.0], [-0.25, 3.0], [4.0, -4.0]])
     W2 = np.array([[2.0, -1.0, 0.0, 1.5]])

@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from nnviz import maps
-from nnviz import network_view as nv
-from nnviz.datasets import lesson_data, make_2d
-from nnviz.deep_network import DeepNN
-from nnviz.features import feature_matrix
-from nnviz.network_layout import weight_stroke
+from nnviz.core.datasets import lesson_data, make_2d
+from nnviz.core.deep_network import DeepNN
+from nnviz.core.features import feature_matrix
+from nnviz.viz import maps
+from nnviz.viz import network_view as nv
+from nnviz.viz.network_layout import weight_stroke
 
 
 def network_data(*args, **kwargs):

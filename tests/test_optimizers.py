@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from nnviz import DeepNN
-from nnviz.deep_network import with_ones_column
-from nnviz.optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer
+from nnviz.core.deep_network import with_ones_column
+from nnviz.core.optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer
 
 
 def gradients(n=6, steps=5, seed=0):

@@ -74,7 +74,12 @@ def test_tests_and_tools_declare_what_they_import():
 def test_nnviz_is_a_package_built_from_pyproject():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert config["build-system"]["build-backend"] == "setuptools.build_meta"
-    assert config["tool"]["setuptools"]["packages"] == ["nnviz"]  # the library, not the pages
+    find = config["tool"]["setuptools"]["packages"]["find"]
+    from setuptools import find_packages
+
+    packaged = set(find_packages(where=str(ROOT), include=find["include"]))
+    library = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "nnviz").rglob("__init__.py")}
+    assert packaged == library and {"nnviz", "nnviz.core", "nnviz.serving"} <= packaged  # the library, not the pages
     assert config["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
 
 

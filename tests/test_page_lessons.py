@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from nnviz.neuron import PRESETS
+from nnviz.lesson.neuron import PRESETS
 
 
 def test_overview_lists_every_step_and_draws_the_network(open_page):

@@ -9,8 +9,8 @@ import pytest
 # The page tests train inline, in a thread of this process: TensorFlow imported there while AppTest compiles
 # the page trips CPython 3.11's "AST constructor recursion depth mismatch" (compile() is not thread-safe there,
 # fixed in 3.12). Imported here first, it is imported once, before any page runs.
-import nnviz.keras_model  # noqa: F401
-from nnviz.mnist import load_mnist
+import nnviz.mnist.keras_model  # noqa: F401
+from nnviz.mnist.data import load_mnist
 
 
 def wait_until(at, done, timeout=600):  # a deadline, not a timing claim: shared machines are slow
@@ -133,7 +133,7 @@ def test_bad_uploads_say_why(open_page, content, message):
 
 def small_keras_trainings(monkeypatch, n_train=3000):
     """The page's Train button trains on the first ``n_train`` images (the machine may be shared and slow)."""
-    import nnviz.mnist_jobs as mj
+    import nnviz.mnist.jobs as mj
 
     full = mj.keras_job
     monkeypatch.setattr(mj, "keras_job", lambda **kw: full(**{**kw, "n_train": n_train}))
@@ -168,8 +168,8 @@ def test_a_second_training_of_the_same_session_is_refused(open_page, monkeypatch
     assert first.busy and at.button(key="mn_train").disabled
     # a crafted press of the disabled button (AppTest, like a browser, will not click it): the queue itself
     # refuses a second job from the session the page named as the first one's owner
-    from nnviz.jobs import QUEUE, QueueRefused
-    from nnviz.mnist_jobs import twin_job
+    from nnviz.mnist.jobs import twin_job
+    from nnviz.serving.jobs import QUEUE, QueueRefused
 
     assert first.owner
     with pytest.raises(QueueRefused, match="already have a training"):
@@ -182,7 +182,7 @@ def test_a_second_training_of_the_same_session_is_refused(open_page, monkeypatch
 
 
 def test_the_history_experiment_is_the_lessons(open_page, monkeypatch):
-    import nnviz.mnist_jobs as mj
+    import nnviz.mnist.jobs as mj
 
     # the lesson's recipe, on 2,100 of the 70,000 images so that the test stays short
     small = {**mj.HISTORY_EXPERIMENT, "epochs": 2}
@@ -199,7 +199,7 @@ def test_the_history_experiment_is_the_lessons(open_page, monkeypatch):
 
 
 def _small_history_job(mj, params, **who):
-    from nnviz.mnist import load_mnist
+    from nnviz.mnist.data import load_mnist
 
     (x_train, y_train), (x_test, y_test) = load_mnist()
     x = np.concatenate([x_train[-1100:], x_test[:1000]])

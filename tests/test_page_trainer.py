@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from page_helpers import ROOT, epoch, errors, press
 
-from nnviz.activations import HIDDEN_ACTIVATIONS
-from nnviz.state import (
+from nnviz.core.activations import HIDDEN_ACTIVATIONS
+from nnviz.core.settings import (
     BATCH_SIZES,
     DATASETS,
     EPOCHS,
@@ -429,7 +429,7 @@ def test_a_restarted_server_says_the_run_was_lost(open_page):
 
 
 def test_a_link_with_this_servers_run_mark_is_just_a_link(open_page):
-    from nnviz.runner import SERVER_ID
+    from nnviz.serving.runner import SERVER_ID
 
     at = open_page("shallow_network", ds="moons", run=SERVER_ID)
     assert not any("server restarted" in w.value for w in at.warning)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from nnviz import DeepNN, Trainer
-from nnviz.datasets import make_2d
-from nnviz.deep_network import with_ones_column
-from nnviz.regularization import REGULARIZATIONS, get_regularization
+from nnviz.core.datasets import make_2d
+from nnviz.core.deep_network import with_ones_column
+from nnviz.core.regularization import REGULARIZATIONS, get_regularization
 
 
 def small_model(**kw):

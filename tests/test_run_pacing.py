@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-import nnviz.runner as runner
-from nnviz.runner import DataRef, InlineExecutor, Run, load_data, training_pool
-from nnviz.state import TrainerSettings
+import nnviz.serving.runner as runner
+from nnviz.core.settings import TrainerSettings
+from nnviz.serving.runner import DataRef, InlineExecutor, Run, load_data, training_pool
 
 SETTINGS = TrainerSettings(dataset="moons", samples=400, noise=0.2, train_split=70, hidden=8, lr=0.5, batch_size=16,
                            epochs=100_000, seed=4)

@@ -12,8 +12,8 @@ import pytest
 from process_helpers import clean_up, kill_and_wait_for_children
 
 from nnviz import ShallowNN, Trainer
-from nnviz.datasets import parse_csv
-from nnviz.runner import DataRef, InlineExecutor, Run, load_data, register_upload, training_pool
+from nnviz.core.datasets import parse_csv
+from nnviz.serving.runner import DataRef, InlineExecutor, Run, load_data, register_upload, training_pool
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_divergence_in_a_worker_stops_the_run_with_its_reason(pool):
 
 
 def test_runs_that_stop_polling_stop_queueing(pool, monkeypatch):
-    import nnviz.runner as runner
+    import nnviz.serving.runner as runner
 
     monkeypatch.setattr(runner, "IDLE_SECONDS", 0.3)
     run = Run(fresh(REF, epochs=1_000_000, batch=1), REF, executor=pool)
@@ -220,7 +220,7 @@ def test_a_killed_worker_costs_no_run_anything():
 
 
 def test_a_run_whose_slices_keep_killing_workers_stops_with_a_reason(monkeypatch):
-    import nnviz.runner as runner
+    import nnviz.serving.runner as runner
 
     executor = training_pool(1)
     monkeypatch.setattr(runner, "_train_slice", _die)
@@ -241,7 +241,7 @@ def _die(*args):
 
 DIE_WITH_PARENT = """
 import sys, time
-from nnviz.runner import training_pool
+from nnviz.serving.runner import training_pool
 pool = training_pool(2)
 pool.warm_up()
 print("ready", flush=True)
@@ -268,7 +268,7 @@ def test_training_and_keras_workers_run_at_the_lowest_priority():
     hand-over waits for a core: workers that compete for the cores near the server's priority slow every page
     (issue 12, 100 students: a late visitor's page in 4.5 s at nice 5, 4.0 s at 19, medians of 5 and 7 runs). The
     live runs' workers and the Keras training's worker both run at nice 19, whatever the server's own level."""
-    from nnviz.jobs import TrainingQueue
+    from nnviz.serving.jobs import TrainingQueue
 
     pools = [training_pool(1), TrainingQueue()._worker()]
     try:
@@ -283,8 +283,8 @@ def test_a_training_worker_loads_the_lessons_data_before_its_first_slice():
     the page is read, so the first Train on a fresh server is not kept waiting by it. (In a fresh process, as a
     worker is: the setup also limits BLAS threads, which this test process must keep.)"""
     check = (
-        "from nnviz import data_store, runner\n"
-        "from nnviz.datasets import LESSON\n"
+        "from nnviz.serving import data_store, runner\n"
+        "from nnviz.core.datasets import LESSON\n"
         "runner._prepare_worker()\n"
         "before = data_store._load_builtin.cache_info()\n"
         "runner.load_data(runner.DataRef(LESSON))\n"  # what the first slice of the lesson's run asks for
@@ -301,7 +301,7 @@ def test_while_the_workers_start_the_first_slices_train_in_the_server_with_the_s
     copy of the trainer, as a worker would — the same numbers as a run trained in one go."""
     import functools
 
-    from nnviz.background import WorkerPool, worker_pid
+    from nnviz.serving.background import WorkerPool, worker_pid
 
     ours = {c.pid for c in psutil.Process().children(recursive=True)}
     slow = WorkerPool(1, nice=0, setup=functools.partial(time.sleep, 20))  # workers that take 20 s to start

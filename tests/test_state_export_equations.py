@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from nnviz import ShallowNN, Trainer, export
-from nnviz.activations import HIDDEN_ACTIVATIONS
-from nnviz.datasets import make_2d
-from nnviz.state import (
+from nnviz import ShallowNN, Trainer
+from nnviz.core import export
+from nnviz.core.activations import HIDDEN_ACTIVATIONS
+from nnviz.core.datasets import make_2d
+from nnviz.core.settings import (
     BATCH_SIZES,
     DATASETS,
     EPOCHS,
@@ -89,8 +90,8 @@ def test_exported_script_rebuilds_the_run_and_prints_its_numbers(tmp_path):
 
 
 def test_settings_arithmetic_lives_in_state():
-    from nnviz.datasets import make_2d
-    from nnviz.state import FULL_BATCH
+    from nnviz.core.datasets import make_2d
+    from nnviz.core.settings import FULL_BATCH
 
     s = TrainerSettings(batch_size=FULL_BATCH)
     assert s.batch_for(280) == 280 and s.steps_per_epoch(280) == 1

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nnviz import History, ShallowNN, Trainer
-from nnviz.datasets import lesson_data, make_2d
+from nnviz.core.datasets import lesson_data, make_2d
 
 
 def make_trainer(lr=0.5, batch_size=32, epochs=5, shuffle=False, ds=None, activation="tanh", **kw):
@@ -61,7 +61,7 @@ def test_same_seed_same_curve_and_shuffle_changes_it():
 def test_a_time_budget_returns_promptly(monkeypatch):
     # A clock that moves 0.25 s each time it is read (no wall-clock timing): the budget is checked after every step.
     ticks = iter(range(1_000_000))
-    monkeypatch.setattr("nnviz.training.time", SimpleNamespace(perf_counter=lambda: 0.25 * next(ticks)))
+    monkeypatch.setattr("nnviz.core.training.time", SimpleNamespace(perf_counter=lambda: 0.25 * next(ticks)))
     trainer = make_trainer(epochs=1_000_000, batch_size=1)
     p = trainer.run(seconds=1.0)
     assert p.n_steps == 4 and p.seconds == 1.25  # read at the start, after steps 1–4, and at the end
@@ -165,7 +165,7 @@ def test_trainer_rejects_data_that_does_not_fit_the_model():
 
 
 def test_each_epoch_records_its_last_batch_loss_as_the_lessons_fit_printed():
-    from nnviz.datasets import make_2d
+    from nnviz.core.datasets import make_2d
 
     ds = make_2d("moons", 200, 0.2, 0.7, 0)
     model = ShallowNN(2, 4, 1, init_scale=0.5, seed=0)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nnviz import Change, DeepNN, ShallowNN, Trainer
-from nnviz.datasets import make_2d
+from nnviz.core.datasets import make_2d
 
 
 def make(ds=None, schedule=(), epochs=6, hidden=(6, 5), optimizer="sgd", lr=0.5, **kw):

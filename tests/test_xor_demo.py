@@ -1,7 +1,7 @@
 """The front page's XOR network says what its accuracy means: luck before training, a coin flip's loss early on,
 and overfitting when a long run scores lower on the test set than a shorter one."""
 
-from nnviz.xor_demo import EPOCH_CHOICES, xor_run
+from nnviz.lesson.xor_demo import EPOCH_CHOICES, xor_run
 
 
 def test_before_training_the_accuracy_is_called_luck_not_learning():

@@ -1,7 +1,7 @@
 """Streamlit helpers every page shares: presentation mode, headers, and messages.
 
 Streamlit is imported only here in ``ui/``, by the pages in ``app_pages/`` and by ``app.py``;
-the library in ``nnviz/`` stays testable without a browser (``nnviz.charts`` alone imports Plotly).
+the library in ``nnviz/`` stays testable without a browser (``nnviz.viz.charts`` alone imports Plotly).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from contextlib import AbstractContextManager
 
 import streamlit as st
 
-from nnviz.gate import ACTION, FIRST, get_gate
-from nnviz.sections import page, section_label
+from nnviz.lesson.sections import page, section_label
+from nnviz.serving.gate import ACTION, FIRST, get_gate
 
 PRESENT_KEY = "present"
 
@@ -122,7 +122,7 @@ def messages_to_send() -> int | None:
 
 
 def page_turn() -> AbstractContextManager:
-    """The whole page's turn in the server's gate (``nnviz.gate``): a session's first page never waits; a page
+    """The whole page's turn in the server's gate (``nnviz.serving.gate``): a session's first page never waits; a page
     rerun by a live fragment (``rerun_page``) keeps the fragment's place; every other run of the page (a click,
     a changed setting) waits with the other pages."""
     first = _SEEN_KEY not in st.session_state
@@ -139,7 +139,7 @@ def rerun_page(kind: int):
 
 
 def gated(kind: int):
-    """A fragment's turn in the server's gate, of class ``kind`` (``nnviz.gate``); put it under ``@st.fragment``.
+    """A fragment's turn in the server's gate, of class ``kind`` (``nnviz.serving.gate``); put it under ``@st.fragment``.
     Drawn inside its page's run, the fragment goes with the page's turn."""
     def wrap(fn):
         @functools.wraps(fn)  # the same name and module: Streamlit's fragment id stays the same
@@ -177,7 +177,7 @@ def apply_style():
 
 
 def header(page_slug: str, intro: str, title: str | None = None):
-    """A page's title with the lesson sections it teaches (both from the one table, ``nnviz.sections``) and one
+    """A page's title with the lesson sections it teaches (both from the one table, ``nnviz.lesson.sections``) and one
     line on what to do here; ``title`` replaces the page's title from the table (the front page's)."""
     title = title or page(page_slug).title
     sections = section_label(page_slug)

@@ -1,7 +1,7 @@
 """Every formula fits its column: a formula wider than the space it is given is set smaller, in the browser, until it
 fits (never below 60 % of its size) — on a projector, a phone, or in a half-width column — rather than scroll sideways
 or run into its neighbour. Server-side, the widest formulas are already set smaller where their width is known
-(``nnviz.equations.fitted_value``); this catches every other one, whatever its page.
+(``nnviz.lesson.equations.fitted_value``); this catches every other one, whatever its page.
 
 A Streamlit custom component (v2, no iframe) mounted once per page run: its script watches the page for formulas
 KaTeX has set (and for the window's width), and only re-measures those that changed.

@@ -6,7 +6,7 @@ import threading
 
 import streamlit as st
 
-from nnviz.mnist import Mnist, MnistUnavailable, load_mnist, mean_images
+from nnviz.mnist.data import Mnist, MnistUnavailable, load_mnist, mean_images
 from ui.common import problem
 
 _LOCK = threading.Lock()

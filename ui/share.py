@@ -12,8 +12,8 @@ import segno
 import sqlalchemy as sa
 import streamlit as st
 
-from nnviz.board import Board, BoardError, database_url, normalize_code, shared_run
-from nnviz.state import TrainerSettings
+from nnviz.board.store import Board, BoardError, database_url, normalize_code, shared_run
+from nnviz.core.settings import TrainerSettings
 from ui.common import plain, problem
 
 SESSION_KEY = "board_session"
@@ -83,7 +83,7 @@ def share_panel(snap, settings: TrainerSettings, key: str = "share_", where=None
 
     Parameters
     ----------
-    snap : nnviz.runner.Snapshot
+    snap : nnviz.serving.runner.Snapshot
         The run's snapshot (``run.poll()``): its ``state`` and its ``epochs`` (``EpochRecord``s with
         train/test loss and accuracy). Sharing is possible once the state is finished (or diverged).
     settings : TrainerSettings

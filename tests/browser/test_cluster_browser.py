@@ -11,7 +11,7 @@ import pytest
 from browser_helpers import ARTIFACTS, free_port, no_exception, wait_for_app
 
 from cluster.run import Cluster
-from nnviz.datasets import make_2d
+from nnviz.core.datasets import make_2d
 
 LOAD_MS = 120_000
 BOARD_MS = 20_000

@@ -15,7 +15,7 @@ import time
 import pytest
 from browser_helpers import no_exception, wait_for_app
 
-from nnviz.sections import PAGES, SECTIONS, sections_of
+from nnviz.lesson.sections import PAGES, SECTIONS, sections_of
 
 # (page slug, kind, item): kind "eq" is a lesson equation number shown as a KaTeX tag "(n)"; "text" is text on
 # the page; "plot" is a chart's title, axis title, legend or annotation.

@@ -173,7 +173,7 @@ def test_the_server_never_imports_tensorflow(browser, server):
     finally:
         context.close()
     modules = server_modules(proc, out)
-    assert "streamlit" in modules and "nnviz.dense_net" in modules and "nnviz.jobs" in modules
+    assert "streamlit" in modules and "nnviz.mnist.dense_net" in modules and "nnviz.serving.jobs" in modules
     assert not {m for m in modules if m.split(".")[0] in ("tensorflow", "keras")}, "the server imported TensorFlow"
     maps = Path(f"/proc/{proc.pid}/maps").read_text()
     assert "tensorflow" not in maps, "TensorFlow's libraries are loaded in the server process"

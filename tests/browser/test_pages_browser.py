@@ -28,7 +28,7 @@ def test_page_opens_from_the_navigation(page, app_url, link, title):
 
 
 def test_the_front_page_draws_its_networks_without_plotly(page, app_url):
-    """The front page's two diagrams are SVG in the page (nnviz/network_svg.py): drawn, the weights' values on
+    """The front page's two diagrams are SVG in the page (nnviz/viz/network_svg.py): drawn, the weights' values on
     their connections kept by the browser (``st.html`` would have removed the SVG), and no Plotly bundle
     fetched for them."""
     page.set_viewport_size({"width": 1280, "height": 720})

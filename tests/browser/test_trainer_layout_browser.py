@@ -120,7 +120,7 @@ CHART_FRAMES_JS = """([ms, selector]) => new Promise(resolve => {
 
 PUSHED_MARGINS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
   // A live figure whose labels, legend or colour bar push its margins is drawn twice per update (Plotly draws,
-  // measures, then draws again with the wider margins): nnviz.charts starts them with the room they need.
+  // measures, then draws again with the wider margins): nnviz.viz.charts starts them with the room they need.
   const size = gd._fullLayout._size, margin = gd.layout.margin || {};
   return ['l', 'r', 't', 'b'].filter(k => size[k] > (margin[k] ?? 0) + 0.5)
     .map(k => `${gd.closest('[class*="st-key-"]')?.className.match(/st-key-\\S+/)?.[0] || 'chart'}: ${k} ${margin[k]} → ${size[k].toFixed(1)}`);

@@ -7,11 +7,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from nnviz import lesson
-from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
-from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
-from nnviz.state import (
+from nnviz.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nnviz.core.datasets import LESSON, TITLES, TWO_D, parse_csv
+from nnviz.core.settings import (
     BATCH_SIZES,
     DATASETS,
     EPOCHS,
@@ -24,6 +22,8 @@ from nnviz.state import (
     SPEEDS,
     TrainerSettings,
 )
+from nnviz.lesson import recipes
+from nnviz.serving.data_store import DataRef, UploadMissing, load_data, register_upload
 from ui.common import plain, problem
 from ui.trainer.session import current_settings, state, use_recipe, widget
 
@@ -42,7 +42,7 @@ RECIPE_KEYS = {"lesson": "lesson_run", "text": "text_run"}
 def lesson_controls():
     """One click to the lesson's own run, and one to what its text meant: at the top of the settings, one under
     the other, so that each label is whole and both are on a projector's screen."""
-    for recipe in lesson.RECIPES:
+    for recipe in recipes.RECIPES:
         st.button(recipe.title, key=widget(RECIPE_KEYS[recipe.key]), on_click=use_recipe, args=(recipe.settings,),
                   icon=RECIPE_ICONS[recipe.key], width="stretch", help=RECIPE_HELP[recipe.key])
 

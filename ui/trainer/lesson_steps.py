@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from nnviz import charts, lesson
-from nnviz.charts import PLOTLY_CONFIG
-from nnviz.datasets import lesson_data
-from nnviz.state import TrainerSettings
+from nnviz.core.datasets import lesson_data
+from nnviz.core.settings import TrainerSettings
+from nnviz.lesson import recipes
+from nnviz.viz import charts
+from nnviz.viz.charts import PLOTLY_CONFIG
 
 PARTS = ("1.3.4 · Data", "1.3.5 · Initial weights", "1.3.7 · An untrained loss", "1.3.9 · Batches",
          "1.3.9 · Training log")
@@ -32,10 +33,10 @@ def lesson_steps_view(snap, settings: TrainerSettings, key: str, present: bool):
 
 
 def data_part():
-    check = lesson.dataset_check()
+    check = recipes.dataset_check()
     st.markdown("The lesson makes its binary task with scikit-learn, 5,000 samples of 20 features, and splits it "
                 "at 4,000 — exactly as this page does:")
-    st.code(lesson.DATASET_CALL, language="python")
+    st.code(recipes.DATASET_CALL, language="python")
     ok = ":green[:material/check_circle: as the lesson printed]"
     st.markdown(f"Train shape **{check.train_shape}**, test shape **{check.test_shape}**.")
     st.markdown("`X[0]` = " + ", ".join(f"{v:.8f}".rstrip("0") for v in check.x0) + "  \n" +
@@ -63,8 +64,8 @@ def weights_part(settings: TrainerSettings):
 
 
 def untrained_loss_part(present: bool):
-    losses = lesson.untrained_losses()
-    printed = lesson.LESSON_UNTRAINED_LOSS
+    losses = recipes.untrained_losses()
+    printed = recipes.LESSON_UNTRAINED_LOSS
     below = float(np.mean(losses < printed))
     lo, hi = np.quantile(losses, [0.05, 0.95])
     st.markdown(f"To try its loss, the lesson drew 10 random labels and 10 uniform predictions and printed "
@@ -78,7 +79,7 @@ def untrained_loss_part(present: bool):
 
 def batches_part(key: str):
     size = st.select_slider("Batch size", (100, 128, 300, 500, 1000, 3000), value=300, key=key + "lesson_batch")
-    loader = lesson.batch_loader(4000, size)
+    loader = recipes.batch_loader(4000, size)
     st.markdown(f"The lesson cuts its 4,000 training samples into `range(i, i + {size})` for i = 0, {size}, "
                 f"{2 * size}, … Its last batch is **{loader.lesson_last}**.")
     if loader.lesson_error:
@@ -97,7 +98,7 @@ def log_part(snap, settings: TrainerSettings, key: str):
     which = st.radio("Loss printed", ("last batch", "epoch mean"), horizontal=True, key=key + "log_which",
                      help="The lesson printed the loss of each epoch's last batch only; the chart shows the mean "
                           "over the epoch's batches.")
-    lines = lesson.loss_log(snap.epochs, which)
+    lines = recipes.loss_log(snap.epochs, which)
     st.caption("Every 10 epochs, `iteration i: loss …` as the lesson's `fit` printed it (i counts from 0). "
                + ("The lesson printed the loss of the epoch's **last batch** only — one batch of 100 samples, "
                   "so it jumps more than the epoch's mean." if which == "last batch" else
@@ -106,7 +107,7 @@ def log_part(snap, settings: TrainerSettings, key: str):
         st.info("Train the run to see its log.", icon=":material/receipt_long:")
         return
     st.code("\n".join(lines), language=None, height=300)
-    recipe = lesson.recipe_for(settings)
+    recipe = recipes.recipe_for(settings)
     measured = (f"we measured for this recipe {recipe.measured.describe()}." if recipe is not None else
-                f"we measured for its recipe (learning rate 1) {lesson.MEASURED_LESSON_RUN.describe()}.")
-    st.caption(f"Accuracy over the test set at the end — the lesson: {lesson.LESSON_ACCURACY * 100:.1f} %; {measured}")
+                f"we measured for its recipe (learning rate 1) {recipes.MEASURED_LESSON_RUN.describe()}.")
+    st.caption(f"Accuracy over the test set at the end — the lesson: {recipes.LESSON_ACCURACY * 100:.1f} %; {measured}")

@@ -9,13 +9,14 @@ from dataclasses import replace
 
 import streamlit as st
 
-from nnviz import lesson, live_chart
-from nnviz.admission import queue_message, queue_poll_interval
-from nnviz.datasets import LESSON
-from nnviz.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
-from nnviz.gate import ACTION, LIVE, POLL
-from nnviz.runner import Run, redraw_interval
-from nnviz.state import TrainerSettings
+from nnviz.core.datasets import LESSON
+from nnviz.core.settings import TrainerSettings
+from nnviz.lesson import recipes
+from nnviz.lesson.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
+from nnviz.serving.admission import queue_message, queue_poll_interval
+from nnviz.serving.gate import ACTION, LIVE, POLL
+from nnviz.serving.runner import Run, redraw_interval
+from nnviz.viz import live_chart
 from ui.common import TRAINER_CHART_HEIGHT, gated, plain, presentation_mode, problem, rerun_page
 from ui.trainer.controls import RECIPE_ICONS, SPEED_LABELS
 from ui.trainer.pause_point import pause_point
@@ -130,7 +131,7 @@ def verdict_for(run: Run, snap, ds):
 def status_line(run: Run, snap, ds):
     """One short message, in a box of fixed minimum height: what the run is doing and what to try."""
     settings, s = run.settings, state()
-    recipe = lesson.recipe_for(settings)
+    recipe = recipes.recipe_for(settings)
     with st.container(key=widget("status")):
         if snap.state == "queued":
             st.info(queue_message(snap.queued_ahead), icon=":material/hourglass_top:")
@@ -184,7 +185,7 @@ def earlier_runs(previous, settings: TrainerSettings) -> tuple:
 
 
 def training_chart(snap, settings: TrainerSettings, height: int | None):
-    """The loss and accuracy charts (Vega-Lite, updated in place: ``nnviz.live_chart``): built once per new
+    """The loss and accuracy charts (Vega-Lite, updated in place: ``nnviz.viz.live_chart``): built once per new
     slice of the run (downsampled to a fixed number of points, so a redraw costs the same at epoch 10 and
     2,000), not on every redraw."""
     s = state()
@@ -195,8 +196,8 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
     if cached is None or len(cached[0]) != len(key) or any(a is not b for a, b in zip(cached[0], key, strict=True)):
         reference = band = None
         if settings.dataset == LESSON:
-            reference = (lesson.LESSON_ACCURACY, f"the lesson: {lesson.LESSON_ACCURACY * 100:.1f} %")
-            recipe = lesson.recipe_for(settings)
+            reference = (recipes.LESSON_ACCURACY, f"the lesson: {recipes.LESSON_ACCURACY * 100:.1f} %")
+            recipe = recipes.recipe_for(settings)
             if recipe is not None:  # what this recipe reaches over seeds
                 m = recipe.measured
                 band = (m.mean - m.sd, m.mean + m.sd, recipe.band_label)

@@ -1,5 +1,5 @@
 """The trainer's session: everything the page keeps between its runs in one typed object (``TrainerState``), the
-settings' round trip between widgets and URL (``nnviz.state`` is the schema), and the run's life cycle — which
+settings' round trip between widgets and URL (``nnviz.core.settings`` is the schema), and the run's life cycle — which
 run is on screen, what becomes of the one before, and what Train, Pause, Step and Reset do.
 
 Widgets keep their values under their own keys (``KEY`` + a setting's name, e.g. ``tr_lr``), as Streamlit needs;
@@ -14,11 +14,11 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from nnviz import lesson
-from nnviz.data_store import DataRef
-from nnviz.downsample import Curve, SeriesCache
-from nnviz.runner import SERVER_ID, Run
-from nnviz.state import TrainerSettings, from_query, to_query
+from nnviz.core.settings import TrainerSettings, from_query, to_query
+from nnviz.lesson import recipes
+from nnviz.serving.data_store import DataRef
+from nnviz.serving.runner import SERVER_ID, Run
+from nnviz.viz.downsample import Curve, SeriesCache
 from ui.common import plain, problem
 from ui.trainer.pause_point import paused_at
 
@@ -180,10 +180,10 @@ def use_recipe(recipe: TrainerSettings):
 
 def recipe_note(settings: TrainerSettings) -> str:
     """What the lesson's recipe on screen is (empty for any other run), and what to compare it with."""
-    recipe = lesson.recipe_for(settings)
+    recipe = recipes.recipe_for(settings)
     if recipe is None:
         return ""
-    other = next(r for r in lesson.RECIPES if r is not recipe)
+    other = next(r for r in recipes.RECIPES if r is not recipe)
     shown = any(c.settings is not None and other.matches(c.settings) for c in state().previous)
     compare = (f" {other.title} is on the chart, faded, for comparison." if shown else
                f" Press **{other.title}** to compare the two.")

@@ -11,16 +11,18 @@ import urllib.parse
 import numpy as np
 import streamlit as st
 
-from nnviz import charts, equations, export, live_chart, live_views, maps
-from nnviz.activations import ACTIVATIONS
-from nnviz.charts import PLOTLY_CONFIG
-from nnviz.data_store import DataRef, load_data
-from nnviz.datasets import LESSON
-from nnviz.gate import LIVE
-from nnviz.gradcheck import gradient_check
-from nnviz.network import labels_to_Y
-from nnviz.runner import Run
-from nnviz.state import FULL_BATCH, TrainerSettings, to_query
+from nnviz.core import export
+from nnviz.core.activations import ACTIVATIONS
+from nnviz.core.datasets import LESSON
+from nnviz.core.gradcheck import gradient_check
+from nnviz.core.network import labels_to_Y
+from nnviz.core.settings import FULL_BATCH, TrainerSettings, to_query
+from nnviz.lesson import equations
+from nnviz.serving.data_store import DataRef, load_data
+from nnviz.serving.gate import LIVE
+from nnviz.serving.runner import Run
+from nnviz.viz import charts, live_chart, live_views, maps
+from nnviz.viz.charts import PLOTLY_CONFIG
 from ui.common import TRAINER_BESIDE_HEIGHT, gated, presentation_mode, problem
 from ui.trainer.controls import DATASET_LABELS
 from ui.trainer.lesson_steps import lesson_steps_view

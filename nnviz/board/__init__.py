@@ -1,0 +1,1 @@
+"""The class board: its store (SQLAlchemy Core) and its figures."""

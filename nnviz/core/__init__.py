@@ -1,0 +1,1 @@
+"""The lesson's network and what trains it: activations, losses, ShallowNN and DeepNN, optimizers, penalties, input features, the Trainer, the gradient check, validation, datasets, the settings' URL schema and the export. Imports nothing else of nnviz."""

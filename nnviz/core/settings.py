@@ -1,0 +1,237 @@
+"""The typed schema of the trainer's settings, and their round trip through URL query parameters.
+
+One dataclass says what a run is; ``to_query`` and ``from_query`` turn it into
+the query string of a shareable link and back, so that opening the link
+restores every setting, the seed included, and the same seed gives the same
+curve (TensorFlow Playground's ``state.ts`` does the same). A bad value in a
+link is never fatal: it is replaced by the default and reported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+from nnviz.core.activations import HIDDEN_ACTIVATIONS
+from nnviz.core.datasets import LESSON, TWO_D, Dataset
+from nnviz.core.network import ShallowNN
+from nnviz.core.training import Trainer
+
+DATASETS = (LESSON, *TWO_D, "csv")
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+HIDDEN_UNITS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 256, 512)
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 100, 128, 256, 512, 1000, 2000, 0)  # 0: the full training set
+FULL_BATCH = 0
+EPOCHS = (1, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+SAMPLES = (100, 200, 400, 800, 1600, 5000)
+INITS = ("lesson", "glorot")
+SPEEDS = ("max", "50", "10", "2")  # epochs per second; "max" = as fast as the machine trains
+INIT_SCALES = {"lesson": 0.01, "glorot": "glorot"}  # Init scale choice -> ShallowNN's init_scale
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class TrainerSettings:
+    """Everything that defines a run on the Shallow network page, plus two display choices."""
+
+    dataset: str = LESSON
+    noise: float = 0.2  # 2-D sets: standard deviation of the jitter
+    train_split: int = 70  # 2-D sets: percent of the points used for training
+    samples: int = 400  # 2-D sets: number of points
+    hidden: int = 10
+    activation: str = "tanh"
+    lr: float = 1.0  # the lesson's effective step size
+    batch_size: int = 100  # FULL_BATCH (0) = every training sample in one step
+    epochs: int = 500
+    init: str = "lesson"  # "lesson": N(0, 1)·0.01; "glorot": Glorot-uniform
+    seed: int = 0
+    shuffle: bool = False
+    standardize: bool = False
+    speed: str = "50"  # display: how fast the run plays (epochs/s); 500 epochs take 10 s, time to narrate
+    log_scale: bool = False  # display: loss axis
+
+    def run_key(self) -> tuple:
+        """The settings that define the run itself (not how it is shown)."""
+        d = asdict(self)
+        for display in ("speed", "log_scale"):
+            d.pop(display)
+        if self.dataset not in TWO_D:  # the 2-D options do not change other sets
+            for key in ("noise", "train_split", "samples"):
+                d.pop(key)
+        return tuple(sorted(d.items()))
+
+    @property
+    def init_scale(self) -> float | str:
+        """``ShallowNN``'s ``init_scale`` for this choice: the lesson's 0.01 · N(0, 1), or "glorot"."""
+        return INIT_SCALES[self.init]
+
+    @property
+    def epochs_per_s(self) -> float | None:
+        """The pace the run plays at, or None for as fast as the machine trains."""
+        return None if self.speed == "max" else float(self.speed)
+
+    def batch_for(self, n_train: int) -> int:
+        """Samples per step on a training set of ``n_train`` samples: FULL_BATCH and sizes above
+        ``n_train`` mean the whole set (one step per epoch)."""
+        return n_train if self.batch_size == FULL_BATCH else min(self.batch_size, n_train)
+
+    def steps_per_epoch(self, n_train: int) -> int:
+        """Gradient steps in one epoch over ``n_train`` samples (the last batch may be shorter)."""
+        return -(-n_train // self.batch_for(n_train))
+
+    def new_trainer(self, ds: Dataset) -> Trainer:
+        """A fresh network and its ``Trainer`` on ``ds``, exactly as these settings describe.
+
+        Raises ``ValueError`` (with the bad value) when the settings cannot train on ``ds``."""
+        model = ShallowNN(ds.n_features, self.hidden, 1, activation=self.activation, init_scale=self.init_scale,
+                          seed=self.seed)
+        return Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=self.lr,
+                       batch_size=self.batch_for(ds.n_train), epochs=self.epochs, shuffle=self.shuffle,
+                       seed=self.seed)
+
+    def label(self) -> str:
+        """A short legend label: what tells two runs apart."""
+        return " · ".join(self._words()[k] for k in ("lr", "batch_size", "hidden", "activation", "seed"))
+
+    def _words(self) -> dict[str, str]:
+        """Each run-defining setting as a legend says it."""
+        return {
+            "dataset": self.dataset, "noise": f"noise {self.noise:g}", "train_split": f"{self.train_split} % train",
+            "samples": f"{self.samples} samples", "hidden": f"{self.hidden} hidden", "activation": self.activation,
+            "lr": f"lr {self.lr:g}",
+            "batch_size": "full batch" if self.batch_size == FULL_BATCH else f"batch {self.batch_size}",
+            "epochs": f"{self.epochs} epochs", "init": f"{self.init} init", "seed": f"seed {self.seed}",
+            "shuffle": "shuffled" if self.shuffle else "not shuffled",
+            "standardize": "standardized" if self.standardize else "not standardized",
+        }
+
+    def label_against(self, current: TrainerSettings) -> str:
+        """An earlier run's legend label beside the run on screen: only what differs ("earlier: lr 0.1"), so that
+        it fits a chart's legend and says at a glance what the comparison is about."""
+        mine, theirs = dict(self.run_key()), dict(current.run_key())
+        words = self._words()
+        differ = [words[k] for k in words if k in mine and mine[k] != theirs.get(k)]
+        return "earlier: " + (" · ".join(differ) if differ else "same settings")
+
+
+# URL key, field name, parser. Short keys keep a link readable.
+_SCHEMA = {
+    "ds": "dataset", "noise": "noise", "split": "train_split", "n": "samples", "hidden": "hidden",
+    "act": "activation", "lr": "lr", "batch": "batch_size", "epochs": "epochs", "init": "init",
+    "seed": "seed", "shuffle": "shuffle", "std": "standardize", "speed": "speed", "log": "log_scale",
+}
+_FIELD_TO_KEY = {v: k for k, v in _SCHEMA.items()}
+
+
+def _choice(options):
+    def parse(text):
+        if text in options:
+            return text
+        raise ValueError(f"not one of {', '.join(options)}")
+    return parse
+
+
+def _number_choice(options, kind=float):
+    def parse(text):
+        if text == "full" and FULL_BATCH in options:
+            return FULL_BATCH
+        value = kind(float(text)) if kind is int else float(text)
+        if kind is int and float(text) != int(float(text)):
+            raise ValueError("not a whole number")
+        for option in options:
+            if math.isclose(value, option, rel_tol=1e-9, abs_tol=1e-12):
+                return option
+        shown = ", ".join("full" if o == FULL_BATCH and options is BATCH_SIZES else f"{o:g}" for o in options)
+        raise ValueError(f"not one of {shown}")
+    return parse
+
+
+def _float_range(low, high, step):
+    def parse(text):
+        value = float(text)
+        if not low <= value <= high:
+            raise ValueError(f"not between {low:g} and {high:g}")
+        return round(round(value / step) * step, 10)
+    return parse
+
+
+def _int_range(low, high):
+    def parse(text):
+        value = float(text)
+        if value != int(value) or not low <= value <= high:
+            raise ValueError(f"not a whole number from {low} to {high}")
+        return int(value)
+    return parse
+
+
+def _flag(text):
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("not 0 or 1")
+
+
+PARSERS = {
+    "dataset": _choice(DATASETS),
+    "noise": _float_range(0.0, 0.5, 0.05),
+    "train_split": _int_range(10, 90),
+    "samples": _number_choice(SAMPLES, int),
+    "hidden": _number_choice(HIDDEN_UNITS, int),
+    "activation": _choice(HIDDEN_ACTIVATIONS),
+    "lr": _number_choice(LEARNING_RATES),
+    "batch_size": _number_choice(BATCH_SIZES, int),
+    "epochs": _number_choice(EPOCHS, int),
+    "init": _choice(INITS),
+    "seed": _int_range(0, MAX_SEED),
+    "shuffle": _flag,
+    "standardize": _flag,
+    "speed": _choice(SPEEDS),
+    "log_scale": _flag,
+}
+
+
+def _format(name, value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if name == "batch_size" and value == FULL_BATCH:
+        return "full"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def to_query(settings: TrainerSettings) -> dict[str, str]:
+    """The query parameters of a link that reproduces ``settings`` (every field, so a link
+    keeps its meaning even if a default changes)."""
+    return {_FIELD_TO_KEY[f.name]: _format(f.name, getattr(settings, f.name)) for f in fields(settings)}
+
+
+def from_query(params) -> tuple[TrainerSettings, list[str]]:
+    """Settings from query parameters (a mapping of str to str). Unknown keys are ignored;
+    a bad value falls back to the default and is reported in the returned list."""
+    values, problems = {}, []
+    for key, name in _SCHEMA.items():
+        if key not in params:
+            continue
+        raw = params[key]
+        text = str(raw[-1] if isinstance(raw, (list, tuple)) else raw).strip()
+        try:
+            values[name] = PARSERS[name](text)
+        except (ValueError, OverflowError) as err:
+            reason = ("too large" if isinstance(err, OverflowError) else "not a number"
+                      if str(err).startswith("could not convert") else _cut(str(err), 200))
+            problems.append(f"{key}={_echo(text)} in the link was ignored: {reason}")
+        else:
+            if not text.isascii():  # e.g. full-width digits "１０": Python reads them; say what it made of them
+                problems.append(f"{key}={_echo(text)} in the link was read as {_format(name, values[name])}")
+    return replace(TrainerSettings(), **values), problems
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _echo(text: str, limit: int = 40) -> str:
+    """A value from a link as a message shows it: at most ``limit`` characters (a link can carry megabytes)."""
+    return repr(text) if len(text) <= limit else f"{_cut(text, limit)!r} ({len(text):,} characters)"

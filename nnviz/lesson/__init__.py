@@ -1,0 +1,1 @@
+"""Lesson 1-1 itself: its sections and pages, its equations (1)–(27), the derivation with live numbers, the McCulloch–Pitts neuron, what a run's numbers say (diagnosis), its recipes and recorded results."""

@@ -1,0 +1,306 @@
+"""Heavy trainings (Keras, and the NumPy twin of the MNIST page): one at a time per server, in a
+process of their own.
+
+A Keras training of the lesson's network peaks at about 1.3 GB, so a class pressing Train together
+must queue, not run the server out of memory: ``QUEUE`` runs jobs first come, first served. Each
+runs in one long-lived worker process, niced, so that the server keeps serving pages and reading
+drawn digits at full speed.
+
+The queue is bounded and self-healing:
+
+- one job per owner (a browser session) at a time, queued or running;
+- at most ``max_waiting`` jobs wait; beyond that ``submit`` refuses with "the queue is full";
+- a job whose owner is gone (its tab closed) is dropped while it waits, and stopped if it runs;
+- any failure of one job (a full temp dir, a killed worker, an error in the training) marks that
+  job "failed" and the queue goes on with the next.
+
+A job names its target as ``"module:function"``: the function runs in the worker, which imports
+that module there; the server never imports it (the Keras trainings' module imports TensorFlow).
+The worker reports progress through a small JSON file the page polls, and stops when a stop file
+appears — nothing but plain data crosses between the processes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from nnviz.serving.background import WORKER_NICE, InlineExecutor, WorkerPool
+
+#: How many jobs may wait at once (each owner has at most one): a lecture hall's worth of 5-epoch trainings
+#: (~15–30 s each) would wait up to ~20 minutes at the end of this line, which is the most a page should ask.
+MAX_WAITING = 40
+# A job's page counts as closed once it has been gone this long in a row. Seen in CI while another benchmark
+# saturated the machine: a Keras training was stopped because its tab's connection lapsed for a moment.
+OWNER_GRACE_SECONDS = 10.0
+
+
+def peak_memory_mb() -> float:
+    """The largest resident memory this process has had, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+@dataclass
+class JobProgress:
+    """What a page draws while a job trains: the stage, the current batch, per-batch samples
+    ``[epoch position, loss, accuracy]`` and the history per epoch."""
+
+    epochs: int
+    batches_per_epoch: int = 0
+    epoch: int = 0  # epochs finished
+    batch: int = 0  # batches done in the epoch under way
+    batch_loss: float | None = None
+    batch_accuracy: float | None = None
+    stage: str = ""  # what the worker is doing before and after the batches: loading, training, saving
+    batches: list = field(default_factory=list)
+    history: dict = field(default_factory=lambda: {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []})
+    epoch_seconds: list = field(default_factory=list)
+
+
+class Reporter:
+    """The worker's side: writes ``JobProgress`` to a file every so often, and says when to stop."""
+
+    def __init__(self, workdir: str | Path, progress: JobProgress):
+        self.dir = Path(workdir)
+        self.progress = progress
+        self._last = 0.0
+
+    def write(self, force: bool = False):
+        now = time.monotonic()
+        if not force and now - self._last < 0.2:
+            return
+        self._last = now
+        tmp = self.dir / "progress.tmp"
+        tmp.write_text(json.dumps(asdict(self.progress)))
+        os.replace(tmp, self.dir / "progress.json")
+
+    @property
+    def stop_requested(self) -> bool:
+        return (self.dir / "stop").exists()
+
+
+def read_progress(workdir: str | Path, into: JobProgress):
+    """The server's side: copy the worker's latest progress into ``into`` (if there is any yet)."""
+    path = Path(workdir) / "progress.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    for key, value in data.items():
+        setattr(into, key, value)
+
+
+def _always() -> bool:
+    return True
+
+
+@dataclass
+class Job:
+    """One requested training.
+
+    ``target`` is ``"module:function"`` (or a function, for tests that run inline); ``function(params,
+    workdir)`` runs in the worker process and returns plain data; ``finish(result)`` turns that into the
+    job's ``result`` in the server (e.g. loads the saved weights). ``owner`` identifies who asked (one job
+    per owner) and ``alive()`` says whether they are still there.
+    """
+
+    label: str
+    target: Callable | str
+    params: dict
+    progress: JobProgress
+    finish: Callable = lambda result: result
+    owner: str = ""
+    alive: Callable[[], bool] = _always
+    state: str = "queued"  # queued, running, done, stopped, failed, dropped
+    result: object = None
+    error: str = ""
+    queued_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None
+    finished_at: float | None = None
+    peak_memory_mb: float | None = None  # the worker's
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    gone_since: float | None = None  # when its page was first found gone (None: there, as far as is known)
+
+    @property
+    def busy(self) -> bool:
+        return self.state in ("queued", "running")
+
+    def stop(self):
+        self.stop_requested.set()
+        if self.state == "queued":
+            self.state = "stopped"
+
+
+class QueueRefused(RuntimeError):
+    """``submit`` did not queue the job; the message says why, in words for the page."""
+
+
+def call_target(target: Callable | str, params: dict, workdir: str):
+    """Run a job's target: a function, or ``"module:function"`` imported here (in the worker)."""
+    if isinstance(target, str):
+        module, _, name = target.partition(":")
+        target = getattr(importlib.import_module(module), name)
+    return target(params, workdir)
+
+
+def _import_in_worker(module: str) -> int:
+    importlib.import_module(module)
+    return os.getpid()
+
+
+class TrainingQueue:
+    """First come, first served; one job at a time, each in the worker process.
+
+    The worker is a ``WorkerPool`` of one process (``nnviz.serving.background``: niced, rebuilt after it dies, gone
+    with the server). ``inline=True`` runs the targets in a thread of this process instead (tests, or a host
+    without multiprocessing).
+    """
+
+    def __init__(self, inline: bool = False, max_waiting: int = MAX_WAITING, poll: float = 0.1,
+                 owner_grace: float = OWNER_GRACE_SECONDS):
+        self.inline = inline
+        self.max_waiting = max_waiting
+        self.poll = poll
+        self.owner_grace = owner_grace
+        self._lock = threading.Lock()
+        self._waiting: list[Job] = []
+        self._wake = threading.Condition(self._lock)
+        self.running: Job | None = None
+        self._pool: WorkerPool | InlineExecutor | None = InlineExecutor(thread=True) if inline else None
+        self._thread = threading.Thread(target=self._serve, name="nnviz-training-queue", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Job) -> Job:
+        """Queue ``job``, or raise ``QueueRefused`` if its owner already has a job queued or running,
+        or if the queue is full."""
+        with self._wake:
+            self._prune()
+            if job.owner and any(j.owner == job.owner and j.busy for j in self._jobs()):
+                raise QueueRefused("You already have a training queued or running: wait for it to finish, "
+                                   "or stop it first.")
+            if len(self._waiting) >= self.max_waiting:
+                raise QueueRefused(f"The queue is full: {len(self._waiting)} trainings are waiting for this "
+                                   "server. Try again in a few minutes.")
+            job.state = "queued"
+            self._waiting.append(job)
+            self._wake.notify()
+        return job
+
+    def _jobs(self) -> list[Job]:
+        return self._waiting + ([self.running] if self.running is not None else [])
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def warm_up(self, module: str):
+        """Start the training process and import ``module`` in it, without waiting (the MNIST page calls
+        this on its first visit, so that the first Train press does not wait for TensorFlow's ~5 s import)."""
+        if not self.inline and self._pool is None:
+            try:
+                self._worker().submit(_import_in_worker, module)
+            except Exception:  # noqa: BLE001 - an optimisation only; a training will start the process
+                pass
+
+    def position(self, job: Job) -> int:
+        """0 while running or done; n when n trainings are ahead of it."""
+        with self._lock:
+            if job not in self._waiting:
+                return 0
+            return self._waiting.index(job) + (1 if self.running is not None else 0)
+
+    def _prune(self):
+        """Drop waiting jobs that were stopped or whose owner left (called with the lock held)."""
+        keep = []
+        for job in self._waiting:
+            if job.state == "queued" and self._owner_gone(job):
+                job.state, job.error = "dropped", "its page was closed"
+                job.finished_at = time.monotonic()
+            if job.state == "queued":
+                keep.append(job)
+        self._waiting[:] = keep
+
+    def _serve(self):
+        while True:
+            job = None
+            try:
+                with self._wake:
+                    self._prune()
+                    while not self._waiting:
+                        self._wake.wait(timeout=1.0)
+                        self._prune()
+                    job = self._waiting.pop(0)
+                    self.running = job
+                self._run(job)
+            except Exception as err:  # noqa: BLE001 - the queue outlives any one job (_run reports its own errors)
+                if job is not None and job.busy:
+                    job.state, job.error = "failed", f"{type(err).__name__}: {err}"
+                time.sleep(self.poll)
+            finally:
+                with self._lock:
+                    self.running = None
+
+    def _owner_gone(self, job: Job) -> bool:
+        """Whether the job's page has been gone for ``owner_grace`` seconds in a row: a tab that loses its
+        connection for a moment (a network blip, or a server so busy that the browser's connection lapsed)
+        keeps its training; a closed tab loses it."""
+        if _is_alive(job):
+            job.gone_since = None
+            return False
+        now = time.monotonic()
+        if job.gone_since is None:
+            job.gone_since = now
+        return now - job.gone_since >= self.owner_grace
+
+    def _worker(self) -> WorkerPool | InlineExecutor:
+        if self._pool is None:
+            self._pool = WorkerPool(1, nice=WORKER_NICE)  # as far back as the live runs' workers
+        return self._pool
+
+    def _run(self, job: Job):
+        job.state = "running"
+        job.started_at = time.monotonic()
+        workdir = None
+        try:
+            workdir = tempfile.mkdtemp(prefix="nnviz-job-")
+            future = self._worker().submit(call_target, job.target, job.params, workdir)
+            while not future.done():
+                with self._lock:
+                    self._prune()  # the line keeps moving for those waiting while this job runs
+                if self._owner_gone(job):
+                    job.stop_requested.set()
+                if job.stop_requested.is_set():
+                    Path(workdir, "stop").touch()
+                read_progress(workdir, job.progress)
+                time.sleep(self.poll)
+            read_progress(workdir, job.progress)
+            outcome = future.result()
+            job.peak_memory_mb = outcome.get("peak_memory_mb") if isinstance(outcome, dict) else None
+            job.result = job.finish(outcome)
+            job.state = "stopped" if job.stop_requested.is_set() else "done"
+        except Exception as err:  # noqa: BLE001 - reported on the page, never raised into the server
+            job.state = "failed"
+            job.error = f"{type(err).__name__}: {err}"
+        finally:
+            job.finished_at = time.monotonic()
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _is_alive(job: Job) -> bool:
+    try:
+        return bool(job.alive())
+    except Exception:  # noqa: BLE001 - a broken check must not drop a job nor stop the queue
+        return True
+
+
+QUEUE = TrainingQueue(inline=os.environ.get("NNVIZ_WORKERS") == "0")

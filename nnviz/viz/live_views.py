@@ -1,0 +1,155 @@
+"""The trainer's live views of the network — the decision boundary and the projection of many-feature data —
+as Vega-Lite specs that stay the same while a run plays: only their data change, and the browser redraws the
+same chart in place (``nnviz.viz.live_chart`` says why; measured there for the loss chart).
+
+As Plotly figures these two views were a new figure at every update, a full draw of 0.27–0.43 s of the
+browser's main thread every 2 s (bench_feel), and a click on Pause that landed during one waited for it.
+
+``boundary_spec`` draws P(class 1) over the plane as a grid of coloured cells (on a canvas: thousands of marks),
+the line where it crosses 0.5 (``maps.contour_segments``), the training points filled and the test points
+hollow. The map fills the plot whatever its shape (a unit of x and of y may differ on screen; the Plotly
+figure kept them equal and left white bands beside a narrow map). ``projection_spec`` draws the test set on
+its two principal components, filled by the predicted probability, outlined by the true class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nnviz.viz.live_chart import vega_spec
+from nnviz.viz.maps import contour_segments
+from nnviz.viz.theme import CLASS_COLOURS, PROBABILITY_SCALE, shorten, style
+
+#: P(class 1) as Vega-Lite's colour scale: the same stops as the Plotly figures' colour scale
+PROBABILITY = {"domain": [stop for stop, _ in PROBABILITY_SCALE], "range": [colour for _, colour in PROBABILITY_SCALE],
+               "interpolate": "rgb", "clamp": True}
+CLASSES = {"domain": [0, 1], "range": list(CLASS_COLOURS)}
+#: a long column name (an uploaded CSV's) is cut here: a title wider than the plot would widen the chart
+TITLE_LIMIT = 40
+#: a canvas, not SVG: the grid is 2,500–3,600 cells and the projection 1,000 points, and an SVG element per mark
+#: is slow to replace
+CANVAS = {"embedOptions": {"renderer": "canvas"}}
+
+
+def _gradient(title: str, s, beside: bool, orient: str = "top") -> dict:
+    """The legend of P(class 1): a vertical bar at the right, or (``beside``: a narrow column) a horizontal one
+    above (``orient``) the plot, so that the plot keeps the column's width."""
+    legend = {"title": title, "titleFontSize": s.font, "labelFontSize": s.font, "format": ".1f",
+              "values": [0, 0.5, 1], "gradientThickness": 14}
+    if beside:
+        return {**legend, "orient": orient, "direction": "horizontal", "gradientLength": 8 * s.font,
+                "titleOrient": "left", "titleAnchor": "middle", "titlePadding": 10}
+    return {**legend, "orient": "right", "direction": "vertical", "gradientLength": 160}
+
+
+def _points(X, y) -> pd.DataFrame:
+    X = np.asarray(X, dtype=float).reshape(-1, 2)
+    return pd.DataFrame({"x": X[:, 0].astype(np.float32), "y": X[:, 1].astype(np.float32),
+                         "class": np.asarray(y).astype(np.int8)})
+
+
+def boundary_spec(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *, feature_names=("x1", "x2"),
+                  presentation: bool = False, height: int | None = None, legend: bool = True) -> dict:
+    """P(class 1) over the grid ``xs`` × ``ys`` (``prob`` of shape (len(ys), len(xs)), rows follow ``ys``), its 0.5
+    line, the training points filled and the test points hollow. ``legend=False``: no class legend (a narrow
+    column beside the loss chart; the page's caption says what the marks are). The spec depends only on the
+    grid, the points and the sizes: while a run plays, only the datasets ``map`` and ``boundary`` change."""
+    s = style(presentation)
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    prob = np.asarray(prob, dtype=float).reshape(ys.size, xs.size)
+    gx, gy = np.meshgrid(xs, ys)
+    segments = contour_segments(xs, ys, prob, 0.5)
+    datasets = {
+        "map": pd.DataFrame({"x": gx.ravel().astype(np.float32), "y": gy.ravel().astype(np.float32),
+                             "p": np.nan_to_num(prob.ravel(), nan=0.5).astype(np.float32)}),
+        "boundary": pd.DataFrame(segments.astype(np.float32), columns=["x", "y", "x2", "y2"]),
+        "train": _points(X_train, y_train),
+    }
+    has_test = X_test is not None and len(X_test)
+    if has_test:
+        datasets["test"] = _points(X_test, y_test)
+    x_scale = {"domain": [float(xs[0]), float(xs[-1])], "zero": False, "nice": False}
+    y_scale = {"domain": [float(ys[0]), float(ys[-1])], "zero": False, "nice": False}
+    # each cell is centred on its grid point, a little wider than half the step each side: abutting cells
+    # would leave hairline seams on a canvas (anti-aliasing)
+    hx = float(xs[-1] - xs[0]) / max(xs.size - 1, 1) * 0.52
+    hy = float(ys[-1] - ys[0]) / max(ys.size - 1, 1) * 0.52
+    x_enc = {"field": "x", "type": "quantitative", "scale": x_scale, "title": shorten(feature_names[0], TITLE_LIMIT),
+             "axis": {"format": "~r", "grid": False}}
+    y_enc = {"field": "y", "type": "quantitative", "scale": y_scale, "title": shorten(feature_names[1], TITLE_LIMIT),
+             "axis": {"format": "~r", "grid": False}}
+    gradient = _gradient("P(class 1)", s, beside=not legend)
+    class_legend = {"title": None, "orient": "top", "labelExpr": "'class ' + datum.label",
+                    "symbolStrokeColor": "white"} if legend else None
+    size = (s.marker + 1) ** 2  # Vega's size is the area of a symbol's bounding square: here its diameter + 1 px, squared
+    layers = [
+        {"data": {"name": "map"},
+         "transform": [{"calculate": f"datum.x - {hx!r}", "as": "x0"}, {"calculate": f"datum.x + {hx!r}", "as": "x1"},
+                       {"calculate": f"datum.y - {hy!r}", "as": "y0"}, {"calculate": f"datum.y + {hy!r}", "as": "y1"}],
+         "mark": {"type": "rect", "clip": True, "strokeWidth": 0},
+         "encoding": {"x": {**x_enc, "field": "x0"}, "x2": {"field": "x1"}, "y": {**y_enc, "field": "y0"},
+                      "y2": {"field": "y1"},
+                      "fill": {"field": "p", "type": "quantitative", "scale": PROBABILITY,
+                               "legend": gradient},
+                      "tooltip": [{"field": "x", "title": shorten(feature_names[0], TITLE_LIMIT), "format": ".2f"},
+                                  {"field": "y", "title": shorten(feature_names[1], TITLE_LIMIT), "format": ".2f"},
+                                  {"field": "p", "title": "P(class 1)", "format": ".3f"}]}},
+        {"data": {"name": "boundary"},
+         "mark": {"type": "rule", "color": "#212529", "strokeWidth": s.line, "strokeCap": "round", "clip": True},
+         "encoding": {"x": x_enc, "y": y_enc, "x2": {"field": "x2"}, "y2": {"field": "y2"}}},
+        {"data": {"name": "train"},
+         "mark": {"type": "point", "filled": True, "stroke": "white", "strokeWidth": 1, "opacity": 1, "size": size,
+                  "clip": True},
+         "encoding": {"x": x_enc, "y": y_enc,
+                      "color": {"field": "class", "type": "nominal", "scale": CLASSES, "legend": class_legend},
+                      "tooltip": [{"field": "class", "title": "train, class"}]}},
+    ]
+    if has_test:
+        layers.append(
+            {"data": {"name": "test"},
+             "mark": {"type": "point", "filled": False, "fill": "white", "fillOpacity": 1, "strokeWidth": 2,
+                      "opacity": 1, "size": size, "clip": True},
+             "encoding": {"x": x_enc, "y": y_enc,
+                          "stroke": {"field": "class", "type": "nominal", "scale": CLASSES, "legend": class_legend},
+                          "tooltip": [{"field": "class", "title": "test, class"}]}})
+    return vega_spec(layers, datasets, presentation, height if height is not None else s.height - 40,
+                     usermeta=CANVAS)
+
+
+def projection_spec(P, prob, y, explained=(0.0, 0.0), *, presentation: bool = False,
+                    title: str = "Test set, projected to 2-D", height: int | None = None,
+                    short_titles: bool = False) -> dict:
+    """Many-feature samples on their two principal components (``P`` of shape (m, 2)), filled by the predicted
+    probability ``prob``, outlined and shaped by the true class ``y``. Only the ``points`` dataset's ``p``
+    changes while a run plays. ``short_titles``: "PC 1 (10%)" for a narrow column."""
+    s = style(presentation)
+    P = np.asarray(P, dtype=float).reshape(-1, 2)
+    points = pd.DataFrame({"x": P[:, 0].astype(np.float32), "y": P[:, 1].astype(np.float32),
+                           "class": np.asarray(y).astype(np.int8),
+                           "p": np.nan_to_num(np.asarray(prob, dtype=float), nan=0.5).astype(np.float32)})
+    x_title = f"PC 1 ({explained[0]:.0%})" if short_titles else f"principal component 1 ({explained[0]:.0%} of variance)"
+    y_title = f"PC 2 ({explained[1]:.0%})" if short_titles else f"principal component 2 ({explained[1]:.0%} of variance)"
+    classes = {"title": None, "orient": "top", "symbolFillColor": "white",
+               "labelExpr": "'class ' + datum.label" if short_titles else "'true class ' + datum.label"}
+    layer = {
+        "data": {"name": "points"},
+        "mark": {"type": "point", "filled": False, "fillOpacity": 1, "strokeWidth": 1.5, "opacity": 1,
+                 "size": (s.marker + 2) ** 2},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "title": x_title, "scale": {"zero": False},
+                  "axis": {"format": "~r"}},
+            "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": {"zero": False},
+                  "axis": {"format": "~r"}},
+            "fill": {"field": "p", "type": "quantitative", "scale": PROBABILITY,
+                     "legend": _gradient("P(class 1)" if short_titles else "predicted P(class 1)", s,
+                                         beside=short_titles, orient="bottom")},
+            "stroke": {"field": "class", "type": "nominal", "scale": CLASSES, "legend": classes},
+            "shape": {"field": "class", "type": "nominal", "scale": {"domain": [0, 1], "range": ["circle", "diamond"]},
+                      "legend": classes},
+            "tooltip": [{"field": "class", "title": "true class"}, {"field": "p", "title": "P(class 1)",
+                                                                    "format": ".3f"}],
+        },
+    }
+    return vega_spec([layer], {"points": points}, presentation, height if height is not None else s.height - 40,
+                     title=title, usermeta=CANVAS)
