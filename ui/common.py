@@ -110,7 +110,7 @@ _RERUN_KIND_KEY = "_nnviz_rerun_kind"
 
 def messages_to_send() -> int | None:
     """Messages the server has queued for its pages and not sent yet (every session's outgoing queue), or None
-    if this Streamlit does not say. Read from Streamlit's internals — ``tests/test_gate.py`` checks that they
+    if this Streamlit does not say. Read from Streamlit's internals — ``tests/serving/test_gate.py`` checks that they
     are still where this looks."""
     try:
         from streamlit.runtime import Runtime

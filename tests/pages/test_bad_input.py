@@ -17,7 +17,7 @@ from page_helpers import epoch, errors, press
 from nnviz.core.datasets import TWO_D
 from ui.common import plain
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("dataset", ["lesson", *TWO_D])
@@ -151,7 +151,7 @@ def raw_html_calls(source: str) -> list[ast.Call]:
 
 def raw_html_argument(call: ast.Call) -> str:
     """What a raw-HTML call draws: "network_svg" for ``st.markdown(network_svg(...), unsafe_allow_html=True)`` —
-    the one raw HTML the app draws, an SVG built from numbers and escaped text (tests/test_network_svg.py) —
+    the one raw HTML the app draws, an SVG built from numbers and escaped text (tests/viz/test_network_svg.py) —
     or the source of anything else."""
     func, arg = call.func, call.args[0] if len(call.args) == 1 else None
     if (isinstance(func, ast.Attribute) and func.attr == "markdown" and isinstance(arg, ast.Call)

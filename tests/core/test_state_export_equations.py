@@ -1,5 +1,5 @@
 """The settings schema round-trips through a URL; exports rebuild the run. (The equations with their shapes and
-the lesson's numbers: tests/test_lesson_equations.py.)"""
+the lesson's numbers: tests/lesson/test_lesson_equations.py.)"""
 
 import json
 import subprocess

@@ -250,7 +250,7 @@ time.sleep(600)
 
 
 def test_workers_and_the_resource_tracker_die_with_a_killed_parent():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     parent = subprocess.Popen([sys.executable, "-c", DIE_WITH_PARENT], cwd=root, stdout=subprocess.PIPE, text=True)
     children = []
     try:

@@ -173,6 +173,6 @@ def test_the_store_and_the_process_helpers_import_no_ui_or_tensorflow():
 
     code = ("import sys, nnviz.serving.data_store, nnviz.serving.background, nnviz.serving.runner\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'plotly', 'tensorflow', 'keras'}))")
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
     assert out.strip() == "[]"

@@ -213,7 +213,7 @@ time.sleep(600)
 
 def test_the_training_process_dies_with_a_killed_server():
     """kill -9 of the server while a (Keras-sized) job runs: its worker process does not live on."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     parent = subprocess.Popen([sys.executable, "-c", QUEUE_PARENT], cwd=root, stdout=subprocess.PIPE, text=True)
     workers = []
     try:
