@@ -12,7 +12,8 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from nnviz.mnist.dense_net import confusion_matrix, load_ready, load_ready_history, steps_per_epoch
+from nnviz.core.training import steps_per_epoch
+from nnviz.mnist.dense_net import confusion_matrix, load_ready, load_ready_history
 from nnviz.mnist.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
 from nnviz.mnist.jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
 from nnviz.serving.gate import LIVE

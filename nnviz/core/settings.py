@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from nnviz.core.activations import HIDDEN_ACTIVATIONS
 from nnviz.core.datasets import LESSON, TWO_D, Dataset
 from nnviz.core.network import ShallowNN
-from nnviz.core.training import Trainer
+from nnviz.core.training import Trainer, steps_per_epoch
 
 DATASETS = (LESSON, *TWO_D, "csv")
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -77,7 +77,7 @@ class TrainerSettings:
 
     def steps_per_epoch(self, n_train: int) -> int:
         """Gradient steps in one epoch over ``n_train`` samples (the last batch may be shorter)."""
-        return -(-n_train // self.batch_for(n_train))
+        return steps_per_epoch(n_train, self.batch_for(n_train))
 
     def new_trainer(self, ds: Dataset) -> Trainer:
         """A fresh network and its ``Trainer`` on ``ds``, exactly as these settings describe.

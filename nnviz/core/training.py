@@ -31,6 +31,13 @@ from nnviz.core.regularization import check_reg_rate, get_regularization
 from nnviz.core.validation import check_array, check_int, check_learning_rate
 
 
+def steps_per_epoch(n_samples: int, batch_size: int) -> int:
+    """Iterations in one epoch: ⌈samples / batch size⌉ (the last batch may be smaller): 60,000 / 128 → 469."""
+    if n_samples < 1 or batch_size < 1:
+        raise ValueError(f"samples and batch size must be ≥ 1, got {n_samples!r} and {batch_size!r}")
+    return math.ceil(n_samples / batch_size)
+
+
 @dataclass(frozen=True)
 class EpochRecord:
     """What one finished epoch looked like.
@@ -284,7 +291,7 @@ class Trainer:
             X1 = X1[self._order]
             YT = np.ascontiguousarray(YT[:, self._order])
         bs, m = self.batch_size, self.m
-        self._batches = [(X1[i : i + bs], YT[:, i : i + bs]) for i in range(0, m, bs)]
+        self._batches = [(X1[i : i + bs], YT[:, i : i + bs]) for i in range(0, m, bs)]  # steps_per_epoch(m, bs)
 
     # ----------------------------------------------------------------- changes during a run
 

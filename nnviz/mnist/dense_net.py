@@ -18,7 +18,6 @@ Dense(512, relu) → Dense(10, softmax) is two matrix products:
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,13 +96,6 @@ def load_ready() -> DenseNet | None:
 def load_ready_history() -> dict | None:
     """The ready model's training record: per-epoch ``loss``/``accuracy``, ``test_loss``, ``test_accuracy``."""
     return json.loads(READY_HISTORY.read_text()) if READY_HISTORY.exists() else None
-
-
-def steps_per_epoch(n_samples: int, batch_size: int) -> int:
-    """Iterations in one epoch: ⌈samples / batch size⌉ (the last batch may be smaller): 60,000 / 128 → 469."""
-    if n_samples < 1 or batch_size < 1:
-        raise ValueError(f"samples and batch size must be ≥ 1, got {n_samples!r} and {batch_size!r}")
-    return math.ceil(n_samples / batch_size)
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:

@@ -8,6 +8,8 @@ import pytest
 
 from nnviz import History, ShallowNN, Trainer
 from nnviz.core.datasets import lesson_data, make_2d
+from nnviz.core.settings import TrainerSettings
+from nnviz.core.training import steps_per_epoch
 
 
 def make_trainer(lr=0.5, batch_size=32, epochs=5, shuffle=False, ds=None, activation="tanh", **kw):
@@ -175,3 +177,22 @@ def test_each_epoch_records_its_last_batch_loss_as_the_lessons_fit_printed():
     per_epoch = trainer.steps_per_epoch
     for r in trainer.history.epochs:
         assert r.last_batch_loss == losses[r.epoch * per_epoch - 1]
+
+
+@pytest.mark.parametrize("samples, batch, steps", [(60_000, 128, 469), (46_900, 32, 1_466), (128, 128, 1),
+                                                   (129, 128, 2)])
+def test_iterations_per_epoch(samples, batch, steps):
+    assert steps_per_epoch(samples, batch) == steps
+    assert (steps - 1) * batch < samples <= steps * batch  # d·e = i·b, the last batch partly filled
+
+
+@pytest.mark.parametrize("batch", [1, 7, 32, 200, 240, 1000])
+def test_the_trainer_the_settings_and_the_formula_count_the_same_steps(batch):
+    ds = make_2d("moons", n_samples=300, noise=0.1, seed=1)
+    n = len(ds.X_train)
+    trainer = make_trainer(batch_size=batch, ds=ds)
+    settings = TrainerSettings(batch_size=batch)
+    assert trainer.steps_per_epoch == settings.steps_per_epoch(n) == steps_per_epoch(n, min(batch, n))
+    with pytest.raises(ValueError, match="≥ 1"):
+        steps_per_epoch(0, batch)
+

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnviz.mnist.dense_net import DenseNet, confusion_matrix, load_ready, load_ready_history, steps_per_epoch
+from nnviz.mnist.dense_net import DenseNet, confusion_matrix, load_ready, load_ready_history
 
 
 def random_net(seed=0, hidden=512) -> DenseNet:
@@ -73,11 +73,6 @@ def test_the_ready_model_reads_digits_with_numpy_alone():
     assert np.mean(pred == y_test) > 0.975
 
 
-@pytest.mark.parametrize("samples, batch, steps", [(60_000, 128, 469), (46_900, 32, 1_466), (128, 128, 1),
-                                                   (129, 128, 2)])
-def test_iterations_per_epoch(samples, batch, steps):
-    assert steps_per_epoch(samples, batch) == steps
-    assert (steps - 1) * batch < samples <= steps * batch  # d·e = i·b, the last batch partly filled
 
 
 def test_confusion_matrix_counts_pairs():
