@@ -242,13 +242,19 @@ def softmax_with_temperature(scores, temperature: float = 1.0) -> np.ndarray:
     return softmax(scores / temperature, axis=0)
 
 
+IDENTITY_GRID = np.linspace(-10, 10, 2001)  # where identity_checks compares both sides
+DERIVATION_GRID = np.linspace(-5, 5, 201)  # where derivation_gap evaluates each line
+SATURATION_LAYER = {"n_inputs": 20, "n_hidden": 100, "m": 500}  # the hidden layer saturation draws
+IDENTITY_GRID.flags.writeable = DERIVATION_GRID.flags.writeable = False
+
+
 def identity_checks(x=None) -> list[tuple[str, float]]:
     """The lesson's identities checked numerically on a grid: (LaTeX, largest absolute error).
 
     Derivatives are central differences of the functions themselves, so each check is independent
     of the formula it tests.
     """
-    x = np.linspace(-10, 10, 2001) if x is None else np.asarray(x, dtype=float)
+    x = IDENTITY_GRID if x is None else np.asarray(x, dtype=float)
     h = 1e-5
 
     def numeric(f):
@@ -262,8 +268,9 @@ def identity_checks(x=None) -> list[tuple[str, float]]:
     ]
 
 
-def saturation(activation: str, input_scale: float, init_scale: float, n_inputs: int = 20, n_hidden: int = 100,
-               m: int = 500, seed: int = 0, threshold: float = 0.1):
+def saturation(activation: str, input_scale: float, init_scale: float, n_inputs: int = SATURATION_LAYER["n_inputs"],
+               n_hidden: int = SATURATION_LAYER["n_hidden"], m: int = SATURATION_LAYER["m"], seed: int = 0,
+               threshold: float = 0.1):
     """Pre-activations of a hidden layer, and the share of them where the gradient has all but vanished.
 
     Inputs are N(0, input_scale²) and weights N(0, init_scale²), as in ``init_weights``.
@@ -370,7 +377,7 @@ DERIVATIONS: dict[int, tuple[str, list[DerivationStep]]] = {
 
 def derivation_gap(n: int, x=None) -> float:
     """The largest difference between consecutive lines of the derivation of equation ``n`` (2 or 3), each line
-    evaluated on ``x`` (default 201 points in [−5, 5]): rounding only, if every step is right."""
-    x = np.linspace(-5, 5, 201) if x is None else np.asarray(x, dtype=float)
+    evaluated on ``x`` (default ``DERIVATION_GRID``): rounding only, if every step is right."""
+    x = DERIVATION_GRID if x is None else np.asarray(x, dtype=float)
     values = [step.value(x) for step in DERIVATIONS[n][1]]
     return float(max(np.max(np.abs(a - b)) for a, b in zip(values, values[1:], strict=False)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.core.activations import get_activation, step
+from nnviz.core.settings import TrainerSettings
 
 #: The four binary input pairs, one per row: (0,0), (0,1), (1,0), (1,1).
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -46,10 +47,21 @@ def fire(X, w1: float, w2: float, threshold: float) -> np.ndarray:
     return step(weighted_sum(X, w1, w2) - threshold).astype(int)
 
 
+# the run the page's link opens: one hidden layer of 4 tanh units learns XOR
+XOR_RUN = TrainerSettings(dataset="xor", hidden=4, lr=1.0, batch_size=16, epochs=200, activation="tanh", init="glorot",
+                          speed="10")
+
+
 def smooth(X, w1: float, w2: float, threshold: float, activation: str = "sigmoid", steepness: float = 1.0):
     """The same neuron with a smooth activation: g(k·(w·x − θ)). As k grows, σ approaches the step."""
     act = get_activation(activation)
     return act.f(steepness * (weighted_sum(X, w1, w2) - threshold))
+
+
+def smooth_unit(X, w1: float, w2: float, threshold: float, activation: str = "sigmoid", steepness: float = 1.0):
+    """``smooth`` on the step's scale, 0 to 1: tanh's −1…1 rescaled as (1 + tanh)/2 (which is σ(2z))."""
+    y = smooth(X, w1, w2, threshold, activation, steepness)
+    return (y + 1) / 2 if activation == "tanh" else y
 
 
 @dataclass(frozen=True)

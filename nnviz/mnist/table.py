@@ -16,6 +16,7 @@ from nnviz.mnist.data import digit_csv, table_columns
 
 #: np.savetxt's default number format, which the lesson's call keeps.
 SAVETXT_DEFAULT_FORMAT = "%.18e"
+LESSON_DIGIT = 7178  # the training image the lesson looks at and saves with np.savetxt (a 4)
 
 
 def head(images, labels, n: int = 5) -> tuple[list[str], np.ndarray]:

@@ -4,16 +4,19 @@ import numpy as np
 import pytest
 
 from nnviz.core.activations import identity_checks, saturation, softmax_with_temperature
+from nnviz.core.datasets import make_2d
 from nnviz.core.gradcheck import gradient_check
 from nnviz.core.losses import one_weight_landscape
 from nnviz.lesson.neuron import (
     INPUTS,
     PRESETS,
     TARGETS,
+    XOR_RUN,
     best_single_neuron,
     boundary_segment,
     fire,
     smooth,
+    smooth_unit,
     truth_table,
     xor_from_gates,
 )
@@ -103,3 +106,27 @@ def test_walkthrough_batch_and_the_update_that_lowers_the_loss():
     assert model.loss(X, Y) < before
     with pytest.raises(ValueError, match="batch size must be between 1 and 64"):
         lesson_batch(0)
+
+
+@pytest.mark.parametrize("k", [0.5, 3.0, 20.0])
+def test_the_smooth_neuron_on_the_steps_scale_is_a_sigmoid_for_tanh_too(k):
+    grid = np.random.default_rng(0).uniform(-0.5, 1.5, (50, 2))
+    as_tanh = smooth_unit(grid, 1.0, -0.5, 0.3, "tanh", k)
+    assert np.all((as_tanh >= 0) & (as_tanh <= 1))
+    np.testing.assert_allclose(as_tanh, smooth_unit(grid, 1.0, -0.5, 0.3, "sigmoid", 2 * k), atol=1e-12)
+    np.testing.assert_array_equal(smooth_unit(grid, 1.0, -0.5, 0.3, "sigmoid", k),
+                                  smooth(grid, 1.0, -0.5, 0.3, "sigmoid", k))
+
+
+
+def test_the_neuron_pages_xor_run_learns_xor():
+    """The Neuron page sends students to this run to see a hidden layer do what one neuron cannot."""
+    s = XOR_RUN
+    ds = make_2d(s.dataset, s.samples, s.noise, s.train_split / 100, s.seed)
+    trainer = s.new_trainer(ds)
+    last = trainer.run().epochs[-1]
+    assert trainer.done and last.epoch == s.epochs
+    from sklearn.linear_model import LogisticRegression
+
+    one_line = LogisticRegression().fit(ds.X_train, ds.y_train.ravel()).score(ds.X_test, ds.y_test.ravel())
+    assert last.test_acc >= 0.85 and last.test_acc >= one_line + 0.2  # noise 0.2 blurs the quadrants' edges
