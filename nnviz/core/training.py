@@ -426,10 +426,6 @@ class Trainer:
             self.history.extend(progress)
         return progress
 
-    def run_epoch(self) -> Progress:
-        """Train to the end of the current epoch (a whole epoch when at a boundary)."""
-        return self.run(epochs=1)
-
     def evaluate(self, which: str = "test", loss: bool = True) -> tuple[float | None, float | None]:
         """(loss, accuracy) on the whole training or test set with the current weights — (loss, R²) for a
         regression (R² None when the set's targets do not vary).

@@ -31,7 +31,6 @@ from nnviz.viz.theme import (
 )
 
 VALIDATE = os.environ.get("NNVIZ_VALIDATE_FIGURES") == "1"
-PREVIOUS_DASH = ("dot", "dash", "dashdot", "longdash")
 #: Plotly's display options for every chart the pages show: ``st.plotly_chart(fig, config=PLOTLY_CONFIG)``
 #: (Streamlit serialises it, never changes it). No "made with Plotly" logo in the mode bar.
 PLOTLY_CONFIG = {"displaylogo": False}

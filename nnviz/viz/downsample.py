@@ -123,12 +123,6 @@ class TrainingSeries:
 EPOCH_COLUMNS = ("train_loss", "test_loss", "train_acc", "test_acc")
 
 
-def training_series(records, batch_steps, batch_losses, steps_per_epoch: int,
-                    points: int = POINTS) -> TrainingSeries:
-    """A run's history downsampled for drawing (see ``SeriesCache`` to reuse the work between redraws)."""
-    return SeriesCache(points).series(records, batch_steps, batch_losses, steps_per_epoch)
-
-
 class SeriesCache:
     """Downsampled training series of one run, its per-epoch columns grown as the history grows.
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from nnviz.viz.downsample import MAX_POINTS, Curve, envelope, thin
-from nnviz.viz.theme import BATCH, FADED, REFERENCE, REFERENCE_BAND, TEST, TRAIN, style
+from nnviz.viz.theme import BATCH, FADED, GRID, INK, REFERENCE, REFERENCE_BAND, TEST, TRAIN, style
 
 PREVIOUS = FADED
 REFERENCE_DASH = [2, 4]
@@ -62,7 +62,7 @@ def _config(presentation: bool) -> dict:
         "font": "sans-serif",
         "view": {"stroke": "#dee2e6"},
         "axis": {"labelFontSize": s.font, "titleFontSize": s.font, "titleFontWeight": "normal",
-                 "labelColor": "#343a40", "titleColor": "#212529", "gridColor": "#e9ecef", "labelOverlap": True,
+                 "labelColor": "#343a40", "titleColor": INK, "gridColor": GRID, "labelOverlap": True,
                  "tickCount": 5},
         "legend": {"labelFontSize": s.font, "symbolStrokeWidth": s.line, "symbolSize": 24 * s.font,
                    "labelLimit": 16 * s.font, "orient": "top", "title": None, "direction": "horizontal",

@@ -19,7 +19,7 @@ import pandas as pd
 
 from nnviz.viz.live_chart import vega_spec
 from nnviz.viz.maps import contour_segments
-from nnviz.viz.theme import CLASS_COLOURS, PROBABILITY_SCALE, shorten, style
+from nnviz.viz.theme import CLASS_COLOURS, INK, PROBABILITY_SCALE, shorten, style
 
 #: P(class 1) as Vega-Lite's colour scale: the same stops as the Plotly figures' colour scale
 PROBABILITY = {"domain": [stop for stop, _ in PROBABILITY_SCALE], "range": [colour for _, colour in PROBABILITY_SCALE],
@@ -96,7 +96,7 @@ def boundary_spec(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *, f
                                   {"field": "y", "title": shorten(feature_names[1], TITLE_LIMIT), "format": ".2f"},
                                   {"field": "p", "title": "P(class 1)", "format": ".3f"}]}},
         {"data": {"name": "boundary"},
-         "mark": {"type": "rule", "color": "#212529", "strokeWidth": s.line, "strokeCap": "round", "clip": True},
+         "mark": {"type": "rule", "color": INK, "strokeWidth": s.line, "strokeCap": "round", "clip": True},
          "encoding": {"x": x_enc, "y": y_enc, "x2": {"field": "x2"}, "y2": {"field": "y2"}}},
         {"data": {"name": "train"},
          "mark": {"type": "point", "filled": True, "stroke": "white", "strokeWidth": 1, "opacity": 1, "size": size,

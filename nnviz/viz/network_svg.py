@@ -20,10 +20,11 @@ import html
 import numpy as np
 
 from nnviz.viz.network_layout import node_labels, unit_count, weighted_connections
+from nnviz.viz.theme import EDGE as OUTLINE
 from nnviz.viz.theme import FADED, style
 
 EDGE = FADED  # the lesson's layers, before any weight: every connection the same grey
-NODE_EDGE = "#495057"
+NODE_EDGE = OUTLINE  # the units' outline
 INPUT_FILL, HIDDEN_FILL, OUTPUT_FILL = "#e7f5ff", "#f8f9fa", "#fff4e6"
 #: The drawing's width in its own units, about its column's width in pixels at 1280×720 (normal and
 #: presentation mode), so that its type has the size of the page's; it is scaled to the column's width.

@@ -70,12 +70,12 @@ def test_a_time_budget_returns_promptly(monkeypatch):
     assert not trainer.done
 
 
-def test_run_epoch_is_one_step_button():
+def test_one_epoch_more_finishes_the_current_epoch_then_runs_whole_ones():
     trainer = make_trainer(batch_size=50, epochs=10)
     trainer.run(steps=2)
-    p = trainer.run_epoch()  # finishes the current epoch
+    p = trainer.run(epochs=1)  # finishes the current epoch
     assert [r.epoch for r in p.epochs] == [1] and p.n_steps == trainer.steps_per_epoch - 2
-    p = trainer.run_epoch()  # then a whole one
+    p = trainer.run(epochs=1)  # then a whole one
     assert [r.epoch for r in p.epochs] == [2] and p.n_steps == trainer.steps_per_epoch
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnviz.core.training import EpochRecord
-from nnviz.viz.downsample import SeriesCache, minmax, minmax_indices, training_series
+from nnviz.viz.downsample import SeriesCache, minmax, minmax_indices
 
 
 def noisy(n, seed=0):
@@ -62,13 +62,13 @@ def test_a_runs_history_is_drawn_with_a_bounded_number_of_points():
                     for e in range(1, 2001))
     steps = np.arange(0, 80_000, 4)
     losses = np.abs(noisy(steps.size))
-    s = training_series(records, steps, losses, steps_per_epoch=40, points=300)
+    s = SeriesCache(300).series(records, steps, losses, steps_per_epoch=40)
     assert s.epochs.size <= 300 and s.batch_x.size <= 300
     assert s.epochs[0] == 1 and s.epochs[-1] == 2000  # the whole run, first to last epoch
     assert s.train_loss[-1] == records[-1].train_loss and s.test_acc[-1] == records[-1].test_acc
     assert s.test_loss.max() == max(r.test_loss for r in records)
     assert s.batch_x[-1] == steps[-1] / 40 and s.batch_loss.max() == losses.max()
-    short = training_series(records[:5], steps[:50], losses[:50], steps_per_epoch=40)
+    short = SeriesCache().series(records[:5], steps[:50], losses[:50], steps_per_epoch=40)
     assert np.array_equal(short.epochs, [1, 2, 3, 4, 5]) and short.batch_x.size == 50
 
 
@@ -80,7 +80,7 @@ def test_a_cache_that_grows_with_the_history_draws_what_a_fresh_one_draws():
     cache = SeriesCache(points=200)
     for n in (1, 7, 400, 401, 2500, 3000):  # a live run: the history only grows
         grown = cache.series(records[:n], steps[: n * 5], losses[: n * 5], 40)
-        fresh = training_series(records[:n], steps[: n * 5], losses[: n * 5], 40, points=200)
+        fresh = SeriesCache(200).series(records[:n], steps[: n * 5], losses[: n * 5], 40)
         for a, b in zip(vars(grown).values(), vars(fresh).values(), strict=True):
             np.testing.assert_array_equal(a, b)
     other = tuple(EpochRecord(e, 40 * e, 2.0, 0.5, 2.0, 0.5, 1000.0) for e in range(1, 11))  # Reset: a new run
