@@ -1,4 +1,5 @@
 # The two commands of README.md: `make run` starts the app, `make test` runs every test.
+# `make check` is the fast loop while editing: lint, layers, dead code and the unit tests (under two minutes).
 # Both set themselves up on a fresh machine (a virtualenv in .venv; Chromium for the browser tests).
 
 VENV ?= .venv
@@ -6,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 REPLICAS ?= 2
 
-.PHONY: run test chromium mnist screenshot postgres-haproxy cluster
+.PHONY: run check lint test chromium mnist screenshot postgres-haproxy cluster
 
 # The runtime stack, then nnviz itself as an editable package (bench/ and models/ scripts import it by name).
 $(VENV)/.runtime: requirements.txt pyproject.toml
@@ -47,8 +48,18 @@ postgres-haproxy:
 cluster: $(VENV)/.runtime postgres-haproxy
 	$(PY) -m cluster.run --port $(PORT) --replicas $(REPLICAS)
 
-test: $(VENV)/.dev chromium postgres-haproxy mnist
+# ruff; the layers of nnviz/ (.importlinter); dead code (vulture: [tool.vulture] in pyproject.toml)
+lint: $(VENV)/.dev
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/vulture
+
+# The unit tests of nnviz/ and the project's checks, without the slow ones, the pages and the browser
+check: lint mnist
+	$(PY) -m pytest -q -m "not slow" tests/core tests/lesson tests/viz tests/serving tests/mnist tests/board \
+	  tests/test_architecture.py tests/test_packaging.py tests/test_core_imports.py
+
+test: lint chromium postgres-haproxy mnist
 	$(PY) -m pytest
 
 # The README's picture (docs/screenshot.png): the Shallow network page after a short run on the spiral, at

@@ -178,6 +178,7 @@ LESSON_RUN_SD = 0.012
 LESSON_REPORTED = 0.936  # the lesson's one run
 
 
+@pytest.mark.slow
 def test_the_lessons_run_reaches_what_the_lessons_own_loop_reaches():
     """Hidden 10, batch 100, 500 epochs, step size 1: nnviz's ``fit`` against the lesson's loop (transcribed in
     ``bench/lesson_baseline.py``: its code path, its ``update_weights`` that ignores ``lr``), on the same seeds,

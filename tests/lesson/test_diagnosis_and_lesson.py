@@ -79,6 +79,7 @@ def test_a_test_loss_rising_while_the_training_loss_falls_is_overfitting():
     assert not diagnose(records(train, [0.95] * 100, wobble), lr=1).bad
 
 
+@pytest.mark.slow
 def test_the_lessons_own_run_overfits_and_what_the_text_meant_does_not():
     """The lesson's run (learning rate 1): its test loss is lowest within its first epochs and rises while the
     training loss falls — named while it happens, long before the end, on every seed tried. At 0.01 it does not."""

@@ -112,6 +112,7 @@ def test_every_formula_of_the_activation_page(open_page):
     assert_all_hold(rendered(at), [*scalar_envs(), softmax_envs()], "Activation functions", chain=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
 def test_every_formula_of_backpropagation(open_page, activation):
     at = open_page("backpropagation")
@@ -187,6 +188,7 @@ def test_every_formula_of_the_neuron_page(open_page, activation):
     assert_all_hold(rendered(at), [envs_step, envs_smooth], f"The neuron, {activation}")
 
 
+@pytest.mark.slow
 def test_every_formula_of_the_mnist_network_section(open_page):
     from nnviz.mnist.data import load_mnist
 

@@ -93,6 +93,7 @@ def test_the_history_experiment_uses_all_70000_images_and_continues_the_ready_mo
     assert p.history["val_accuracy"][0] > 0.95
 
 
+@pytest.mark.slow
 def test_a_keras_job_runs_in_the_training_process(mnist):
     (x_train, y_train), (x_test, y_test) = mnist
     queue = TrainingQueue()

@@ -199,7 +199,7 @@ def hold(params, workdir):
 
 QUEUE_PARENT = """
 import multiprocessing, sys, time
-sys.path.insert(0, "tests")
+sys.path[:0] = ["tests", "tests/serving"]  # test_jobs and the helpers it imports
 from nnviz.serving.jobs import Job, JobProgress, TrainingQueue
 queue = TrainingQueue(poll=0.05)
 job = queue.submit(Job("held", "test_jobs:hold", {}, JobProgress(epochs=1)))

@@ -65,6 +65,7 @@ def pool():
     executor.shutdown()
 
 
+@pytest.mark.slow
 def test_pause_keeps_the_slice_under_way_so_the_epoch_shown_is_where_it_stopped(pool):
     run = new_run(pool)
     run.play()
@@ -82,6 +83,7 @@ def test_pause_keeps_the_slice_under_way_so_the_epoch_shown_is_where_it_stopped(
     assert run.poll().epoch == held.epoch + 1
 
 
+@pytest.mark.slow
 def test_a_slice_not_back_when_paused_is_dropped_so_nothing_arrives_after_the_pause(pool, monkeypatch):
     """A busy machine: the slice under way is not back within Pause's wait. The page says "paused" at once;
     the slice, when it comes back, must not move the run on (CI saw epoch 637 become 643 after "paused")."""

@@ -185,6 +185,7 @@ def pool_workers(parent: psutil.Process) -> list[psutil.Process]:
     return [p for p in parent.children() if "spawn_main" in " ".join(p.cmdline())]
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_no_run_anything():
     """kill -9 of a worker in the middle of two sessions' runs: the pool is rebuilt and both runs go on from
     their last slice, ending exactly where uninterrupted runs end."""
@@ -219,6 +220,7 @@ def test_a_killed_worker_costs_no_run_anything():
         executor.shutdown()
 
 
+@pytest.mark.slow
 def test_a_run_whose_slices_keep_killing_workers_stops_with_a_reason(monkeypatch):
     import nnviz.serving.runner as runner
 
