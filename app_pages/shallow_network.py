@@ -59,6 +59,7 @@ from ui.common import (
     problem,
     rerun_page,
 )
+from ui.identity import owner
 from ui.share import share_panel
 
 K = "tr_"  # this page's session-state prefix
@@ -260,7 +261,7 @@ def current_run(settings: TrainerSettings, ds, ref) -> Run | None:
                                                   "stays on the chart, faded.")
     st.session_state.pop(K + "run", None)
     try:
-        run = Run(settings.new_trainer(ds), ref, settings=settings)
+        run = Run(settings.new_trainer(ds), ref, settings=settings, owner=owner())
     except ValueError as err:
         problem(f"These settings cannot train: {plain(err)}", "Change the setting named in this message.")
         return None

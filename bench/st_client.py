@@ -26,9 +26,14 @@ MAX_AGE = 2  # the frontend's global.maxCachedMessageAge default
 class Client:
     """One browser tab's worth of protocol, without the rendering."""
 
-    def __init__(self, base_url: str, page: str, query: str = "", watch: tuple[str, ...] = ()):
+    def __init__(self, base_url: str, page: str, query: str = "", watch: tuple[str, ...] = (),
+                 source: str | None = None, headers: dict | None = None):
         parsed = urllib.parse.urlparse(base_url)
+        self.base_url = base_url.rstrip("/")
         self.ws_url = f"ws://{parsed.netloc}/_stcore/stream"
+        self.source = source  # the local address to connect from (127.0.0.x: another client on this machine)
+        self.headers = headers or {}  # extra handshake headers (e.g. a forged X-Forwarded-For)
+        self.session_id = ""
         self.page = page
         self.query = query
         self.buttons: dict[str, str] = {}  # label -> widget id
@@ -56,8 +61,10 @@ class Client:
         t0 = time.monotonic()
         # no keep-alive pings of our own: a browser sends none (it answers the server's), and a client that
         # closes its socket when a busy server answers a ping late would measure itself, not the server
+        extra = {"local_addr": (self.source, 0)} if self.source else {}
         self._ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=2**26,
-                                            open_timeout=timeout, ping_interval=None)
+                                            open_timeout=timeout, ping_interval=None,
+                                            additional_headers=self.headers, **extra)
         self._tasks.append(asyncio.create_task(self._receive()))
         await self._rerun()
         await asyncio.wait_for(self._wait_run(), timeout)
@@ -83,6 +90,13 @@ class Client:
             task.cancel()
         if self._ws is not None:
             await self._ws.close()
+
+    def abort(self):
+        """Vanish: the socket is dropped without the websocket's closing handshake (a laptop shut, a tab killed)."""
+        for task in self._tasks:
+            task.cancel()
+        if self._ws is not None:
+            self._ws.transport.abort()
 
     # --- protocol
 
@@ -117,6 +131,7 @@ class Client:
             elif msg.metadata.cacheable and msg.hash:
                 self._cache[msg.hash] = [msg, self._run_count]
             if kind == "new_session":
+                self.session_id = msg.new_session.initialize.session_id or self.session_id
                 if not msg.metadata.run.fragment_ids:  # a full run: as the frontend does, drop every timer;
                     self.fragments.clear()  # the run's fragments register theirs again (auto_rerun)
                     # and the page is drawn anew; a fragment's run redraws only its own part (a late timer of a

@@ -33,7 +33,7 @@ import time
 import weakref
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from nnviz.background import WORKER_NICE, InlineExecutor, WorkerPool
 # Datasets are found through nnviz.data_store; the names stay importable from here.
 from nnviz.data_store import DataRef, StoreError, UploadMissing, load_data, register_upload, restore
 from nnviz.datasets import LESSON
+from nnviz.identity import NOBODY, Owner
 from nnviz.training import EpochRecord, History, Trainer
 
 __all__ = ["DataRef", "InlineExecutor", "Run", "Snapshot", "get_executor", "load_data", "playing_runs",
@@ -129,6 +130,24 @@ def set_executor(executor) -> None:
 # ----------------------------------------------------------------------------- a session's run
 
 _RUNS: weakref.WeakSet = weakref.WeakSet()
+_PREFETCHED: dict[tuple[int, DataRef], None] = {}  # (executor, data) sent to its workers already, newest last
+_PREFETCH_MEMORY = 256
+_PREFETCH_LOCK = threading.Lock()
+
+
+def _prefetch_once(executor, ref: DataRef):
+    """Have the executor's workers load ``ref``'s data while the page is read — once per executor and dataset: a
+    task per worker for every new run flooded the pool's first-in first-out queue when a tab pressed Train and
+    Reset in a loop, and every other student's slices waited behind them."""
+    key = (id(executor), replace(ref, lease=None))  # (without the upload's lease: this must not keep it stored)
+    with _PREFETCH_LOCK:
+        if key in _PREFETCHED:
+            return
+        _PREFETCHED[key] = None
+        while len(_PREFETCHED) > _PREFETCH_MEMORY:
+            del _PREFETCHED[next(iter(_PREFETCHED))]
+    for _ in range(getattr(executor, "workers", 0)):
+        executor.submit(_prefetch, ref)
 
 
 def playing_runs() -> int:
@@ -190,11 +209,16 @@ class Run:
         export or a link describes this run even after the page's widgets have moved on.
     admission : optional
         Who decides when the run may play (``nnviz.admission``); defaults to the server's.
+    owner : Owner, optional
+        Whose run it is (``nnviz.identity``): live places are shared per client, a session plays one run at a
+        time, and a run whose session has gone stops training and frees its place.
     """
 
-    def __init__(self, trainer: Trainer, ref: DataRef, executor=None, settings=None, admission=None):
+    def __init__(self, trainer: Trainer, ref: DataRef, executor=None, settings=None, admission=None,
+                 owner: Owner = NOBODY):
         self.ref = ref
         self.settings = settings
+        self.owner = owner
         self.executor = executor or get_executor()
         self.admission = admission or get_admission(getattr(self.executor, "workers", 1))
         # The run keeps the one history: it records what each slice returns, and the trainer (shipped to a
@@ -219,8 +243,7 @@ class Run:
         self._queued_ahead = 0
         self._drawn = None  # (version, epochs, batch steps, batch losses): built once per version
         _RUNS.add(self)
-        for _ in range(getattr(self.executor, "workers", 0)):  # workers load the data while the page is read
-            self.executor.submit(_prefetch, ref)
+        _prefetch_once(self.executor, ref)
 
     @property
     def key(self) -> tuple:
@@ -247,13 +270,19 @@ class Run:
     # --- controls
 
     def play(self, epochs_per_s: float | None = None):
-        """Start or resume; ``epochs_per_s`` caps the pace so that a class can watch."""
+        """Start or resume; ``epochs_per_s`` caps the pace so that a class can watch. Any other run of the same
+        session that plays or waits is paused: a session plays one run at a time (a run left behind by a page
+        that lost its state would otherwise train, and hold a place, with nobody watching)."""
+        if self.owner.session:
+            for other in list(_RUNS):
+                if other is not self and other.owner.session == self.owner.session and other.active:
+                    other.pause(wait=0.0)
         with self._lock:
             self._pace = epochs_per_s
             if self.state in ("ready", "paused"):
                 self._resume_state = self.state
                 self._touch()
-                if self.admission.request(self):
+                if self._request():
                     self._start_playing()
                 else:
                     self.state = "queued"
@@ -349,7 +378,7 @@ class Run:
             return
         status, ahead = self.admission.status(self)
         if status in ("dropped", "none"):
-            status = "live" if self.admission.request(self) else "queued"
+            status = "live" if self._request() else "queued"
             ahead = self.admission.status(self)[1]
         if self.state == "queued" and status == "live":
             self._start_playing()
@@ -375,13 +404,17 @@ class Run:
 
     # --- internals
 
+    def _request(self) -> bool:
+        return self.admission.request(self, client=self.owner.client or None, alive=self.owner.connected)
+
     def _touch(self):
         self._last_poll = time.monotonic()
 
     def _submit_if_due(self):
         if (self.state == "playing" and self._future is None
                 and time.monotonic() >= self._next_at
-                and time.monotonic() - self._last_poll < IDLE_SECONDS):
+                and time.monotonic() - self._last_poll < IDLE_SECONDS
+                and self.owner.connected()):  # a closed tab's run trains no further slice
             self._submit(seconds=slice_seconds(), epochs=self._paced_epochs())
 
     def _paced_epochs(self) -> int | None:
