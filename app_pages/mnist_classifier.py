@@ -9,8 +9,6 @@ import time
 
 import numpy as np
 import streamlit as st
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from nnviz import charts
 from nnviz.dense_net import confusion_matrix, load_ready, load_ready_history, steps_per_epoch
@@ -19,6 +17,7 @@ from nnviz.gate import LIVE
 from nnviz.jobs import QUEUE, Job, QueueRefused
 from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
 from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
+from ui.identity import owner
 from ui.mnist_data import mnist
 
 JOB_KEYS = ("mn_job", "mn_hist", "mn_twin")  # this session's trainings: Keras, the History experiment, the twin
@@ -36,14 +35,9 @@ def ready_history():
 
 
 def session_owner():
-    """This browser session's id, and a check whether it is still connected (its tab still open)."""
-    ctx = get_script_run_ctx()
-    sid = ctx.session_id if ctx is not None else ""
-
-    def alive() -> bool:
-        return not Runtime.exists() or Runtime.instance().is_active_session(sid)
-
-    return sid, alive
+    """This browser session's id, a check whether it is still connected (its tab still open), and its client."""
+    who = owner()
+    return who.session, who.alive, who.client
 
 
 def busy_job() -> Job | None:
@@ -56,9 +50,9 @@ def start(key: str, make_job):
     if busy_job() is not None:
         st.session_state.mn_refused = "You already have a training queued or running: wait for it, or stop it first."
         return
-    sid, alive = session_owner()
+    sid, alive, client = session_owner()
     try:
-        st.session_state[key] = QUEUE.submit(make_job(owner=sid, alive=alive))
+        st.session_state[key] = QUEUE.submit(make_job(owner=sid, alive=alive, client=client))
     except QueueRefused as err:
         st.session_state.mn_refused = str(err)
 
@@ -114,7 +108,7 @@ def show_job(job: Job, label_val: str, present: bool):
     elif job.state == "failed":
         problem(f"The training failed: {plain(job.error)}", "Press Train to try again.")
     elif job.state == "dropped":
-        st.info("This training was dropped from the queue: its page had been closed.")
+        st.info(f"This training was dropped from the queue: {plain(job.error or 'its page had been closed')}.")
     else:
         show_job_outcome(job)
     if p.history["loss"] or (job.state == "running" and p.batches):

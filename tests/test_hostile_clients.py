@@ -71,3 +71,32 @@ def test_tabs_that_vanish_mid_run_do_not_jam_the_queue(one_worker_server):
             await c.close()
 
     asyncio.run(scenario())
+
+
+def queued_ahead(client: Client) -> int | None:
+    line = client.text_matching("Queued:") or ""
+    if "next to start" in line:
+        return 0
+    words = line.split()
+    return int(words[1]) if len(words) > 2 and words[1].isdigit() else None
+
+
+def test_thirty_tabs_of_one_client_do_not_keep_a_student_waiting(one_worker_server):
+    """Issue 32, item 9: one client with 30 heavy tabs (hidden 512, batch 1, 5000 epochs) kept a student queued
+    beyond 240 s. Places are shared per client: the student waits behind none of the 30 tabs, and starts."""
+    url = one_worker_server
+    heavy = "ds=lesson&hidden=512&lr=1&batch=1&epochs=5000&speed=max&seed={seed}"
+
+    async def scenario():
+        hog = [Client(url, "shallow_network", heavy.format(seed=i), source="127.0.0.66") for i in range(30)]
+        for c in hog:
+            await c.open(timeout=PATIENCE_S)
+        await asyncio.gather(*(c.click("Train", timeout=PATIENCE_S) for c in hog))
+        await until(lambda: sum(state_of(c) == "queued" for c in hog) >= 10, "the hog's tabs to fill the queue")
+        student = await tab(url, ENDLESS.format(seed=99), source="127.0.0.77")
+        assert state_of(student) == "training…" or queued_ahead(student) == 0, student.texts
+        await until(lambda: state_of(student) == "training…", "the student's run to start")
+        for c in hog + [student]:
+            await c.close()
+
+    asyncio.run(scenario())
