@@ -70,8 +70,11 @@ class Cluster:
 
     def start_replica(self, name: str, port: int | None = None) -> int:
         port = port or free_port()
+        # One proxy in front (HAProxy appends the address it saw): the replicas count clients by that hop, never by
+        # an X-Forwarded-For line the client wrote. The replicas listen on loopback only: nobody reaches them but
+        # through HAProxy.
         env = {**os.environ, "NNVIZ_DATABASE_URL": self.postgres.url,
-               "STREAMLIT_SERVER_COOKIE_SECRET": self.cookie_secret}
+               "STREAMLIT_SERVER_COOKIE_SECRET": self.cookie_secret, "NNVIZ_TRUSTED_PROXIES": "1"}
         if self.workers is not None:
             env["NNVIZ_WORKERS"] = str(self.workers)
         proc = self._spawn([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),

@@ -27,6 +27,29 @@ def _one_parse_at_a_time(*args, **kwargs):
 ast.parse = _one_parse_at_a_time
 
 
+def _distinct_sessions():
+    """AppTest runs every test session under one id ("test session id"); the app keys per-session limits and a
+    session's one playing run on Streamlit's session id, as a real server gives each browser tab its own. So each
+    AppTest gets an id of its own here, from its session state (one per AppTest)."""
+    from streamlit.testing.v1 import local_script_runner
+
+    runner = local_script_runner.LocalScriptRunner
+    if getattr(runner, "_nnviz_distinct", False):
+        return
+    original = runner.__init__
+
+    def __init__(self, script_path, session_state, *args, **kwargs):
+        original(self, script_path, session_state, *args, **kwargs)
+        assert self._session_id == "test session id", "AppTest changed how it names its session"
+        self._session_id = f"test session {id(session_state):x}"
+
+    runner.__init__ = __init__
+    runner._nnviz_distinct = True
+
+
+_distinct_sessions()
+
+
 @pytest.fixture
 def open_page():
     """``open_page("shallow_network", ds="xor")`` → an AppTest of that page after its first run."""

@@ -100,3 +100,126 @@ def test_thirty_tabs_of_one_client_do_not_keep_a_student_waiting(one_worker_serv
             await c.close()
 
     asyncio.run(scenario())
+
+
+# ----------------------------------------------------------------------------- the class board
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """``make cluster REPLICAS=1``: HAProxy in front of one replica, sharing a PostgreSQL of its own."""
+    from cluster.run import Cluster
+
+    with Cluster(free_port(), 1, folder=tmp_path, keep_database=False) as c:
+        yield c
+
+
+def board_said(client: Client) -> str:
+    return " ".join(client.texts)
+
+
+def test_a_forged_forwarded_for_line_neither_escapes_the_code_limit_nor_locks_out_its_victim(cluster):
+    """Issue 32, item 6: unknown-code limits were keyed on the first X-Forwarded-For line, which the client writes
+    (HAProxy appends its own after it): 150 misses in 8 s all passed, and forging a victim's address locked the
+    victim out of its real room. Behind HAProxy the app trusts only the hop HAProxy adds."""
+    from nnviz.board import MISSES_PER_ADDRESS, Board
+
+    board = Board(cluster.postgres.url)
+    room, _ = board.open_room("teacher")
+    unknown = next(c * 7 for c in "ZYX" if c * 7 != room.code)
+
+    async def scenario():
+        outcomes = []
+        for i in range(MISSES_PER_ADDRESS + 10):  # a new session each time, each claiming another address
+            forged = "127.0.0.55" if i % 2 else f"10.{i}.{i}.{i}"  # every other one claims to be the victim
+            c = Client(cluster.url, "class_board", f"room={unknown}", source="127.0.0.66",
+                       headers={"X-Forwarded-For": forged})
+            await c.open(timeout=PATIENCE_S)
+            outcomes.append("too many" if "Too many unknown room codes" in board_said(c) else board_said(c))
+            await c.close()
+        assert sum(o == "too many" for o in outcomes) >= 10, outcomes[-3:]
+        victim = Client(cluster.url, "class_board", f"room={room.code}", source="127.0.0.55")
+        await victim.open(timeout=PATIENCE_S)
+        assert f"Room code: `{room.code}`" in board_said(victim), board_said(victim)[:500]
+        guesser = Client(cluster.url, "class_board", f"room={room.code}", source="127.0.0.66")
+        await guesser.open(timeout=PATIENCE_S)  # the guesser's own address, limited: still finds a room that exists
+        assert f"Room code: `{room.code}`" in board_said(guesser)
+        for c in (victim, guesser):
+            await c.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        board.close()
+
+
+def test_a_forged_forwarded_for_line_is_ignored_by_a_server_without_a_balancer(tmp_path):
+    from nnviz.board import MISSES_PER_ADDRESS
+
+    port = free_port()
+    proc = start_server(port, env={"NNVIZ_DATABASE_URL": f"sqlite:///{tmp_path / 'board.sqlite3'}"})
+    url = f"http://127.0.0.1:{port}"
+
+    async def scenario():
+        limited = 0
+        for i in range(MISSES_PER_ADDRESS + 5):
+            c = Client(url, "class_board", "room=ZZZZZZZ", source="127.0.0.66",
+                       headers={"X-Forwarded-For": f"10.{i}.{i}.{i}"})
+            await c.open(timeout=PATIENCE_S)
+            limited += "Too many unknown room codes" in board_said(c)
+            await c.close()
+        assert limited >= 5
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        stop_server(proc)
+
+
+def test_a_stalled_database_does_not_freeze_live_charts(tmp_path):
+    """Issue 32, item 8: with PostgreSQL stalled, blocked board polls held the page gate's two slots, and every live
+    chart on the replica stood still (a 59.5 s gap in a 60 s stall), students who never opened a board included."""
+    import os
+    import signal
+    from pathlib import Path
+
+    import psutil
+
+    from cluster.postgres import TempPostgres
+    from nnviz.board import Board
+
+    with TempPostgres() as pg:
+        board = Board(pg.url)
+        room, _ = board.open_room("teacher")
+        board.close()
+        port = free_port()
+        proc = start_server(port, env={"NNVIZ_DATABASE_URL": pg.url})
+        url = f"http://127.0.0.1:{port}"
+        postmaster = psutil.Process(int(Path(pg.data / "postmaster.pid").read_text().split()[0]))
+
+        async def scenario():
+            boards = [Client(url, "class_board", f"room={room.code}") for _ in range(4)]
+            for c in boards:
+                await c.open(timeout=PATIENCE_S)
+            student = await tab(url, ENDLESS.format(seed=1))
+            await until(lambda: len(student.chart_times) >= 3, "the student's live chart")
+            stopped = [postmaster, *postmaster.children(recursive=True)]
+            for p in stopped:
+                os.kill(p.pid, signal.SIGSTOP)
+            try:
+                stalled_at = time.monotonic()
+                await asyncio.sleep(25)  # the database is stalled this long; the boards keep polling it
+                during = [t for t in student.chart_times if t > stalled_at + 5]  # once the boards' polls are stuck
+                told = any("not answering" in t for c in boards for t in c.texts)
+            finally:
+                for p in stopped:
+                    os.kill(p.pid, signal.SIGCONT)
+            assert len(during) >= 3, f"{len(during)} chart updates in the 20 s of the stall after the first 5"
+            assert told  # and the boards said plainly that their database is not answering
+            for c in boards + [student]:
+                await c.close()
+
+        try:
+            asyncio.run(scenario())
+        finally:
+            stop_server(proc)
