@@ -12,7 +12,7 @@ import streamlit as st
 
 from nnviz import charts
 from nnviz.dense_net import confusion_matrix, load_ready, load_ready_history, steps_per_epoch
-from nnviz.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
+from nnviz.digits import canvas_image, canvas_to_gray, read_uploaded_image, to_mnist_format
 from nnviz.gate import LIVE
 from nnviz.jobs import QUEUE, Job, QueueRefused
 from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
@@ -170,8 +170,15 @@ def draw_section(net, present):
         except ValueError as err:
             with c1:
                 problem(f"{plain(upload.name)}: {plain(err)}", "Upload a PNG or JPEG photo or scan of one digit.")
-    elif result is not None and result.image_data is not None:
-        gray, source = canvas_to_gray(result.image_data), "your drawing"
+    elif result is not None:
+        try:  # the canvas's state comes from the browser: its size is checked before anything is decoded
+            drawn = canvas_image(result)
+        except ValueError as err:
+            drawn = None
+            with c1:
+                problem(f"The drawing could not be read: {plain(err)}", "Press Clear and draw again.")
+        if drawn is not None:
+            gray, source = canvas_to_gray(drawn), "your drawing"
     if gray is None or gray.max() <= 0:
         verdict.info("Draw a digit on the black square — the prediction appears here.", icon=":material/draw:")
         return

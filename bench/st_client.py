@@ -12,8 +12,10 @@ renders nothing.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import time
 import urllib.parse
+import uuid
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -40,6 +42,7 @@ class Client:
         self.button_fragments: dict[str, str] = {}  # label -> the fragment the button is drawn in ("" for none)
         self.texts: list[str] = []  # markdown and alert bodies of the latest run, in order
         self.fragments: dict[str, float] = {}  # fragment id -> auto-rerun interval (s)
+        self.components: list[tuple[str, str]] = []  # custom components drawn (widget id, fragment id), in order
         self.runs_finished = 0
         self.deltas = 0
         self.chart_times: list[float] = []  # when each training-chart update arrived
@@ -78,9 +81,41 @@ class Client:
         await self._rerun(widget_states=[state], fragment_id=self.button_fragments.get(label, ""))
         await asyncio.wait_for(self._wait_run(), timeout)
 
+    async def send_state(self, widget_id: str, json_value: str, fragment_id: str = "", timeout: float = 60.0):
+        """Send a custom component's state (JSON) as its frontend would, and wait for the run it asks for."""
+        await self._rerun(widget_states=[WidgetState(id=widget_id, json_value=json_value)], fragment_id=fragment_id)
+        await asyncio.wait_for(self._wait_run(), timeout)
+
     async def refresh(self):
         """Run the whole page again, as a student pressing R (or reloading) would; the session keeps its run."""
         await self._rerun()
+
+    async def put_file(self, name: str, data: bytes, file_id: str | None = None) -> int:
+        """PUT a file to the session's upload URL as the browser's file uploader does (its XSRF cookie and header,
+        here forged as any script can: the check is double-submit); returns the HTTP status."""
+        from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+        token = generate_xsrf_token_string()
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        parsed = urllib.parse.urlparse(self.base_url)
+        path = f"/_stcore/upload_file/{self.session_id}/{file_id or uuid.uuid4()}"
+
+        def put() -> int:
+            conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120,
+                                              source_address=(self.source, 0) if self.source else None)
+            try:
+                conn.request("PUT", path, body=body, headers={
+                    "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": token,
+                    "Cookie": f"_streamlit_xsrf={token}", **self.headers})
+                response = conn.getresponse()
+                response.read()
+                return response.status
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(put)
 
     def text_matching(self, needle: str) -> str | None:
         return next((t for t in self.texts if needle in t), None)
@@ -163,6 +198,8 @@ class Client:
         if kind == "button":
             self.buttons[el.button.label] = el.button.id
             self.button_fragments[el.button.label] = delta.fragment_id
+        elif kind == "bidi_component":
+            self.components.append((el.bidi_component.id, delta.fragment_id))
         elif kind == "markdown":
             self._add_text(el.markdown.body)
         elif kind == "alert":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +224,46 @@ def test_a_stalled_database_does_not_freeze_live_charts(tmp_path):
             asyncio.run(scenario())
         finally:
             stop_server(proc)
+
+
+# ----------------------------------------------------------------------------- the MNIST page's canvas
+
+
+def test_a_crafted_canvas_state_is_refused_before_it_is_decoded():
+    """Issue 32, item 2: a canvas state carrying a 5000×5000 PNG data URL (94 KB on the wire) grew the server by
+    1.2-1.4 GB in 6 s, and nothing was shown to the sender."""
+    import base64
+    import io
+    import json
+
+    import psutil
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGBA", (5000, 5000), (255, 255, 255, 255)).save(buf, format="PNG")
+    bomb = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    port = free_port()
+    proc = start_server(port)
+    url = f"http://127.0.0.1:{port}"
+    server = psutil.Process(proc.pid)
+
+    async def scenario():
+        c = Client(url, "mnist_classifier")
+        await c.open(timeout=PATIENCE_S)
+        await until(lambda: c.components, "the drawing canvas")
+        canvas, fragment = c.components[-1]
+        before = server.memory_info().rss
+        state = json.dumps({"drawing": {"raw": {"objects": []}, "data": bomb}})
+        for _ in range(3):  # as an attacker would, again and again
+            await c.send_state(canvas, state, fragment_id=fragment, timeout=PATIENCE_S)
+        grew = server.memory_info().rss - before
+        said = " ".join(c.texts)
+        assert "The drawing could not be read: the drawing is 5000×5000 pixels" in said, said[-800:]
+        assert str(Path(__file__).resolve().parents[1]) not in said  # item 13: MNIST's loading names no server path
+        assert grew < 300 * 2**20, f"the server grew by {grew / 2**20:.0f} MiB"
+        await c.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        stop_server(proc)
