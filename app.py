@@ -6,12 +6,16 @@ import streamlit as st
 
 from nnviz.sections import PAGES
 from ui.common import apply_style, init_presentation_mode, page_turn, presentation_toggle
+from ui.identity import session_id
+from ui.server import install, seen
 
 HERE = Path(__file__).parent
 
 # Each run of the page takes its turn in the server's gate (nnviz/gate.py): with a lecture hall of pages
 # rerunning, a few run at a time and a visitor's first page never waits.
+install()  # Streamlit's server fitted for a public app, once per process (ui/server.py)
 with page_turn():
+    seen(session_id())
     init_presentation_mode()
     st.set_page_config(page_title="nnviz — watch a neural network learn", page_icon="🧠", layout="wide",
                        initial_sidebar_state="collapsed" if st.session_state.get("present") else "auto")

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 TRUSTED_PROXIES_ENV = "NNVIZ_TRUSTED_PROXIES"
-LOCAL = "local"  # the client of a connection from this machine (Streamlit reports no address for loopback)
+LOCAL = "local"  # the client of a connection from this machine's own address
+LOOPBACK = ("127.0.0.1", "::1")  # (Streamlit's st.context reports none for these; other 127.x addresses are kept)
 MAX_ADDRESS = 64
 
 
@@ -59,7 +60,7 @@ def client_address(peer: str | None, forwarded_for: Iterable[str] = (), trusted:
         hops = forwarded_hops(forwarded_for)
         if len(hops) >= trusted:
             return hops[-trusted][:MAX_ADDRESS]
-    return (peer or LOCAL)[:MAX_ADDRESS]
+    return (LOCAL if not peer or peer in LOOPBACK else peer)[:MAX_ADDRESS]
 
 
 def _always() -> bool:

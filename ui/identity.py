@@ -16,7 +16,8 @@ _LOG = logging.getLogger("nnviz")
 
 
 @functools.cache
-def _trusted() -> int:
+def trusted() -> int:
+    """``NNVIZ_TRUSTED_PROXIES``, read once (a bad value is logged, and no proxy is trusted)."""
     try:
         return trusted_proxies()
     except ValueError as err:  # a mistyped setting must not make the app trust what clients write
@@ -29,7 +30,7 @@ def client() -> str:
     headers = st.context.headers
     lines = headers.get_all("X-Forwarded-For") if hasattr(headers, "get_all") else [headers.get("X-Forwarded-For")]
     peer = st.context.ip_address
-    return client_address(peer if isinstance(peer, str) else None, [x for x in lines if isinstance(x, str)], _trusted())
+    return client_address(peer if isinstance(peer, str) else None, [x for x in lines if isinstance(x, str)], trusted())
 
 
 def session_id() -> str:
