@@ -27,13 +27,13 @@ from nnviz.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nnviz.admission import queue_message, queue_poll_interval
 from nnviz.charts import PLOTLY_CONFIG
 from nnviz.data_store import DataRef, UploadMissing, load_data, register_upload
-from nnviz.datasets import LESSON, TITLES, TWO_D, parse_csv
+from nnviz.datasets import LESSON, TITLES, TWO_D
 from nnviz.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
 from nnviz.downsample import SeriesCache
 from nnviz.gate import ACTION, LIVE, POLL
 from nnviz.gradcheck import gradient_check
 from nnviz.network import labels_to_Y
-from nnviz.runner import SERVER_ID, Run, get_executor, redraw_interval
+from nnviz.runner import SERVER_ID, Run, get_executor, read_csv_upload, redraw_interval
 from nnviz.state import (
     BATCH_SIZES,
     DATASETS,
@@ -54,6 +54,7 @@ from ui.common import (
     TRAINER_CHART_HEIGHT,
     gated,
     header,
+    outside_gate,
     plain,
     presentation_mode,
     problem,
@@ -197,7 +198,7 @@ def upload_control():
     if file is not None and file.file_id != st.session_state.get(K + "csv_id"):
         st.session_state[K + "csv_id"] = file.file_id
         try:  # a bad file or a full disk: ValueError, with a message for the user
-            ds = parse_csv(file.getvalue(), name=file.name, seed=int(st.session_state[K + "seed"]))
+            ds = read_csv_upload(file.getvalue(), file.name, int(st.session_state[K + "seed"]), waiting=outside_gate)
             st.session_state[K + "upload"] = register_upload(ds)
         except ValueError as err:
             st.session_state[K + "csv_error"] = f"{file.name}: {err}"
