@@ -11,22 +11,21 @@ import numpy as np
 import streamlit as st
 
 from nnviz import charts
-from nnviz.dense_net import confusion_matrix, load_ready, load_ready_history, steps_per_epoch
+from nnviz.dense_net import confusion_matrix, load_ready_history, steps_per_epoch
 from nnviz.digits import canvas_image, canvas_to_gray, read_uploaded_image, to_mnist_format
 from nnviz.gate import LIVE
 from nnviz.jobs import QUEUE, Job, QueueRefused
 from nnviz.mnist_jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
 from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
 from ui.identity import owner
-from ui.mnist_data import mnist
+from ui.mnist_data import mnist, ready_model
 
 JOB_KEYS = ("mn_job", "mn_hist", "mn_twin")  # this session's trainings: Keras, the History experiment, the twin
 
 
-@st.cache_resource(show_spinner=False)
 def ready_net():
-    """The ready model's weights and summary (models/train_ready_model.py exports them)."""
-    return load_ready()
+    """The ready model's weights and summary (models/train_ready_model.py exports them), loaded once per process."""
+    return ready_model()
 
 
 @st.cache_data(show_spinner=False)

@@ -86,6 +86,12 @@ class Client:
         await self._rerun(widget_states=[WidgetState(id=widget_id, json_value=json_value)], fragment_id=fragment_id)
         await asyncio.wait_for(self._wait_run(), timeout)
 
+    async def clear_cache(self):
+        """Send Streamlit's ``clear_cache`` message, as the frontend's developer menu (or any script) can."""
+        msg = BackMsg()
+        msg.clear_cache = True
+        await self._ws.send(msg.SerializeToString())
+
     async def refresh(self):
         """Run the whole page again, as a student pressing R (or reloading) would; the session keeps its run."""
         await self._rerun()

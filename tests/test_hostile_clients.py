@@ -267,3 +267,48 @@ def test_a_crafted_canvas_state_is_refused_before_it_is_decoded():
         asyncio.run(scenario())
     finally:
         stop_server(proc)
+
+
+def test_a_clients_clear_cache_message_leaves_shared_resources_and_limits_alone():
+    """Issue 32, item 14: any client's ``clear_cache`` message cleared st.cache_resource and st.cache_data for everyone
+    (the board, the model, the QR codes) and reset the sender's own per-session limits without a new websocket; 479
+    clear+rerun in 30 s took PostgreSQL connections from 11 to 31."""
+    import psycopg
+
+    from cluster.postgres import TempPostgres
+    from nnviz.board import MISSES_PER_SESSION
+
+    with TempPostgres() as pg:
+        port = free_port()
+        proc = start_server(port, env={"NNVIZ_DATABASE_URL": pg.url})
+        url = f"http://127.0.0.1:{port}"
+
+        def connections() -> int:
+            with psycopg.connect(host="127.0.0.1", port=pg.port, user="nnviz", password=pg.password, dbname="nnviz",
+                                 autocommit=True, connect_timeout=10) as conn:
+                return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = 'nnviz' "
+                                    "AND pid <> pg_backend_pid()").fetchone()[0]
+
+        async def scenario():
+            guesser = Client(url, "class_board", "room=ZZZZZZZ")
+            await guesser.open(timeout=PATIENCE_S)
+            for _ in range(MISSES_PER_SESSION):  # each run of the page looks the unknown code up once more
+                await guesser.refresh()
+                await until(lambda: "room" in " ".join(guesser.texts), "the page's answer")
+                await asyncio.sleep(0.3)
+            await until(lambda: "Too many unknown room codes" in " ".join(guesser.texts), "the session's limit")
+            before = connections()
+            for _ in range(40):
+                await guesser.clear_cache()
+                await guesser.refresh()
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(2)
+            await until(lambda: guesser.texts, "the page after the clears")
+            assert "Too many unknown room codes" in " ".join(guesser.texts), guesser.texts  # the limit held
+            assert connections() <= before + 2, (before, connections())
+            await guesser.close()
+
+        try:
+            asyncio.run(scenario())
+        finally:
+            stop_server(proc)
