@@ -46,6 +46,7 @@ from nnviz.background import WORKER_NICE, InlineExecutor, WorkerPool
 from nnviz.data_store import DataRef, StoreError, UploadMissing, load_data, register_upload, restore
 from nnviz.datasets import LESSON, MAX_CSV_BYTES, Dataset, parse_csv
 from nnviz.identity import NOBODY, Owner
+from nnviz.limits import STARTS
 from nnviz.training import EpochRecord, History, Trainer
 
 __all__ = ["DataRef", "InlineExecutor", "Run", "Snapshot", "get_executor", "load_data", "playing_runs",
@@ -272,6 +273,7 @@ class Run:
         self._resume_state = "ready"  # where Pause returns a queued run
         self._queued_ahead = 0
         self._drawn = None  # (version, epochs, batch steps, batch losses): built once per version
+        self.refused = ""  # why the last Train or Step did not start (too many starts), for the page to say
         _RUNS.add(self)
         _prefetch_once(self.executor, ref)
 
@@ -299,10 +301,24 @@ class Run:
 
     # --- controls
 
+    def _may_start(self) -> bool:
+        """Whether this run's session and client may start a run now (``nnviz.limits``); if not, ``refused`` says
+        how long to wait. A run of no session (a script's, a test's) is not limited."""
+        if not self.owner.session:
+            return True
+        wait = STARTS.start(self.owner.session, self.owner.client)
+        self.refused = "" if wait == 0 else (
+            f"Too many runs started from here in a short time: wait {max(1, round(wait))} s, then press Train "
+            "again. (Each start keeps a training process busy for a moment, whether the run is watched or not.)")
+        return wait == 0
+
     def play(self, epochs_per_s: float | None = None):
         """Start or resume; ``epochs_per_s`` caps the pace so that a class can watch. Any other run of the same
         session that plays or waits is paused: a session plays one run at a time (a run left behind by a page
-        that lost its state would otherwise train, and hold a place, with nobody watching)."""
+        that lost its state would otherwise train, and hold a place, with nobody watching). A session or client
+        that started too many runs lately is refused (``refused`` says so)."""
+        if self.state not in ("ready", "paused") or not self._may_start():
+            return
         if self.owner.session:
             for other in list(_RUNS):
                 if other is not self and other.owner.session == self.owner.session and other.active:
@@ -365,6 +381,11 @@ class Run:
             future = self._future
         if future is None:
             return
+        if future.cancel():  # still waiting for a worker: it never trains (a Train-Reset loop left workers busy)
+            with self._lock:
+                if self._future is future:
+                    self._future = None
+            return
         try:
             future.result(timeout=wait)
         except Exception:  # noqa: BLE001 - a failure is recorded by _merge; a timeout drops the slice
@@ -376,9 +397,9 @@ class Run:
         self._merge(future)
 
     def step_epoch(self, timeout: float = 120.0):
-        """Train to the end of the current epoch, and wait for it."""
+        """Train to the end of the current epoch, and wait for it (a start too: see ``play``)."""
         with self._lock:
-            if self.state not in ("ready", "paused") or self._future is not None:
+            if self.state not in ("ready", "paused") or self._future is not None or not self._may_start():
                 return
             future = self._submit(seconds=None, epochs=1)
         try:
@@ -487,6 +508,8 @@ class Run:
             if future is not self._future:
                 return  # merged already (the callback and a poll can both arrive)
             self._future = None
+            if future.cancelled():  # a pause took it back before a worker started it: nothing happened
+                return
             try:
                 trainer, progress = future.result()
             except Exception as err:  # noqa: BLE001 - a failed slice must not kill the page
