@@ -47,13 +47,13 @@ class Buckets:
 
 
 class StartLimits:
-    """Runs started (Train, Step) per session and per client. A session may start five at once, then one a
-    second — more than a student clicks; a client (a class behind one school address) thirty at once, then three
-    a second."""
+    """Runs started (Train, Step, a recipe, a setting changed while playing) per session and per client. A session
+    may start four at once, then one every two seconds — more than a student clicks; a client — a lecture hall
+    behind one school address, pressing Train together — three hundred at once, then ten a second."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self.session = Buckets(rate=1.0, burst=5, clock=clock)
-        self.client = Buckets(rate=3.0, burst=30, clock=clock)
+        self.session = Buckets(rate=0.5, burst=4, clock=clock)
+        self.client = Buckets(rate=10.0, burst=300, clock=clock)
         self._lock = threading.Lock()
 
     def start(self, session: str, client: str) -> float:
