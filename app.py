@@ -33,6 +33,7 @@ with page_turn():
 
     with st.sidebar:
         presentation_toggle()
-        st.caption("nnviz follows the lesson *Introduction to Deep Learning* (1-1).")
+        # no italics: on every page, they alone would make a first visit download the italic font (138 KB)
+        st.caption("nnviz follows the lesson “Introduction to Deep Learning” (1-1).")
     apply_style()
     navigation.run()

@@ -11,7 +11,7 @@ from ui.common import header, presentation_mode
 
 present = presentation_mode()
 header("nnviz — watch a neural network learn", section_label("overview"),
-       "the map of the lesson *Introduction to Deep Learning* and where to start.")
+       "the map of the lesson “Introduction to Deep Learning” and where to start.")
 
 st.markdown(
     "A **neural network** is layers of weighted sums, each followed by an **activation function**. "
@@ -73,11 +73,13 @@ with left:
             "size of 1, or one hidden unit on the spiral — and compare the curves.", icon=":material/school:")
 
     st.subheader("1.6 · References and credits")
+    # Titles in quotes and no code font: every visitor's first page, and italics or code text would each download
+    # one more font file (138 and 90 KB; a first visit is 1.1 MB without them)
     st.markdown(
-        "- François Chollet, *Deep Learning with Python*, Manning (2018) — the Keras MNIST example of 1.4 comes "
+        "- François Chollet, “Deep Learning with Python”, Manning (2018) — the Keras MNIST example of 1.4 comes "
         "from its chapter 2.\n"
         "- Jeremy Z., \"Build a Shallow Neural Network\" — the post the lesson's NumPy network (1.3) follows.\n"
         "- The deep-learning course on Coursera — credited in the lesson's backward pass.\n"
         "- Keras documentation, [keras.io](https://keras.io) — the API of 1.4.\n"
-        "- scikit-learn's `make_classification` — the lesson's dataset of 1.3.4."
+        "- scikit-learn's make_classification — the lesson's dataset of 1.3.4."
     )
