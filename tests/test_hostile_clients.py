@@ -312,3 +312,41 @@ def test_a_clients_clear_cache_message_leaves_shared_resources_and_limits_alone(
             asyncio.run(scenario())
         finally:
             stop_server(proc)
+
+
+def test_one_client_cannot_open_every_room_however_many_sessions_it_makes(tmp_path):
+    """Issue 32, item 4: 2000 rooms opened in 101 s from 404 sessions (5 per session), and every teacher then read
+    "The server holds as many rooms as it can right now" for 12 h. Rooms are counted per client too."""
+    from nnviz.board import ROOMS_PER_CLIENT_HOUR, ROOMS_PER_SESSION_HOUR
+
+    port = free_port()
+    proc = start_server(port, env={"NNVIZ_DATABASE_URL": f"sqlite:///{tmp_path / 'board.sqlite3'}"})
+    url = f"http://127.0.0.1:{port}"
+
+    async def open_rooms(source: str) -> list[str]:
+        c = Client(url, "class_board", source=source)
+        await c.open(timeout=PATIENCE_S)
+        said = []
+        for _ in range(ROOMS_PER_SESSION_HOUR):
+            await c.click("Open a room", timeout=PATIENCE_S)
+            said.append(" ".join(c.texts))
+            await c.refresh()  # back to the room list (the page's own link would do it)
+            await until(lambda: "Open a room" in c.buttons, "the page")
+            c.query = ""
+        await c.close()
+        return said
+
+    async def scenario():
+        opened = refused = 0
+        for _ in range(ROOMS_PER_CLIENT_HOUR // ROOMS_PER_SESSION_HOUR + 1):  # fresh sessions, one address
+            for text in await open_rooms("127.0.0.66"):
+                opened += "Room code:" in text
+                refused += "from your network in the last hour" in text
+        assert opened == ROOMS_PER_CLIENT_HOUR and refused >= 1, (opened, refused)
+        teacher = await open_rooms("127.0.0.77")  # a teacher elsewhere still opens a room
+        assert "Room code:" in teacher[0]
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        stop_server(proc)
