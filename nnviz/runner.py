@@ -181,6 +181,11 @@ def _prefetch_once(executor, ref: DataRef):
         executor.submit(_prefetch, ref)
 
 
+def runs_alive() -> int:
+    """How many ``Run`` objects this server holds (for its operators: the runs of sessions that are gone are freed)."""
+    return len(list(_RUNS))
+
+
 def playing_runs() -> int:
     """How many runs in this server are playing now (pages slow their redraws when many are)."""
     return sum(1 for run in list(_RUNS) if run.state == "playing")
@@ -317,9 +322,10 @@ class Run:
         session that plays or waits is paused: a session plays one run at a time (a run left behind by a page
         that lost its state would otherwise train, and hold a place, with nobody watching). A session or client
         that started too many runs lately is refused (``refused`` says so)."""
-        if self.state not in ("ready", "paused") or not self._may_start():
+        starting = self.state in ("ready", "paused")
+        if starting and not self._may_start():
             return
-        if self.owner.session:
+        if starting and self.owner.session:
             for other in list(_RUNS):
                 if other is not self and other.owner.session == self.owner.session and other.active:
                     other.pause(wait=0.0)

@@ -16,7 +16,7 @@ os.environ["NNVIZ_VALIDATE_FIGURES"] = "1"  # every figure a test builds goes th
 # keeps its recursion depth in state shared by threads, so two parses at once can fail with "SystemError: AST
 # constructor recursion depth mismatch" (python/cpython#106905; seen here on 3.11.7 in the MNIST page tests).
 # The app never meets this: its Keras trainings run in a worker process of their own (nnviz.jobs).
-_parse, _parsing = ast.parse, threading.Lock()
+_parse, _parsing = ast.parse, threading.RLock()  # re-entrant: formatting an error inside a parse parses again
 
 
 def _one_parse_at_a_time(*args, **kwargs):

@@ -15,6 +15,15 @@ from bench.st_client import Client
 from tests.browser.browser_helpers import PATIENCE_MS, free_port, start_server, stop_server
 
 PATIENCE_S = PATIENCE_MS / 1000
+
+
+def run(coro):
+    """``asyncio.run`` in a thread of its own: after the browser tests, Playwright's sync API leaves this process's main
+    thread looking as if an event loop were running there."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 #: A run that cannot end while a test lasts: batch 1 over the lesson's 4,000 samples, 5,000 epochs.
 ENDLESS = "ds=lesson&hidden=10&lr=1&batch=1&epochs=5000&speed=max&seed={seed}"
 
@@ -71,7 +80,7 @@ def test_tabs_that_vanish_mid_run_do_not_jam_the_queue(one_worker_server):
         for c in students + [newcomer]:
             await c.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def queued_ahead(client: Client) -> int | None:
@@ -100,7 +109,7 @@ def test_thirty_tabs_of_one_client_do_not_keep_a_student_waiting(one_worker_serv
         for c in hog + [student]:
             await c.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 # ----------------------------------------------------------------------------- the class board
@@ -149,7 +158,7 @@ def test_a_forged_forwarded_for_line_neither_escapes_the_code_limit_nor_locks_ou
             await c.close()
 
     try:
-        asyncio.run(scenario())
+        run(scenario())
     finally:
         board.close()
 
@@ -172,7 +181,7 @@ def test_a_forged_forwarded_for_line_is_ignored_by_a_server_without_a_balancer(t
         assert limited >= 5
 
     try:
-        asyncio.run(scenario())
+        run(scenario())
     finally:
         stop_server(proc)
 
@@ -221,7 +230,7 @@ def test_a_stalled_database_does_not_freeze_live_charts(tmp_path):
                 await c.close()
 
         try:
-            asyncio.run(scenario())
+            run(scenario())
         finally:
             stop_server(proc)
 
@@ -264,7 +273,7 @@ def test_a_crafted_canvas_state_is_refused_before_it_is_decoded():
         await c.close()
 
     try:
-        asyncio.run(scenario())
+        run(scenario())
     finally:
         stop_server(proc)
 
@@ -309,7 +318,7 @@ def test_a_clients_clear_cache_message_leaves_shared_resources_and_limits_alone(
             await guesser.close()
 
         try:
-            asyncio.run(scenario())
+            run(scenario())
         finally:
             stop_server(proc)
 
@@ -347,6 +356,6 @@ def test_one_client_cannot_open_every_room_however_many_sessions_it_makes(tmp_pa
         assert "Room code:" in teacher[0]
 
     try:
-        asyncio.run(scenario())
+        run(scenario())
     finally:
         stop_server(proc)

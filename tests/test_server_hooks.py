@@ -16,6 +16,15 @@ from nnviz.uploads import MB, UploadLedger, UploadLimits
 from tests.browser.browser_helpers import PATIENCE_MS, free_port, start_server, stop_server
 
 PATIENCE_S = PATIENCE_MS / 1000
+
+
+def run(coro):
+    """``asyncio.run`` in a thread of its own: after the browser tests, Playwright's sync API leaves this process's main
+    thread looking as if an event loop were running there."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 TTL_S = 3  # the server's reconnect window for a disconnected session (Streamlit's default: 120 s)
 
 
@@ -75,7 +84,7 @@ def test_a_tab_and_a_client_hold_a_bounded_amount_of_uploads(server):
         after = metrics(server)
         assert after["uploaded_bytes"] == 0 and after["uploaded_files"] == 0, after
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_the_ledger_counts_per_tab_per_client_and_in_all():

@@ -295,7 +295,7 @@ class _Stats:
         storage = getattr(manager, "_session_storage", None)
         files, held = LEDGER.held()
         values = {
-            "runs": len(list(runner._RUNS)),
+            "runs": runner.runs_alive(),
             "playing_runs": runner.playing_runs(),
             "active_sessions": len(manager.list_active_sessions()),
             "waiting_sessions": storage._cache.currsize if storage is not None else -1,
