@@ -575,12 +575,15 @@ async def main_async(args):
                 print(f"one session, {epochs} epochs: {singles[epochs]:,.0f} steps/s (wall clock, Train to Finished)",
                       flush=True)
             hostile = bool(args.vanishing or args.hog)
-            if hostile:  # the class alone first, each student on an address of its own: the fair share to compare
-                rows.append(await hall(server, n, epochs, singles[epochs], args.timeout, args.profile,
-                                       args.profile_seconds, args.visitor_nice, own_addresses=True))
-            rows.append(await hall(server, n, epochs, singles[epochs], args.timeout, args.profile,
-                                   args.profile_seconds, args.visitor_nice, vanishing=args.vanishing, hog=args.hog,
-                                   own_addresses=hostile))
+            row = functools.partial(hall, server, n, epochs, singles[epochs], args.timeout, args.profile,
+                                    args.profile_seconds, args.visitor_nice, own_addresses=hostile)
+            # with hostile clients, also the class alone (each student on an address of its own): the fair share to
+            # compare with, before or after (--hostile-first: the server's state carries over from one row to the next)
+            if hostile and not args.hostile_first:
+                rows.append(await row())
+            rows.append(await row(vanishing=args.vanishing, hog=args.hog))
+            if hostile and args.hostile_first:
+                rows.append(await row())
     finally:
         server.close()
         print_table(rows)
@@ -602,6 +605,8 @@ def main():
                     help="tabs that press Train on endless runs and vanish mid-run (no close handshake)")
     ap.add_argument("--hog", type=int, default=0,
                     help="heavy tabs (hidden 512, batch 1, 5000 epochs) of one client, pressed before the class")
+    ap.add_argument("--hostile-first", action="store_true",
+                    help="with hostile clients, run their row before the class alone (default: after)")
     args = ap.parse_args()
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
