@@ -11,11 +11,11 @@ from __future__ import annotations
 import streamlit as st
 
 from nnviz.board import charts as board_charts
-from nnviz.board.store import RUNS_PER_ROOM, BoardError, normalize_code
+from nnviz.board.store import RUNS_PER_ROOM, BoardError, BoardUnavailable, normalize_code
 from nnviz.serving.gate import LIVE, POLL
 from nnviz.viz.charts import PLOTLY_CONFIG
 from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
-from ui.share import ROOM_PARAM, base_url, get_board, joined_room, qr_png, session_key
+from ui.share import ROOM_PARAM, base_url, client_address, get_board, joined_room, qr_png, retry_button, session_key
 
 K = "cb_"
 REFRESH_S = 2.0  # how often the board asks the database whether anything changed (one indexed row)
@@ -39,7 +39,7 @@ if "key" in st.query_params:
 
 def open_room():
     try:
-        room, key = board.open_room(session_key())
+        room, key = board.open_room(session_key(), client=client_address())
     except BoardError as err:
         st.session_state[K + "error"] = str(err)
         return
@@ -80,6 +80,14 @@ if not code_text:
 
 try:
     code = joined_room(board, code_text)
+    room = board.room(code)
+    key = teacher_keys.get(code)
+    teacher = room is not None and board.is_teacher(code, key)
+    all_runs = board.runs(code, include_hidden=teacher) if room is not None else []
+except BoardUnavailable as err:  # the database: say so, and offer to try again (the room is still there)
+    problem(plain(err))
+    retry_button(K + "retry")
+    st.stop()
 except BoardError as err:
     problem(plain(err), "Check the code, or open a new room.")
     if st.button("Back", key=K + "back", icon=":material/arrow_back:"):
@@ -87,12 +95,9 @@ except BoardError as err:
         st.rerun()
     st.stop()
 
-room = board.room(code)
 if room is None:
     problem(f"The room {code} has expired.", "Open a new room.")
     st.stop()
-key = teacher_keys.get(code)
-teacher = board.is_teacher(code, key)
 base = base_url()
 join_link = f"{base}/shallow_network?{ROOM_PARAM}={code}"
 show_error()
@@ -106,12 +111,20 @@ def hide_control(all_runs):
                             key=K + f"hidden_{room.revision}",
                             help="Hide a run (a rude nickname): it leaves the board, for everyone.")
     if set(chosen) != set(hidden_now):
-        for rid in set(chosen) ^ set(hidden_now):
-            board.hide(code, key, rid, rid in chosen)
-        st.rerun()
+        if teacher_action(lambda: [board.hide(code, key, rid, rid in chosen) for rid in set(chosen) ^ set(hidden_now)]):
+            st.rerun()
 
 
-all_runs = board.runs(code, include_hidden=teacher)
+def teacher_action(act) -> bool:
+    """Do ``act`` (a call to the board); False, with the database's message shown, if it failed."""
+    try:
+        act()
+    except BoardError as err:
+        problem(plain(err), "Nothing was changed; try again.")
+        return False
+    return True
+
+
 left, right = st.columns([2.2, 1], gap="medium")
 with right:
     st.image(qr_png(join_link, scale=12 if present else 8), width=300 if present else 220)
@@ -129,16 +142,16 @@ with left:
                 hide_control(all_runs)
             if room.closed:
                 if st.button("Reopen the room", key=K + "reopen", icon=":material/lock_open:"):
-                    board.set_closed(code, key, False)
-                    st.rerun()
+                    if teacher_action(lambda: board.set_closed(code, key, False)):
+                        st.rerun()
             elif st.button("Close the room", key=K + "close", icon=":material/lock:",
                            help="No more runs; the board stays readable."):
-                board.set_closed(code, key, True)
-                st.rerun()
+                if teacher_action(lambda: board.set_closed(code, key, True)):
+                    st.rerun()
             confirm = st.checkbox("Yes, delete every run", key=K + "confirm_clear")
             if st.button("Clear the board", key=K + "clear", icon=":material/delete_sweep:", disabled=not confirm):
-                board.clear(code, key)
-                st.rerun()
+                if teacher_action(lambda: board.clear(code, key)):
+                    st.rerun()
             st.markdown("**Teacher link** — keep it private: it gives these powers back later.")
             st.code(f"{base}/class_board?{ROOM_PARAM}={code}&key={key}", language=None, wrap_lines=True)
 
@@ -151,7 +164,12 @@ with left:
 @st.fragment(run_every=REFRESH_S)
 @gated(POLL)
 def watch(drawn: int):
-    if board.revision(code) != drawn:
+    try:
+        revision = board.revision(code)
+    except BoardError as err:  # the database is not answering: this look is skipped, the next one in 2 s
+        st.caption(f"{plain(err)} The board looks again every {REFRESH_S:.0f} s.")
+        return
+    if revision != drawn:
         rerun_page(LIVE)  # a share, a hidden run, a cleared board, or the room expired: redraw the page
 
 

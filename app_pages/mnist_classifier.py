@@ -9,27 +9,25 @@ import time
 
 import numpy as np
 import streamlit as st
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from nnviz.core.training import steps_per_epoch
-from nnviz.mnist.dense_net import confusion_matrix, load_ready, load_ready_history
-from nnviz.mnist.digits import canvas_to_gray, read_uploaded_image, to_mnist_format
+from nnviz.mnist.dense_net import confusion_matrix, load_ready_history
+from nnviz.mnist.digits import canvas_image, canvas_to_gray, read_uploaded_image, to_mnist_format
 from nnviz.mnist.jobs import HISTORY_EXPERIMENT, WARM_MODULE, history_job, keras_job, twin_job
 from nnviz.serving.gate import LIVE
 from nnviz.serving.jobs import QUEUE, Job, QueueRefused
 from nnviz.viz import charts
 from nnviz.viz.theme import style
 from ui.common import gated, header, plain, presentation_mode, problem, rerun_page
-from ui.mnist_data import mnist
+from ui.identity import owner
+from ui.mnist_data import mnist, ready_model
 
 JOB_KEYS = ("mn_job", "mn_hist", "mn_twin")  # this session's trainings: Keras, the History experiment, the twin
 
 
-@st.cache_resource(show_spinner=False)
 def ready_net():
-    """The ready model's weights and summary (models/train_ready_model.py exports them)."""
-    return load_ready()
+    """The ready model's weights and summary (models/train_ready_model.py exports them), loaded once per process."""
+    return ready_model()
 
 
 @st.cache_data(show_spinner=False)
@@ -38,14 +36,9 @@ def ready_history():
 
 
 def session_owner():
-    """This browser session's id, and a check whether it is still connected (its tab still open)."""
-    ctx = get_script_run_ctx()
-    sid = ctx.session_id if ctx is not None else ""
-
-    def alive() -> bool:
-        return not Runtime.exists() or Runtime.instance().is_active_session(sid)
-
-    return sid, alive
+    """This browser session's id, a check whether it is still connected (its tab still open), and its client."""
+    who = owner()
+    return who.session, who.alive, who.client
 
 
 def busy_job() -> Job | None:
@@ -58,9 +51,9 @@ def start(key: str, make_job):
     if busy_job() is not None:
         st.session_state.mn_refused = "You already have a training queued or running: wait for it, or stop it first."
         return
-    sid, alive = session_owner()
+    sid, alive, client = session_owner()
     try:
-        st.session_state[key] = QUEUE.submit(make_job(owner=sid, alive=alive))
+        st.session_state[key] = QUEUE.submit(make_job(owner=sid, alive=alive, client=client))
     except QueueRefused as err:
         st.session_state.mn_refused = str(err)
 
@@ -111,7 +104,7 @@ def show_job(job: Job, label_val: str, present: bool):
     elif job.state == "failed":
         problem(f"The training failed: {plain(job.error)}", "Press Train to try again.")
     elif job.state == "dropped":
-        st.info("This training was dropped from the queue: its page had been closed.")
+        st.info(f"This training was dropped from the queue: {plain(job.error or 'its page had been closed')}.")
     else:
         show_job_outcome(job)
     if p.history["loss"] or (job.state == "running" and p.batches):
@@ -174,8 +167,15 @@ def draw_section(net, present):
         except ValueError as err:
             with c1:
                 problem(f"{plain(upload.name)}: {plain(err)}", "Upload a PNG or JPEG photo or scan of one digit.")
-    elif result is not None and result.image_data is not None:
-        gray, source = canvas_to_gray(result.image_data), "your drawing"
+    elif result is not None:
+        try:  # the canvas's state comes from the browser: its size is checked before anything is decoded
+            drawn = canvas_image(result)
+        except ValueError as err:
+            drawn = None
+            with c1:
+                problem(f"The drawing could not be read: {plain(err)}", "Press Clear and draw again.")
+        if drawn is not None:
+            gray, source = canvas_to_gray(drawn), "your drawing"
     if gray is None or gray.max() <= 0:
         verdict.markdown("**Draw a digit** (mouse or finger), as large as the box — its prediction appears here.")
         return

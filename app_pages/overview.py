@@ -8,7 +8,7 @@ from nnviz.viz.network_svg import network_svg
 from ui.common import header, presentation_mode
 
 present = presentation_mode()
-header("overview", "the map of the lesson *Introduction to Deep Learning* and where to start.",
+header("overview", "the map of the lesson “Introduction to Deep Learning” and where to start.",
        title="nnviz — watch a neural network learn")
 
 st.markdown(
@@ -61,11 +61,13 @@ with left:
             "size of 1, or one hidden unit on the spiral — and compare the curves.", icon=":material/school:")
 
     st.subheader("1.6 · References and credits")
+    # Titles in quotes and no code font: every visitor's first page, and italics or code text would each download
+    # one more font file (138 and 90 KB; a first visit is 1.1 MB without them)
     st.markdown(
-        "- François Chollet, *Deep Learning with Python*, Manning (2018) — the Keras MNIST example of 1.4 comes "
+        "- François Chollet, “Deep Learning with Python”, Manning (2018) — the Keras MNIST example of 1.4 comes "
         "from its chapter 2.\n"
         "- Jeremy Z., \"Build a Shallow Neural Network\" — the post the lesson's NumPy network (1.3) follows.\n"
         "- The deep-learning course on Coursera — credited in the lesson's backward pass.\n"
         "- Keras documentation, [keras.io](https://keras.io) — the API of 1.4.\n"
-        "- scikit-learn's `make_classification` — the lesson's dataset of 1.3.4."
+        "- scikit-learn's make_classification — the lesson's dataset of 1.3.4."
     )

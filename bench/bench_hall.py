@@ -40,6 +40,14 @@ training workers and its own admission) behind HAProxy, sharing a throwaway Post
 then add up the replicas. ``--replicas 1`` is the lecture-hall set-up on 2 cores (``make cluster REPLICAS=1``):
 one replica, the app's files served from HAProxy's cache.
 
+``--vanishing N`` and ``--hog N`` put hostile clients beside the class (issue 32): N tabs that press Train on endless
+runs and vanish 5 s after the class's presses (their sockets dropped without a close), and one client (its own
+address) holding N heavy tabs (hidden 512, batch 1, 5000 epochs) that pressed Train before the class came. Each
+student then connects from an address of its own (127.0.x.y: places are shared per client, and a student is one),
+and each row is run twice: the class alone, then with the hostile clients — every student must finish, none wait
+longer than the class alone did (its fair share of the queue), and the late visitor's page must come within 3 s.
+Rows print the hog's live places (most and median while students waited) and the server's runs at the end.
+
 ``--profile DIR`` records the server with py-spy (``pip install py-spy``; ``--gil``: only the thread
 holding the GIL is sampled) during each row into DIR/server-<n>.raw, and prints the functions that
 held the GIL longest (inclusive share of the samples).
@@ -72,6 +80,10 @@ from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 QUERY = "ds=lesson&hidden=10&lr=1&batch=100&epochs={epochs}&speed=max&seed={seed}"
+HEAVY = "ds=lesson&hidden=512&lr=1&batch=1&epochs=5000&speed=max&seed={seed}"  # the hog's tabs: never finish
+ENDLESS = "ds=lesson&hidden=10&lr=1&batch=1&epochs=5000&speed=max&seed={seed}"  # the vanishing tabs' runs
+HOG_ADDRESS = "127.0.9.1"
+VANISH_AFTER_S = 5.0
 FINISHED = re.compile(r"Finished (\d+) epochs \(([\d,]+) steps\) in ([\d.]+) s of training — ([\d,]+) steps/s overall")
 QUEUED = "Queued:"
 
@@ -182,16 +194,43 @@ def finished(client) -> tuple[int, float] | None:
     return None if m is None else (int(m.group(2).replace(",", "")), float(m.group(3)))
 
 
-async def open_sessions(url, n, epochs, seed0=0, concurrency=8):
+def student_address(i: int) -> str:
+    """A student's own loopback address (127.0.1.1 … ): one client each, as on their own devices."""
+    return f"127.0.{1 + i // 250}.{1 + i % 250}"
+
+
+async def open_sessions(url, n, epochs, seed0=0, concurrency=8, query=QUERY, source=None):
+    """``n`` tabs of the Shallow network page; ``source(i)`` gives the i-th its local address (None: 127.0.0.1)."""
     sem = asyncio.Semaphore(concurrency)
 
     async def one(i):
         async with sem:
-            c = Client(url, "shallow_network", QUERY.format(epochs=epochs, seed=seed0 + i), watch=(QUEUED,))
+            c = Client(url, "shallow_network", query.format(epochs=epochs, seed=seed0 + i), watch=(QUEUED,),
+                       source=source(i) if source else None)
             await c.open(timeout=600)
             return c
 
     return await asyncio.gather(*(one(i) for i in range(n)))
+
+
+def nnviz_metrics(url: str) -> dict[str, int]:
+    """The server's ``nnviz`` numbers (``/_stcore/metrics``; ui/server.py), or {} if it has none."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/metrics?families=nnviz", timeout=10) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    return {line.split('"')[1]: int(line.split()[-1]) for line in text.splitlines() if line.startswith('nnviz{what="')}
+
+
+async def hostile_clients(url, vanishing: int, hog: int):
+    """The hog's heavy tabs, pressed before the class comes, and the tabs that will vanish, pressed too."""
+    hogs = await open_sessions(url, hog, 0, seed0=500, query=HEAVY, source=lambda i: HOG_ADDRESS) if hog else []
+    await asyncio.gather(*(c.click("Train", timeout=600) for c in hogs))
+    gone = await open_sessions(url, vanishing, 0, seed0=700, query=ENDLESS,
+                               source=lambda i: f"127.0.8.{i + 1}") if vanishing else []
+    await asyncio.gather(*(c.click("Train", timeout=600) for c in gone))
+    return hogs, gone
 
 
 @dataclass
@@ -362,9 +401,11 @@ async def one_session(url, epochs, repeats=2) -> float:
     return statistics.median(rates)
 
 
-async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=0.0, visitor_nice=VISITOR_NICE):
+async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=0.0, visitor_nice=VISITOR_NICE,
+               vanishing=0, hog=0, own_addresses=False):
     url = server.url
-    clients = await open_sessions(url, n, epochs)
+    clients = await open_sessions(url, n, epochs, source=student_address if own_addresses else None)
+    hogs, gone = await hostile_clients(url, vanishing, hog)
     server.reset_peaks()
     spy = None
     if profile_dir:
@@ -376,6 +417,20 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
     cpu0, wcpu0, t0 = server.cpu_seconds(), server.worker_cpu_seconds(), time.monotonic()
     mine0 = sum(me.cpu_times()[:2])
     tasks = [asyncio.create_task(press_and_wait(c, timeout)) for c in clients]
+    hog_places = []  # the hog's live places, sampled while students wait
+
+    async def watch_hog():
+        while not all(t.done() for t in tasks):
+            if any(c.text_matching(QUEUED) and not finished(c) and "queued" in state_line(c) for c in clients):
+                hog_places.append(sum("training…" in state_line(c) for c in hogs))
+            await asyncio.sleep(1.0)
+
+    async def vanish():
+        await asyncio.sleep(VANISH_AFTER_S)
+        for c in gone:
+            c.abort()  # no close handshake: a laptop shut mid-run
+
+    side = [asyncio.create_task(watch_hog()), asyncio.create_task(vanish())] if (hogs or gone) else []
     await asyncio.sleep(min(5.0, 0.05 * n + 1.0))  # the crowd is training: now the late visitor arrives
     visit = await asyncio.to_thread(browser_visit, url, nice=visitor_nice)
     # a second visitor once the presses' wave is sent, while the class still trains (if it does)
@@ -383,6 +438,8 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
     after = "" if all(t.done() for t in tasks) else await asyncio.to_thread(
         browser_visit, url, who=f"visitor {PRESS_WAVE_S + 5:.0f} s after the presses", nice=visitor_nice)
     outcomes = await asyncio.gather(*tasks)
+    for task in side:
+        task.cancel()
     cpu, wcpu = server.cpu_seconds() - cpu0, server.worker_cpu_seconds() - wcpu0
     mine = sum(me.cpu_times()[:2]) - mine0  # the students' clients run here too: CPU a real class would not take
     measured = time.monotonic() - t0  # the CPU columns cover the whole row (to its last finish, or its cut-off)
@@ -420,6 +477,10 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
         "workers_cpu": f"{wcpu / measured:.2f} cores",
         "clients_cpu": f"{mine / measured:.2f} cores",
         "chart_kb": f"{statistics.median(o.client.chart_bytes / max(1, len(o.client.chart_times)) for o in outcomes) / 1024:.1f}",
+        "hostile": (f"{len(gone)} vanished, a hog with {len(hogs)} tabs" if hogs or gone else "none"),
+        "hog_places": (f"{max(hog_places)} / {statistics.median(hog_places):.0f}" if hog_places else "–"),
+        "longest_wait": max(waits) if waits else 0.0,
+        "visit_s": visit,
     }
     for o in outcomes:
         if o.done_at is None:  # what an unfinished run's page said last
@@ -431,9 +492,19 @@ async def hall(server, n, epochs, single, timeout, profile_dir, profile_seconds=
     own = sorted({o.steps for o in done})
     print(f"  {n} students: steps per run {own[:3]}{'…' if len(own) > 3 else ''}; server CPU {row['server_cpu']}; "
           f"training workers {row['workers_cpu']}; the {n} clients {row['clients_cpu']}; median chart spec {row['chart_kb']} KB; {row}", flush=True)
-    for c in clients:
+    for c in clients + hogs:
         await c.close()
+    if hogs or gone:
+        await asyncio.sleep(3)
+        left = nnviz_metrics(url)
+        row["server_after"] = (f"{left.get('playing_runs', '?')} runs playing, {left.get('active_sessions', '?')} "
+                               f"sessions connected" if left else "–")
+        print(f"  after the row: {left}", flush=True)
     return row
+
+
+def state_line(client) -> str:
+    return next((t for t in reversed(client.texts) if t.startswith("step ")), "")
 
 
 def press_answers(outcomes) -> str:
@@ -462,14 +533,25 @@ def profile_summary(path: Path, top: int = 18) -> str:
 
 
 def print_table(rows):
-    head = ("students", "all finish?", "total steps/s vs one session", "Train press answered (median, last)",
-            "late visitor (real browser)", "chart updates / session / s", "queued", "server peak memory",
-            "pages reloaded")
+    head = ("students", "hostile clients", "all finish?", "total steps/s vs one session",
+            "Train press answered (median, last)", "late visitor (real browser)", "chart updates / session / s",
+            "queued", "hog's live places while students wait (most / median)", "server peak memory", "pages reloaded")
     print("\n| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
-        print(f"| {r['students']} ({r['epochs']} epochs) | {r['finished']} | {r['ratio']} | {r['answered']} | "
-              f"{r['visitor']} | {r['charts']} | {r['queued']} | {r['memory']} | {r['reloads']} |")
+        print(f"| {r['students']} ({r['epochs']} epochs) | {r['hostile']} | {r['finished']} | {r['ratio']} | "
+              f"{r['answered']} | {r['visitor']} | {r['charts']} | {r['queued']} | {r['hog_places']} | {r['memory']} | "
+              f"{r['reloads']} |")
+    hostile = [r for r in rows if r["hostile"] != "none"]
+    for r in hostile:
+        alone = next((a for a in rows if a["hostile"] == "none" and a["students"] == r["students"]), None)
+        checks = [("every student finished", r["finished"].split("/")[0] == r["finished"].split("/")[1].split()[0]),
+                  ("the late visitor's page within 3 s", r["visit_s"] is not None and r["visit_s"] <= 3.0)]
+        if alone is not None:
+            checks.append((f"no student waited longer than with the class alone ({r['longest_wait']:.0f} s vs "
+                           f"{alone['longest_wait']:.0f} s)", r["longest_wait"] <= alone["longest_wait"] * 1.1 + 5))
+        print(f"{r['students']} students beside {r['hostile']}: "
+              + "; ".join(f"{what}: {'yes' if ok else 'NO'}" for what, ok in checks))
 
 
 async def main_async(args):
@@ -492,8 +574,16 @@ async def main_async(args):
                 singles[epochs] = await one_session(server.url, epochs)
                 print(f"one session, {epochs} epochs: {singles[epochs]:,.0f} steps/s (wall clock, Train to Finished)",
                       flush=True)
-            rows.append(await hall(server, n, epochs, singles[epochs], args.timeout, args.profile,
-                                   args.profile_seconds, args.visitor_nice))
+            hostile = bool(args.vanishing or args.hog)
+            row = functools.partial(hall, server, n, epochs, singles[epochs], args.timeout, args.profile,
+                                    args.profile_seconds, args.visitor_nice, own_addresses=hostile)
+            # with hostile clients, also the class alone (each student on an address of its own): the fair share to
+            # compare with, before or after (--hostile-first: the server's state carries over from one row to the next)
+            if hostile and not args.hostile_first:
+                rows.append(await row())
+            rows.append(await row(vanishing=args.vanishing, hog=args.hog))
+            if hostile and args.hostile_first:
+                rows.append(await row())
     finally:
         server.close()
         print_table(rows)
@@ -511,6 +601,12 @@ def main():
     ap.add_argument("--replicas", type=int, default=0, help="N app processes behind HAProxy (default: one, no balancer)")
     ap.add_argument("--visitor-nice", type=int, default=VISITOR_NICE,
                     help="nice level of the visitors' Chromium (default 19; 0: as the server)")
+    ap.add_argument("--vanishing", type=int, default=0,
+                    help="tabs that press Train on endless runs and vanish mid-run (no close handshake)")
+    ap.add_argument("--hog", type=int, default=0,
+                    help="heavy tabs (hidden 512, batch 1, 5000 epochs) of one client, pressed before the class")
+    ap.add_argument("--hostile-first", action="store_true",
+                    help="with hostile clients, run their row before the class alone (default: after)")
     args = ap.parse_args()
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)

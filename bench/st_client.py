@@ -12,8 +12,10 @@ renders nothing.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import time
 import urllib.parse
+import uuid
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -26,15 +28,21 @@ MAX_AGE = 2  # the frontend's global.maxCachedMessageAge default
 class Client:
     """One browser tab's worth of protocol, without the rendering."""
 
-    def __init__(self, base_url: str, page: str, query: str = "", watch: tuple[str, ...] = ()):
+    def __init__(self, base_url: str, page: str, query: str = "", watch: tuple[str, ...] = (),
+                 source: str | None = None, headers: dict | None = None):
         parsed = urllib.parse.urlparse(base_url)
+        self.base_url = base_url.rstrip("/")
         self.ws_url = f"ws://{parsed.netloc}/_stcore/stream"
+        self.source = source  # the local address to connect from (127.0.0.x: another client on this machine)
+        self.headers = headers or {}  # extra handshake headers (e.g. a forged X-Forwarded-For)
+        self.session_id = ""
         self.page = page
         self.query = query
         self.buttons: dict[str, str] = {}  # label -> widget id
         self.button_fragments: dict[str, str] = {}  # label -> the fragment the button is drawn in ("" for none)
         self.texts: list[str] = []  # markdown and alert bodies of the latest run, in order
         self.fragments: dict[str, float] = {}  # fragment id -> auto-rerun interval (s)
+        self.components: list[tuple[str, str]] = []  # custom components drawn (widget id, fragment id), in order
         self.runs_finished = 0
         self.deltas = 0
         self.chart_times: list[float] = []  # when each training-chart update arrived
@@ -56,8 +64,10 @@ class Client:
         t0 = time.monotonic()
         # no keep-alive pings of our own: a browser sends none (it answers the server's), and a client that
         # closes its socket when a busy server answers a ping late would measure itself, not the server
+        extra = {"local_addr": (self.source, 0)} if self.source else {}
         self._ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=2**26,
-                                            open_timeout=timeout, ping_interval=None)
+                                            open_timeout=timeout, ping_interval=None,
+                                            additional_headers=self.headers, **extra)
         self._tasks.append(asyncio.create_task(self._receive()))
         await self._rerun()
         await asyncio.wait_for(self._wait_run(), timeout)
@@ -71,9 +81,47 @@ class Client:
         await self._rerun(widget_states=[state], fragment_id=self.button_fragments.get(label, ""))
         await asyncio.wait_for(self._wait_run(), timeout)
 
+    async def send_state(self, widget_id: str, json_value: str, fragment_id: str = "", timeout: float = 60.0):
+        """Send a custom component's state (JSON) as its frontend would, and wait for the run it asks for."""
+        await self._rerun(widget_states=[WidgetState(id=widget_id, json_value=json_value)], fragment_id=fragment_id)
+        await asyncio.wait_for(self._wait_run(), timeout)
+
+    async def clear_cache(self):
+        """Send Streamlit's ``clear_cache`` message, as the frontend's developer menu (or any script) can."""
+        msg = BackMsg()
+        msg.clear_cache = True
+        await self._ws.send(msg.SerializeToString())
+
     async def refresh(self):
         """Run the whole page again, as a student pressing R (or reloading) would; the session keeps its run."""
         await self._rerun()
+
+    async def put_file(self, name: str, data: bytes, file_id: str | None = None) -> int:
+        """PUT a file to the session's upload URL as the browser's file uploader does (its XSRF cookie and header,
+        here forged as any script can: the check is double-submit); returns the HTTP status."""
+        from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+        token = generate_xsrf_token_string()
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        parsed = urllib.parse.urlparse(self.base_url)
+        path = f"/_stcore/upload_file/{self.session_id}/{file_id or uuid.uuid4()}"
+
+        def put() -> int:
+            conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120,
+                                              source_address=(self.source, 0) if self.source else None)
+            try:
+                conn.request("PUT", path, body=body, headers={
+                    "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": token,
+                    "Cookie": f"_streamlit_xsrf={token}", **self.headers})
+                response = conn.getresponse()
+                response.read()
+                return response.status
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(put)
 
     def text_matching(self, needle: str) -> str | None:
         return next((t for t in self.texts if needle in t), None)
@@ -83,6 +131,13 @@ class Client:
             task.cancel()
         if self._ws is not None:
             await self._ws.close()
+
+    def abort(self):
+        """Vanish: the socket is dropped without the websocket's closing handshake (a laptop shut, a tab killed)."""
+        for task in self._tasks:
+            task.cancel()
+        if self._ws is not None:
+            self._ws.transport.abort()
 
     # --- protocol
 
@@ -117,6 +172,7 @@ class Client:
             elif msg.metadata.cacheable and msg.hash:
                 self._cache[msg.hash] = [msg, self._run_count]
             if kind == "new_session":
+                self.session_id = msg.new_session.initialize.session_id or self.session_id
                 if not msg.metadata.run.fragment_ids:  # a full run: as the frontend does, drop every timer;
                     self.fragments.clear()  # the run's fragments register theirs again (auto_rerun)
                     # and the page is drawn anew; a fragment's run redraws only its own part (a late timer of a
@@ -148,6 +204,8 @@ class Client:
         if kind == "button":
             self.buttons[el.button.label] = el.button.id
             self.button_fragments[el.button.label] = delta.fragment_id
+        elif kind == "bidi_component":
+            self.components.append((el.bidi_component.id, delta.fragment_id))
         elif kind == "markdown":
             self._add_text(el.markdown.body)
         elif kind == "alert":

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -40,6 +41,43 @@ def wait_healthy(url: str, timeout: float = 120.0, proc: subprocess.Popen | None
             pass
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def warm(port: int, timeout: float = 120.0):
+    """Run the app's front page once on the replica at ``port``, as a browser would (over its websocket): the app
+    fits its server on its first page run (``ui/server.py``: among others, it then sends its front-end files
+    compressed), so HAProxy, started after this, caches the compressed copies from the first visitor on."""
+    import asyncio
+
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    async def visit():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                      open_timeout=timeout, ping_interval=None) as ws:
+            msg = BackMsg()
+            msg.rerun_script.query_string = ""
+            await ws.send(msg.SerializeToString())
+            async for data in ws:
+                reply = ForwardMsg()
+                reply.ParseFromString(data)
+                if reply.WhichOneof("type") == "script_finished":
+                    return
+
+    failed = []
+
+    def run():  # in a thread of its own: the caller may have an event loop running (a benchmark, Playwright)
+        try:
+            asyncio.run(asyncio.wait_for(visit(), timeout))
+        except Exception as err:  # noqa: BLE001 - raised below, in the caller's thread
+            failed.append(err)
+
+    thread = threading.Thread(target=run, name="nnviz-warm", daemon=True)
+    thread.start()
+    thread.join()
+    if failed:
+        raise RuntimeError(f"the replica on port {port} did not run its front page: {failed[0]!r}")
 
 
 class Cluster:
@@ -70,8 +108,11 @@ class Cluster:
 
     def start_replica(self, name: str, port: int | None = None) -> int:
         port = port or free_port()
+        # One proxy in front (HAProxy appends the address it saw): the replicas count clients by that hop, never by
+        # an X-Forwarded-For line the client wrote. The replicas listen on loopback only: nobody reaches them but
+        # through HAProxy.
         env = {**os.environ, "NNVIZ_DATABASE_URL": self.postgres.url,
-               "STREAMLIT_SERVER_COOKIE_SECRET": self.cookie_secret}
+               "STREAMLIT_SERVER_COOKIE_SECRET": self.cookie_secret, "NNVIZ_TRUSTED_PROXIES": "1"}
         if self.workers is not None:
             env["NNVIZ_WORKERS"] = str(self.workers)
         proc = self._spawn([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -79,6 +120,7 @@ class Cluster:
                            f"{name}.log", env)
         self.replicas[name] = (port, proc)
         wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc=proc)
+        warm(port)
         return port
 
     def start(self) -> Cluster:

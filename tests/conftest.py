@@ -16,7 +16,7 @@ os.environ["NNVIZ_VALIDATE_FIGURES"] = "1"  # every figure a test builds goes th
 # keeps its recursion depth in state shared by threads, so two parses at once can fail with "SystemError: AST
 # constructor recursion depth mismatch" (python/cpython#106905; seen here on 3.11.7 in the MNIST page tests).
 # The app never meets this: its Keras trainings run in a worker process of their own (nnviz.serving.jobs).
-_parse, _parsing = ast.parse, threading.Lock()
+_parse, _parsing = ast.parse, threading.RLock()  # re-entrant: formatting an error inside a parse parses again
 
 
 def _one_parse_at_a_time(*args, **kwargs):
@@ -25,6 +25,29 @@ def _one_parse_at_a_time(*args, **kwargs):
 
 
 ast.parse = _one_parse_at_a_time
+
+
+def _distinct_sessions():
+    """AppTest runs every test session under one id ("test session id"); the app keys per-session limits and a
+    session's one playing run on Streamlit's session id, as a real server gives each browser tab its own. So each
+    AppTest gets an id of its own here, from its session state (one per AppTest)."""
+    from streamlit.testing.v1 import local_script_runner
+
+    runner = local_script_runner.LocalScriptRunner
+    if getattr(runner, "_nnviz_distinct", False):
+        return
+    original = runner.__init__
+
+    def __init__(self, script_path, session_state, *args, **kwargs):
+        original(self, script_path, session_state, *args, **kwargs)
+        assert self._session_id == "test session id", "AppTest changed how it names its session"
+        self._session_id = f"test session {id(session_state):x}"
+
+    runner.__init__ = __init__
+    runner._nnviz_distinct = True
+
+
+_distinct_sessions()
 
 
 @pytest.fixture

@@ -138,6 +138,12 @@ def rerun_page(kind: int):
     st.rerun()
 
 
+def outside_gate() -> AbstractContextManager:
+    """Step out of the server's gate while waiting for something slow that needs no interpreter time (the class
+    board's database): live charts take the slot meanwhile (``nnviz.serving.gate.Gate.outside``)."""
+    return get_gate(messages_to_send).outside()
+
+
 def gated(kind: int):
     """A fragment's turn in the server's gate, of class ``kind`` (``nnviz.serving.gate``); put it under ``@st.fragment``.
     Drawn inside its page's run, the fragment goes with the page's turn."""

@@ -1,12 +1,16 @@
-"""MNIST for the pages: loaded once per server process, with its progress shown while it loads."""
+"""MNIST for the pages: loaded once per server process, with its progress shown while it loads; and the ready
+model. Shared objects are kept here, not in ``st.cache_resource``: any client can send Streamlit a ``clear_cache``
+message, which empties those caches for everyone."""
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import streamlit as st
 
 from nnviz.mnist.data import Mnist, MnistUnavailable, load_mnist, mean_images
+from nnviz.mnist.dense_net import load_ready
 from ui.common import problem
 
 _LOCK = threading.Lock()
@@ -33,8 +37,22 @@ def mnist() -> Mnist | None:
     return _DATA
 
 
-@st.cache_resource(show_spinner=False)
+@functools.lru_cache(maxsize=2)
 def mean_digits(source: str):
     """The mean training image per digit (computed once per server; ``source`` keys the cache)."""
     (x_train, y_train), _ = mnist()
     return mean_images(x_train, y_train)
+
+
+_READY_LOCK = threading.Lock()
+
+
+@functools.cache
+def _ready():
+    return load_ready()
+
+
+def ready_model():
+    """The ready model's weights and summary (``nnviz.mnist.dense_net.load_ready``; None when missing), once per process."""
+    with _READY_LOCK:
+        return _ready()

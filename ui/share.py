@@ -1,58 +1,68 @@
 """The Streamlit side of the class board that more than one page needs: the shared ``Board``, who is asking
-(a random per-session key and the client's address), and the student's panel "Share with the class" that
-the Shallow network page shows under a finished run.
+(the browser session and the client's address, ``ui.identity``), and the student's panel "Share with the class"
+that the Shallow network page shows under a finished run.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
-import secrets
 
 import segno
 import sqlalchemy as sa
 import streamlit as st
 
-from nnviz.board.store import Board, BoardError, database_url, normalize_code, shared_run
+from nnviz.board.store import (
+    Board,
+    BoardError,
+    BoardUnavailable,
+    database_url,
+    normalize_code,
+    shared_board,
+    shared_run,
+)
 from nnviz.core.settings import TrainerSettings
-from ui.common import plain, problem
+from ui import identity
+from ui.common import outside_gate, plain, problem
 
-SESSION_KEY = "board_session"
 ROOM_PARAM = "room"
 SHARE_FINISHED = ("finished", "diverged")  # a diverged run is a lesson too (a learning rate too high)
 
 
-@st.cache_resource(show_spinner=False)
-def _board(url: str) -> Board:
-    return Board(url)
-
-
 def get_board() -> Board | None:
-    """The process's board (created, and its schema upgraded, on first use); None with a message shown
-    when its database cannot be reached."""
+    """The process's board (created, and its schema upgraded, on first use; waiting on its database outside the
+    server's gate); None with a message shown when its database cannot be reached."""
     try:
-        return _board(database_url())
+        return shared_board(database_url(), waiting=outside_gate)
+    except BoardUnavailable as err:
+        problem(plain(err), "An administrator can check NNVIZ_DATABASE_URL.")
+        retry_button("board_retry_open")
     except BoardError as err:
         problem(plain(err), "Fix NNVIZ_DATABASE_URL and restart the app.")
     except sa.exc.SQLAlchemyError as err:
         problem("The class board's database cannot be reached right now.",
                 f"Try again in a minute; an administrator can check NNVIZ_DATABASE_URL ({type(err).__name__}).")
+        retry_button("board_retry_open")
     return None
 
 
+def retry_button(key: str):
+    """A button that runs the page again (after a database error: "try again")."""
+    st.button("Try again", key=key, icon=":material/refresh:")
+
+
 def session_key() -> str:
-    """A random key per browser session: the board counts shares and misses per session, not per name."""
-    if SESSION_KEY not in st.session_state:
-        st.session_state[SESSION_KEY] = secrets.token_hex(16)
-    return st.session_state[SESSION_KEY]
+    """Who asks, per browser tab: the board counts shares and misses per session. Derived from Streamlit's own
+    session id, which a client's ``clear_cache`` message does not reset (a key kept in the session's state was
+    reset by it, and with it the session's limits)."""
+    return hashlib.sha256(f"nnviz-board:{identity.session_id()}".encode()).hexdigest()[:32]
 
 
 def client_address() -> str:
-    """The visitor's address: behind our balancer the last X-Forwarded-For hop (the one it added), else the
-    socket's peer."""
-    forwarded = st.context.headers.get("X-Forwarded-For", "")
-    hops = [h.strip() for h in forwarded.split(",") if h.strip()] if isinstance(forwarded, str) else []
-    peer = st.context.ip_address
-    return (hops[-1] if hops else peer if isinstance(peer, str) else "")[:64]
+    """The visitor's address, as ``nnviz.serving.identity`` decides it: the trusted proxies' hop, else the socket's peer
+    (never an ``X-Forwarded-For`` entry the client wrote)."""
+    return identity.client()
 
 
 def base_url() -> str:
@@ -61,7 +71,7 @@ def base_url() -> str:
     return url.rsplit("/", 1)[0] if url.count("/") > 2 else url
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@functools.lru_cache(maxsize=64)  # not st.cache_data: any client's clear_cache message would empty it
 def qr_png(text: str, scale: int = 10) -> bytes:
     buf = io.BytesIO()
     segno.make(text, error="m").save(buf, kind="png", scale=scale, border=2)
@@ -113,7 +123,7 @@ def share_panel(snap, settings: TrainerSettings, key: str = "share_", where=None
         for name in ("room", "nickname"):
             if st.session_state.get(key + name):
                 st.session_state[key + name + "_kept"] = st.session_state[key + name]
-        finished = snap is not None and snap.state in SHARE_FINISHED and bool(snap.epochs)
+        finished = snap is not None and snap.state in SHARE_FINISHED and (bool(snap.epochs) or snap.state == "diverged")
         this_run = (settings.run_key(), len(snap.epochs) if snap is not None else 0)
         done = st.session_state.get(key + "done")
         already = done is not None and done[1] == this_run
@@ -137,8 +147,8 @@ def _share(snap, settings: TrainerSettings, key: str, this_run):
     try:
         code = joined_room(board, st.session_state.get(key + "room") or st.session_state.get(key + "room_kept", ""))
         run = shared_run(st.session_state.get(key + "nickname") or st.session_state.get(key + "nickname_kept", ""),
-                         settings, snap.epochs)
-        board.share(code, session_key(), run)
+                         settings, snap.epochs, diverged=snap.state == "diverged")
+        board.share(code, session_key(), run, client=client_address())
     except BoardError as err:
         st.session_state[key + "error"] = str(err)
     else:

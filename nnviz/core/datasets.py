@@ -42,6 +42,9 @@ TITLES = {
 }
 LABEL_NAMES = ("label", "y", "target", "class")
 MAX_CSV_ROWS = 10_000
+#: The CSV uploader's limit, checked here too: the browser enforces it, but any client can PUT a larger file
+#: (a 9.9 MB file trained).
+MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_CSV_COLUMNS = 100
 MIN_CSV_ROWS = 10
 # Beyond this, squares overflow float64 in the statistics every view needs (standardizing, the PCA view,
@@ -281,7 +284,7 @@ def standardize(ds: Dataset) -> Dataset:
 
 
 def parse_csv(data, *, max_rows: int = MAX_CSV_ROWS, train_split: float = 0.8, seed: int = 0,
-              name: str = "uploaded.csv", problem: str = "binary") -> Dataset:
+              name: str = "uploaded.csv", problem: str = "binary", max_bytes: int = MAX_CSV_BYTES) -> Dataset:
     """Parse an uploaded CSV of numeric feature columns and one label (or target) column.
 
     The label column is the one named ``label``, ``y``, ``target`` or ``class`` (any case),
@@ -307,6 +310,8 @@ def parse_csv(data, *, max_rows: int = MAX_CSV_ROWS, train_split: float = 0.8, s
     if problem not in PROBLEMS + ("auto",):
         raise ValueError(f"problem must be one of {', '.join(PROBLEMS + ('auto',))}, got {problem!r}")
     max_rows = check_int("row limit", max_rows)
+    if len(data) > max_bytes:
+        raise ValueError(f"the file is {len(data) / 2**20:.1f} MB; at most {max_bytes / 2**20:.0f} MB are accepted")
     text = _decode(data)
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:

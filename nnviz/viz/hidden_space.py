@@ -60,10 +60,6 @@ class HiddenAxes:
             mean, comps = self.mean, self.components
         return (A.T - mean) @ comps.T
 
-    def spec_key(self) -> tuple:
-        """What the spec depends on (not the numbers of a projection)."""
-        return (self.kind, self.layer, self.titles)
-
 
 def _check_layer(model, layer) -> int:
     n_hidden = len(model.sizes) - 2

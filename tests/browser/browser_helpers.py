@@ -24,10 +24,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
     """``streamlit run app.py`` on 127.0.0.1:``port`` with its training workers (the page tests' inline
-    mode, NNVIZ_WORKERS=0, is not passed on); returns once ``/_stcore/health`` answers."""
-    env = {k: v for k, v in os.environ.items() if k != "NNVIZ_WORKERS"}
+    mode, NNVIZ_WORKERS=0, is not passed on), and ``env`` added to its environment; returns once
+    ``/_stcore/health`` answers."""
+    env = {**{k: v for k, v in os.environ.items() if k != "NNVIZ_WORKERS"}, **(env or {})}
+    ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"server-{port}.log", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",

@@ -135,36 +135,81 @@ def test_two_replicas_behind_haproxy_share_one_board_and_survive_a_crash(browser
 
 
 @pytest.mark.slow
+def files_compressed(url: str):
+    """Wait until the replica has compressed every front-end file asked for so far (ui/server.py)."""
+    import urllib.request
+
+    deadline = time.monotonic() + LOAD_MS / 1000
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + "/_stcore/metrics?families=nnviz", timeout=10) as r:
+            if 'what="files_to_compress"} 0' in r.read().decode():
+                return
+        time.sleep(0.5)
+    raise AssertionError("the replica never finished compressing its front-end files")
+
+
+def first_visit(browser, url: str) -> tuple[dict, int]:
+    """A new browser opening the front page: (the app's files by URL -> their responses' bodies and encodings, and
+    the bytes that came over the wire: the HTML, every file and the websocket's messages)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = ctx.new_page()
+    pg.set_default_timeout(LOAD_MS)
+    files, ws_bytes = {}, [0]
+    pg.on("response", lambda r: files.setdefault(r.url, r) if "/static/" in r.url and r.ok else None)
+    pg.on("websocket", lambda ws: ws.on("framereceived", lambda p: ws_bytes.__setitem__(0, ws_bytes[0] + len(p))))
+    pg.goto(url + "/")
+    wait_for_app(pg, timeout=LOAD_MS)
+    no_exception(pg)
+    pg.wait_for_timeout(2000)  # a font asked for after the page is drawn
+    wire = pg.evaluate("""() => performance.getEntriesByType('navigation')[0].transferSize
+                                + performance.getEntriesByType('resource').reduce((a, e) => a + e.transferSize, 0)""")
+    # a copy: reading a body lets Playwright deliver more responses (a font asked for after the page was drawn),
+    # which the handler above adds to ``files`` (CI once: "dictionary changed size during iteration")
+    bodies = {url: (r.body(), r.headers.get("content-encoding", "")) for url, r in list(files.items())}
+    ctx.close()
+    return bodies, wire + ws_bytes[0]
+
+
+def test_a_first_visit_through_the_balancer_is_compressed_to_at_most_1_2_mb(browser, tmp_path):
+    """Issue 32: a first visit downloaded 3.3 MB uncompressed (Streamlit's index.js alone 480 KB); 100 students
+    arriving at once on a school's shared link was 330 MB. The app compresses its front-end files once (brotli,
+    gzip), HAProxy's cache keeps the compressed copies, and the front page downloads no font it does not draw."""
+    with Cluster(free_port(), replicas=1, folder=tmp_path, workers=1, keep_database=False) as cluster:
+        first_visit(browser, cluster.url)  # the teacher's, before the class
+        files_compressed(cluster.url)
+        bodies, wire = first_visit(browser, cluster.url)
+        scripts = {u: enc for u, (_, enc) in bodies.items() if u.endswith((".js", ".css"))}
+        assert scripts and set(scripts.values()) == {"br"}, scripts
+        assert wire <= 1_200_000, f"a first visit took {wire:,} bytes over the wire"
+
+
 def test_haproxy_serves_the_apps_files_from_its_cache_once_a_first_visitor_has_loaded_them(browser, tmp_path):
     """A replica's event loop carries every page's messages; in a lecture hall's press wave it served a late
-    visitor's ~60 front-end files in 2.3-2.8 s (0.7-1.4 s idle). Behind HAProxy, once one browser has loaded the
-    app, its files come from HAProxy's cache: with the replica frozen (SIGSTOP), every one of them still arrives,
-    byte for byte, while the page's HTML (never cached: it is not immutable) does not."""
+    visitor's ~60 front-end files in 2.3-2.8 s (0.7-1.4 s idle). Behind HAProxy, once the app's files have been
+    loaded (and compressed by the replica), they come from HAProxy's cache: with the replica frozen (SIGSTOP), every
+    one of them still arrives, byte for byte, while the page's HTML (never cached: it is not immutable) does not."""
+    import gzip
     import os
     import signal
     import urllib.request
 
+    import brotli
+
     with Cluster(free_port(), replicas=1, folder=tmp_path, workers=1, keep_database=False) as cluster:
-        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-        pg = ctx.new_page()
-        pg.set_default_timeout(LOAD_MS)
-        files = {}
-        pg.on("response", lambda r: files.setdefault(r.url, r) if "/static/" in r.url and r.ok else None)
-        pg.goto(cluster.url + "/")
-        wait_for_app(pg, timeout=LOAD_MS)
-        no_exception(pg)
-        # a copy: reading a body lets Playwright deliver more responses (a font asked for after the page was drawn),
-        # which the handler above adds to ``files`` (CI once: "dictionary changed size during iteration")
-        bodies = {url: r.body() for url, r in list(files.items())}
-        ctx.close()
+        first_visit(browser, cluster.url)
+        files_compressed(cluster.url)
+        bodies, _ = first_visit(browser, cluster.url)
         assert len(bodies) >= 20, f"the first visit loaded only {len(bodies)} of the app's files"
         replica = cluster.replicas["r1"][1]
         os.killpg(replica.pid, signal.SIGSTOP)
         try:
             with pytest.raises(OSError):  # the replica is frozen: the HTML gets no answer
                 urllib.request.urlopen(cluster.url + "/", timeout=3).read()
-            for url, body in bodies.items():
-                with urllib.request.urlopen(url, timeout=3) as r:
-                    assert r.status == 200 and r.read() == body, url
+            for url, (body, _) in bodies.items():
+                ask = urllib.request.Request(url, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+                with urllib.request.urlopen(ask, timeout=3) as r:
+                    data, encoding = r.read(), r.headers.get("Content-Encoding", "")
+                data = brotli.decompress(data) if encoding == "br" else gzip.decompress(data) if encoding == "gzip" else data
+                assert r.status == 200 and data == body, url
         finally:
             os.killpg(replica.pid, signal.SIGCONT)

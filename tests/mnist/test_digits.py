@@ -116,3 +116,59 @@ def test_a_transparent_png_shows_its_ink_whatever_its_colour(ink):
 def test_an_image_without_a_digit_is_named_as_such(alpha, match):
     with pytest.raises(ValueError, match=match):
         read_uploaded_image(rgba_png(0, alpha))
+
+
+def blank_png(w, h, mode="RGBA") -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new(mode, (w, h)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_the_canvas_image_is_read_at_the_canvas_size():
+    from nnviz.mnist.digits import CANVAS_SIZE, canvas_image
+
+    rgba = canvas_image(blank_png(*CANVAS_SIZE))
+    assert rgba.shape == (CANVAS_SIZE[1], CANVAS_SIZE[0], 4) and rgba.dtype == np.uint8
+    assert canvas_image(None) is None
+
+
+@pytest.mark.parametrize("data, match", [
+    (blank_png(5000, 5000), "5000×5000 pixels; the canvas is 280×280"),
+    (blank_png(280, 281), "280×281"),
+    (b"GIF89a" + b"\0" * 100, "not an image|GIF"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 50, "could not be read|not an image"),
+    (b"x" * 500_000, "more than a 280×280 canvas makes"),
+])
+def test_a_canvas_state_that_is_not_the_canvas_own_image_is_refused_before_decoding(data, match):
+    """Issue 32, item 2: a crafted canvas state carrying a 5000×5000 PNG (94 KB on the wire) grew the server by
+    1.2-1.4 GB in 6 s; 9000×9000 by 4.4 GB."""
+    import tracemalloc
+
+    from nnviz.mnist.digits import canvas_image
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=match):
+            canvas_image(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20  # nothing the size of the image was decoded
+
+
+def test_the_canvas_result_is_read_through_its_blank_png():
+    from nnviz.mnist.digits import canvas_image
+
+    class Result:  # as streamlit-drawable-canvas returns it
+        image_bytes = blank_png(280, 280)
+
+    class Broken:
+        @property
+        def image_bytes(self):
+            raise ValueError("not enough values to unpack")  # a data URL without ";base64,"
+
+    assert canvas_image(Result()).shape == (280, 280, 4)
+    with pytest.raises(ValueError, match="not an image the canvas makes"):
+        canvas_image(Broken())

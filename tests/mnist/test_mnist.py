@@ -59,8 +59,27 @@ def test_every_source_failing_names_each_and_why(tmp_path):
     with pytest.raises(MnistUnavailable) as err:
         load_mnist(sources, cache=tmp_path / "x.npz")
     text = str(err.value)
-    assert "a cache: OSError: no file at /nowhere" in text and "the internet: OSError: timed out" in text
+    assert "a cache: OSError: no file at …" in text and "the internet: OSError: timed out" in text
     assert "a corrupt wheel: ValueError: train images must be uint8 of shape (n, 28, 28)" in text
+    assert "/nowhere" not in text  # a page shows this message: it names no server path
+    with pytest.raises(MnistUnavailable, match="no file at /nowhere"):  # the command line's set-up step does
+        load_mnist(sources, cache=tmp_path / "x.npz", show_paths=True)
+
+
+def test_what_a_page_is_told_while_mnist_loads_names_no_server_path(tmp_path, monkeypatch):
+    """Issue 32, item 13: the first visitor to Data as numbers or MNIST saw "trying project cache (<server
+    path>/mnist.npz) …"."""
+    from nnviz.mnist import data as mnist
+
+    monkeypatch.setenv("NNVIZ_CACHE", str(tmp_path / "empty cache"))
+    monkeypatch.setattr(mnist.Path, "home", lambda: tmp_path / "home")
+    real = mnist.default_sources()
+    sources = real[:2] + [Source("a wheel (fake)", lambda: small_set())]
+    lines = []
+    data = load_mnist(sources, report=lines.append)
+    told = "\n".join(lines) + data.source
+    assert str(tmp_path) not in told and "/" not in told, told
+    assert "the project's cache" in told and "saved a copy in the project's cache" in told
 
 
 def test_validation_knows_the_real_set():

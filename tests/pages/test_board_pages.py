@@ -161,3 +161,41 @@ def test_room_and_nickname_survive_a_moment_without_the_share_panel(open_page, d
     at.text_input(key="share_room").set_value("")
     at.button(key="share_button").click().run()
     assert any(f"Shared with room {code}" in s.value for s in at.success), errors(at)
+
+
+def test_a_run_that_diverged_in_its_first_epoch_is_shared_and_drawn(open_page, db):
+    """Issue 32, item 16: the README says diverged runs can be shared; one that diverged before its first epoch
+    ended could not ("Train a run to the end, then share it")."""
+    teacher, code = open_board(open_page)
+    at = open_page("shallow_network", ds="lesson", hidden=512, lr=10, batch=8, epochs=20, speed="max", room=code)
+    press(at, "train", runs=4)
+    assert "diverged" in " ".join(c.value for c in at.caption), errors(at)
+    assert not at.button(key="share_button").disabled
+    at.text_input(key="share_nickname").input("Icarus").run()
+    at.button(key="share_button").click().run()
+    assert any(f"Shared with room {code}" in s.value for s in at.success), errors(at)
+    teacher.run()
+    assert not teacher.exception and "1 run shared" in markdown(teacher)
+    assert list(teacher.dataframe[0].value["nickname"]) == ["Icarus"]
+
+
+def test_a_database_that_fails_gets_a_plain_message_and_a_retry_on_every_page(open_page, db):
+    """Issue 32, item 11: PostgreSQL down, a full disk, SQLite locked, tables missing behind a schema row — Share, a
+    board link and Open a room showed Streamlit's generic "This app has encountered an error"."""
+    import sqlalchemy as sa
+
+    teacher, code = open_board(open_page)
+    student = finished_run(open_page, code, "Ada")
+    with db.engine.begin() as conn:  # the tables go; the schema row says they are there
+        for table in ("board_runs", "board_misses", "board_rooms"):
+            conn.execute(sa.text(f"DROP TABLE {table}"))
+    student.button(key="share_button").click().run()
+    assert not student.exception and "not answering right now" in errors(student)
+    link = open_page("class_board", room=code)
+    assert not link.exception and "not answering right now" in errors(link)
+    assert link.button(key="cb_retry")
+    fresh = open_page("class_board")
+    fresh.button(key="cb_open").click().run()
+    assert not fresh.exception and "not answering right now" in errors(fresh)
+    teacher.run()  # the teacher's board, open all along
+    assert not teacher.exception

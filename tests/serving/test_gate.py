@@ -276,3 +276,38 @@ def test_runs_already_in_line_when_the_backlog_grows_are_held_back_too():
     chart.release()
     assert click.inside.wait(30)
     click.release()
+
+
+def test_a_turn_stepped_outside_lets_others_run_and_takes_a_turn_again_after():
+    """Issue 32, item 8: pages waiting on a stalled database held the gate's slots, and no live chart was drawn."""
+    gate = Gate(slots=1)
+    stalled, back = threading.Event(), threading.Event()
+
+    def board_page():
+        with gate.turn(ACTION):
+            with gate.outside():  # waiting for the database
+                stalled.wait(30)
+            back.set()
+
+    page = threading.Thread(target=board_page, daemon=True)
+    page.start()
+    wait_until(lambda: gate.running == 0 and page.is_alive(), "the page stepping out of its turn")
+    chart = Holder(gate, LIVE)
+    assert chart.inside.wait(30)  # a live chart runs while the page waits on the database
+    stalled.set()
+    wait_until(lambda: gate.waiting == 1, "the page lining up again for a turn")
+    assert not back.is_set()
+    chart.release()
+    assert back.wait(30)
+    page.join(30)
+    assert gate.running == 0 and gate.waiting == 0
+
+
+def test_stepping_outside_without_a_slot_changes_nothing():
+    gate = Gate(slots=1)
+    with gate.outside():
+        pass
+    with gate.turn(FIRST):  # a visitor's first page holds no slot
+        with gate.outside():
+            assert gate.running == 0
+    assert gate.running == 0 and gate.waiting == 0

@@ -26,9 +26,9 @@ def boom(params, workdir):
     raise MemoryError("out of memory")
 
 
-def job(name, owner="", alive=None, target=wait_for_release):
+def job(name, owner="", alive=None, target=wait_for_release, client=""):
     extra = {"alive": alive} if alive is not None else {}
-    return Job(name, target, {"name": name}, JobProgress(epochs=1), owner=owner, **extra)
+    return Job(name, target, {"name": name}, JobProgress(epochs=1), owner=owner, client=client, **extra)
 
 
 def until(condition, timeout=30):
@@ -138,6 +138,32 @@ def test_a_full_queue_says_so():
         assert all(w.state == "queued" for w in waiting)
     finally:
         RELEASE.set()
+
+
+def test_forty_tabs_of_one_client_cannot_fill_the_queue_nor_keep_anyone_waiting_behind_them():
+    """Issue 32, item 9: 40 trainings queued from one client filled the queue ("The queue is full") for everyone."""
+    RELEASE.clear()
+    queue = TrainingQueue(inline=True, max_waiting=40, poll=0.01)
+    try:
+        hog = [queue.submit(job("hog0", "tab0", client="10.0.0.66"))]
+        until(lambda: hog[0].state == "running")
+        hog += [queue.submit(job(f"hog{i}", f"tab{i}", client="10.0.0.66")) for i in range(1, 41)]
+        assert queue.waiting() == 40
+        students = [queue.submit(job(f"student{i}", f"s{i}", client=f"10.0.1.{i}")) for i in range(5)]
+        assert all(s.state == "queued" for s in students)  # room was made: the hog's newest jobs were dropped
+        assert [j.state for j in hog[-5:]] == ["dropped"] * 5 and "another visitor" in hog[-1].error
+        assert [queue.position(s) for s in students] == [1, 2, 3, 4, 5]  # each right behind the running one, in turn
+        assert queue.position(hog[1]) == 6
+    finally:
+        RELEASE.set()
+
+
+def test_the_line_goes_round_by_round_per_client(queue):
+    running = queue.submit(job("running", "x0", client="A"))
+    until(lambda: running.state == "running")
+    a1, a2 = queue.submit(job("a1", "x1", client="A")), queue.submit(job("a2", "x2", client="A"))
+    b1 = queue.submit(job("b1", "y1", client="B"))
+    assert [queue.position(j) for j in (b1, a1, a2)] == [1, 2, 3]
 
 
 def test_jobs_of_closed_pages_are_dropped_and_a_running_one_is_stopped(queue):

@@ -8,7 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from nnviz.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from nnviz.core.datasets import LESSON, TITLES, TWO_D, parse_csv
+from nnviz.core.datasets import LESSON, TITLES, TWO_D
 from nnviz.core.settings import (
     BATCH_SIZES,
     DATASETS,
@@ -24,7 +24,8 @@ from nnviz.core.settings import (
 )
 from nnviz.lesson import recipes
 from nnviz.serving.data_store import DataRef, UploadMissing, load_data, register_upload
-from ui.common import plain, problem
+from nnviz.serving.runner import read_csv_upload
+from ui.common import outside_gate, plain, problem
 from ui.trainer.session import current_settings, state, use_recipe, widget
 
 SPEED_LABELS = {"max": "as fast as possible", "50": "50 epochs/s", "10": "10 epochs/s", "2": "2 epochs/s"}
@@ -93,7 +94,8 @@ def upload_control():
     if file is not None and file.file_id != s.csv_id:
         s.csv_id = file.file_id
         try:  # a bad file or a full disk: ValueError, with a message for the user
-            ds = parse_csv(file.getvalue(), name=file.name, seed=int(st.session_state[widget("seed")]))
+            ds = read_csv_upload(file.getvalue(), file.name, int(st.session_state[widget("seed")]),
+                                 waiting=outside_gate)
             s.upload = register_upload(ds)
         except ValueError as err:
             s.csv_error = f"{file.name}: {err}"

@@ -139,6 +139,9 @@ def status_line(run: Run, snap, ds):
         if snap.state == "failed":
             problem(plain(snap.message), "Press Reset to start again.")
             return
+        if run.refused and snap.state in ("ready", "paused"):
+            st.warning(run.refused, icon=":material/speed:")
+            return
         verdict = verdict_for(run, snap, ds) if snap.epochs or snap.state == "diverged" else None
         if snap.state == "diverged":
             problem(f"{verdict.title} {verdict.advice}")

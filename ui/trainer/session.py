@@ -20,6 +20,7 @@ from nnviz.serving.data_store import DataRef
 from nnviz.serving.runner import SERVER_ID, Run
 from nnviz.viz.downsample import Curve, SeriesCache
 from ui.common import plain, problem
+from ui.identity import owner
 from ui.trainer.pause_point import paused_at
 
 KEY = "tr_"  # the prefix of this page's widget keys (and of its elements' CSS classes, st-key-tr_…)
@@ -159,7 +160,7 @@ def current_run(settings: TrainerSettings, ds, ref) -> Run | None:
                             "faded.")
     s.run = None
     try:
-        run = Run(settings.new_trainer(ds), ref, settings=settings)
+        run = Run(settings.new_trainer(ds), ref, settings=settings, owner=owner())
     except ValueError as err:
         problem(f"These settings cannot train: {plain(err)}", "Change the setting named in this message.")
         return None
