@@ -26,7 +26,7 @@ import argparse
 import statistics
 
 from bench.bench_hall import Server
-from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS
+from tools.local import CHROMIUM, CHROMIUM_ARGS
 
 PAGE = "/shallow_network?ds={dataset}&epochs=5000&speed={speed}"
 

@@ -75,7 +75,7 @@ from pathlib import Path
 import psutil
 
 from bench.st_client import Client
-from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port
+from tools.local import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,12 +100,7 @@ class Server:
             env={k: v for k, v in os.environ.items() if k != "NNVIZ_WORKERS"},
         )
         self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_healthy(self.url + "/_stcore/health", timeout=60, proc=self.proc)
         self.ps = psutil.Process(self.proc.pid)
         self.reset_peaks()
         self._stop = threading.Event()

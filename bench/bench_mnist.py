@@ -37,14 +37,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import psutil
 
 from bench.st_client import Client
-from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port
+from tools.local import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,12 +67,7 @@ class Server:
              "--server.address", "127.0.0.1", "--server.port", str(self.port)],
             cwd=app_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_healthy(self.url + "/_stcore/health", timeout=60, proc=self.proc)
         self.peak_server = self.peak_total = 0
         self._stop = threading.Event()
         threading.Thread(target=self._watch_memory, daemon=True).start()

@@ -21,7 +21,7 @@ import statistics
 import time
 
 from bench.bench_hall import Server, niced_chromium, open_sessions, press_and_wait
-from tests.browser.browser_helpers import CHROMIUM_ARGS
+from tools.local import CHROMIUM_ARGS
 
 EPOCH = re.compile(r"Epoch (\d+) /")
 CLICK_JS = """() => {

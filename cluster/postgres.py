@@ -12,11 +12,12 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from tools.local import free_port
 
 
 def pg_bin(name: str) -> str:
@@ -28,12 +29,6 @@ def pg_bin(name: str) -> str:
     if on_path:
         return on_path
     raise FileNotFoundError(f"{name} not found: install Debian's postgresql package (make postgres-tools)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class TempPostgres:

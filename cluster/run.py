@@ -19,28 +19,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-from cluster.postgres import TempPostgres, free_port
+from cluster.postgres import TempPostgres
+from tools.local import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = Path(__file__).with_name("haproxy.cfg")
-
-
-def wait_healthy(url: str, timeout: float = 120.0, proc: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=3) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def warm(port: int, timeout: float = 120.0):

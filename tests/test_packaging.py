@@ -66,7 +66,7 @@ def test_the_app_declares_what_it_imports():
 
 
 def test_tests_and_tools_declare_what_they_import():
-    modules = imported("tests", "bench", "models")
+    modules = imported("tests", "bench", "models", "cluster", "tools")
     assert {"pytest", "playwright"} <= modules
     assert not undeclared(modules, ROOT / "requirements-dev.txt")
 

@@ -1,27 +1,17 @@
 """What the browser tests and the benchmarks in bench/ share: starting the app, Chromium's settings, waits."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from tools.local import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: F401 - the tests import them from here
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("NNVIZ_CHROMIUM", "/usr/bin/chromium")
 #: How long a wait may take before it counts as a failure: a loaded 2-core machine may be slow, never wrong.
 #: Waits return as soon as their condition holds, so a fast machine never pays for it.
 PATIENCE_MS = 120_000
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
@@ -36,16 +26,12 @@ def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
          "--server.address", "127.0.0.1", "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + PATIENCE_MS / 1000
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"the app did not start; see {log.name}")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", PATIENCE_MS / 1000, proc)
+    except RuntimeError as err:
+        proc.kill()
+        raise RuntimeError(f"the app did not start ({err}); see {log.name}") from None
+    return proc
 
 
 def stop_server(proc: subprocess.Popen, timeout: float = 10.0):

@@ -9,11 +9,19 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_helpers import ARTIFACTS, ROOT, free_port, no_exception, stop_server, wait_for_app
+from browser_helpers import (
+    ARTIFACTS,
+    PATIENCE_MS,
+    ROOT,
+    free_port,
+    no_exception,
+    stop_server,
+    wait_for_app,
+    wait_healthy,
+)
 
 RECORDER = Path(__file__).with_name("serve_recording_modules.py")
 PAGES = ["", "data_as_numbers", "neuron", "activations", "shallow_network", "backpropagation", "mnist_classifier"]
@@ -33,15 +41,7 @@ def server(tmp_path_factory):
                              "--server.address", "127.0.0.1", "--server.port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            assert time.monotonic() < deadline and proc.poll() is None, f"the app did not start; see {log.name}"
-            time.sleep(0.2)
+    wait_healthy(url + "/_stcore/health", PATIENCE_MS / 1000, proc)
     yield url, proc, out
     stop_server(proc, timeout=15)
     log.close()
