@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nnviz.board.store import SharedRun, downsample
+from nnviz.board.store import SharedRun
 from nnviz.core.settings import BATCH_SIZES, FULL_BATCH, to_query
+from nnviz.viz.downsample import spread
 from nnviz.viz.theme import CLASS_COLOURS
 
 #: The settings a chart can put on its x axis: label -> (field, axis kind).
@@ -150,7 +151,7 @@ def loss_figure(runs: Sequence[SharedRun], *, presentation: bool = False) -> dic
         loss = significant(loss)
         epochs = np.asarray(r.curves["epoch"], dtype=float)
         if i != best and loss.size > OVERLAY_POINTS:  # a faint line of a crowd needs fewer points
-            keep = downsample(loss.size, OVERLAY_POINTS)
+            keep = spread(loss.size, OVERLAY_POINTS)
             loss, epochs = loss[keep], epochs[keep]
         if i == best:
             best_trace = {"type": "scatter", "mode": "lines", "x": epochs, "y": loss, "name": _name(r),

@@ -46,6 +46,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from nnviz import cache_folder
 from nnviz.core.settings import TrainerSettings, from_query, to_query
+from nnviz.viz.downsample import spread
 
 # ----------------------------------------------------------------------------- limits (one table)
 
@@ -211,14 +212,6 @@ def _finite(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def downsample(n: int, max_points: int = CURVE_POINTS) -> list[int]:
-    """Indices of at most ``max_points`` evenly spread items of ``n``, always the first and the last."""
-    if n <= max_points:
-        return list(range(n))
-    step = (n - 1) / (max_points - 1)
-    return sorted({round(i * step) for i in range(max_points)})
-
-
 def clean_nickname(text) -> str:
     """A nickname as stored: trimmed, 1–24 printable characters. Raises ``BoardError`` otherwise."""
     name = " ".join(str(text or "").split())
@@ -241,7 +234,7 @@ def shared_run(nickname: str, settings: TrainerSettings, records: Sequence, dive
                              {name: [] for name in ("epoch", "train_loss", "test_loss", "train_acc", "test_acc")})
         raise BoardError("This run has no finished epoch yet: train it first, then share it.")
     last = records[-1]
-    keep = downsample(len(records))
+    keep = spread(len(records), CURVE_POINTS)
     curves = {name: [_finite(getattr(records[i], name)) for i in keep]
               for name in ("train_loss", "test_loss", "train_acc", "test_acc")}
     curves["epoch"] = [int(records[i].epoch) for i in keep]

@@ -32,12 +32,21 @@ class Curve:
     settings: object = None
 
 
+def spread(n: int, max_points: int) -> list[int]:
+    """Indices of at most ``max_points`` evenly spread items of ``n`` (``max_points`` ≥ 2), always the first and
+    the last: a long series thinned for a redraw, a stored curve, an overlay."""
+    if n <= max_points:
+        return list(range(n))
+    step = (n - 1) / (max_points - 1)
+    return sorted({round(i * step) for i in range(max_points)})
+
+
 def thin(x, y, max_points: int = MAX_POINTS):
-    """Every k-th point of a long series (and always the last), so a redraw stays small."""
+    """A long series at ``spread`` points (the first and the last kept), so that a redraw stays small."""
     x, y = np.asarray(x), np.asarray(y)
     if x.size <= max_points:
         return x, y
-    idx = np.unique(np.r_[np.arange(0, x.size, int(np.ceil(x.size / max_points))), x.size - 1])
+    idx = spread(x.size, max_points)
     return x[idx], y[idx]
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnviz.core.training import EpochRecord
-from nnviz.viz.downsample import SeriesCache, minmax, minmax_indices
+from nnviz.viz.downsample import SeriesCache, minmax, minmax_indices, spread, thin
 
 
 def noisy(n, seed=0):
@@ -85,3 +85,22 @@ def test_a_cache_that_grows_with_the_history_draws_what_a_fresh_one_draws():
             np.testing.assert_array_equal(a, b)
     other = tuple(EpochRecord(e, 40 * e, 2.0, 0.5, 2.0, 0.5, 1000.0) for e in range(1, 11))  # Reset: a new run
     assert np.array_equal(cache.series(other, steps[:50], losses[:50], 40).train_loss, np.full(10, 2.0))
+
+
+@pytest.mark.parametrize("n, most", [(0, 5), (1, 5), (5, 5), (6, 5), (1000, 2), (10_001, 400)])
+def test_spread_keeps_the_ends_and_at_most_the_points_asked_for(n, most):
+    idx = spread(n, most)
+    assert len(idx) <= most and idx == sorted(set(idx))
+    if n:
+        assert idx[0] == 0 and idx[-1] == n - 1
+    if n <= most:
+        assert idx == list(range(n))
+    else:
+        gaps = np.diff(idx)
+        assert gaps.max() - gaps.min() <= 1  # evenly spread
+
+
+def test_thin_keeps_a_long_series_ends_and_its_pairs():
+    x = np.arange(10_000)
+    tx, ty = thin(x, x * 2.0, 300)
+    assert len(tx) <= 300 and tx[0] == 0 and tx[-1] == 9_999 and np.array_equal(ty, tx * 2.0)
