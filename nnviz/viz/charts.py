@@ -504,7 +504,8 @@ def probability_bars(probabilities, *, presentation: bool = False, highlight: in
              "text": [f"{v:.0%}" if v >= 0.01 else "" for v in p], "textposition": "outside",
              "textfont": {"size": s.font}, "hovertemplate": "digit %{x}: %{y:.4f}<extra></extra>", "name": "P(digit)"}]
     layout = _layout(s, xaxis=_axis("digit", s, type="category"), yaxis=_axis("probability", s, range=[0, 1.15],
-                                                                                tickformat=".0%"), showlegend=False)
+                                                                                tickformat=".0%"), showlegend=False,
+                     uniformtext={"minsize": s.font, "mode": "show"})  # never shrink a bar's label
     layout["height"] = 300 if not presentation else 340
     return _figure({"data": data, "layout": layout})
 

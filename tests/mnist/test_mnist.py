@@ -112,3 +112,11 @@ def test_digit_as_data():
     x = np.stack([np.full((28, 28), 10, np.uint8), np.full((28, 28), 30, np.uint8)])
     means = mean_images(x, np.array([3, 3]))
     assert means.shape == (10, 28, 28) and means[3, 0, 0] == 20 and means[0].sum() == 0
+
+
+def test_the_history_runs_held_out_third_holds_13100_training_images():
+    from nnviz.mnist.jobs import HISTORY_EXPERIMENT
+    from nnviz.mnist.lesson_runs import held_out_training_images
+
+    assert held_out_training_images(60_000, 10_000, HISTORY_EXPERIMENT["validation_split"]) == 13_100
+    assert held_out_training_images(60_000, 10_000, 0.1) == 0  # 7,000 held out: test images only

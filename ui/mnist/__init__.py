@@ -1,0 +1,1 @@
+"""The MNIST page's parts: its trainings in the queue (``jobs``) and its sections."""
