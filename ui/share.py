@@ -23,11 +23,12 @@ from nnviz.board.store import (
     shared_run,
 )
 from nnviz.core.settings import TrainerSettings
+from nnviz.serving.runner import RunState
 from ui import identity
 from ui.common import outside_gate, plain, problem
 
 ROOM_PARAM = "room"
-SHARE_FINISHED = ("finished", "diverged")  # a diverged run is a lesson too (a learning rate too high)
+SHARE_FINISHED = (RunState.FINISHED, RunState.DIVERGED)  # a diverged run is a lesson too (a learning rate too high)
 
 
 def get_board() -> Board | None:
@@ -123,7 +124,8 @@ def share_panel(snap, settings: TrainerSettings, key: str = "share_", where=None
         for name in ("room", "nickname"):
             if st.session_state.get(key + name):
                 st.session_state[key + name + "_kept"] = st.session_state[key + name]
-        finished = snap is not None and snap.state in SHARE_FINISHED and (bool(snap.epochs) or snap.state == "diverged")
+        finished = (snap is not None and snap.state in SHARE_FINISHED
+                    and (bool(snap.epochs) or snap.state == RunState.DIVERGED))
         this_run = (settings.run_key(), len(snap.epochs) if snap is not None else 0)
         done = st.session_state.get(key + "done")
         already = done is not None and done[1] == this_run
@@ -147,7 +149,7 @@ def _share(snap, settings: TrainerSettings, key: str, this_run):
     try:
         code = joined_room(board, st.session_state.get(key + "room") or st.session_state.get(key + "room_kept", ""))
         run = shared_run(st.session_state.get(key + "nickname") or st.session_state.get(key + "nickname_kept", ""),
-                         settings, snap.epochs, diverged=snap.state == "diverged")
+                         settings, snap.epochs, diverged=snap.state == RunState.DIVERGED)
         board.share(code, session_key(), run, client=client_address())
     except BoardError as err:
         st.session_state[key + "error"] = str(err)

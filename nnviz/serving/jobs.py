@@ -38,6 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from nnviz.serving.background import WORKER_NICE, InlineExecutor, WorkerPool
@@ -109,6 +110,21 @@ def _always() -> bool:
     return True
 
 
+class JobState(str, Enum):
+    """A job's life: queued → running → done / stopped / failed; a queued job may also be stopped, or
+    dropped (its page closed, or it made room for another client's)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    DROPPED = "dropped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass
 class Job:
     """One requested training.
@@ -127,7 +143,7 @@ class Job:
     owner: str = ""
     alive: Callable[[], bool] = _always
     client: str = ""  # who asks, for the queue's fair share (default: the owner)
-    state: str = "queued"  # queued, running, done, stopped, failed, dropped
+    state: JobState = JobState.QUEUED
     result: object = None
     error: str = ""
     queued_at: float = field(default_factory=time.monotonic)
@@ -139,7 +155,7 @@ class Job:
 
     @property
     def busy(self) -> bool:
-        return self.state in ("queued", "running")
+        return self.state in (JobState.QUEUED, JobState.RUNNING)
 
     @property
     def who(self) -> str:
@@ -148,8 +164,8 @@ class Job:
 
     def stop(self):
         self.stop_requested.set()
-        if self.state == "queued":
-            self.state = "stopped"
+        if self.state == JobState.QUEUED:
+            self.state = JobState.STOPPED
 
 
 class QueueRefused(RuntimeError):
@@ -202,7 +218,7 @@ class TrainingQueue:
             if len(self._waiting) >= self.max_waiting and not self._make_room_for(job):
                 raise QueueRefused(f"The queue is full: {len(self._waiting)} trainings are waiting for this "
                                    "server. Try again in a few minutes.")
-            job.state = "queued"
+            job.state = JobState.QUEUED
             self._waiting.append(job)
             self._wake.notify()
         return job
@@ -216,7 +232,7 @@ class TrainingQueue:
             return False
         bumped = next(j for j in reversed(self._waiting) if j.who == top)
         self._waiting.remove(bumped)
-        bumped.state = "dropped"
+        bumped.state = JobState.DROPPED
         bumped.error = "the queue was full, and another visitor's training took the place of this one"
         bumped.finished_at = time.monotonic()
         return True
@@ -258,10 +274,10 @@ class TrainingQueue:
         """Drop waiting jobs that were stopped or whose owner left (called with the lock held)."""
         keep = []
         for job in self._waiting:
-            if job.state == "queued" and self._owner_gone(job):
-                job.state, job.error = "dropped", "its page was closed"
+            if job.state == JobState.QUEUED and self._owner_gone(job):
+                job.state, job.error = JobState.DROPPED, "its page was closed"
                 job.finished_at = time.monotonic()
-            if job.state == "queued":
+            if job.state == JobState.QUEUED:
                 keep.append(job)
         self._waiting[:] = keep
 
@@ -280,7 +296,7 @@ class TrainingQueue:
                 self._run(job)
             except Exception as err:  # noqa: BLE001 - the queue outlives any one job (_run reports its own errors)
                 if job is not None and job.busy:
-                    job.state, job.error = "failed", f"{type(err).__name__}: {err}"
+                    job.state, job.error = JobState.FAILED, f"{type(err).__name__}: {err}"
                 time.sleep(self.poll)
             finally:
                 with self._lock:
@@ -304,7 +320,7 @@ class TrainingQueue:
         return self._pool
 
     def _run(self, job: Job):
-        job.state = "running"
+        job.state = JobState.RUNNING
         job.started_at = time.monotonic()
         workdir = None
         try:
@@ -323,9 +339,9 @@ class TrainingQueue:
             outcome = future.result()
             job.peak_memory_mb = outcome.get("peak_memory_mb") if isinstance(outcome, dict) else None
             job.result = job.finish(outcome)
-            job.state = "stopped" if job.stop_requested.is_set() else "done"
+            job.state = JobState.STOPPED if job.stop_requested.is_set() else JobState.DONE
         except Exception as err:  # noqa: BLE001 - reported on the page, never raised into the server
-            job.state = "failed"
+            job.state = JobState.FAILED
             job.error = f"{type(err).__name__}: {err}"
         finally:
             job.finished_at = time.monotonic()

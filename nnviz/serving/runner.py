@@ -37,6 +37,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from enum import Enum
 
 import numpy as np
 
@@ -50,7 +51,7 @@ from nnviz.serving.data_store import DataRef, StoreError, UploadMissing, load_da
 from nnviz.serving.identity import NOBODY, Owner
 from nnviz.serving.limits import STARTS
 
-__all__ = ["DataRef", "InlineExecutor", "Run", "Snapshot", "get_executor", "load_data", "playing_runs",
+__all__ = ["DataRef", "InlineExecutor", "Run", "RunState", "Snapshot", "get_executor", "load_data", "playing_runs",
            "redraw_interval", "register_upload", "set_executor", "training_pool"]
 
 SLICE_SECONDS = 0.15
@@ -192,7 +193,7 @@ def runs_alive() -> int:
 
 def playing_runs() -> int:
     """How many runs in this server are playing now (pages slow their redraws when many are)."""
-    return sum(1 for run in list(_RUNS) if run.state == "playing")
+    return sum(1 for run in list(_RUNS) if run.state == RunState.PLAYING)
 
 
 def slice_seconds(base: float = SLICE_SECONDS, limit: float = 0.5) -> float:
@@ -209,11 +210,27 @@ def redraw_interval(base: float = 0.15, limit: float = 1.0) -> float:
     return min(limit, base * max(1.0, playing_runs() / 2))
 
 
+class RunState(str, Enum):
+    """Where a run is in its life: ready → (queued →) playing → paused / finished / diverged / failed.
+    A ``str`` enum, so that a state reads, prints and compares as its name."""
+
+    READY = "ready"
+    QUEUED = "queued"  # waiting for a live place (nnviz.serving.admission)
+    PLAYING = "playing"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A consistent copy of a run's state for drawing."""
 
-    state: str  # "ready", "queued", "playing", "paused", "finished", "diverged", "failed"
+    state: RunState
     epochs: tuple[EpochRecord, ...]
     batch_steps: np.ndarray
     batch_losses: np.ndarray
@@ -264,7 +281,7 @@ class Run:
         # The run keeps the one history: it records what each slice returns, and the trainer (shipped to a
         # worker, or trained here inline) records nothing.
         self.history, trainer.history = trainer.history or History(), None
-        self.state = "ready"
+        self.state = RunState.READY
         self.message = ""
         self._version = 0  # counts changes of the history: a snapshot copies it only when it moved
         self._pace: float | None = None  # epochs per second; None: as fast as possible
@@ -279,7 +296,7 @@ class Run:
         self._next_at = 0.0  # pacing: do not start a slice before this time
         self._wall = 0.0
         self._play_started: float | None = None
-        self._resume_state = "ready"  # where Pause returns a queued run
+        self._resume_state = RunState.READY  # where Pause returns a queued run
         self._queued_ahead = 0
         self._drawn = None  # (version, epochs, batch steps, batch losses): built once per version
         self._shown: deque[Trainer] = deque(maxlen=DRAWN_STATES)  # the trainer of each state a page drew
@@ -327,7 +344,7 @@ class Run:
         session that plays or waits is paused: a session plays one run at a time (a run left behind by a page
         that lost its state would otherwise train, and hold a place, with nobody watching). A session or client
         that started too many runs lately is refused (``refused`` says so)."""
-        starting = self.state in ("ready", "paused")
+        starting = self.state in (RunState.READY, RunState.PAUSED)
         if starting and not self._may_start():
             return
         if starting and self.owner.session:
@@ -336,13 +353,13 @@ class Run:
                     other.pause(wait=0.0)
         with self._lock:
             self._pace = epochs_per_s
-            if self.state in ("ready", "paused"):
+            if self.state in (RunState.READY, RunState.PAUSED):
                 self._resume_state = self.state
                 self._touch()
                 if self._request():
                     self._start_playing()
                 else:
-                    self.state = "queued"
+                    self.state = RunState.QUEUED
                     self._queued_ahead = self.admission.status(self)[1]
                     self._version += 1
 
@@ -351,7 +368,7 @@ class Run:
         not at its page's next poll, which far back in a long queue was up to ``QUEUE_POLL_MAX`` s away.
         Its page sees it playing at that poll."""
         with self._lock:
-            if self.state == "queued" and self.admission.status(self)[0] == "live":
+            if self.state == RunState.QUEUED and self.admission.status(self)[0] == "live":
                 self._touch()  # its page polled within its patience: it trains until its page is heard from
                 self._start_playing()
                 self._version += 1
@@ -360,14 +377,14 @@ class Run:
         """The admission dropped this live run: its page was silent for longer than it allows (called on a
         thread of its own). It stops training and waits; when its page polls again it asks for a place."""
         with self._lock:
-            if self.state == "playing" and self.admission.status(self)[0] != "live":
-                self.state = "queued"
-                self._resume_state = "paused" if self.history.n_steps else "ready"
+            if self.state == RunState.PLAYING and self.admission.status(self)[0] != "live":
+                self.state = RunState.QUEUED
+                self._resume_state = RunState.PAUSED if self.history.n_steps else RunState.READY
                 self._stop_clock()
                 self._version += 1
 
     def _start_playing(self):
-        self.state = "playing"
+        self.state = RunState.PLAYING
         self._play_started = time.monotonic()
         self._restart_pace()
         self._submit_if_due()
@@ -385,22 +402,22 @@ class Run:
         and the click's own delay later."""
         if at_step is not None:
             with self._lock:
-                if self.state == "playing":
-                    self.state = "paused"
+                if self.state == RunState.PLAYING:
+                    self.state = RunState.PAUSED
                     self._stop_clock()
                     self.admission.withdraw(self)
-                if self.state == "paused":
+                if self.state == RunState.PAUSED:
                     self._rewind(at_step)
                     return
         with self._lock:
-            if self.state == "queued":
+            if self.state == RunState.QUEUED:
                 self.state = self._resume_state
                 self.admission.withdraw(self)
                 self._version += 1
                 return
-            if self.state != "playing":
+            if self.state != RunState.PLAYING:
                 return
-            self.state = "paused"
+            self.state = RunState.PAUSED
             self._stop_clock()
             self.admission.withdraw(self)
             future = self._future
@@ -416,7 +433,7 @@ class Run:
         except Exception:  # noqa: BLE001 - a failure is recorded by _merge; a timeout drops the slice
             if not future.done():
                 with self._lock:
-                    if self._future is future and self.state == "paused":
+                    if self._future is future and self.state == RunState.PAUSED:
                         self._future = None  # _merge ignores it when it comes back; the history is unchanged
                 return
         self._merge(future)
@@ -435,7 +452,7 @@ class Run:
     def step_epoch(self, timeout: float = 120.0):
         """Train to the end of the current epoch, and wait for it (a start too: see ``play``)."""
         with self._lock:
-            if self.state not in ("ready", "paused") or self._future is not None or not self._may_start():
+            if self.state not in (RunState.READY, RunState.PAUSED) or self._future is not None or not self._may_start():
                 return
             future = self._submit(seconds=None, epochs=1)
         try:
@@ -461,18 +478,18 @@ class Run:
         """A queued run starts when admitted. A run that lost its place because its page was silent (a
         closed tab, or a server too busy to hear from it in time) asks again now that its page polls: a
         queued one takes back the place its arrival earned, a playing one queues if the server is full."""
-        if self.state not in ("queued", "playing"):
+        if self.state not in (RunState.QUEUED, RunState.PLAYING):
             return
         status, ahead = self.admission.status(self)
         if status in ("dropped", "none"):
             status = "live" if self._request() else "queued"
             ahead = self.admission.status(self)[1]
-        if self.state == "queued" and status == "live":
+        if self.state == RunState.QUEUED and status == "live":
             self._start_playing()
         elif status == "queued":
             self.admission.heartbeat(self)  # its page is still here: it keeps its place however long it waits
-            if self.state == "playing":
-                self.state = "queued"
+            if self.state == RunState.PLAYING:
+                self.state = RunState.QUEUED
                 self._stop_clock()
             if ahead != self._queued_ahead:
                 self._queued_ahead = ahead
@@ -487,7 +504,7 @@ class Run:
     @property
     def active(self) -> bool:
         """Still wants drawing updates: playing, queued, or a slice still under way."""
-        return self.state in ("playing", "queued") or self._future is not None
+        return self.state in (RunState.PLAYING, RunState.QUEUED) or self._future is not None
 
     # --- internals
 
@@ -498,7 +515,7 @@ class Run:
         self._last_poll = time.monotonic()
 
     def _submit_if_due(self):
-        if (self.state == "playing" and self._future is None
+        if (self.state == RunState.PLAYING and self._future is None
                 and time.monotonic() >= self._next_at
                 and time.monotonic() - self._last_poll < IDLE_SECONDS
                 and self.owner.connected()):  # a closed tab's run trains no further slice
@@ -555,7 +572,7 @@ class Run:
             self.history.extend(progress)
             self._version += 1
             if trainer.stop is not None:
-                self.state = trainer.stop.kind
+                self.state = RunState(trainer.stop.kind)
                 self.message = trainer.stop.message
                 self._stop_clock()
                 self.admission.withdraw(self)
@@ -564,7 +581,7 @@ class Run:
                 # the next slice starts when the timeline has reached the epochs done so far
                 started, epoch0 = self._pace_origin
                 self._next_at = started + (trainer.epoch - epoch0) / self._pace
-            if self.executor.chains and self.state == "playing":
+            if self.executor.chains and self.state == RunState.PLAYING:
                 delay = self._next_at - time.monotonic()
                 if delay > 0:
                     timer = threading.Timer(delay, self._submit_later)
@@ -583,7 +600,7 @@ class Run:
                 restore(self.ref)
             except (UploadMissing, StoreError) as lost:
                 retry, err = False, lost
-        if retry and (self.state == "playing" or self._slice_seconds is None):  # playing, or a Step
+        if retry and (self.state == RunState.PLAYING or self._slice_seconds is None):  # playing, or a Step
             self.message = "a training process stopped; the run went on from its last slice"
             args = (self._slice_seconds, self._slice_epochs)
             timer = threading.Timer(0.05 * self._losses, self._resubmit, args)
@@ -592,7 +609,7 @@ class Run:
             return
         if retry:
             return  # paused meanwhile: nothing was lost, Train resumes it
-        self.state = "failed"
+        self.state = RunState.FAILED
         if isinstance(err, BrokenProcessPool):
             self.message = (f"training stopped: its process stopped {self._losses} times in a row "
                             "(perhaps out of memory)")
@@ -608,9 +625,9 @@ class Run:
         with self._lock:
             if self._future is not None:
                 return
-            if self.state == "playing":
+            if self.state == RunState.PLAYING:
                 self._submit_if_due()
-            elif seconds is None and self.state in ("ready", "paused"):  # a Step that lost its worker
+            elif seconds is None and self.state in (RunState.READY, RunState.PAUSED):  # a Step that lost its worker
                 self._submit(seconds=seconds, epochs=epochs)
 
     def _stop_clock(self):
@@ -632,7 +649,7 @@ class Run:
         self._shown.append(self._trainer.detached() if inline else self._trainer)
 
     def _snapshot(self) -> Snapshot:
-        if self.state in ("playing", "queued"):
+        if self.state in (RunState.PLAYING, RunState.QUEUED):
             self._keep_shown()
         h = self.history
         if self._drawn is None or self._drawn[0] != self._version:  # the history changes only with the version
@@ -643,5 +660,5 @@ class Run:
             step=self._trainer.step, epoch=self._trainer.epoch, steps_per_epoch=self._steps_per_epoch,
             message=self.message, model=self._trainer.model,
             wall_seconds=self._wall + (time.monotonic() - self._play_started if self._play_started else 0.0),
-            queued_ahead=self._queued_ahead if self.state == "queued" else 0,
+            queued_ahead=self._queued_ahead if self.state == RunState.QUEUED else 0,
         )

@@ -6,7 +6,7 @@ import streamlit as st
 
 from nnviz.mnist.dense_net import load_ready_history
 from nnviz.serving.gate import LIVE
-from nnviz.serving.jobs import QUEUE, Job, QueueRefused
+from nnviz.serving.jobs import QUEUE, Job, JobState, QueueRefused
 from nnviz.viz import charts
 from ui.common import gated, plain, problem, rerun_page
 from ui.identity import owner
@@ -78,34 +78,35 @@ def lesson_history_figure(history: dict, present: bool):
 def show_job(job: Job, label_val: str, present: bool):
     """A queued, running or finished training: its place in the queue, its progress, its live curves."""
     p = job.progress
-    if job.state == "queued":
+    if job.state == JobState.QUEUED:
         ahead = QUEUE.position(job)
         st.warning(f"Queued: {ahead} training{'s' if ahead != 1 else ''} ahead of yours. One training runs at "
                    "a time on this server, so that a class cannot exhaust its memory.", icon=":material/hourglass:")
-    elif job.state == "running" and not p.batches_per_epoch:
+    elif job.state == JobState.RUNNING and not p.batches_per_epoch:
         st.info(f"Starting: {p.stage or 'the training process is starting'} …", icon=":material/hourglass_top:")
-    elif job.state == "running":
+    elif job.state == JobState.RUNNING:
         done = p.epoch + p.batch / p.batches_per_epoch
         ends = np.diff([0.0, *p.epoch_seconds])  # the time each finished epoch took, as this training measured it
         st.progress(min(1.0, done / p.epochs),
                     text=f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs} · batch {p.batch:,} of "
                          f"{p.batches_per_epoch:,}" + (f" · loss so far {p.batch_loss:.4f}" if p.batch_loss else "")
                          + (f" · {np.median(ends):.1f} s per epoch here" if len(ends) else ""))
-    elif job.state == "failed":
+    elif job.state == JobState.FAILED:
         problem(f"The training failed: {plain(job.error)}", "Press Train to try again.")
-    elif job.state == "dropped":
+    elif job.state == JobState.DROPPED:
         st.info(f"This training was dropped from the queue: {plain(job.error or 'its page had been closed')}.")
     else:
         show_job_outcome(job)
-    if p.history["loss"] or (job.state == "running" and p.batches):
-        st.plotly_chart(curves_figure(p.history, label_val, p.batches if job.state == "running" else (), present),
+    if p.history["loss"] or (job.state == JobState.RUNNING and p.batches):
+        batches = p.batches if job.state == JobState.RUNNING else ()
+        st.plotly_chart(curves_figure(p.history, label_val, batches, present),
                         config=charts.PLOTLY_CONFIG)
 
 
 def show_job_outcome(job: Job):
     took = (job.finished_at or 0) - (job.started_at or 0)
     waited = max(0.0, (job.started_at or job.queued_at) - job.queued_at)
-    verb = "Stopped" if job.state == "stopped" else "Finished"
+    verb = "Stopped" if job.state == JobState.STOPPED else "Finished"
     st.success(f"{verb} after {len(job.progress.history['loss'])} epoch(s) in {took:.1f} s"
                + (f" (after {waited:.0f} s in the queue)." if waited >= 1 else "."), icon=":material/check_circle:")
 

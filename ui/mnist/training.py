@@ -5,6 +5,7 @@ import streamlit as st
 from nnviz.core.training import steps_per_epoch
 from nnviz.mnist.jobs import HISTORY_EXPERIMENT, history_job, keras_job, twin_job
 from nnviz.mnist.lesson_runs import HISTORY_LOG_ACCURACY, LESSON_FIT, held_out_training_images
+from nnviz.serving.jobs import JobState
 from nnviz.viz import charts
 from ui.mnist.jobs import (
     busy_job,
@@ -49,7 +50,7 @@ def train_section(data, own, present):
                     "ready one for this session.", icon=":material/school:")
             return
         show_job(job, "validation", present)
-        if job.state == "done" and st.session_state.get("mn_model_from") is not job:
+        if job.state == JobState.DONE and st.session_state.get("mn_model_from") is not job:
             st.session_state.mn_model, st.session_state.mn_model_from = job.result, job
             st.session_state.pop("mn_eval", None)
             st.rerun()

@@ -15,7 +15,7 @@ from nnviz.lesson import recipes
 from nnviz.lesson.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
 from nnviz.serving.admission import queue_message, queue_poll_interval
 from nnviz.serving.gate import ACTION, LIVE, POLL
-from nnviz.serving.runner import Run, redraw_interval
+from nnviz.serving.runner import Run, RunState, redraw_interval
 from nnviz.viz import live_chart
 from ui.common import TRAINER_CHART_HEIGHT, gated, plain, presentation_mode, problem, rerun_page
 from ui.trainer.controls import RECIPE_ICONS, SPEED_LABELS
@@ -33,8 +33,7 @@ from ui.trainer.session import (
     widget,
 )
 
-STATE_LABELS = {"ready": "ready", "queued": "queued", "playing": "training…", "paused": "paused",
-                "finished": "finished", "diverged": "diverged", "failed": "failed"}
+STATE_LABELS = {RunState.PLAYING: "training…"}  # the others read as their own name
 
 
 @st.fragment
@@ -49,17 +48,19 @@ def trainer_panel(run: Run, settings: TrainerSettings, ds, interval: float | Non
     sync_url(settings, run)  # Train marks the link with the server that holds the run
     with st.container(key=widget("buttons")):
         b = st.columns(4)
-        b[0].button("Train", key=widget("train"), on_click=on_train, disabled=run.state not in ("ready", "paused"),
+        idle = run.state in (RunState.READY, RunState.PAUSED)
+        b[0].button("Train", key=widget("train"), on_click=on_train, disabled=not idle,
                     type="primary", icon=":material/play_arrow:", width="stretch", help="Start, or resume after a pause.")
-        b[1].button("Pause", key=widget("pause"), on_click=on_pause, disabled=run.state not in ("playing", "queued"),
+        b[1].button("Pause", key=widget("pause"), on_click=on_pause,
+                    disabled=run.state not in (RunState.PLAYING, RunState.QUEUED),
                     icon=":material/pause:", width="stretch")
         b[2].button("Step", key=widget("step"), on_click=on_step,
-                    disabled=run.state not in ("ready", "paused") or run.busy,
+                    disabled=not idle or run.busy,
                     icon=":material/skip_next:", width="stretch", help="Train one epoch, then stop.")
         b[3].button("Reset", key=widget("reset"), on_click=on_reset, icon=":material/restart_alt:", width="stretch",
                     help="A new run with the current settings; this one stays on the chart, faded.")
     height = TRAINER_CHART_HEIGHT[presentation_mode()]
-    if snap.state == "queued":
+    if snap.state == RunState.QUEUED:
         readouts(snap, settings)
         st.fragment(run_every=queue_poll_interval(snap.queued_ahead))(gated(POLL)(countdown))(run, ds)
         training_chart(snap, settings, height)
@@ -74,7 +75,7 @@ def trainer_panel(run: Run, settings: TrainerSettings, ds, interval: float | Non
 def countdown(run: Run, ds):
     """A queued run's place in the queue, polled on its own timer; the whole page follows once it leaves."""
     snap = run.poll()
-    if snap.state != "queued":
+    if snap.state != RunState.QUEUED:
         rerun_page(LIVE)  # admitted (or dropped for silence): the buttons and the live views change
     status_line(run, snap, ds)
 
@@ -84,7 +85,7 @@ def live_progress(run: Run, settings: TrainerSettings, ds, interval: float):
     snap = run.poll()
     if not drawn_live(run):
         rerun_page(LIVE)  # the run stopped (finished, diverged, paused): redraw the buttons and the views too
-    if snap.state == "playing" and redraw_interval() >= 2 * interval:
+    if snap.state == RunState.PLAYING and redraw_interval() >= 2 * interval:
         rerun_page(LIVE)  # many more runs play than when this one started: redraw less often
     readouts(snap, settings)
     status_line(run, snap, ds)
@@ -108,7 +109,7 @@ def readouts(snap, settings: TrainerSettings):
         st.markdown(f"### Epoch {snap.epoch} / {settings.epochs}", width="content")
         for label, text in cells:
             st.metric(label, text, width="content")
-        st.caption(f"step {snap.step:,} · {STATE_LABELS[snap.state]}", width="content")
+        st.caption(f"step {snap.step:,} · {STATE_LABELS.get(snap.state, snap.state)}", width="content")
 
 
 def verdict_for(run: Run, snap, ds):
@@ -133,35 +134,35 @@ def status_line(run: Run, snap, ds):
     settings, s = run.settings, state()
     recipe = recipes.recipe_for(settings)
     with st.container(key=widget("status")):
-        if snap.state == "queued":
+        if snap.state == RunState.QUEUED:
             st.info(queue_message(snap.queued_ahead), icon=":material/hourglass_top:")
             return
-        if snap.state == "failed":
+        if snap.state == RunState.FAILED:
             problem(plain(snap.message), "Press Reset to start again.")
             return
-        if run.refused and snap.state in ("ready", "paused"):
+        if run.refused and snap.state in (RunState.READY, RunState.PAUSED):
             st.warning(run.refused, icon=":material/speed:")
             return
-        verdict = verdict_for(run, snap, ds) if snap.epochs or snap.state == "diverged" else None
-        if snap.state == "diverged":
+        verdict = verdict_for(run, snap, ds) if snap.epochs or snap.state == RunState.DIVERGED else None
+        if snap.state == RunState.DIVERGED:
             problem(f"{verdict.title} {verdict.advice}")
             return
         if verdict is not None and verdict.bad:
-            ended = "Finished, but — " if snap.state == "finished" else ""
+            ended = "Finished, but — " if snap.state == RunState.FINISHED else ""
             st.warning(f"{ended}{verdict.title} {verdict.advice}", icon=":material/warning:")
-        elif snap.state == "finished":
+        elif snap.state == RunState.FINISHED:
             st.success(f"{finish_summary(snap, settings)}. Reset or change a setting for a new run; this one "
                        "stays on the chart, faded.", icon=":material/check_circle:")
-        elif s.notice and snap.state == "ready":
+        elif s.notice and snap.state == RunState.READY:
             st.info(s.notice + " Press **Train**.", icon=":material/restart_alt:")
-        elif s.lost and snap.state == "ready":
+        elif s.lost and snap.state == RunState.READY:
             st.warning("The server restarted, and the run that was on screen was lost. Its settings are still "
                        "here (they are in the link): press **Train** to start it again.", icon=":material/sync_problem:")
-        elif recipe is not None and snap.state in ("ready", "playing"):
+        elif recipe is not None and snap.state in (RunState.READY, RunState.PLAYING):
             st.info(recipe.about, icon=RECIPE_ICONS[recipe.key])
-        elif snap.state == "ready":
+        elif snap.state == RunState.READY:
             st.info("Ready: press **Train** to watch it learn, or **Step** for one epoch.", icon=":material/play_arrow:")
-        elif snap.state == "paused":
+        elif snap.state == RunState.PAUSED:
             st.info(f"Paused at epoch {snap.epoch}. **Train** resumes.", icon=":material/pause:")
         else:
             st.info(f"Training at {SPEED_LABELS[settings.speed]} — the chart follows every epoch.",

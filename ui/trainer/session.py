@@ -17,7 +17,7 @@ import streamlit as st
 from nnviz.core.settings import TrainerSettings, from_query, to_query
 from nnviz.lesson import recipes
 from nnviz.serving.data_store import DataRef
-from nnviz.serving.runner import SERVER_ID, Run
+from nnviz.serving.runner import SERVER_ID, Run, RunState
 from nnviz.viz.downsample import Curve, SeriesCache
 from ui.common import plain, problem
 from ui.identity import owner
@@ -150,7 +150,7 @@ def current_run(settings: TrainerSettings, ds, ref) -> Run | None:
     s.restart = False
     if run is not None and run.key == (settings.run_key(), ref) and not restart:
         return run
-    play = restart or (run is not None and run.state == "playing")
+    play = restart or (run is not None and run.state == RunState.PLAYING)
     if run is not None:
         run.pause(wait=0.0)
         if run.history.n_steps:
@@ -193,7 +193,7 @@ def recipe_note(settings: TrainerSettings) -> str:
 
 def drawn_live(run: Run) -> bool:
     """Whether the run plays live: the views inside the network then follow it with timers of their own."""
-    return run.active and run.state != "queued"
+    return run.active and run.state != RunState.QUEUED
 
 
 def page_view(run: Run) -> PageView:
