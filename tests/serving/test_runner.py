@@ -181,8 +181,14 @@ def test_a_failed_slice_is_reported_not_raised_and_names_no_path():
 
 
 def pool_workers(parent: psutil.Process) -> list[psutil.Process]:
-    """The training workers among ``parent``'s children (the resource tracker is a child too)."""
-    return [p for p in parent.children() if "spawn_main" in " ".join(p.cmdline())]
+    """The living training workers among ``parent``'s children (the resource tracker is a child too; a killed
+    worker not yet reaped is a zombie whose command line cannot be read)."""
+    def is_worker(p: psutil.Process) -> bool:
+        try:
+            return p.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(p.cmdline())
+        except psutil.Error:  # gone, or a zombie, between listing and reading
+            return False
+    return [p for p in parent.children() if is_worker(p)]
 
 
 @pytest.mark.slow
