@@ -7,23 +7,11 @@ from nnviz.lesson.xor_demo import EPOCH_CHOICES, xor_run
 from nnviz.viz.network_svg import network_svg
 from ui.common import header, presentation_mode
 
-present = presentation_mode()
-header("overview", "the map of the lesson “Introduction to Deep Learning” and where to start.",
-       title="nnviz — watch a neural network learn")
-
-st.markdown(
-    "A **neural network** is layers of weighted sums, each followed by an **activation function**. "
-    "Trained on examples, it adjusts its weights by **gradient descent** until the layers have learned a "
-    "representation in which the task becomes easy. This app follows the lesson step by step: every "
-    "page is something to try, with the lesson's equations beside it."
-)
-
-
 xor_cached = st.cache_data(show_spinner=False)(xor_run)
 
 
-left, right = st.columns([3, 2] if not present else [1, 1], gap="large")
-with right:
+def network_column(present: bool):
+    """1.1's layered network and the XOR network that learns as the epochs slider moves."""
     st.subheader("1.1 · A network's layers")
     # SVG, not Plotly: the front page is every visitor's first, and Plotly's bundle would be 60 % of its download
     # (nnviz/viz/network_svg.py)
@@ -42,7 +30,9 @@ with right:
     st.caption("The lesson's 2-4-1 network: 2 inputs, 4 tanh units, 1 sigmoid output. Line width: the weight's size; "
                f"orange positive, blue negative (point at a line for its value). {xor.story}")
 
-with left:
+
+def lesson_map(present: bool):
+    """Each section of the lesson, the pages where it lives, and the references."""
     st.subheader("The lesson, section by section")
     st.caption("Lesson 1-1 \"Introduction to Deep Learning\", under its own numbers: each section, and the page "
                "where it lives.")
@@ -71,3 +61,24 @@ with left:
         "- Keras documentation, [keras.io](https://keras.io) — the API of 1.4.\n"
         "- scikit-learn's make_classification — the lesson's dataset of 1.3.4."
     )
+
+
+def main():
+    present = presentation_mode()
+    header("overview", "the map of the lesson “Introduction to Deep Learning” and where to start.",
+           title="nnviz — watch a neural network learn")
+
+    st.markdown(
+        "A **neural network** is layers of weighted sums, each followed by an **activation function**. "
+        "Trained on examples, it adjusts its weights by **gradient descent** until the layers have learned a "
+        "representation in which the task becomes easy. This app follows the lesson step by step: every "
+        "page is something to try, with the lesson's equations beside it."
+    )
+    left, right = st.columns([3, 2] if not present else [1, 1], gap="large")
+    with right:
+        network_column(present)
+    with left:
+        lesson_map(present)
+
+
+main()
