@@ -72,7 +72,7 @@ def main():
         with st.container(key=session.widget("view_box")):
             st.segmented_control("Look inside", shown, key=view_key, required=True)
         views.show_view(st.session_state[view_key], run, ds, ref, settings, interval)
-    share_panel(run.poll(), run.settings, where=left)
+    share_panel(run.poll(), session.run_recipe(run), where=left)
 
 
 main()

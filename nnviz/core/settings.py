@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from nnviz.core.activations import HIDDEN_ACTIVATIONS
 from nnviz.core.datasets import LESSON, TWO_D, Dataset
 from nnviz.core.network import ShallowNN
-from nnviz.core.training import Trainer, steps_per_epoch
+from nnviz.core.training import CHANGEABLE, Change, Trainer, check_change_value, steps_per_epoch
 
 DATASETS = (LESSON, *TWO_D, "csv")
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -28,6 +28,9 @@ INITS = ("lesson", "glorot")
 SPEEDS = ("max", "50", "10", "2")  # epochs per second; "max" = as fast as the machine trains
 INIT_SCALES = {"lesson": 0.01, "glorot": "glorot"}  # Init scale choice -> ShallowNN's init_scale
 MAX_SEED = 2**31 - 1
+MAX_CHANGES = 50  # changes of a run a link carries (``schedule``)
+#: The run's settings that may change while it plays (``Run.change``) without making it another run.
+CHANGE_DURING_RUN = ("lr",)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class TrainerSettings:
     standardize: bool = False
     speed: str = "50"  # display: how fast the run plays (epochs/s); 500 epochs take 10 s, time to narrate
     log_scale: bool = False  # display: loss axis
+    #: changes during the run, replayed at their steps: (step, what, new value), e.g. (1200, "lr", 0.1)
+    schedule: tuple[tuple[int, str, float | str], ...] = ()
 
     def run_key(self) -> tuple:
         """The settings that define the run itself (not how it is shown)."""
@@ -85,9 +90,23 @@ class TrainerSettings:
         Raises ``ValueError`` (with the bad value) when the settings cannot train on ``ds``."""
         model = ShallowNN(ds.n_features, self.hidden, 1, activation=self.activation, init_scale=self.init_scale,
                           seed=self.seed)
+        changes = [Change(step, 0, what, None, new) for step, what, new in self.schedule]
         return Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=self.lr,
                        batch_size=self.batch_for(ds.n_train), epochs=self.epochs, shuffle=self.shuffle,
-                       seed=self.seed)
+                       seed=self.seed, schedule=changes)
+
+    def same_network(self, other: TrainerSettings) -> bool:
+        """Whether ``other`` describes the same run up to what may change while it plays (``CHANGE_DURING_RUN``)
+        and its schedule: a page changes the run on screen instead of starting another."""
+        mine, theirs = dict(self.run_key()), dict(other.run_key())
+        for name in (*CHANGE_DURING_RUN, "schedule"):
+            mine.pop(name, None)
+            theirs.pop(name, None)
+        return mine == theirs
+
+    def with_schedule(self, changes) -> TrainerSettings:
+        """These settings with the changes a run recorded (``Change`` records, oldest first) as its schedule."""
+        return replace(self, schedule=tuple((c.step, c.what, c.new) for c in changes))
 
     def label(self) -> str:
         """A short legend label: what tells two runs apart."""
@@ -103,6 +122,8 @@ class TrainerSettings:
             "epochs": f"{self.epochs} epochs", "init": f"{self.init} init", "seed": f"seed {self.seed}",
             "shuffle": "shuffled" if self.shuffle else "not shuffled",
             "standardize": "standardized" if self.standardize else "not standardized",
+            "schedule": ", ".join(f"{what.replace('_', ' ')} → {_format(what, new)} at step {step:,}"
+                                  for step, what, new in self.schedule) or "no changes",
         }
 
     def label_against(self, current: TrainerSettings) -> str:
@@ -119,6 +140,7 @@ _SCHEMA = {
     "ds": "dataset", "noise": "noise", "split": "train_split", "n": "samples", "hidden": "hidden",
     "act": "activation", "lr": "lr", "batch": "batch_size", "epochs": "epochs", "init": "init",
     "seed": "seed", "shuffle": "shuffle", "std": "standardize", "speed": "speed", "log": "log_scale",
+    "sched": "schedule",
 }
 _FIELD_TO_KEY = {v: k for k, v in _SCHEMA.items()}
 
@@ -164,6 +186,32 @@ def _int_range(low, high):
     return parse
 
 
+def _schedule(text):
+    """``sched=1200:lr:0.1,3000:lr:0.01``: each change as step:what:value, in order of steps."""
+    if not text:
+        return ()
+    items = text.split(",")
+    if len(items) > MAX_CHANGES:
+        raise ValueError(f"more than {MAX_CHANGES} changes")
+    out, last = [], 0
+    for item in items:
+        parts = item.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"{_cut(item, 30)!r} is not step:what:value")
+        step = _int_range(0, 10**9)(parts[0])
+        what = parts[1]
+        if what not in CHANGEABLE:
+            raise ValueError(f"a run can change {', '.join(CHANGEABLE)}, not {_cut(what, 20)!r}")
+        if step < last:
+            raise ValueError("the changes are not in order of their steps")
+        value = PARSERS["lr"](parts[2]) if what == "lr" else parts[2]
+        if what == "reg_rate":
+            value = float(value)
+        out.append((step, what, check_change_value(what, value)))
+        last = step
+    return tuple(out)
+
+
 def _flag(text):
     if text in ("1", "true", "yes", "on"):
         return True
@@ -188,10 +236,13 @@ PARSERS = {
     "standardize": _flag,
     "speed": _choice(SPEEDS),
     "log_scale": _flag,
+    "schedule": _schedule,
 }
 
 
 def _format(name, value) -> str:
+    if name == "schedule":
+        return ",".join(f"{step}:{what}:{_format(what, new)}" for step, what, new in value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if name == "batch_size" and value == FULL_BATCH:
@@ -203,8 +254,11 @@ def _format(name, value) -> str:
 
 def to_query(settings: TrainerSettings) -> dict[str, str]:
     """The query parameters of a link that reproduces ``settings`` (every field, so a link
-    keeps its meaning even if a default changes)."""
-    return {_FIELD_TO_KEY[f.name]: _format(f.name, getattr(settings, f.name)) for f in fields(settings)}
+    keeps its meaning even if a default changes; the schedule only when the run changed something)."""
+    query = {_FIELD_TO_KEY[f.name]: _format(f.name, getattr(settings, f.name)) for f in fields(settings)}
+    if not settings.schedule:
+        del query["sched"]  # most runs change nothing: their links stay short
+    return query
 
 
 def from_query(params) -> tuple[TrainerSettings, list[str]]:

@@ -42,7 +42,7 @@ from enum import Enum
 import numpy as np
 
 from nnviz.core.datasets import LESSON, MAX_CSV_BYTES, Dataset, parse_csv
-from nnviz.core.training import EpochRecord, History, Trainer
+from nnviz.core.training import Change, EpochRecord, History, Trainer, check_change_value
 from nnviz.serving.admission import get_admission
 from nnviz.serving.background import WORKER_NICE, InlineExecutor, WorkerPool
 
@@ -241,6 +241,7 @@ class Snapshot:
     message: str
     model: object  # the ShallowNN as of the last finished slice (a worker trains a copy of it)
     queued_ahead: int = 0  # while queued: runs ahead of this one (nnviz.serving.admission)
+    schedule: tuple[Change, ...] = ()  # the changes made during the run so far (``Run.change``), in order
 
     @property
     def speed(self) -> float:
@@ -301,6 +302,8 @@ class Run:
         self._drawn = None  # (version, epochs, batch steps, batch losses): built once per version
         self._shown: deque[Trainer] = deque(maxlen=DRAWN_STATES)  # the trainer of each state a page drew
         self.refused = ""  # why the last Train or Step did not start (too many starts), for the page to say
+        self._wanted: dict[str, object] = {}  # changes asked for during the run (``change``): what -> value
+        self._changes: tuple[Change, ...] = ()  # the trainer's schedule as the last snapshot gave it
         _RUNS.add(self)
         _prefetch_once(self.executor, ref)
 
@@ -447,6 +450,39 @@ class Run:
         self._future = None  # _merge ignores a slice that comes back later
         self._trainer = copy.deepcopy(shown)  # (no data attached: a few KB) the kept one stays as it was
         self.history.truncate(step)
+        self._apply_wanted()
+
+    def change(self, what: str, value):
+        """Change the learning rate (or another of ``nnviz.core.training.CHANGEABLE``) from the next step on,
+        without a new run. A slice under way trains on with the old value; the change takes effect when it
+        comes back. The trainer records it in its schedule (``Snapshot.schedule``), so a link can replay it.
+
+        Raises ``ValueError`` for a value the setting cannot take."""
+        value = check_change_value(what, value)
+        with self._lock:
+            self._wanted[what] = value
+            if self._future is None:
+                self._apply_wanted()
+
+    def wanted(self, what: str, default=None):
+        """The last value ``change`` asked for ``what`` (``default`` if none)."""
+        with self._lock:
+            return self._wanted.get(what, default)
+
+    def _apply_wanted(self):
+        """Under the lock, with no slice under way: bring the trainer to the values ``change`` asked for (also
+        after a slice came back or a rewind, whose trainer may predate the change)."""
+        trainer = self._trainer
+        for what, value in self._wanted.items():
+            if trainer.current(what) != value:
+                if what == "lr":
+                    trainer.set_lr(value)
+                elif what == "optimizer":
+                    trainer.set_optimizer(value)
+                elif what == "regularization":
+                    trainer.set_regularization(value)
+                else:
+                    trainer.set_regularization(trainer.current("regularization"), value)
         self._version += 1
 
     def step_epoch(self, timeout: float = 120.0):
@@ -570,7 +606,7 @@ class Run:
             self._losses = 0
             self._trainer = trainer
             self.history.extend(progress)
-            self._version += 1
+            self._apply_wanted()
             if trainer.stop is not None:
                 self.state = RunState(trainer.stop.kind)
                 self.message = trainer.stop.message
@@ -661,4 +697,13 @@ class Run:
             message=self.message, model=self._trainer.model,
             wall_seconds=self._wall + (time.monotonic() - self._play_started if self._play_started else 0.0),
             queued_ahead=self._queued_ahead if self.state == RunState.QUEUED else 0,
+            schedule=self._schedule(),
         )
+
+    def _schedule(self) -> tuple[Change, ...]:
+        """The trainer's changes as one tuple that stays the same object until they change (pages cache charts by
+        the identity of what they draw)."""
+        changes = self._trainer.schedule
+        if len(changes) != len(self._changes) or tuple(changes) != self._changes:
+            self._changes = tuple(changes)
+        return self._changes

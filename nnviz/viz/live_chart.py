@@ -124,12 +124,31 @@ def batch_ceiling(curves) -> float:
     return BATCH_CAP * max(highs + [float(np.log(2))])
 
 
+def change_layers(marks, presentation: bool) -> tuple[list[dict], dict]:
+    """A vertical rule at each change made during the run, labelled at the top ("lr 1 → 0.1"): ``marks`` holds
+    (epoch, label) pairs, the epoch fractional when the change came mid-epoch. (layers, datasets)"""
+    if not marks:
+        return [], {}
+    s = style(presentation)
+    frame = pd.DataFrame({"epoch": [float(x) for x, _ in marks], "label": [str(label) for _, label in marks]})
+    x = {"field": "epoch", "type": "quantitative"}
+    rule = {"data": {"name": "changes"}, "mark": {"type": "rule", "color": INK, "strokeWidth": max(1.5, s.line * 0.5),
+                                                  "strokeDash": [6, 3], "clip": True},
+            "encoding": {"x": x, "tooltip": [{"field": "label", "title": "change"},
+                                             {"field": "epoch", "format": ".2~f"}]}}
+    text = {"data": {"name": "changes"},
+            "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 4, "y": 4, "fontSize": s.font,
+                     "color": INK, "clip": True},
+            "encoding": {"x": x, "text": {"field": "label"}}}
+    return [rule, text], {"changes": frame}
+
+
 def loss_spec(epochs, train_loss, test_loss, batch_x=(), batch_loss=(), previous: tuple[Curve, ...] = (),
               log_scale: bool = False, presentation: bool = False, loss_label: str = "cross-entropy",
-              height: int | None = None) -> dict:
+              height: int | None = None, marks=()) -> dict:
     """Loss per epoch (train solid, test dashed), the per-batch loss faint behind it (as a min–max band when
     there are too many batches to draw; cut at ``batch_ceiling``), earlier runs' test loss as faded lines labelled
-    with their settings."""
+    with their settings; ``marks`` the changes made during the run (``change_layers``)."""
     s = style(presentation)
     markers = np.size(epochs) < SHOW_MARKERS_BELOW
     main, names, colours, dashes = [], [], [], []
@@ -179,17 +198,19 @@ def loss_spec(epochs, train_loss, test_loss, batch_x=(), batch_loss=(), previous
         layers.insert(0, _line_layer("previous", all_names, all_colours, all_dashes, s.line * 0.8, y_title,
                                      y_scale, y_axis, markers=False, opacity=0.8))
     layers.append(_line_layer("curves", all_names, all_colours, all_dashes, s.line, y_title, y_scale, y_axis, markers))
-    return vega_spec(layers, datasets, presentation, height, title="Loss")
+    rules, rule_data = change_layers(marks, presentation)
+    return vega_spec(layers + rules, {**datasets, **rule_data}, presentation, height, title="Loss")
 
 
 def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (), presentation: bool = False,
                   reference: tuple[float, str] | None = None,
-                  reference_band: tuple[float, float, str] | None = None, height: int | None = None) -> dict:
+                  reference_band: tuple[float, float, str] | None = None, height: int | None = None,
+                  marks=()) -> dict:
     """Accuracy per epoch; ``reference`` (accuracy, label) a dotted line (e.g. the lesson's 93.6 %),
     ``reference_band`` (low, high, label) a shaded band (what runs of the recipe reach over seeds), both named in the
     chart's subtitle, in their colour (beside the curves they would cover them). With a reference the axis spans
     50–100 % (a coin flip to perfect, for the lesson's two classes), so that a band of a point or two is wide enough
-    to see; otherwise 0–100 %."""
+    to see; otherwise 0–100 %. ``marks``: the changes made during the run (``change_layers``)."""
     s = style(presentation)
     markers = np.size(epochs) < SHOW_MARKERS_BELOW
     main, names, colours, dashes = [], [], [], []
@@ -234,7 +255,8 @@ def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (),
                               markers))
     title = {"text": "Accuracy", "subtitle": named, "subtitleColor": REFERENCE,  # a line each: a column is narrow
              "subtitleFontSize": round(s.font * 0.9)} if referenced else "Accuracy"
-    return vega_spec(layers, datasets, presentation, height, title=title)
+    rules, rule_data = change_layers(marks, presentation)
+    return vega_spec(layers + rules, {**datasets, **rule_data}, presentation, height, title=title)
 
 
 def drawn_often(spec: dict) -> dict:

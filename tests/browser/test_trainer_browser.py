@@ -59,3 +59,28 @@ def test_the_shareable_link_restores_settings(page, app_url):
     # every setting is in the URL, so the link in the address bar reproduces the run
     for part in ("ds=xor", "hidden=24", "lr=0.03", "batch=16", "act=relu", "seed=42"):
         assert part in page.url
+
+
+CHANGE_LABELS = """() => [...document.querySelectorAll('.st-key-tr_chart text')].map(t => t.textContent)
+  .filter(t => t.includes('→'))"""
+
+
+def test_a_learning_rate_changed_while_playing_is_marked_and_kept_in_the_link(page, app_url):
+    """Playground's "change while it plays": the run goes on (the epoch keeps counting), both charts mark the
+    change, and the address bar's link replays it."""
+    page.goto(f"{app_url}/shallow_network?ds=moons&speed=10&epochs=5000")
+    wait_for_app(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    eventually(page, lambda: epoch_shown(page) >= 3, "Epoch advances after Train")
+    lr = page.get_by_role("slider", name="Learning rate")
+    lr.focus()
+    lr.press("ArrowLeft")  # 1 → 0.3
+    eventually(page, lambda: lr.get_attribute("aria-valuetext") == "0.3", "the slider moves")
+    at_change = epoch_shown(page)
+    eventually(page, lambda: page.evaluate(CHANGE_LABELS) == ["lr 1 → 0.3"] * 2, "both charts mark the change")
+    eventually(page, lambda: epoch_shown(page) > at_change, "the same run goes on")
+    assert epoch_shown(page) > 3  # not a fresh run from epoch 0
+    eventually(page, lambda: re.search(r"sched=\d+%3Alr%3A0\.3|sched=\d+:lr:0\.3", page.url) is not None,
+               "the link records the change")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    no_exception(page)

@@ -38,6 +38,8 @@ settings_strategy = st.builds(
     batch_size=st.sampled_from(BATCH_SIZES), epochs=st.sampled_from(EPOCHS), init=st.sampled_from(INITS),
     seed=st.integers(0, 2**31 - 1), shuffle=st.booleans(), standardize=st.booleans(),
     speed=st.sampled_from(SPEEDS), log_scale=st.booleans(),
+    schedule=st.lists(st.tuples(st.integers(0, 10**6), st.just("lr"), st.sampled_from(LEARNING_RATES)),
+                      max_size=4).map(lambda items: tuple(sorted(items, key=lambda c: c[0]))),
 )
 
 
@@ -53,18 +55,42 @@ def test_every_setting_round_trips_through_a_url(s):
 @pytest.mark.parametrize("key, value, field", [
     ("lr", "0.05", "lr"), ("lr", "nan", "lr"), ("hidden", "-3", "hidden"), ("batch", "full!", "batch_size"),
     ("seed", "1.5", "seed"), ("ds", "<script>", "dataset"), ("noise", "7", "noise"), ("shuffle", "maybe", "shuffle"),
-    ("epochs", "1e400", "epochs"),
+    ("epochs", "1e400", "epochs"), ("sched", "120:lr:0.05", "schedule"), ("sched", "120:lr", "schedule"),
+    ("sched", "300:lr:0.1,120:lr:1", "schedule"), ("sched", "12:hidden:3", "schedule"),
+    ("sched", "-1:lr:0.1", "schedule"), ("sched", "5:optimizer:rmsprop", "schedule"),
+    ("sched", ",".join(["1:lr:0.1"] * 51), "schedule"),
 ])
 def test_a_bad_value_falls_back_to_the_default_and_is_reported(key, value, field):
     s, problems = from_query({key: value})
     assert getattr(s, field) == getattr(TrainerSettings(), field)
-    assert len(problems) == 1 and problems[0].startswith(f"{key}={value!r}")
+    assert len(problems) == 1 and problems[0].startswith(f"{key}={value[:40]!r}"[:-1])  # a long value is cut
 
 
 def test_run_key_ignores_display_and_unused_settings():
     a = TrainerSettings(dataset="lesson", noise=0.1)
     assert a.run_key() == TrainerSettings(dataset="lesson", noise=0.4, speed="2", log_scale=True).run_key()
     assert TrainerSettings(dataset="moons", noise=0.1).run_key() != TrainerSettings(dataset="moons", noise=0.4).run_key()
+
+
+def test_a_link_with_a_schedule_reads_back_as_the_changes_a_run_replays():
+    s, problems = from_query({"lr": "1", "sched": "120:lr:0.1,480:lr:0.01"})
+    assert problems == [] and s.schedule == ((120, "lr", 0.1), (480, "lr", 0.01))
+    assert to_query(s)["sched"] == "120:lr:0.1,480:lr:0.01"
+    assert "sched" not in to_query(TrainerSettings())  # a run that changed nothing keeps a short link
+    ds = make_2d("moons", 200, 0.2, 0.7, seed=1)
+    trainer = s.new_trainer(ds)
+    trainer.run(steps=500)
+    assert [(c.step, c.what, c.old, c.new) for c in trainer.schedule] == [(120, "lr", 1.0, 0.1), (480, "lr", 0.1, 0.01)]
+    assert trainer.lr == 0.01
+
+
+def test_a_new_learning_rate_keeps_the_network_another_hidden_size_does_not():
+    a = TrainerSettings(dataset="moons", lr=1.0)
+    assert a.same_network(TrainerSettings(dataset="moons", lr=0.1))
+    assert a.same_network(TrainerSettings(dataset="moons", lr=0.1, schedule=((10, "lr", 0.3),), speed="2"))
+    assert not a.same_network(TrainerSettings(dataset="moons", lr=0.1, hidden=4))
+    assert not a.same_network(TrainerSettings(dataset="circles"))
+    assert a.run_key() != TrainerSettings(dataset="moons", lr=1.0, schedule=((10, "lr", 0.3),)).run_key()
 
 
 def test_exported_script_rebuilds_the_run_and_prints_its_numbers(tmp_path):

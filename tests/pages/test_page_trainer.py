@@ -182,11 +182,37 @@ def test_changing_a_setting_while_playing_plays_the_new_run(open_page):
     # 50 epochs/s: still playing when the setting changes (at full speed a fast machine finished the 5,000 first)
     at = open_page("shallow_network", ds="moons", speed="50", epochs=5000)
     press(at, "train", runs=2)
-    at.select_slider(key="tr_lr").set_value(0.3)
+    at.select_slider(key="tr_hidden").set_value(4)
     at.run()
     run = at.session_state["trainer"].run
-    assert run.settings.lr == 0.3 and run.state == "playing"
-    assert "lr 1 ·" in at.session_state["trainer"].previous[0].label
+    assert run.settings.hidden == 4 and run.state == "playing"
+    assert "10 hidden" in at.session_state["trainer"].previous[0].label
+
+
+def test_a_learning_rate_changed_while_playing_changes_that_run_and_its_link(open_page):
+    """Playground's behaviour: the run goes on with the new rate, the chart marks the change, the link replays it."""
+    at = open_page("shallow_network", ds="moons", speed="50", epochs=5000)
+    press(at, "train", runs=2)
+    run = at.session_state["trainer"].run
+    at.select_slider(key="tr_lr").set_value(0.1)
+    at.run()
+    s = at.session_state["trainer"]
+    assert s.run is run and run.state == "playing" and not s.previous  # the same run, nothing faded
+    run.pause()
+    at.run()
+    (change,) = run.poll().schedule
+    assert (change.what, change.old, change.new) == ("lr", 1.0, 0.1) and change.step > 0
+    assert at.query_params["sched"] == f"{change.step}:lr:0.1" and at.query_params["lr"] == "1"
+    for proto in live_charts(at):  # both charts: a rule and its label at the change
+        marks = next(d for d in proto.proto.datasets if d.name == "changes")
+        table = pa.ipc.open_stream(marks.data.data).read_all().to_pandas()
+        assert list(table["label"]) == ["lr 1 → 0.1"]
+        assert table["epoch"][0] == pytest.approx(change.step / run.poll().steps_per_epoch)
+    linked, problems = from_query(dict(at.query_params))
+    assert linked.schedule == ((change.step, "lr", 0.1),) and not problems
+    at.select_slider(key="tr_hidden").set_value(4)  # a different network: a new run, as before
+    at.run()
+    assert at.session_state["trainer"].run is not run
 
 
 def test_display_settings_keep_the_run(open_page):
@@ -433,3 +459,12 @@ def test_a_link_with_this_servers_run_mark_is_just_a_link(open_page):
 
     at = open_page("shallow_network", ds="moons", run=SERVER_ID)
     assert not any("server restarted" in w.value for w in at.warning)
+
+
+def test_a_link_with_changes_replays_them_and_says_so(open_page):
+    at = open_page("shallow_network", ds="moons", lr="1", sched="2:lr:0.1")
+    assert "This link's run also changes: lr → 0.1 at step 2." in texts(at)
+    press(at, "step")
+    run = at.session_state["trainer"].run
+    assert [(c.step, c.new) for c in run.poll().schedule] == [(2, 0.1)] and run._trainer.lr == 0.1
+    assert at.query_params["sched"] == "2:lr:0.1"

@@ -13,6 +13,7 @@ from process_helpers import clean_up, kill_and_wait_for_children
 
 from nnviz import ShallowNN, Trainer
 from nnviz.core.datasets import parse_csv
+from nnviz.core.training import Change
 from nnviz.serving.runner import DataRef, InlineExecutor, Run, load_data, register_upload, training_pool
 
 
@@ -53,6 +54,55 @@ def test_a_run_in_slices_equals_the_run_in_one_go(executor_kind, pool):
     assert len(snap.epochs) == 30
     np.testing.assert_array_equal(snap.batch_losses, reference.history.batch_losses)
     np.testing.assert_array_equal(snap.model.params["W1"], reference.model.params["W1"])
+
+
+@pytest.mark.parametrize("executor_kind", ["pool", "inline"])
+def test_a_learning_rate_changed_while_playing_changes_the_run_and_replays_from_its_schedule(executor_kind, pool):
+    """Playground's "change while it plays": the run goes on (no new run) with the new rate from a step the run
+    records, and a trainer given that schedule takes exactly the same steps — the link reproduces the run."""
+    executor = pool if executor_kind == "pool" else InlineExecutor()
+    run = Run(fresh(REF, epochs=300), REF, executor=executor)
+    run.play(epochs_per_s=100)
+    while run.poll().epoch < 5:
+        time.sleep(0.02)
+    run.change("lr", 0.1)
+    while run.poll().epoch < 60:
+        time.sleep(0.02)
+    run.pause()
+    paused = wait(run)
+    run.change("lr", 2.0)  # paused: from the step it holds
+    assert run.poll().schedule[-1].step == paused.step
+    run.play()
+    finished = wait(run)
+    assert finished.state == "finished" and finished.epoch == 300
+    first, second = finished.schedule
+    assert (first.what, first.old, first.new) == ("lr", 0.5, 0.1) and first.step >= 5 * finished.steps_per_epoch
+    assert (second.step, second.old, second.new) == (paused.step, 0.1, 2.0)
+    assert first.label() == "lr 0.5 → 0.1"
+    replay = fresh(REF, epochs=300)
+    replay.replay([Change(c.step, 0, c.what, None, c.new) for c in finished.schedule])
+    replay.run()
+    np.testing.assert_array_equal(finished.batch_losses, replay.history.batch_losses)
+    np.testing.assert_array_equal(finished.model.params["W1"], replay.model.params["W1"])
+    with pytest.raises(ValueError, match="learning rate"):
+        run.change("lr", -1.0)
+
+
+def test_a_change_survives_pausing_back_to_the_step_on_screen(pool):
+    """Pause goes back to the step the page drew, before the change was heard: the change holds from there."""
+    run = Run(fresh(REF, epochs=400), REF, executor=pool)
+    run.play(epochs_per_s=100)
+    drawn = None
+    while drawn is None or drawn.epoch < 5:
+        drawn = run.poll()
+        time.sleep(0.05)
+    while run.poll().epoch < drawn.epoch + 10:
+        time.sleep(0.02)
+    run.change("lr", 0.1)
+    run.pause(at_step=drawn.step)
+    held = run.poll()
+    assert held.step == drawn.step
+    assert [(c.step, c.new) for c in held.schedule] == [(drawn.step, 0.1)]
 
 
 def test_pause_holds_and_play_resumes(pool):

@@ -172,3 +172,15 @@ def test_drawn_often_passes_data_that_is_already_arrow_as_it_is():
     out = live_chart.drawn_often({"mark": "point", "datasets": {"a": table, "b": frame}})["datasets"]
     assert out["a"] is table
     assert isinstance(out["b"], pa.Table) and out["b"].column("y").to_pylist() == [1.0, 2.0]
+
+
+def test_a_change_during_the_run_is_a_labelled_rule_on_both_charts():
+    run = run_of(40)
+    marks = ((12.5, "lr 1 → 0.1"), (30.0, "lr 0.1 → 0.01"))
+    for spec in (loss(run, marks=marks), accuracy(run, marks=marks)):
+        kinds = [layer["mark"]["type"] for layer in spec["layer"] if layer.get("data", {}).get("name") == "changes"]
+        assert kinds == ["rule", "text"]
+        table = spec["datasets"]["changes"]
+        assert list(table["epoch"]) == [12.5, 30.0] and list(table["label"]) == ["lr 1 → 0.1", "lr 0.1 → 0.01"]
+    plain = loss(run)
+    assert "changes" not in plain["datasets"] and without_data(plain) == without_data(loss(run, marks=()))

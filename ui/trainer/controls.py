@@ -52,7 +52,13 @@ def main_controls(n_train: int | None, present: bool):
     st.selectbox("Dataset", DATASETS, key=widget("dataset"), format_func=DATASET_LABELS.get)
     st.select_slider("Hidden units", HIDDEN_UNITS, key=widget("hidden"))
     st.select_slider("Learning rate", LEARNING_RATES, key=widget("lr"), format_func=lambda v: f"{v:g}",
-                     help="The step size α of W ← W − α·dW. Log-spaced, 0.0001 … 10.")
+                     help="The step size α of W ← W − α·dW. Log-spaced, 0.0001 … 10. Changed while a run is under way, "
+                          "it changes that run from its next step (the chart marks where); the link keeps the change.")
+    schedule = st.session_state.get(widget("schedule")) or ()
+    if schedule:
+        st.caption("This link's run also changes: " + ", ".join(
+            f"{what.replace('_', ' ')} → {new:g} at step {step:,}" if isinstance(new, float)
+            else f"{what.replace('_', ' ')} → {new} at step {step:,}" for step, what, new in schedule) + ".")
     st.select_slider("Batch size", BATCH_SIZES, key=widget("batch_size"),
                      format_func=lambda v: "full" if v == FULL_BATCH else str(v),
                      help="Samples per gradient step: 1 is stochastic gradient descent, full is batch gradient descent.")

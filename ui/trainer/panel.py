@@ -22,6 +22,7 @@ from ui.trainer.controls import RECIPE_ICONS, SPEED_LABELS
 from ui.trainer.pause_point import pause_point
 from ui.trainer.session import (
     drawn_live,
+    link_behind,
     on_pause,
     on_pause_shown,
     on_reset,
@@ -87,6 +88,8 @@ def live_progress(run: Run, settings: TrainerSettings, ds, interval: float):
         rerun_page(LIVE)  # the run stopped (finished, diverged, paused): redraw the buttons and the views too
     if snap.state == RunState.PLAYING and redraw_interval() >= 2 * interval:
         rerun_page(LIVE)  # many more runs play than when this one started: redraw less often
+    if link_behind(run, snap):
+        sync_url(settings, run)  # a change made while it plays took effect: the link replays it from now on
     readouts(snap, settings)
     status_line(run, snap, ds)
     training_chart(snap, settings, TRAINER_CHART_HEIGHT[presentation_mode()])
@@ -123,7 +126,8 @@ def verdict_for(run: Run, snap, ds):
     units = None
     if len(snap.epochs) >= 20:
         units = hidden_units(snap.model, ds.X_train[:2000])
-    verdict = diagnose(snap.epochs, lr=settings.lr, stopped=snap.state, units=units, init=settings.init,
+    lr = next((c.new for c in reversed(snap.schedule) if c.what == "lr"), settings.lr)  # the one it trains with
+    verdict = diagnose(snap.epochs, lr=lr, stopped=snap.state, units=units, init=settings.init,
                        batch_size=settings.batch_for(ds.n_train))
     s.verdict = (run, snap.epochs, snap.state, verdict)
     return verdict
@@ -188,6 +192,12 @@ def earlier_runs(previous, settings: TrainerSettings) -> tuple:
     return tuple(out)
 
 
+def change_marks(snap) -> tuple[tuple[float, str], ...]:
+    """Where the chart marks each change made during the run: (epoch, "lr 1 → 0.1"), the epoch fractional
+    for a change made mid-epoch (the chart's x axis counts epochs)."""
+    return tuple((c.step / snap.steps_per_epoch, c.label()) for c in snap.schedule)
+
+
 def training_chart(snap, settings: TrainerSettings, height: int | None):
     """The loss and accuracy charts (Vega-Lite, updated in place: ``nnviz.viz.live_chart``): built once per new
     slice of the run (downsampled to a fixed number of points, so a redraw costs the same at epoch 10 and
@@ -195,7 +205,7 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
     s = state()
     present = presentation_mode()
     previous = tuple(s.previous)
-    key = (snap.epochs, snap.batch_steps, settings.log_scale, present, height, *previous)
+    key = (snap.epochs, snap.batch_steps, snap.schedule, settings.log_scale, present, height, *previous)
     cached = s.chart
     if cached is None or len(cached[0]) != len(key) or any(a is not b for a, b in zip(cached[0], key, strict=True)):
         reference = band = None
@@ -207,11 +217,13 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
                 band = (m.mean - m.sd, m.mean + m.sd, recipe.band_label)
         previous = earlier_runs(previous, settings)
         c = s.series.series(snap.epochs, snap.batch_steps, snap.batch_losses, snap.steps_per_epoch)
+        marks = change_marks(snap)
         cached = (key, tuple(map(live_chart.drawn_often, (
             live_chart.loss_spec(c.epochs, c.train_loss, c.test_loss, batch_x=c.batch_x, batch_loss=c.batch_loss,
-                                 previous=previous, log_scale=settings.log_scale, presentation=present, height=height),
+                                 previous=previous, log_scale=settings.log_scale, presentation=present, height=height,
+                                 marks=marks),
             live_chart.accuracy_spec(c.epochs, c.train_acc, c.test_acc, previous=previous, presentation=present,
-                                     reference=reference, reference_band=band, height=height)))))
+                                     reference=reference, reference_band=band, height=height, marks=marks)))))
         s.chart = cached
     with st.container(key=widget("chart")):  # holds the charts' height when one is mounted anew
         for column, spec in zip(st.columns(2, gap="medium"), cached[1], strict=True):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from nnviz.core.settings import TrainerSettings, from_query, to_query
+from nnviz.core.settings import CHANGE_DURING_RUN, TrainerSettings, from_query, to_query
 from nnviz.lesson import recipes
 from nnviz.serving.data_store import DataRef
 from nnviz.serving.runner import SERVER_ID, Run, RunState
@@ -26,7 +26,9 @@ from ui.trainer.pause_point import paused_at
 KEY = "tr_"  # the prefix of this page's widget keys (and of its elements' CSS classes, st-key-tr_…)
 STATE = "trainer"  # where the page's state lives in the session
 RUN_MARK = "run"  # URL key: the server that holds the run on screen (see ``restart_notice``)
+SCHEDULE_KEY = "sched"  # URL key of the changes made during the run
 MAX_PREVIOUS = 3  # earlier runs kept on the chart, faded
+MID_RUN = (RunState.PLAYING, RunState.QUEUED, RunState.PAUSED)  # a run that can still take a change
 
 
 class PageView(NamedTuple):
@@ -57,6 +59,7 @@ class TrainerState:
     chart: tuple | None = None  # (key, specs): the live charts, built once per slice of the run
     series: SeriesCache = field(default_factory=SeriesCache)  # the run's curves, grown with it
     verdict: tuple | None = None  # (run, epochs, state, verdict): the diagnosis, once per slice
+    url: dict | None = None  # the query the page last wrote: a URL that differs from it is a link followed
 
 
 def state() -> TrainerState:
@@ -79,9 +82,10 @@ def load_settings():
     s = state()
     linked, problems = from_query(st.query_params)
     saved = s.settings
-    from_link = saved is None or any(
-        st.query_params.get(k) is not None and to_query(linked)[k] != v for k, v in to_query(saved).items()
-    )
+    written = s.url if s.url is not None else to_query(saved) if saved is not None else None
+    from_link = written is None or any(
+        st.query_params.get(k) is not None and st.query_params.get(k) != v for k, v in written.items()
+    ) or (SCHEDULE_KEY in st.query_params and SCHEDULE_KEY not in written)
     if from_link:
         s.settings = saved = linked
         s.link_problems = problems
@@ -95,19 +99,38 @@ def current_settings() -> TrainerSettings:
     return TrainerSettings(**{f.name: st.session_state[widget(f.name)] for f in fields(TrainerSettings)})
 
 
+def run_recipe(run: Run) -> TrainerSettings:
+    """What reproduces the run on screen: the settings it started with and the changes made while it played
+    (a learning rate changed at step 1,200 is in its link as ``sched=1200:lr:0.1``)."""
+    return run.settings.with_schedule(run.poll().schedule)
+
+
 def sync_url(settings: TrainerSettings, run: Run | None):
-    """The URL always holds the settings, and — from the moment Train is pressed — which server holds the run on
-    screen, so that a reconnect to a restarted server can say that the run was lost. (Marked when the run starts,
-    not at its first step: the live fragment draws the steps without a full rerun, and only a full rerun writes
-    the URL.)"""
-    state().settings = settings
-    wanted = to_query(settings)
-    if run is not None and (run.history.n_steps or run.active):
+    """The URL always holds what reproduces the run on screen (before its first step: the settings), and — from
+    the moment Train is pressed — which server holds it, so that a reconnect to a restarted server can say that
+    the run was lost. (Marked when the run starts, not at its first step: the live fragment draws the steps
+    without a full rerun, and only a full rerun writes the URL.)"""
+    s = state()
+    s.settings = settings
+    started = run is not None and (run.history.n_steps or run.active)
+    wanted = to_query(run_recipe(run) if started else settings)
+    if started:
         wanted[RUN_MARK] = SERVER_ID
     if any(st.query_params.get(k) != v for k, v in wanted.items()):
         st.query_params.update(wanted)
-    if RUN_MARK not in wanted and RUN_MARK in st.query_params:
-        del st.query_params[RUN_MARK]
+    for key in (RUN_MARK, SCHEDULE_KEY):
+        if key not in wanted and key in st.query_params:
+            del st.query_params[key]
+    s.url = {k: v for k, v in wanted.items() if k != RUN_MARK}
+
+
+def link_behind(run: Run, snap) -> bool:
+    """Whether the URL lacks a change the run made since the page last wrote it (the live fragment draws the run
+    without a full rerun, so it writes the link itself when a change takes effect)."""
+    written = state().url
+    if not snap.schedule or written is None:
+        return False
+    return written.get(SCHEDULE_KEY) != to_query(run.settings.with_schedule(snap.schedule)).get(SCHEDULE_KEY)
 
 
 def restart_notice():
@@ -150,6 +173,8 @@ def current_run(settings: TrainerSettings, ds, ref) -> Run | None:
     s.restart = False
     if run is not None and run.key == (settings.run_key(), ref) and not restart:
         return run
+    if not restart and changes_during_run(run, settings, ref):
+        return run
     play = restart or (run is not None and run.state == RunState.PLAYING)
     if run is not None:
         run.pause(wait=0.0)
@@ -168,6 +193,20 @@ def current_run(settings: TrainerSettings, ds, ref) -> Run | None:
     if play:
         run.play(settings.epochs_per_s)
     return run
+
+
+def changes_during_run(run: Run | None, settings: TrainerSettings, ref) -> bool:
+    """A new learning rate for a run under way (started, not ended) changes that run from its next step, as
+    TensorFlow Playground does, instead of starting another: True when ``run`` is that run (changed if need be)."""
+    if run is None or run.ref != ref or not run.history.n_steps or run.state not in MID_RUN:
+        return False
+    if not run.settings.same_network(settings):
+        return False
+    for what in CHANGE_DURING_RUN:
+        new = getattr(settings, what)
+        if run.wanted(what, getattr(run.settings, what)) != new:
+            run.change(what, new)
+    return True
 
 
 def use_recipe(recipe: TrainerSettings):

@@ -165,7 +165,7 @@ def gradcheck_view(snap, ds, settings: TrainerSettings):
 def export_view(run: Run):
     """Export and share the run on screen: its own settings and data, whatever the widgets say now."""
     snap = run.poll()
-    settings, ds = run.settings, load_data(run.ref)
+    settings, ds = run.settings.with_schedule(snap.schedule), load_data(run.ref)  # changes made while it played too
     last = snap.epochs[-1] if snap.epochs else None
     metrics = {}
     if last is not None:
