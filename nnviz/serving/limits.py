@@ -6,7 +6,7 @@ tabs pressing Train and Reset in a loop would keep the workers busy with slices 
 Starts are counted in token buckets kept by the process — never in a page's state or a Streamlit cache, which a
 client can reset (``clear_cache``).
 
-Nothing here imports Streamlit; ``ui.identity.start_refused`` asks with the page's session and client.
+Nothing here imports Streamlit; a ``Run`` (``nnviz.serving.runner``) asks with its owner's session and client.
 """
 
 from __future__ import annotations
