@@ -1,6 +1,6 @@
 """The trainer's live loss and accuracy charts as Vega-Lite specs: arrays in, two specs out.
 
-Why not Plotly, like the app's other charts: the live chart is redrawn several times a second while a run plays,
+Why not Plotly, as for the charts drawn once: the live chart is redrawn several times a second while a run plays,
 and Streamlit mounts every redrawn Plotly figure anew (docs/decisions/live-charts-vega-lite.md). A Vega-Lite chart
 keeps its spec (the data travel apart, as named datasets)
 and Streamlit updates it in place: the same chart, its lines drawn anew from the new data.
