@@ -51,8 +51,8 @@ def lesson_map(present: bool):
             "size of 1, or one hidden unit on the spiral — and compare the curves.", icon=":material/school:")
 
     st.subheader("1.6 · References and credits")
-    # Titles in quotes and no code font: every visitor's first page, and italics or code text would each download
-    # one more font file (138 and 90 KB; a first visit is 1.1 MB without them)
+    # Titles in quotes and no code font: italics or code text would each add a font file to every first visit
+    # (docs/decisions/first-visit-bytes.md)
     st.markdown(
         "- François Chollet, “Deep Learning with Python”, Manning (2018) — the Keras MNIST example of 1.4 comes "
         "from its chapter 2.\n"

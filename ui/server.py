@@ -5,18 +5,17 @@ changed, each on the object the runtime already uses (so every route that holds 
 ``tests/server/test_server_hooks.py`` pins the internals they rely on:
 
 - uploads: the uploaded-file manager keeps no more than ``nnviz.serving.uploads.UploadLimits`` per tab, per client and in
-  all; beyond, the PUT is answered with a 4xx (one session had PUT 350 files of 10 MB, 3.8 GB);
+  all; beyond, the PUT is answered with a 4xx (docs/decisions/upload-bounds.md);
 - sessions that are gone: a disconnected session waits ``server.disconnectedSessionTTL`` seconds for its browser to
   reconnect, in a cache that drops it afterwards without shutting it down — so its uploaded files, media and the
-  data frames it served stayed in memory for good (uploads held 6.5 min after their tabs closed, with a TTL of
-  2 min). Here a session the cache drops (expired, or evicted when more than its 128 wait) is shut down, as
-  Streamlit's own ``close_session`` does, and a reaper looks for expired ones every few seconds;
-- the app's front-end files: Streamlit serves them uncompressed (3.3 MB for a first visit), on purpose — its
+  data frames it served stayed in memory for good. Here a session the cache drops (expired, or evicted when more
+  than its 128 wait) is shut down, as Streamlit's own ``close_session`` does, and a reaper looks for expired ones
+  every few seconds;
+- the app's front-end files: Streamlit serves them uncompressed, on purpose — its
   middleware would compress them again for every visitor. Here each text file (JavaScript, CSS, HTML, JSON, SVG)
   is compressed once, by a background thread at the lowest priority, the first time it is asked for (brotli at
   its best, and gzip), and a browser gets the best copy it accepts (``Vary: Accept-Encoding``); HAProxy's cache
-  keeps that copy for every later visitor (``cluster/haproxy.cfg``). (Debian's HAProxy compresses with libslz,
-  one fast level: 1.8 MB for the same visit; brotli: 1.5 MB with every font, 1.1 MB with the front page's.)
+  keeps that copy for every later visitor (``cluster/haproxy.cfg``; why: docs/decisions/first-visit-bytes.md).
 - numbers for operators: ``/_stcore/metrics`` gains the ``nnviz`` family (runs, sessions, uploads).
 """
 
@@ -217,8 +216,8 @@ _to_compress: queue.Queue = queue.Queue()
 
 def _compressor():
     """A thread at the lowest priority that compresses each front-end file once it is first asked for: brotli at
-    its best (quality 11: ~3 s of a core for a first visit's files, ~8 s for Plotly's 4.7 MB bundle; brotli lets
-    go of the interpreter lock meanwhile) and gzip for browsers without brotli."""
+    its best (seconds of a core per bundle, once; brotli lets go of the interpreter lock meanwhile) and gzip for
+    browsers without brotli."""
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
     while True:

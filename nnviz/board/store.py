@@ -12,7 +12,7 @@ write lock), so replicas starting together upgrade once.
 
 Time is the database's: every expiry, window and interval is computed in SQL from its clock (``now()``,
 ``julianday('now')``), in the statement that uses it — the replicas share one clock, so a replica whose own clock
-is hours ahead deletes nothing early (one 13 h ahead used to expire every room of the cluster).
+is hours ahead deletes nothing early.
 
 Every call has a deadline (``DB_TIMEOUT_S``): it runs on one of a few threads of the board's own, and a database
 that does not answer in time (stopped, locked, unreachable) is reported as ``BoardUnavailable`` — a ``BoardError``

@@ -42,8 +42,7 @@ TITLES = {
 }
 LABEL_NAMES = ("label", "y", "target", "class")
 MAX_CSV_ROWS = 10_000
-#: The CSV uploader's limit, checked here too: the browser enforces it, but any client can PUT a larger file
-#: (a 9.9 MB file trained).
+#: The CSV uploader's limit, checked here too: the browser enforces it, but any client can PUT a larger file.
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_CSV_COLUMNS = 100
 MIN_CSV_ROWS = 10

@@ -7,12 +7,7 @@ its training data).
 ``Verdict``: a kind, one sentence naming what happens, and what to try. The page shows it while
 the run plays and at its end, so that a failing run never ends looking like a success.
 
-The thresholds were set on measured runs (this project's machine, seeds 0): on the lesson's data
-the mean epoch-to-epoch change of the training accuracy over the last epochs is 0.0002 at learning
-rate 0.01, 0.0014 at 1, 0.0026 at 3 and 0.027 at 10; XOR with batch 1 at learning rate 10 ends with
-a training loss of 17 (a 50/50 guess scores ln 2 ≈ 0.69); the Spiral with 24 tanh units, learning
-rate 1 and the lesson's 0.01 init stalls at 70 % with every pair of hidden units pointing the same
-way (|cos| 0.99).
+The thresholds were set on measured runs (docs/decisions/diagnosis-thresholds.md).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def canvas_image(drawing, size: tuple[int, int] = CANVAS_SIZE) -> np.ndarray | N
     """The drawing canvas's image as RGBA uint8 of shape (h, w, 4), or None when nothing was drawn yet.
 
     ``drawing`` is what the canvas returned (its ``image_bytes``: a PNG). The state comes from the browser, and a
-    client can send any: a 5000×5000 PNG of 94 KB grew the server by 1.3 GB when decoded (issue 32, item 2). So
+    client can send any: a small PNG can decode to gigabytes (docs/decisions/upload-bounds.md). So
     the PNG's header is read first, and anything but a PNG of the canvas's own ``size`` is refused before a
     single pixel is decoded.
 

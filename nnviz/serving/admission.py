@@ -1,8 +1,7 @@
 """How many runs the server can show live, and a first-come, first-served queue for the others.
 
 Why: every playing run costs the Streamlit server a chart redraw about once a second, and the
-server is one process with one GIL. Measured on 2 cores, 50 runs playing at once froze charts
-for ~40 s and 100 collapsed the server (no run finished in 10 minutes, no page for a newcomer).
+server is one process with one GIL: too many runs at once freeze every chart (docs/decisions/live-run-admission.md).
 Training throughput does not need that many runs at once — the worker pool is busy as soon as
 there are as many runs as workers — so beyond what the server can draw smoothly a run waits in
 a visible queue and starts by itself when a place frees up.
@@ -16,9 +15,8 @@ The capacity is not a constant. It follows what the server measures about itself
   machine's cores are taken by training workers or anything else;
 - and, from the live pages themselves, how long apart their polls reach the server (the 90th
   percentile over the last few seconds): a page whose chart should update every second but is heard
-  from every 3 s is served late, whatever the sensors say. (With 300 students the server's event loop
-  fell behind — each rerun starts a thread from it — while the sensor thread still woke up on time:
-  the capacity grew to 65 live runs and no page was answered for minutes.)
+  from every 3 s is served late, whatever the sensors say (the event loop can fall behind while the sensor
+  thread still wakes up on time).
 
 Each ``period`` the controller looks at all three. While the server is late (``lag > max_lag`` or live
 pages heard from more than ``max_gap`` s apart) it
@@ -41,9 +39,7 @@ places (``capacity / clients``) gives its newest ones back to the queue, so thir
 visitor's share. A place is freed by a page that has gone, whatever the server's lateness: a run whose browser
 session is no longer connected (the ``alive`` check its page passed, which follows Streamlit's session manager)
 leaves its place at the controller's next look (every ``period``), and a page silent for ``hard_silence`` seconds
-leaves it even while the server counts itself late — no state stops admission for longer than that. (Before,
-six tabs closed mid-run jammed the queue for good: their silence made the server count itself late, and while
-late it neither dropped silent runs nor admitted anyone.)
+leaves it even while the server counts itself late — no state stops admission for longer than that.
 
 No Streamlit here: the runner calls ``request``/``withdraw``/``heartbeat``/``status``; tests inject a
 fake clock and a fake meter.
@@ -64,9 +60,8 @@ ABANDON_SECONDS = 15.0  # a queued (or live) run whose page has not polled for t
 # server answers late, not that the student left; beyond a minute it is no longer worth a place nobody else gets)
 HARD_SILENCE_SECONDS = 60.0
 QUEUE_POLL_MAX = 30.0  # far back in a long queue a page asks for its place this often (see queue_poll_interval)
-# Live runs never fewer than this per training worker: while one run's finished slice travels back to the
-# server and its next one is sent, the worker trains another run's. Measured on the 2-worker pool (no
-# Streamlit, bench-like runs): 2 runs give 1.6× one run's steps/s, 4 runs 2.1×.
+# Live runs never fewer than this per training worker: while one run's slice travels, the worker trains another's
+# (measured: docs/decisions/training-workers.md).
 RUNS_PER_WORKER = 2
 
 
@@ -318,7 +313,7 @@ class Admission:
             abandon = self.abandon_time()
             # While the server itself is late, a silent page is no sign that a student left: it is the server
             # that answers late. Dropping live runs then let queued ones in while the dropped ones still
-            # trained — more runs live than the capacity, a server later still (300 students collapsed so).
+            # trained — more runs live than the capacity, a server later still.
             # Beyond ``hard_silence`` a page loses its place anyway: silent pages must not keep the server
             # "late" (their silence counts as lateness) and so keep their places, and everyone else out, for good.
             late = self._late()
@@ -401,8 +396,7 @@ class Admission:
         """Tell runs that left the queue, and live runs dropped for silence, each on a thread of its own and
         without this lock held (a run asks the admission under its own lock): a run admitted starts at once
         rather than at its page's next poll (far back in a long queue ``QUEUE_POLL_MAX`` s away), and a run
-        dropped stops training — so that the runs training are never more than the live places (a dropped
-        run that trained on while a queued one took its place overloaded the server with 300 students)."""
+        dropped stops training — so that the runs training are never more than the live places."""
         with self._lock:
             told = [(key, "admitted") for key in self._admitted] + [(key, "evicted") for key in self._evicted]
             self._admitted, self._evicted = [], []
@@ -419,8 +413,7 @@ class Admission:
         since its last poll: 90 % of them within ``max_gap`` — or not."""
         gaps = [gap for when, gap in self._live_gaps if now - when <= 5.0]
         # A live page not heard from since: its silence so far is a gap at least that long. A swamped server
-        # hears from no one, and gaps it never received must count (300 students on a slower machine: the
-        # received gaps looked fine while 79 runs were let in and their pages got no chart for minutes).
+        # hears from no one, and gaps it never received must count (docs/decisions/live-run-admission.md).
         gaps = sorted(gaps + [now - seen for key, seen in self._live.items() if key not in self._patience])
         return len(gaps) >= 5 and gaps[int(0.9 * (len(gaps) - 1))] > self.max_gap
 
@@ -445,7 +438,7 @@ class Admission:
     def _settling(self) -> bool:
         """Runs let in whose pages have not polled as live pages yet: what they cost is not measured yet, so the
         capacity does not grow on their account (a run far back in a queue hears of its place up to 30 s
-        later; growing meanwhile let a crowd in before the first of them cost anything)."""
+        later, and growing meanwhile would let a crowd in before the first of them cost anything)."""
         return any(key in self._patience for key in self._live)
 
 
@@ -483,10 +476,8 @@ def reset_admission():
 def queue_poll_interval(ahead: int) -> float:
     """Seconds between a queued page's polls: every 2 s at the head of the queue, 1 s slower per 3 runs
     ahead, at most every ``QUEUE_POLL_MAX`` seconds. Hundreds of queued pages polling fast would cost the
-    server what the queue saves it: measured with 300 students, 280 queued pages polling every 5 s (56
-    reruns a second) took the server's whole core, and its live pages and newcomers got no answer. With
-    this, 300 queued pages poll ~15 times a second. A run starts as soon as it is admitted, whenever its
-    page polls next (``Admission`` tells it); its page shows the change at that poll."""
+    server what the queue saves it (docs/decisions/live-run-admission.md). A run starts as soon as it is
+    admitted, whenever its page polls next (``Admission`` tells it); its page shows the change at that poll."""
     return min(QUEUE_POLL_MAX, 2.0 + max(ahead, 0) / 3)
 
 

@@ -111,14 +111,8 @@ def worker_context() -> WorkerContext:
     return WorkerContext()
 
 
-#: Every worker's step back: nice 19, the lowest priority — pages first, training (live runs and Keras alike)
-#: second. The server runs Python in several threads (the event loop that sends every message, the page scripts,
-#: the slices' result threads) that hand its one interpreter lock to each other hundreds of times a second, and
-#: each hand-over waits until the thread taking it is on a core. Measured at 100 students × 500 epochs
-#: (bench_hall, interleaved; seven runs at 19, five at the live runs' former 5): late visitor median 4.0 s against
-#: 4.5 s, longest chart gap median 3.9 s against 4.6 s — the run-to-run spread (2.8–6.3 s) is larger than the
-#: difference; the class's total steps/s and one session alone (six runs each) were as fast: a worker still gets
-#: every core the server leaves idle.
+#: Workers at the lowest priority: the server's threads hand the interpreter lock around and must find a core at
+#: once; training still gets every core the server leaves idle (docs/decisions/training-workers.md).
 WORKER_NICE = 19
 
 

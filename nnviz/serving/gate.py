@@ -4,7 +4,7 @@ Streamlit runs every rerun of every session (a whole page, or one fragment) in a
 them share one interpreter lock with the server's event loop — the loop that accepts a new browser, sends it
 the app's files and carries every message to every page. With hundreds of pages rerunning, hundreds of
 threads ask for that lock at once and the loop gets one turn in hundreds: a new visitor waits for seconds
-before anything is sent, and live charts stall behind the crowd (issue 12's profile at 300 students).
+before anything is sent, and live charts stall behind the crowd (docs/decisions/page-gate.md).
 
 The gate lets at most ``slots`` scripts run at a time. A thread that waits for its turn sleeps on its own
 event (it takes no share of the lock), so the event loop, the training's result threads and the running
@@ -23,16 +23,11 @@ elements, each a message (a Train press that queues its run: the trainer's panel
 send loop walks every session in turn, sending its messages one at a time and yielding to the event loop after
 each, the newest session last. That loop needs the interpreter
 lock for a moment per message, and each time it gives the lock up (a socket write, a poll) a running script
-keeps it for up to the interpreter's switch interval (5 ms): measured with a probe in the server at 300
-students, the loop sent 600–900 messages a second while scripts ran and 3,400–4,200 in seconds when they did not. One
-walk over the sessions took 14 s to send 12,000 messages, and a visitor's page, run in 0.5 s, waited 9 s in
-its queue for the walk to reach it. So a gate may be given ``backlog``, the number of messages the server has
+keeps it for up to the interpreter's switch interval (5 ms), so the loop sends several times slower while scripts
+run. So a gate may be given ``backlog``, the number of messages the server has
 yet to send: once it passes ``max_backlog``, no run is given a slot — live charts included — until the
 backlog is down to ``resume_backlog``; the scripts already running finish, and the loop drains at full speed.
-A visitor's first page still never waits. (Measured at 300 students × 100 epochs, one run each: holding only
-clicks and countdowns above 1,000, the visitor waited 14.5–25.5 s and one walk took up to 16 s; holding every
-run above 1,000 until 200, 6.9 s; above 400 until 80, 4.2 s; above 200 until 40, 4.1 s, the longest walk
-2.3 s and the longest chart gap 0.8 s. An idle server shows the page in 2.1–2.3 s on this machine.) Runs held
+A visitor's first page still never waits. Runs held
 back keep their place in line and their order.
 
 One process has one interpreter lock whatever the number of
@@ -52,15 +47,12 @@ from contextlib import contextmanager
 
 FIRST, LIVE, ACTION, POLL = 0, 1, 2, 3
 
-#: Scripts running at once: two, so that one script waiting on a lock or a worker's result does not leave the
-#: interpreter idle, and the event loop competes with as few threads as that allows. At 100 students × 500
-#: epochs (bench_hall, three runs each, interleaved): with 2 slots the late visitor got the page in 4.8 / 2.8 /
-#: 3.8 s and the longest chart gap was 3.6 / 1.9 / 2.4 s; with 3 slots, 4.0 / 5.0 / 4.9 s and 6.6 / 3.9 / 2.9 s;
-#: the class's throughput the same (15,066–15,318 against 15,034–15,370 steps/s).
+#: Scripts running at once: two, so that one waiting on a lock or a worker does not leave the interpreter idle,
+#: and the event loop competes with as few threads as that allows (measured: docs/decisions/page-gate.md).
 SLOTS = 2
 #: Messages waiting to be sent above which no run is given a slot (a whole page is ~80-130 messages) ...
 MAX_BACKLOG = 200
-#: ... until this few are left (measured choices: see the module's docstring).
+#: ... until this few are left (measured choices: docs/decisions/page-gate.md).
 RESUME_BACKLOG = 40
 #: A live chart held back by a draining backlog goes once it has waited this long (a class watches it).
 LIVE_PATIENCE_S = 1.0

@@ -1,12 +1,12 @@
 """Rate limits on what a click costs the server, per browser session and per client.
 
-Every run a click starts sends a slice of training to a worker at once (0.15-0.5 s of a worker's time), and a
-worker cannot be stopped halfway: a tab that pressed Train and Reset in a loop (115 pairs in 30 s from 4 tabs) left
-the workers busy with slices nobody would see, and two other students trained 15 times slower (issue 32, item 10).
+Every run a click starts sends a slice of training to a worker at once, and a worker cannot be stopped halfway:
+tabs pressing Train and Reset in a loop would keep the workers busy with slices nobody sees
+(docs/decisions/run-start-limits.md).
 Starts are counted in token buckets kept by the process — never in a page's state or a Streamlit cache, which a
 client can reset (``clear_cache``).
 
-Nothing here imports Streamlit; ``ui.identity.start_refused`` asks with the page's session and client.
+Nothing here imports Streamlit; a ``Run`` (``nnviz.serving.runner``) asks with its owner's session and client.
 """
 
 from __future__ import annotations

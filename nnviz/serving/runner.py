@@ -2,8 +2,8 @@
 ``Run`` handle each session keeps.
 
 Why processes: training is CPU-bound Python that holds the GIL. Run inside the
-Streamlit server, eight students training at once starve the server itself (a new
-visitor waited 9–89 s for a page in a measured naive design). Here the server only
+Streamlit server, a few students training at once starve the server itself
+(docs/decisions/training-workers.md). Here the server only
 schedules and draws; the steps run in ``os.cpu_count()`` worker processes, niced so
 that serving pages always comes first.
 
@@ -85,8 +85,7 @@ def _train_slice(trainer: Trainer, ref: DataRef, seconds: float | None, epochs: 
 def _prepare_worker():
     """In each training worker, once: import what slices need, load the lesson's data (the page's default), and
     use one BLAS thread. The lesson's data come from scikit-learn, whose import takes ~1.4 s: paid here, while
-    the page is read, not by the first Train (bench_feel, lesson data on a fresh server: first epoch shown
-    1.35 s after Train, median of 4)."""
+    the page is read, not by the first Train (docs/decisions/training-workers.md)."""
     load_data(DataRef(LESSON))  # (nnviz.core.training and nnviz.core.datasets are imported with this module)
     try:  # one BLAS thread per worker: tiny matrices, and the workers already fill the cores
         from threadpoolctl import threadpool_limits
@@ -200,7 +199,7 @@ def slice_seconds(base: float = SLICE_SECONDS, limit: float = 0.5) -> float:
     """How long a slice trains: ``base`` with one or two runs playing, longer with more (as the redraws
     slow down). Between two slices a run's trainer travels to the server and back, through the server's
     one GIL; with a busy server that round trip leaves a worker idle, so a crowd gets fewer, longer slices
-    (measured on 2 workers with 4 runs: 2.1× one run's steps/s with 0.15 s slices, 2.5× with 0.5 s)."""
+    (docs/decisions/training-workers.md)."""
     return min(limit, base * max(1.0, playing_runs() / 2))
 
 
@@ -576,8 +575,8 @@ class Run:
             starting = getattr(self.executor, "starting", None)  # (a test's own executor may not say)
             if starting is not None and starting():
                 # A fresh server whose workers are still starting: this slice trains here, in a thread, on a
-                # copy (as a worker would), so the first Train shows its first epoch at once (bench_feel: the
-                # first epoch showed up to 1.1 s after Train on a fresh server when it waited for a worker).
+                # copy (as a worker would), so the first Train shows its first epoch at once, not a worker's start
+                # later (docs/decisions/training-workers.md).
                 future = _MEANWHILE.submit(_train_slice, copy.deepcopy(self._trainer), self.ref, seconds, epochs)
             else:
                 future = self.executor.submit(_train_slice, self._trainer, self.ref, seconds, epochs)

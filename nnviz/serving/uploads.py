@@ -1,8 +1,8 @@
 """How much of the server's memory uploaded files may take: per browser session, per client, and in all.
 
 Streamlit keeps every file a browser PUTs to ``/_stcore/upload_file/<session>/<file id>`` in the server's memory
-until the session ends, whether a page ever reads it or not; its only limit is the size of one file. One session
-PUT 350 files of 10 MB (3.8 GB), still held two minutes after its tab died (issue 32, item 3). The app's pages
+until the session ends, whether a page ever reads it or not; its only limit is the size of one file
+(docs/decisions/upload-bounds.md). The app's pages
 need at most a CSV and a digit image at a time, so the ledger below refuses what a session or a client would hold
 beyond ``UploadLimits`` (the app answers the PUT with a 4xx), and forgets a session's files when the session ends.
 

@@ -1,9 +1,8 @@
 """The trainer's live loss and accuracy charts as Vega-Lite specs: arrays in, two specs out.
 
-Why not Plotly, like every other chart of the app: the live chart is redrawn several times a second while a
-run plays, and Streamlit gives each Plotly figure an element id made from its spec, so every redraw mounts a
-new chart in the browser (a blank frame now and then, and a full draw each time, ~0.1–0.3 s of the browser's
-main thread on a 2-core machine). A Vega-Lite chart keeps its spec (the data travel apart, as named datasets)
+Why not Plotly, as for the charts drawn once: the live chart is redrawn several times a second while a run plays,
+and Streamlit mounts every redrawn Plotly figure anew (docs/decisions/live-charts-vega-lite.md). A Vega-Lite chart
+keeps its spec (the data travel apart, as named datasets)
 and Streamlit updates it in place: the same chart, its lines drawn anew from the new data.
 
 The spec changes — and the chart is mounted anew — only when what it shows changes kind: markers below 30
@@ -261,13 +260,10 @@ def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (),
 
 def drawn_often(spec: dict) -> dict:
     """The spec with its datasets as Arrow tables: a live chart is drawn again and again between two slices of
-    its run, and Streamlit converts a pandas dataset to Arrow on every draw (~2 ms each, on a thread pool of its
-    own, measured with cProfile: 8 ms per redraw of the two charts), an Arrow table at almost no cost.
+    its run, and Streamlit converts a pandas dataset to Arrow on every draw, an Arrow table at almost no cost.
 
     ``nthreads=1``: left to itself, pyarrow converts the columns on a thread pool it creates and shuts down on
-    every call, and starting a thread waits for the interpreter lock. Measured on a 3,600-row map: 3.1 ms
-    against 0.6 ms on a quiet server; with three threads busy, 125 ms against 0.6 ms (py-spy, 300 students:
-    live charts waiting in ``Thread.start`` inside ``dataframe_to_arrays``)."""
+    every call, and starting a thread waits for the interpreter lock (docs/decisions/live-charts-vega-lite.md)."""
     return {**spec, "datasets": {name: df if isinstance(df, pa.Table) else  # already Arrow: as it is
                                  pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
                                  for name, df in spec["datasets"].items()}}

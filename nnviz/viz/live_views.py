@@ -1,14 +1,12 @@
 """The trainer's live views of the network — the decision boundary and the projection of many-feature data —
 as Vega-Lite specs that stay the same while a run plays: only their data change, and the browser redraws the
-same chart in place (``nnviz.viz.live_chart`` says why; measured there for the loss chart).
-
-As Plotly figures these two views were a new figure at every update, a full draw of 0.27–0.43 s of the
-browser's main thread every 2 s (bench_feel), and a click on Pause that landed during one waited for it.
+same chart in place, where a Plotly figure is mounted anew at every update and a click on Pause waits for its
+draw (docs/decisions/live-charts-vega-lite.md).
 
 ``boundary_spec`` draws P(class 1) over the plane as a grid of coloured cells (on a canvas: thousands of marks),
 the line where it crosses 0.5 (``maps.contour_segments``), the training points filled and the test points
-hollow. The map fills the plot whatever its shape (a unit of x and of y may differ on screen; the Plotly
-figure kept them equal and left white bands beside a narrow map). ``projection_spec`` draws the test set on
+hollow. The map fills the plot whatever its shape (a unit of x and of y may differ on screen, so no white bands
+beside a narrow map). ``projection_spec`` draws the test set on
 its two principal components, filled by the predicted probability, outlined by the true class.
 """
 

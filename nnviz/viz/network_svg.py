@@ -1,12 +1,7 @@
 """A layered network drawn as SVG: its nodes, its connections and, when given, its weights.
 
 The front page's two diagrams (the lesson's layers, and the 2-4-1 network learning XOR) are drawn here rather
-than with Plotly. A page's first Plotly chart makes the browser fetch and compile Plotly's bundle, 4.7 MB of
-JavaScript that Streamlit sends uncompressed: on the front page, every visitor's first, that was 60 % of a
-first visit's download (7.6 MB with it, 3.0 MB without), and compiling it competed with drawing the page. Measured
-in a fresh browser, median of 8-10 visits each, interleaved: the page's text appeared after 1.48 s instead of
-1.60 s on an idle machine, and after 2.10 s instead of 2.41 s while two niced processes (as the training workers
-are) kept both cores busy.
+than with Plotly, whose bundle would be most of every visitor's first download (docs/decisions/first-visit-bytes.md).
 SVG is drawn by the browser itself; a weight's value is its connection's tooltip, as Plotly's hover showed it.
 
 No Streamlit here: a string out, which a page draws with ``st.markdown(svg, unsafe_allow_html=True)`` (``st.html``

@@ -42,7 +42,7 @@ STATE_LABELS = {RunState.PLAYING: "training…"}  # the others read as their own
 def trainer_panel(run: Run, settings: TrainerSettings, ds, interval: float | None):
     """The panel. ``interval`` (seconds between redraws) is set while the run plays live: a fragment inside follows
     it. A queued run's countdown polls for its turn on its own timer, with one element; its readouts and chart do
-    not change while it waits, so they are drawn once, around it (at 30 students, 26 waited)."""
+    not change while it waits, so they are drawn once, around it (most of a class waits at first)."""
     snap = run.poll()  # first: a poll may let a queued run in, and the page must then follow it live
     if page_is_stale():
         st.rerun()  # the run changed since the page was drawn (admitted from the queue, finished, reset ...)

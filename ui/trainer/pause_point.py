@@ -1,7 +1,7 @@
 """Pause where the class sees it: the step on screen when the Pause button is pressed, reported by the browser.
 
 Under load a live chart is redrawn once a second and a click takes a second or two to be heard: by then the run
-has trained on (at 50 epochs/s, 12–99 epochs past the screen). The server cannot know which of the frames it sent
+has trained on (docs/benchmarks.md, bench_pause). The server cannot know which of the frames it sent
 the browser was showing, so a tiny component drawn with the live frames reads the step the readout shows the moment
 Pause is clicked (in the capture phase, before Streamlit's own handler sends the click) and sends it back;
 the run then goes back to the state it drew at that step (``Run.pause(at_step=…)``). The button's own click
