@@ -10,6 +10,7 @@ Semantics (those of the lesson's matrices): juxtaposition, ``\\cdot`` and ``@`` 
 product when either side is a single number); ``\\odot`` and ``*`` are elementwise; ``^{T}`` transposes; a numeric
 exponent is elementwise; ``[a > 0]`` is 1 where the comparison holds; ``\\sum_{i}`` sums over samples (the columns:
 ``X^{(i)}`` is column i), ``\\sum_{c=1}^{k}`` over rows (``y_{c}``); ``\\underbrace{E}_{r\\times c}`` checks E's shape;
+``\\lVert W \\rVert_{F}`` is the Frobenius norm and ``_{1,1}`` the sum of the entries' absolute values;
 ``\\begin{bmatrix}`` is a matrix of shown numbers, compared to the precision it shows. Symbols are looked up by a
 normal name: ``A^{[1]}`` → ``A[1]``, ``\\texttt{dZ2}`` → ``dZ[2]``, ``\\hat{y}`` → ``ŷ``, ``\\Delta W^{[2]}`` →
 ``ΔW[2]``, ``\\frac{\\partial L}{\\partial W^{[1]}}`` → ``∂L/∂W[1]``, ``w_{12}`` → ``w_12``; functions (``\\tanh``,
@@ -144,7 +145,7 @@ class Parser:
         if tok in ("(", "[", "{") or re.fullmatch(r"\d+(\.\d+)?|[A-Za-z]", tok):
             return True
         return tok.startswith("\\") and tok not in (MATRIX_PRODUCT | ELEMENTWISE | RELATIONS | STATEMENT_BREAKS
-                                                    | set(COMPARISONS) | {r"\end", r"\rceil", r"\rfloor"})
+                                                    | set(COMPARISONS) | {r"\end", r"\rceil", r"\rfloor", r"\rVert"})
 
     def product(self):
         value = self.unary_power()
@@ -191,6 +192,18 @@ class Parser:
             value = self.expression()
             self.take("}")
             return value
+        if tok == r"\lVert":  # a matrix norm: _{F} Frobenius, _{1,1} the sum of the entries' absolute values
+            value = np.asarray(self.expression(), dtype=float)
+            self.take(r"\rVert")
+            self.take("_")
+            kind = "".join(self.group_text())
+            if kind == "F":
+                return np.asarray(np.sqrt(np.sum(value**2)))
+            if kind == "1,1":
+                return np.asarray(np.sum(np.abs(value)))
+            raise EvalError(f"norm _{{{kind}}} is not read here")
+        if tok == r"\sqrt":
+            return np.sqrt(self.sub(self.group_text()).whole())
         if tok in (r"\lceil", r"\lfloor"):
             value = self.expression()
             self.take(r"\rceil" if tok == r"\lceil" else r"\rfloor")
@@ -238,7 +251,8 @@ class Parser:
                 name += "'"
             return self.call(name)
         if tok == r"\hat":
-            return self.symbol("ŷ" if "".join(self.group_text()) == "y" else "^" + "".join(self.group_text()))
+            base = "".join(self.group_text())
+            return self.symbol("ŷ" if base == "y" else "^" + base)
         if tok == r"\texttt":
             code = "".join(self.group_text()).replace(r"\_", "_")
             m = re.fullmatch(r"(d?[A-Za-z])(\d)", code)

@@ -72,6 +72,11 @@ class Dataset:
     problem: str = "binary"
     n_classes: int | None = 2
     class_names: tuple[str, ...] = ()
+    #: A 2-D set whose network sees chosen features (``nnviz.core.features.with_features``): the points in the
+    #: plane, as drawn, and the map from points to the network's inputs. None for any other set.
+    points_train: np.ndarray | None = None
+    points_test: np.ndarray | None = None
+    inputs: object | None = None  # an ``InputMap``: points of shape (m, 2) -> inputs of shape (m, n_features)
 
     @property
     def n_outputs(self) -> int:
@@ -100,6 +105,20 @@ class Dataset:
     @property
     def is_2d(self) -> bool:
         return self.n_features == 2
+
+    @property
+    def on_plane(self) -> bool:
+        """Whether its samples are points in a plane (a 2-D set, with or without chosen features)."""
+        return self.points_train is not None or self.is_2d
+
+    @property
+    def plane_train(self) -> np.ndarray:
+        """The training samples as points in the plane, shape (m, 2) (``on_plane`` sets only)."""
+        return self.X_train if self.points_train is None else self.points_train
+
+    @property
+    def plane_test(self) -> np.ndarray:
+        return self.X_test if self.points_test is None else self.points_test
 
 
 @lru_cache(maxsize=1)

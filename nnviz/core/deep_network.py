@@ -88,6 +88,22 @@ def accuracy(Y, Y_pred) -> float:
     return float(np.mean(np.argmax(Y_pred, axis=0) == np.argmax(Y, axis=0)))
 
 
+def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
+    """Counts of (true, predicted) pairs: rows true classes, columns predicted, shape (n, n)."""
+    m = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(m, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    return m
+
+
+def per_class_accuracy(matrix) -> np.ndarray:
+    """Each class's share of its samples predicted right (a confusion matrix's diagonal over its rows); NaN for a
+    class with no samples."""
+    m = np.asarray(matrix, dtype=float)
+    totals = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(m) / totals, np.nan)
+
+
 def r2_score(Y, Y_pred) -> float | None:
     """The coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² of predictions ``Y_pred`` for targets
     ``Y`` (both (1, m)): 1 for a perfect fit, 0 for always predicting the mean ȳ, negative for worse.

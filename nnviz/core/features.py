@@ -11,9 +11,11 @@ Names are the URL's (``feat=x1,x2,x1x2,sinx1``); ``FEATURES`` keeps, for each, i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from nnviz.core.datasets import Dataset
 
 
 @dataclass(frozen=True)
@@ -80,3 +82,31 @@ def feature_matrix(points, names=DEFAULT_FEATURES) -> np.ndarray:
 def feature_labels(names) -> tuple[str, ...]:
     """The labels of the chosen features, in ``feature_matrix``'s column order."""
     return tuple(FEATURES[n].label for n in check_features(names))
+
+
+@dataclass(frozen=True)
+class InputMap:
+    """Points of the plane -> the chosen features, the network's inputs (picklable: it travels with a dataset)."""
+
+    names: tuple[str, ...]
+
+    def __call__(self, points) -> np.ndarray:
+        return feature_matrix(points, self.names)
+
+
+def with_features(ds: Dataset, names) -> Dataset:
+    """A 2-D set whose network sees the features ``names`` instead of (x1, x2): ``X_train`` and ``X_test`` become
+    the feature columns; the points stay, for drawing (``Dataset.plane_train``), with the map from points to inputs.
+    The default features (x1, x2) give ``ds`` itself."""
+    names = check_features(names)
+    if not ds.is_2d or ds.points_train is not None:
+        raise ValueError(f"input features are for 2-D sets: {ds.title} has {ds.n_features} features")
+    if names == DEFAULT_FEATURES:
+        return ds
+    inputs = InputMap(names)
+    X_train, X_test = inputs(ds.X_train), inputs(ds.X_test)
+    for a in (X_train, X_test):
+        a.setflags(write=False)
+    return replace(ds, X_train=X_train, X_test=X_test, feature_names=feature_labels(names),
+                   points_train=ds.X_train, points_test=ds.X_test, inputs=inputs,
+                   description=f"{ds.description}; features {', '.join(feature_labels(names))}")

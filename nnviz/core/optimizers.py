@@ -141,9 +141,9 @@ class Adam(Optimizer):
     equations = (
         r"V_{dW^{[l]}} \leftarrow \beta_1 V_{dW^{[l]}} + (1 - \beta_1)\, dW^{[l]}",
         r"S_{dW^{[l]}} \leftarrow \beta_2 S_{dW^{[l]}} + (1 - \beta_2)\, \left(dW^{[l]}\right)^{2}",
-        r"\hat V_{dW^{[l]}} = \frac{V_{dW^{[l]}}}{1 - \beta_1^{\,t}},\quad "
-        r"\hat S_{dW^{[l]}} = \frac{S_{dW^{[l]}}}{1 - \beta_2^{\,t}}",
-        r"W^{[l]} \leftarrow W^{[l]} - \alpha\, \frac{\hat V_{dW^{[l]}}}{\sqrt{\hat S_{dW^{[l]}}} + \varepsilon}",
+        r"\hat{V}_{dW^{[l]}} = \frac{V_{dW^{[l]}}}{1 - \beta_1^{\,t}},\quad "
+        r"\hat{S}_{dW^{[l]}} = \frac{S_{dW^{[l]}}}{1 - \beta_2^{\,t}}",
+        r"W^{[l]} \leftarrow W^{[l]} - \alpha\, \frac{\hat{V}_{dW^{[l]}}}{\sqrt{\hat{S}_{dW^{[l]}}} + \varepsilon}",
     )
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):

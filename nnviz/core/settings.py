@@ -13,11 +13,16 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from nnviz.core.activations import HIDDEN_ACTIVATIONS
-from nnviz.core.datasets import LESSON, TWO_D, Dataset
+from nnviz.core.datasets import LESSON, MAX_2D_CLASSES, MULTICLASS_2D, REGRESSION_2D, TWO_D, Dataset
+from nnviz.core.deep_network import MAX_HIDDEN_LAYERS, DeepNN
+from nnviz.core.features import DEFAULT_FEATURES, check_features
 from nnviz.core.network import ShallowNN
+from nnviz.core.optimizers import OPTIMIZERS
+from nnviz.core.regularization import REGULARIZATIONS
 from nnviz.core.training import CHANGEABLE, Change, Trainer, check_change_value, steps_per_epoch
 
-DATASETS = (LESSON, *TWO_D, "csv")
+PLANE_SETS = (*TWO_D, *REGRESSION_2D)  # the 2-D sets: noise, split, samples and input features apply
+DATASETS = (LESSON, *PLANE_SETS, "csv")
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 HIDDEN_UNITS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 256, 512)
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 100, 128, 256, 512, 1000, 2000, 0)  # 0: the full training set
@@ -29,8 +34,13 @@ SPEEDS = ("max", "50", "10", "2")  # epochs per second; "max" = as fast as the m
 INIT_SCALES = {"lesson": 0.01, "glorot": "glorot"}  # Init scale choice -> ShallowNN's init_scale
 MAX_SEED = 2**31 - 1
 MAX_CHANGES = 50  # changes of a run a link carries (``schedule``)
-#: The run's settings that may change while it plays (``Run.change``) without making it another run.
-CHANGE_DURING_RUN = ("lr",)
+CLASSES = tuple(range(2, MAX_2D_CLASSES + 1))
+REG_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGS = tuple(REGULARIZATIONS)
+OPTIMIZER_NAMES = tuple(OPTIMIZERS)
+#: The run's settings that may change while it plays (``Run.change``) without making it another run, and the name
+#: the trainer's schedule gives each (``nnviz.core.training.CHANGEABLE``).
+CHANGE_DURING_RUN = {"lr": "lr", "reg": "regularization", "reg_rate": "reg_rate", "optimizer": "optimizer"}
 
 
 @dataclass(frozen=True)
@@ -41,8 +51,13 @@ class TrainerSettings:
     noise: float = 0.2  # 2-D sets: standard deviation of the jitter
     train_split: int = 70  # 2-D sets: percent of the points used for training
     samples: int = 400  # 2-D sets: number of points
-    hidden: int = 10
-    activation: str = "tanh"
+    hidden: tuple[int, ...] = (10,)  # units per hidden layer, 0 to 6 layers (an int is one layer)
+    activation: str = "tanh"  # every hidden layer's, or one per layer: "relu,tanh"
+    classes: int = 2  # blobs and spiral: 2 … 6 classes
+    features: tuple[str, ...] = DEFAULT_FEATURES  # 2-D sets: the network's inputs (nnviz.core.features)
+    reg: str = "none"  # weight penalty: "none", "l1", "l2"
+    reg_rate: float = 0.003  # its rate λ (when reg is not "none")
+    optimizer: str = "sgd"  # "sgd" (the lesson's), "momentum", "adam"
     lr: float = 1.0  # the lesson's effective step size
     batch_size: int = 100  # FULL_BATCH (0) = every training sample in one step
     epochs: int = 500
@@ -55,15 +70,45 @@ class TrainerSettings:
     #: changes during the run, replayed at their steps: (step, what, new value), e.g. (1200, "lr", 0.1)
     schedule: tuple[tuple[int, str, float | str], ...] = ()
 
+    def __post_init__(self):
+        # an int is one hidden layer, a list a tuple, a list of activations one comma-separated name
+        hidden = self.hidden
+        if isinstance(hidden, int) and not isinstance(hidden, bool):
+            object.__setattr__(self, "hidden", (hidden,) if hidden else ())
+        elif isinstance(hidden, list):
+            object.__setattr__(self, "hidden", tuple(hidden))
+        if isinstance(self.activation, (list, tuple)):
+            object.__setattr__(self, "activation", ",".join(self.activation))
+        if isinstance(self.features, (list, str)):
+            object.__setattr__(self, "features", check_features(self.features))
+
     def run_key(self) -> tuple:
         """The settings that define the run itself (not how it is shown)."""
         d = asdict(self)
         for display in ("speed", "log_scale"):
             d.pop(display)
-        if self.dataset not in TWO_D:  # the 2-D options do not change other sets
-            for key in ("noise", "train_split", "samples"):
+        if self.dataset not in PLANE_SETS:  # the 2-D options do not change other sets
+            for key in ("noise", "train_split", "samples", "features"):
                 d.pop(key)
+        if self.dataset not in MULTICLASS_2D:
+            d.pop("classes")
+        if self.reg == "none":
+            d.pop("reg_rate")
         return tuple(sorted(d.items()))
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """One activation per hidden layer."""
+        names = tuple(self.activation.split(","))
+        return names * len(self.hidden) if len(names) == 1 else names
+
+    def data_classes(self) -> int:
+        """The number of classes the data is asked for (blobs and spiral; 2 for the other classification sets)."""
+        return self.classes if self.dataset in MULTICLASS_2D else 2
+
+    def data_features(self) -> tuple[str, ...]:
+        """The input features the data is mapped to: () for the plain ones, or a set that has none."""
+        return self.features if self.dataset in PLANE_SETS and self.features != DEFAULT_FEATURES else ()
 
     @property
     def init_scale(self) -> float | str:
@@ -88,12 +133,25 @@ class TrainerSettings:
         """A fresh network and its ``Trainer`` on ``ds``, exactly as these settings describe.
 
         Raises ``ValueError`` (with the bad value) when the settings cannot train on ``ds``."""
-        model = ShallowNN(ds.n_features, self.hidden, 1, activation=self.activation, init_scale=self.init_scale,
-                          seed=self.seed)
+        reg_rate = self.reg_rate if self.reg != "none" else 0.0
+        if len(self.hidden) == 1 and ds.problem != "regression":  # the lesson's network (with k outputs for k classes)
+            model = ShallowNN(ds.n_features, self.hidden[0], ds.n_outputs, activation=self.activation,
+                              init_scale=self.init_scale, seed=self.seed, regularization=self.reg,
+                              reg_rate=reg_rate, optimizer=self.optimizer)
+        else:
+            model = DeepNN(ds.n_features, self.hidden, ds.n_outputs, problem=ds.problem,
+                           activation=list(self.activations), init_scale=self.init_scale, seed=self.seed,
+                           regularization=self.reg, reg_rate=reg_rate, optimizer=self.optimizer)
         changes = [Change(step, 0, what, None, new) for step, what, new in self.schedule]
         return Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=self.lr,
                        batch_size=self.batch_for(ds.n_train), epochs=self.epochs, shuffle=self.shuffle,
                        seed=self.seed, schedule=changes)
+
+    def trainer_value(self, name: str):
+        """The value of a setting of ``CHANGE_DURING_RUN`` as the trainer holds it (λ is 0 without a penalty)."""
+        if name == "reg_rate" and self.reg == "none":
+            return 0.0
+        return getattr(self, name)
 
     def same_network(self, other: TrainerSettings) -> bool:
         """Whether ``other`` describes the same run up to what may change while it plays (``CHANGE_DURING_RUN``)
@@ -110,13 +168,19 @@ class TrainerSettings:
 
     def label(self) -> str:
         """A short legend label: what tells two runs apart."""
-        return " · ".join(self._words()[k] for k in ("lr", "batch_size", "hidden", "activation", "seed"))
+        words = self._words()
+        shown = ["lr", "batch_size", "hidden", "activation", "seed"]
+        shown += [k for k, default in (("reg", "none"), ("optimizer", "sgd")) if getattr(self, k) != default]
+        return " · ".join(words[k] for k in shown)
 
     def _words(self) -> dict[str, str]:
         """Each run-defining setting as a legend says it."""
         return {
             "dataset": self.dataset, "noise": f"noise {self.noise:g}", "train_split": f"{self.train_split} % train",
-            "samples": f"{self.samples} samples", "hidden": f"{self.hidden} hidden", "activation": self.activation,
+            "samples": f"{self.samples} samples", "hidden": hidden_words(self.hidden), "activation": self.activation,
+            "classes": f"{self.classes} classes", "features": "features " + ", ".join(self.features),
+            "reg": "no penalty" if self.reg == "none" else f"{self.reg.upper()} λ {self.reg_rate:g}",
+            "reg_rate": f"λ {self.reg_rate:g}", "optimizer": OPTIMIZERS[self.optimizer].label,
             "lr": f"lr {self.lr:g}",
             "batch_size": "full batch" if self.batch_size == FULL_BATCH else f"batch {self.batch_size}",
             "epochs": f"{self.epochs} epochs", "init": f"{self.init} init", "seed": f"seed {self.seed}",
@@ -135,11 +199,17 @@ class TrainerSettings:
         return "earlier: " + (" · ".join(differ) if differ else "same settings")
 
 
+def hidden_words(hidden: tuple[int, ...]) -> str:
+    """How a legend names the hidden layers: "10 hidden", "8-8 hidden", "no hidden layer"."""
+    return "-".join(map(str, hidden)) + " hidden" if hidden else "no hidden layer"
+
+
 # URL key, field name, parser. Short keys keep a link readable.
 _SCHEMA = {
     "ds": "dataset", "noise": "noise", "split": "train_split", "n": "samples", "hidden": "hidden",
     "act": "activation", "lr": "lr", "batch": "batch_size", "epochs": "epochs", "init": "init",
     "seed": "seed", "shuffle": "shuffle", "std": "standardize", "speed": "speed", "log": "log_scale",
+    "classes": "classes", "feat": "features", "reg": "reg", "rate": "reg_rate", "opt": "optimizer",
     "sched": "schedule",
 }
 _FIELD_TO_KEY = {v: k for k, v in _SCHEMA.items()}
@@ -186,6 +256,27 @@ def _int_range(low, high):
     return parse
 
 
+def _hidden(text):
+    """``hidden=10`` one layer, ``hidden=8,8`` two, ``hidden=0`` none."""
+    if text.strip() == "0":
+        return ()
+    items = text.split(",")
+    if len(items) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers")
+    return tuple(_number_choice(HIDDEN_UNITS, int)(item) for item in items)
+
+
+def _activations(text):
+    names = text.split(",")
+    if len(names) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} activations, one per hidden layer")
+    return ",".join(_choice(HIDDEN_ACTIVATIONS)(name) for name in names)
+
+
+def _features(text):
+    return check_features(text)
+
+
 def _schedule(text):
     """``sched=1200:lr:0.1,3000:lr:0.01``: each change as step:what:value, in order of steps."""
     if not text:
@@ -206,7 +297,7 @@ def _schedule(text):
             raise ValueError("the changes are not in order of their steps")
         value = PARSERS["lr"](parts[2]) if what == "lr" else parts[2]
         if what == "reg_rate":
-            value = float(value)
+            value = PARSERS["reg_rate"](value)
         out.append((step, what, check_change_value(what, value)))
         last = step
     return tuple(out)
@@ -225,8 +316,13 @@ PARSERS = {
     "noise": _float_range(0.0, 0.5, 0.05),
     "train_split": _int_range(10, 90),
     "samples": _number_choice(SAMPLES, int),
-    "hidden": _number_choice(HIDDEN_UNITS, int),
-    "activation": _choice(HIDDEN_ACTIVATIONS),
+    "hidden": _hidden,
+    "activation": _activations,
+    "classes": _int_range(2, MAX_2D_CLASSES),
+    "features": _features,
+    "reg": _choice(REGS),
+    "reg_rate": _number_choice(REG_RATES),
+    "optimizer": _choice(OPTIMIZER_NAMES),
     "lr": _number_choice(LEARNING_RATES),
     "batch_size": _number_choice(BATCH_SIZES, int),
     "epochs": _number_choice(EPOCHS, int),
@@ -243,6 +339,10 @@ PARSERS = {
 def _format(name, value) -> str:
     if name == "schedule":
         return ",".join(f"{step}:{what}:{_format(what, new)}" for step, what, new in value)
+    if name == "hidden":
+        return ",".join(map(str, value)) or "0"
+    if name == "features":
+        return ",".join(value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if name == "batch_size" and value == FULL_BATCH:
@@ -279,7 +379,13 @@ def from_query(params) -> tuple[TrainerSettings, list[str]]:
         else:
             if not text.isascii():  # e.g. full-width digits "１０": Python reads them; say what it made of them
                 problems.append(f"{key}={_echo(text)} in the link was read as {_format(name, values[name])}")
-    return replace(TrainerSettings(), **values), problems
+    settings = replace(TrainerSettings(), **values)
+    n_acts, n_hidden = len(settings.activation.split(",")), len(settings.hidden)
+    if n_acts > 1 and n_acts != n_hidden:
+        problems.append(f"act={_echo(settings.activation)} in the link was ignored: {n_acts} activations for "
+                        f"{n_hidden} hidden layers (give one, or one per layer)")
+        settings = replace(settings, activation=TrainerSettings().activation)
+    return settings, problems
 
 
 def _cut(text: str, limit: int) -> str:

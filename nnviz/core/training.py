@@ -67,6 +67,15 @@ class EpochRecord:
     train_penalty: float | None = None  # the mean penalty over the epoch's steps (included in train_loss)
 
     @property
+    def train_score(self) -> float | None:
+        """What the second chart draws: the training accuracy, or a regression's R²."""
+        return self.train_acc if self.train_r2 is None else self.train_r2
+
+    @property
+    def test_score(self) -> float | None:
+        return self.test_acc if self.test_r2 is None else self.test_r2
+
+    @property
     def train_rmse(self) -> float:
         """Regression: the root mean squared error over the epoch's batches, from ``train_loss``."""
         return math.sqrt(max(2.0 * (self.train_loss - (self.train_penalty or 0.0)), 0.0))

@@ -73,7 +73,7 @@ def window(n_epochs: int) -> int:
 
 
 def hidden_units(model, X) -> Units:
-    """Inspect ``model``'s hidden layer on the samples ``X`` of shape (m, n_features)."""
+    """Inspect ``model``'s first hidden layer on the samples ``X`` of shape (m, n_features)."""
     W = np.hstack([model.params["W1"], model.params["b1"]])
     norms = np.linalg.norm(W, axis=1)
     directions = W / np.where(norms > 0, norms, 1.0)[:, None]
@@ -82,7 +82,7 @@ def hidden_units(model, X) -> Units:
         if not any(abs(float(row @ leader)) > SAME_DIRECTION for leader in groups):
             groups.append(row)
     Z1 = model.params["W1"] @ np.asarray(X, dtype=float).T + model.params["b1"]
-    name = model.activation
+    name = model.activations[0]
     with np.errstate(over="ignore"):
         if name == "tanh":
             flat = np.abs(np.tanh(Z1)) > SATURATED
@@ -91,23 +91,32 @@ def hidden_units(model, X) -> Units:
         else:
             flat = np.zeros_like(Z1, dtype=bool)
     dead = int(np.sum(np.all(Z1 <= 0, axis=1))) if name == "relu" else 0
-    return Units(model.n_hidden, len(groups), float(np.mean(flat)) if flat.size else 0.0, dead)
+    return Units(model.hidden[0], len(groups), float(np.mean(flat)) if flat.size else 0.0, dead)
+
+
+def guess_loss(problem: str, n_classes: int | None = 2, y_train=None) -> float:
+    """The loss of a network that knows nothing: ln 2 for two classes (P = ½), ln k for k, and for a regression
+    that predicts the targets' mean, ½·their variance (the loss is ½·MSE)."""
+    if problem == "regression":
+        return 0.5 * float(np.var(np.asarray(y_train, dtype=float))) if y_train is not None else COIN_FLIP_LOSS
+    return math.log(n_classes or 2)
 
 
 def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = None, init: str = "",
-             batch_size: int | None = None) -> Verdict:
+             batch_size: int | None = None, guess: float = COIN_FLIP_LOSS, score: str = "accuracy") -> Verdict:
     """Name what a run is doing from its ``EpochRecord`` list.
 
     ``stopped`` is the run's end state if it has one ("diverged" when the loss blew up); ``units`` the
     hidden layer's state (``hidden_units``) for explaining a plateau; ``init`` and ``batch_size`` only
-    tailor the advice."""
+    tailor the advice. ``guess`` is the loss of a network that knows nothing (``guess_loss``); ``score`` what the
+    records' ``train_score`` is: "accuracy", or "R²" for a regression."""
     lower = f"{lr / 10:g}"
     if stopped == "diverged":
         return Verdict("diverged", f"Diverged: the loss blew up and training stopped — the learning rate {lr:g} "
                        "is too high, each step overshot and the weights grew without bound.",
                        f"Try a learning rate of {lower} or lower.")
     losses = np.array([r.train_loss for r in records], dtype=float)
-    accs = np.array([np.nan if r.train_acc is None else r.train_acc for r in records], dtype=float)
+    accs = np.array([np.nan if r.train_score is None else r.train_score for r in records], dtype=float)
     if losses.size < 2:
         return OK
     w = window(losses.size)
@@ -115,12 +124,13 @@ def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = Non
     level, best = float(np.mean(recent)), float(np.min(losses))
     smaller_batch = batch_size is not None and batch_size < 32
     batch_hint = ", or a larger batch" if smaller_batch else ""
-    if level > OVERSHOOT_FACTOR * COIN_FLIP_LOSS or (losses.size >= 5 and level > OVERSHOOT_FACTOR * best
-                                                      and level > COIN_FLIP_LOSS / 2):
+    if level > OVERSHOOT_FACTOR * guess or (losses.size >= 5 and level > OVERSHOOT_FACTOR * best
+                                             and level > guess / 2):
         return Verdict(
             "overshooting",
             f"Overshooting: the loss ({format_loss(level)}) is "
-            + (f"worse than a 50/50 guess ({COIN_FLIP_LOSS:.2f})" if level > COIN_FLIP_LOSS
+            + (f"worse than {'a 50/50' if math.isclose(guess, COIN_FLIP_LOSS) else 'a blind'} guess ({guess:.2f})"
+               if level > guess
                else f"far above its best ({format_loss(best)})")
             + " — each step jumps past the valley.",
             f"Try a learning rate of {lower}{batch_hint}.")
@@ -129,7 +139,7 @@ def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = Non
         jitter_loss = float(np.mean(np.abs(np.diff(recent))) / max(level, 1e-12))
         accurate = np.any(np.isfinite(recent_acc)) and float(np.nanmean(recent_acc)) >= GOOD_ACCURACY
         if jitter_acc > OSCILLATION_ACCURACY or (jitter_loss > OSCILLATION_LOSS and not accurate):
-            what = (f"the training accuracy jumps {jitter_acc * 100:.1f} points per epoch"
+            what = (f"the training {score} jumps {_points(jitter_acc, score)} per epoch"
                     if jitter_acc > OSCILLATION_ACCURACY else f"the training loss jumps {jitter_loss:.0%} per epoch")
             return Verdict(
                 "oscillating", f"Oscillating: {what} — the steps are too big to settle.",
@@ -142,13 +152,13 @@ def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = Non
         improvement = (before - float(np.min(recent))) / max(before, 1e-12)
         solved = np.isfinite(recent_acc[-1]) and recent_acc[-1] >= SOLVED_ACCURACY
         if improvement < PLATEAU_IMPROVEMENT and not solved:
-            small = _too_small(units, float(recent_acc[-1]))
+            small = _too_small(units, float(recent_acc[-1]), score)
             return small if small is not None else _plateau(w, units, init, lr)
         if (losses.size >= UNDERFIT_MIN_EPOCHS and improvement < UNDERFIT_IMPROVEMENT
                 and np.isfinite(recent_acc[-1]) and recent_acc[-1] < UNDERFIT_ACCURACY):
-            return _too_small(units, float(recent_acc[-1])) or Verdict(
+            return _too_small(units, float(recent_acc[-1]), score) or Verdict(
                 "underfitting",
-                f"Underfitting: after {losses.size} epochs the training accuracy is only {recent_acc[-1] * 100:.0f} %, and "
+                f"Underfitting: after {losses.size} epochs the training {score} is only {_value(recent_acc[-1], score)}, and "
                 f"the loss fell {improvement:.1%} over the last {w} epochs — the network fits its own training data "
                 "poorly.", "Try more hidden units, a larger learning rate, or Glorot init.")
     return OK
@@ -174,7 +184,15 @@ def _overfitting(records, losses: np.ndarray) -> Verdict | None:
         "more data.")
 
 
-def _too_small(units: Units | None, accuracy: float) -> Verdict | None:
+def _value(x: float, score: str) -> str:
+    return f"{x * 100:.0f} %" if score == "accuracy" else f"{x:.2f}"
+
+
+def _points(dx: float, score: str) -> str:
+    return f"{dx * 100:.1f} points" if score == "accuracy" else f"{dx:.3f}"
+
+
+def _too_small(units: Units | None, accuracy: float, score: str = "accuracy") -> Verdict | None:
     """A plateau of a network with only a few hidden units, far from fitting its data: it is too small."""
     if units is None or units.n > SMALL_NETWORK or accuracy >= UNDERFIT_ACCURACY:
         return None
@@ -182,7 +200,7 @@ def _too_small(units: Units | None, accuracy: float) -> Verdict | None:
     return Verdict(
         "underfitting",
         f"Underfitting: the network is too small — {units.n} hidden unit{'s' if units.n > 1 else ''} draw{'s' if units.n == 1 else ''} "
-        f"only {lines} across the inputs, and the training accuracy stays at {accuracy * 100:.0f} %.",
+        f"only {lines} across the inputs, and the training {score} stays at {_value(accuracy, score)}.",
         "Try more hidden units (16 or more for a spiral).")
 
 

@@ -386,3 +386,101 @@ def fitted_value(symbol: str, value, digits: int, max_em: float) -> str:
                       options[-1])  # the smallest, if nothing fits
     prefix = f"{size} " if size else ""
     return rf"{prefix}{symbol} = {latex_matrix(value, digits=d)}"
+
+
+# ----------------------------------------------------------------------------- any network of the trainer
+
+def is_lesson_network(sizes, problem: str, regularization: str, optimizer: str) -> bool:
+    """Whether a network is the lesson's kind: one hidden layer, one sigmoid output, no penalty, plain steps —
+    the network whose equations carry the lesson's numbers (``forward_equations``, ``backward_equations``)."""
+    return len(sizes) == 3 and problem == "binary" and regularization == "none" and optimizer == "sgd"
+
+
+def _penalty(n_layers: int, regularization: str) -> str:
+    """λ times the penalty of every weight matrix, written out layer by layer."""
+    if regularization == "none":
+        return ""
+    if regularization == "l2":
+        terms = " + ".join(rf"\lVert W^{{[{i}]}}\rVert_{{F}}^{{2}}" for i in range(1, n_layers + 1))
+        return rf" + \frac{{\lambda}}{{2}}\left({terms}\right)"
+    terms = " + ".join(rf"\lVert W^{{[{i}]}}\rVert_{{1,1}}" for i in range(1, n_layers + 1))
+    return rf" + \lambda\left({terms}\right)"
+
+
+def _penalty_gradient(layer: int, regularization: str) -> str:
+    if regularization == "none":
+        return ""
+    if regularization == "l2":
+        return rf" + \lambda\, W^{{[{layer}]}}"
+    return rf" + \lambda\, \operatorname{{sign}}\left(W^{{[{layer}]}}\right)"
+
+
+def network_equations(sizes, activations, problem: str, m: int, regularization: str = "none",
+                      optimizer_lines=()) -> tuple[list[Equation], list[Equation], list[Equation]]:
+    """The forward pass, the backward pass and the update of any network the trainer builds — ``sizes`` (n_x, n_1, …,
+    n_L), the hidden layers' ``activations``, the output and loss of ``problem`` ("binary", "multiclass",
+    "regression"), an optional weight penalty and the optimizer's update lines (``OPTIMIZERS[name].equations``,
+    written for a layer l) — in the lesson's notation with a layer index, each symbol under its shape for a batch of
+    ``m``. (forward, backward, update)."""
+    L = len(sizes) - 1
+    k = sizes[-1]
+    forward: list[Equation] = []
+    for layer in range(1, L + 1):
+        n, n_prev = sizes[layer], sizes[layer - 1]
+        a_prev = "X" if layer == 1 else f"A^{{[{layer - 1}]}}"
+        z = rf"{_s(f'Z^{{[{layer}]}}', n, m)} &= {_s(f'W^{{[{layer}]}}', n, n_prev)}\,{_s(a_prev, n_prev, m)} + " \
+            rf"{_s(f'b^{{[{layer}]}}', n, 1)}"
+        if layer < L:
+            g = get_activation(activations[layer - 1]).symbol
+            a = rf"A^{{[{layer}]}} &= {g}(Z^{{[{layer}]}})"
+            what = f"hidden layer {layer}: weighted sums of " + ("the inputs" if layer == 1 else
+                                                                f"layer {layer - 1}'s outputs") + ", then its activation"
+        else:
+            out = {"binary": rf"\sigma(Z^{{[{L}]}})", "multiclass": rf"\mathrm{{softmax}}(Z^{{[{L}]}})",
+                   "regression": rf"Z^{{[{L}]}}"}[problem]
+            a = rf"A^{{[{L}]}} &= {out} = \hat{{y}}"
+            what = {"binary": "the output layer: P(class 1) by the sigmoid",
+                    "multiclass": f"the output layer: each of the {k} classes' probability by the softmax",
+                    "regression": "the output layer: the predicted value itself (a linear output)"}[problem]
+        forward.append(Equation(rf"\begin{{aligned}}{z} \\ {a}\end{{aligned}}", what))
+    if problem == "binary":
+        loss = (r"J = -\frac{1}{m}\sum_{i=1}^{m}\left[y^{(i)} \log \hat{y}^{(i)} + "
+                r"(1 - y^{(i)})\log(1 - \hat{y}^{(i)})\right]")
+        what = "the cost: the binary cross-entropy (4), averaged over the batch"
+    elif problem == "multiclass":
+        loss = r"J = -\frac{1}{m}\sum_{i=1}^{m}\sum_{c=1}^{k} y^{(i)}_{c}\log \hat{y}^{(i)}_{c}"
+        what = f"the cost: the categorical cross-entropy over the k = {k} classes (Y one-hot), averaged over the batch"
+    else:
+        loss = r"J = \frac{1}{2m}\sum_{i=1}^{m}\left(\hat{y}^{(i)} - y^{(i)}\right)^{2}"
+        what = "the cost: half the mean squared error (the ½ makes its gradient ŷ − y)"
+    penalty = _penalty(L, regularization)
+    if penalty:
+        norm = "‖W‖²_F: the sum of the squares of W's entries" if regularization == "l2" else \
+            "‖W‖₁,₁: the sum of the absolute values of W's entries"
+        what += f", plus the weight penalty ({norm}; biases are not penalised) — the loss the charts show"
+    forward.append(Equation(loss + penalty + rf"\quad (m = {m})", what))
+
+    output = {"binary": "sigmoid and binary cross-entropy", "multiclass": "softmax and categorical cross-entropy",
+              "regression": "a linear output and half the squared error"}[problem]
+    backward = [Equation(rf"{_s(f'dZ^{{[{L}]}}', k, m)} = A^{{[{L}]}} - Y",
+                         f"the output error: with {output}, the loss's gradient with respect to Z[{L}] is ŷ − y")]
+    for layer in range(L, 0, -1):
+        n, n_prev = sizes[layer], sizes[layer - 1]
+        a_prev = "X^{T}" if layer == 1 else f"A^{{[{layer - 1}]T}}"
+        backward.append(Equation(
+            rf"{_s(f'dW^{{[{layer}]}}', n, n_prev)} = \frac{{1}}{{m}}\,{_s(f'dZ^{{[{layer}]}}', n, m)}\,"
+            rf"{_s(a_prev, m, n_prev)}{_penalty_gradient(layer, regularization)}",
+            f"layer {layer}'s weight gradient: the error times what came into the layer, averaged over the batch"
+            + (", plus the penalty's gradient" if regularization != "none" else "")))
+        backward.append(Equation(
+            rf"{_s(f'db^{{[{layer}]}}', n, 1)} = \frac{{1}}{{m}}\sum_{{i}} dZ^{{[{layer}](i)}}",
+            f"layer {layer}'s bias gradient: the error averaged over the batch"))
+        if layer > 1:
+            slope = get_activation(activations[layer - 2]).slope_factor(f"A^{{[{layer - 1}]}}")
+            backward.append(Equation(
+                rf"{_s(f'dZ^{{[{layer - 1}]}}', n_prev, m)} = {_s(f'W^{{[{layer}]T}}', n_prev, n)}\,"
+                rf"{_s(f'dZ^{{[{layer}]}}', n, m)} \odot {slope}",
+                f"the error of hidden layer {layer - 1}: layer {layer}'s error sent back through W[{layer}] "
+                "(transposed), times the activation's slope, elementwise"))
+    update = [Equation(line, "") for line in optimizer_lines]
+    return forward, backward, update

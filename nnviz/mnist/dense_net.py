@@ -96,10 +96,3 @@ def load_ready() -> DenseNet | None:
 def load_ready_history() -> dict | None:
     """The ready model's training record: per-epoch ``loss``/``accuracy``, ``test_loss``, ``test_accuracy``."""
     return json.loads(READY_HISTORY.read_text()) if READY_HISTORY.exists() else None
-
-
-def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
-    """Counts of (true, predicted) pairs: rows true classes, columns predicted, shape (n, n)."""
-    m = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(m, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
-    return m

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from nnviz.core.datasets import LESSON, Dataset, lesson_data, make_2d, standardize
+from nnviz.core.features import with_features
 
 
 class StoreError(ValueError):
@@ -86,6 +87,8 @@ class DataRef:
     title: str = ""
     standardize: bool = False
     digest: str = ""  # uploads: SHA-256 of the content, checked by whoever reads the file
+    classes: int = 2  # blobs and spiral: 2 … 6 classes
+    features: tuple[str, ...] = ()  # 2-D sets: the network's input features (() = x1, x2)
     lease: _Lease | None = field(default=None, compare=False, repr=False)
 
 
@@ -104,8 +107,12 @@ def load_data(ref: DataRef) -> Dataset:
 
 @lru_cache(maxsize=16)
 def _load_builtin(ref: DataRef) -> Dataset:
-    ds = lesson_data() if ref.kind == LESSON else make_2d(ref.kind, ref.samples, ref.noise, ref.train_split, ref.seed)
-    return standardize(ds) if ref.standardize else ds
+    if ref.kind == LESSON:
+        ds = lesson_data()
+    else:
+        ds = make_2d(ref.kind, ref.samples, ref.noise, ref.train_split, ref.seed, classes=ref.classes)
+    ds = standardize(ds) if ref.standardize else ds
+    return with_features(ds, ref.features) if ref.features else ds
 
 
 @lru_cache(maxsize=16)
@@ -175,6 +182,7 @@ def content_digest(ds: Dataset) -> str:
         digest.update(f"{a.dtype.str}{a.shape}".encode())
         digest.update(a.tobytes())
     digest.update("\x1f".join(ds.feature_names).encode())
+    digest.update(f"\x1e{ds.problem}\x1e{ds.n_classes}\x1e".encode() + "\x1f".join(ds.class_names).encode())
     return digest.hexdigest()
 
 
@@ -223,7 +231,9 @@ def _write(path: Path, ds: Dataset) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, X_train=ds.X_train, y_train=ds.y_train, X_test=ds.X_test, y_test=ds.y_test,
-                     feature_names=np.array(ds.feature_names, dtype=str), description=np.array(ds.description))
+                     feature_names=np.array(ds.feature_names, dtype=str), description=np.array(ds.description),
+                     problem=np.array(ds.problem), n_classes=np.array(ds.n_classes or 0),
+                     class_names=np.array(ds.class_names, dtype=str))
         os.replace(tmp, path)  # replaces a planted symlink itself, never its target
     except BaseException:
         with suppress(OSError):
@@ -243,9 +253,12 @@ def read_stored(path: str, digest: str) -> Dataset:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as fh, np.load(fh, allow_pickle=False) as f:
+            problem = str(f["problem"])
             ds = Dataset(
                 "csv", "", f["X_train"], f["y_train"], f["X_test"], f["y_test"],
-                tuple(str(n) for n in f["feature_names"]), str(f["description"]),
+                tuple(str(n) for n in f["feature_names"]), str(f["description"]), problem=problem,
+                n_classes=None if problem == "regression" else int(f["n_classes"]),
+                class_names=tuple(str(n) for n in f["class_names"]),
             )
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         raise gone from None

@@ -96,7 +96,7 @@ def _prepare_worker():
 
 
 def _parse_csv_task(data: bytes, name: str, seed: int) -> Dataset:
-    return parse_csv(data, name=name, seed=seed)
+    return parse_csv(data, name=name, seed=seed, problem="auto")
 
 
 #: An upload's parsing that has not come back from a worker by then is given up (the page says so).

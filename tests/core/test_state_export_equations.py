@@ -102,7 +102,7 @@ def test_exported_script_rebuilds_the_run_and_prints_its_numbers(tmp_path):
     metrics = {"test accuracy": last.test_acc, export.TRAIN_LOSS_READOUT: last.train_loss}
     data = export.weights_npz(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, {"lr": "0.3"}, metrics)
     (tmp_path / "nnviz_run.npz").write_bytes(data)
-    (tmp_path / "nnviz_run.py").write_text(export.standalone_script("relu", "nnviz_run.npz", metrics))
+    (tmp_path / "nnviz_run.py").write_text(export.standalone_script("nnviz_run.npz", metrics))
     with np.load(tmp_path / "nnviz_run.npz", allow_pickle=False) as f:
         assert json.loads(str(f["settings"])) == {"lr": "0.3"} and f["W1"].shape == (8, 2)
     out = subprocess.run([sys.executable, "nnviz_run.py"], cwd=tmp_path, capture_output=True, text=True, check=True)

@@ -151,7 +151,7 @@ def test_accuracy_readout():
 def test_the_lessons_recipe_as_its_text_states_it():
     r = recipes.LESSON_RUN
     assert (r.dataset, r.hidden, r.batch_size, r.epochs, r.lr, r.init, r.shuffle, r.activation) == \
-        ("lesson", 10, 100, 500, 1.0, "lesson", False, "tanh")
+        ("lesson", (10,), 100, 500, 1.0, "lesson", False, "tanh")
     assert r.init_scale == 0.01  # np.random.randn(...) * 0.01
     assert recipes.TEXT_MEANT_RUN == replace(r, lr=0.01)
     assert recipes.LESSON_ACCURACY == 0.936

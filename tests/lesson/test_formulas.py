@@ -344,3 +344,61 @@ def test_shown_matrices_are_compared_to_the_digits_they_show():
     assert check(r"A = \begin{bmatrix}0.123 & -1.000\end{bmatrix}", {"A": np.array([[0.1254, -0.9996]])})[0].status \
         == "mismatch"
     assert isinstance(check(r"A = \begin{bmatrix}1 & \cdots\end{bmatrix}", {"A": np.ones((1, 9))})[0].sides[1], Shown)
+
+
+def softmax_columns(Z):
+    E = np.exp(np.asarray(Z, dtype=float) - np.max(Z, axis=0))
+    return E / E.sum(axis=0)
+
+
+OUTPUT_OF = {"binary": FUNCTIONS["σ"], "multiclass": softmax_columns, "regression": FUNCTIONS["id"]}
+
+
+def network_envs(model, X, Y, lr: float, layer: int) -> list[list[dict]]:
+    """Everything the general Equations view names for one batch — every layer's Z, A and error computed here with
+    this file's functions, the gradients and the step the code's (``backward``, ``update_weights``) — in two
+    families: the optimizer's state before the step (for its ``←`` lines on V and S) and after it (for the lines
+    that use the new V and S); ``layer`` binds the update lines' l."""
+    L = model.n_layers
+    p, m = model.params, X.shape[1]
+    A = {0: X}
+    Z = {}
+    for k in range(1, L + 1):
+        Z[k] = p[f"W{k}"] @ A[k - 1] + p[f"b{k}"]
+        g = FUNCTIONS[SYMBOL_OF[model.activations[k - 1]]] if k < L else OUTPUT_OF[model.problem]
+        A[k] = g(Z[k])
+    dZ = {L: A[L] - Y}
+    for k in range(L, 1, -1):
+        dZ[k - 1] = (p[f"W{k}"].T @ dZ[k]) * slope(model.activations[k - 2], Z[k - 1])
+    before = copy.deepcopy(model)
+    model.forward(X)
+    model.backward(X, Y)
+    grads = model.grads
+    after = copy.deepcopy(model)
+    after.update_weights(lr)
+    env = {**FUNCTIONS, "softmax": softmax_columns, "sign": np.sign, "X": X, "Y": Y, "y": Y, "m": m,
+           "k": Y.shape[0], "α": lr, "λ": model.reg_rate, "ŷ": A[L], "J": before.loss(X, Y)}
+    for k in range(1, L + 1):
+        env.update({f"W[{k}]": p[f"W{k}"], f"b[{k}]": p[f"b{k}"], f"Z[{k}]": Z[k], f"A[{k}]": A[k],
+                    f"dZ[{k}]": dZ[k], f"dW[{k}]": grads[f"dW{k}"], f"db[{k}]": grads[f"db{k}"]})
+    opt_before, opt_after = before.optimizer, after.optimizer
+    state = {}
+    for name in ("V", "S"):
+        old, new = getattr(opt_before, name, None), getattr(opt_after, name, None)
+        if new is not None:
+            old = np.zeros_like(new) if old is None else old
+            state[name] = (before.blocks(old)[layer - 1][:, :-1], after.blocks(new)[layer - 1][:, :-1])
+    key = f"dW^{{[{layer}]}}"
+    shared = {"W": p[f"W{layer}"], "dW": grads[f"dW{layer}"]}
+    if hasattr(opt_after, "beta"):
+        shared["β"] = opt_after.beta
+    if hasattr(opt_after, "beta1"):
+        t = opt_after.t
+        shared.update({"β_1": opt_after.beta1, "β_2": opt_after.beta2, "ε": opt_after.eps, "t": t,
+                       f"^V_{key}": state["V"][1] / (1 - opt_after.beta1**t),
+                       f"^S_{key}": state["S"][1] / (1 - opt_after.beta2**t)})
+    W_after = {f"W[{layer}]": after.params[f"W{layer}"]}
+    family_before = {**env, **shared, **{f"{n}_{key}": old for n, (old, _) in state.items()},
+                     "_after": {**W_after, **{f"{n}_{key}": new for n, (_, new) in state.items()}}}
+    family_after = {**env, **shared, **{f"{n}_{key}": new for n, (_, new) in state.items()}, "_after": W_after}
+    return [[family_before], [family_after]]

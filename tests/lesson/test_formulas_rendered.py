@@ -9,9 +9,10 @@ import copy
 import numpy as np
 import pytest
 from latex_eval import Shown, check
-from test_formulas import CHAIN_RULE_ONLY, FUNCTIONS, H, batch_env, sample_env
+from test_formulas import CHAIN_RULE_ONLY, FUNCTIONS, H, batch_env, network_envs, sample_env
 
 from nnviz.core.activations import HIDDEN_ACTIVATIONS, sigmoid_df, tanh_df
+from nnviz.core.deep_network import DeepNN
 from nnviz.core.network import ShallowNN
 from nnviz.lesson.equations import EQUATIONS, tag
 from nnviz.lesson.neuron import INPUTS
@@ -165,6 +166,60 @@ def test_every_formula_of_the_equations_view(open_page, activation):
     env = batch_env(model, X, Y, lr=1.0)
     env.update({"W": env["W[2]"], "dW": env["dW[2]"], "b": env["b[2]"], "db": env["db[2]"]})
     assert_all_hold(formulas, [[env]], f"Equations view, {activation}")
+
+
+#: Networks beyond the lesson's: every depth from 0 to 3 hidden layers, the three outputs and losses, the three
+#: optimizers, both penalties, chosen input features, and every activation in some layer.
+NETWORKS = [
+    dict(ds="moons", hidden="6,4", act="relu,tanh"),
+    dict(ds="moons", hidden="0", opt="adam"),
+    dict(ds="moons", hidden="6", opt="adam", act="sigmoid"),
+    dict(ds="spiral", classes="3", hidden="5", act="tanh", opt="momentum", reg="l2", rate="0.01"),
+    dict(ds="blobs", classes="4", hidden="6,4", act="sigmoid,leaky_relu", opt="adam", reg="l1", rate="0.003"),
+    dict(ds="plane", hidden="6", act="leaky_relu", opt="adam", reg="l2", rate="0.03"),
+    dict(ds="gauss", hidden="4,4,3", act="linear", opt="momentum"),
+    dict(ds="circles", feat="x1sq,x2sq", hidden="0", reg="l2", rate="0.1"),
+    dict(ds="xor", feat="x1,x2,x1x2,sinx1", hidden="3,3", act="relu", reg="l1", rate="0.01", opt="momentum"),
+]
+
+
+@pytest.mark.parametrize("network", NETWORKS, ids=lambda n: "-".join(f"{k}={v}" for k, v in n.items()))
+def test_every_formula_of_the_equations_view_for_any_network(open_page, network):
+    """Each line the page renders computes what the code computes: the forward pass and the loss (penalty included)
+    from this test's own functions, the code's gradients from the errors, and the optimizer's step from its state
+    before and after (its lines written for a layer l, checked for every l)."""
+    at = open_page("shallow_network", batch=16, speed="2", **network)
+    at.segmented_control(key="tr_view").set_value("Equations")
+    at.run()
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    settings = at.session_state["trainer"].run.settings
+    ds = at.session_state["trainer"].run  # the page's run: its network's shape is the one the formulas show
+    shape = ds.poll().model
+    formulas = rendered(at)
+    model = DeepNN(shape.n_input, shape.hidden, shape.n_output, problem=shape.problem, activation=list(shape.activations),
+                   init_scale=0.5, seed=2, regularization=settings.reg,
+                   reg_rate=settings.reg_rate if settings.reg != "none" else 0.0, optimizer=settings.optimizer)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(shape.n_input, 16))
+    if shape.problem == "regression":
+        Y = rng.normal(size=(1, 16))
+    elif shape.problem == "multiclass":
+        Y = np.eye(shape.n_output)[:, rng.integers(0, shape.n_output, 16)]
+    else:
+        Y = (rng.random((1, 16)) > 0.5).astype(float)
+    for _ in range(2):  # the optimizer's state is not zero: its velocities and moments mean something
+        model.forward(X * 0.9)
+        model.backward(X * 0.9, Y)
+        model.update_weights(0.05)
+    update = [f for f in formulas if "[l]" in f]
+    assert len(update) == {"sgd": 1, "momentum": 2, "adam": 4}[settings.optimizer]
+    assert_all_hold([f for f in formulas if f not in update], network_envs(copy.deepcopy(model), X, Y, 0.05, 1),
+                    f"Equations view, {network}")
+    for layer in range(1, model.n_layers + 1):
+        bound = [f.replace("[l]", f"[{layer}]") for f in update]
+        assert_all_hold(bound, network_envs(copy.deepcopy(model), X, Y, 0.05, layer), f"update of layer {layer}")
+    expected_lines = (model.n_layers + 1) + 3 * model.n_layers + len(update)  # forward and loss, backward, update
+    assert len(formulas) == expected_lines
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from nnviz.mnist.dense_net import DenseNet, confusion_matrix, load_ready, load_ready_history
+from nnviz.core.deep_network import confusion_matrix
+from nnviz.mnist.dense_net import DenseNet, load_ready, load_ready_history
 
 
 def random_net(seed=0, hidden=512) -> DenseNet:
