@@ -212,8 +212,8 @@ def draw_board(v: RoomView, present: bool):
         return
     rows = board_charts.table_rows(runs, v.base)
     st.dataframe(rows, hide_index=True, height=min(36 * len(rows) + 38, 300 if present else 360),
-                 column_order=["nickname", "hidden units", "learning rate", "batch size", "epochs",
-                               "test accuracy %", "open"],
+                 column_order=["nickname", "hidden layers", "learning rate", "optimizer", "penalty", "batch size",
+                               "epochs", "test accuracy %", "open"],
                  column_config={"learning rate": st.column_config.NumberColumn(format="%g"),
                                 "test accuracy %": st.column_config.NumberColumn(format="%.1f"),
                                 "open": st.column_config.LinkColumn("open this run", display_text="open run")})

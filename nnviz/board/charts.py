@@ -16,15 +16,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnviz.board.store import SharedRun
-from nnviz.core.settings import BATCH_SIZES, FULL_BATCH, to_query
+from nnviz.core.optimizers import OPTIMIZERS
+from nnviz.core.settings import FULL_BATCH, to_query
 from nnviz.viz.downsample import spread
 from nnviz.viz.theme import CLASS_COLOURS
 
 #: The settings a chart can put on its x axis: label -> (field, axis kind).
 SETTINGS = {
     "learning rate": ("lr", "log"),
-    "hidden units": ("hidden", "log"),
+    "hidden layers": ("hidden", "category"),
     "batch size": ("batch_size", "category"),
+    "optimizer": ("optimizer", "category"),
 }
 OVERLAY_POINTS = 80  # points per faint loss curve (the best run keeps all its points)
 BEST_COLOUR, RUN_COLOUR = CLASS_COLOURS[1], CLASS_COLOURS[0]  # the best run stands out as class 1 does
@@ -40,6 +42,23 @@ def batch_label(batch_size: int) -> str:
     return "full" if batch_size == FULL_BATCH else str(batch_size)
 
 
+def layers_label(hidden: tuple[int, ...]) -> str:
+    """A run's hidden layers as the board writes them: "10", "8-8", "none"."""
+    return "-".join(map(str, hidden)) if hidden else "none"
+
+
+def penalty_label(settings) -> str:
+    return "–" if settings.reg == "none" else f"{settings.reg.upper()} λ {settings.reg_rate:g}"
+
+
+#: How each category axis writes a setting's value, and the order of its categories (a sort key of the value)
+_CATEGORY = {
+    "batch_size": (batch_label, lambda b: (b == FULL_BATCH, b)),
+    "hidden": (layers_label, lambda h: (sum(h), len(h), h)),
+    "optimizer": (lambda o: OPTIMIZERS[o].label, lambda o: list(OPTIMIZERS).index(o)),
+}
+
+
 def run_link(run: SharedRun, base: str = "") -> str:
     """A link to the Shallow network page that reproduces the run from its settings."""
     return f"{base.rstrip('/')}/shallow_network?{urllib.parse.urlencode(to_query(run.settings))}"
@@ -50,8 +69,10 @@ def table_rows(runs: Sequence[SharedRun], base: str = "") -> list[dict]:
     order = sorted(range(len(runs)), key=lambda i: (-(runs[i].test_acc if runs[i].test_acc is not None else -1), i))
     return [{
         "nickname": runs[i].nickname,
-        "hidden units": runs[i].settings.hidden,
+        "hidden layers": layers_label(runs[i].settings.hidden),
         "learning rate": runs[i].settings.lr,
+        "optimizer": OPTIMIZERS[runs[i].settings.optimizer].label,
+        "penalty": penalty_label(runs[i].settings),
         "batch size": batch_label(runs[i].settings.batch_size),
         "epochs": runs[i].epochs,
         "test accuracy %": None if runs[i].test_acc is None else round(100 * runs[i].test_acc, 1),
@@ -95,7 +116,7 @@ def accuracy_figure(runs: Sequence[SharedRun], setting: str = "learning rate", *
 
     def x_of(r):
         v = getattr(r.settings, field)
-        return batch_label(v) if kind == "category" else v
+        return _CATEGORY[field][0](v) if kind == "category" else v
 
     xs_used = sorted({x_of(r) for _, r in shown}, key=lambda v: (isinstance(v, str), v))
 
@@ -116,10 +137,10 @@ def accuracy_figure(runs: Sequence[SharedRun], setting: str = "learning rate", *
         data.append(trace([(best, runs[best])], BEST_COLOUR, s["marker"] * 1.6, True))
     xaxis = {"title": {"text": setting}, "type": kind, "automargin": True}
     if kind == "category":
-        present = {x_of(r) for _, r in shown}
+        label, order = _CATEGORY[field]
+        values = {getattr(r.settings, field) for _, r in shown}
         xaxis["categoryorder"] = "array"
-        xaxis["categoryarray"] = [batch_label(b) for b in (*sorted(b for b in BATCH_SIZES if b), FULL_BATCH)
-                                  if batch_label(b) in present]
+        xaxis["categoryarray"] = [label(v) for v in sorted(values, key=order)]
     else:  # ticks at the values the runs used, written as the page's sliders write them
         values = sorted({x_of(r) for _, r in shown})
         xaxis["tickvals"] = values

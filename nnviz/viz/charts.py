@@ -510,17 +510,19 @@ def probability_bars(probabilities, *, presentation: bool = False, highlight: in
     return _figure({"data": data, "layout": layout})
 
 
-def confusion_figure(matrix, *, presentation: bool = False) -> go.Figure:
-    """A 10×10 confusion matrix: rows true digits, columns predicted, counts written in the cells."""
+def confusion_figure(matrix, *, labels=None, what: str = "digit", presentation: bool = False) -> go.Figure:
+    """A k×k confusion matrix: rows the true class, columns the predicted one, counts written in the cells
+    (``labels``: the classes' names, 0 … k−1 by default; ``what`` names them on the axes)."""
     s = style(presentation)
     m = np.asarray(matrix)
-    data = [{"type": "heatmap", "z": np.log1p(m), "x": [str(d) for d in range(10)], "y": [str(d) for d in range(10)],
+    names = [str(n) for n in (labels if labels is not None else range(m.shape[0]))]
+    data = [{"type": "heatmap", "z": np.log1p(m), "x": names, "y": names,
              "text": m, "texttemplate": "%{text}", "textfont": {"size": s.font - 2},
              "colorscale": [[0, "#f8f9fa"], [1, "#1c7ed6"]], "showscale": False,
              "hovertemplate": "true %{y}, predicted %{x}: %{text}<extra></extra>"}]
-    layout = _layout(s, xaxis=_axis("predicted digit", s, side="top", type="category"),
-                     yaxis=_axis("true digit", s, autorange="reversed", type="category", scaleanchor="x"))
-    layout["height"] = 520 if not presentation else 560
+    layout = _layout(s, xaxis=_axis(f"predicted {what}", s, side="top", type="category"),
+                     yaxis=_axis(f"true {what}", s, autorange="reversed", type="category", scaleanchor="x"))
+    layout["height"] = (520 if not presentation else 560) if m.shape[0] > 6 else (380 if not presentation else 440)
     return _figure({"data": data, "layout": layout})
 
 

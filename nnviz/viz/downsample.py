@@ -123,13 +123,14 @@ class TrainingSeries:
     epochs: np.ndarray
     train_loss: np.ndarray
     test_loss: np.ndarray
-    train_acc: np.ndarray
+    train_acc: np.ndarray  # or R² for a regression
     test_acc: np.ndarray
     batch_x: np.ndarray  # in epochs
     batch_loss: np.ndarray
 
 
-EPOCH_COLUMNS = ("train_loss", "test_loss", "train_acc", "test_acc")
+#: accuracy, or a regression's R² (``EpochRecord.train_score``): what the second chart draws
+EPOCH_COLUMNS = ("train_loss", "test_loss", "train_score", "test_score")
 
 
 class SeriesCache:

@@ -29,7 +29,8 @@ SOLID, DASHED = [1, 0], [8, 5]
 PREVIOUS_DASHES = ([2, 4], [8, 5], [8, 4, 2, 4], [14, 6])
 SHOW_MARKERS_BELOW = 30  # epochs: a short run shows its points, a long one only lines
 #: the panel's title says "Loss" or "Accuracy": its legend says only whose line it is ("train", "test", "batch")
-LEGEND = {"labelExpr": "replace(replace(datum.label, ' loss', ''), ' accuracy', '')", "symbolOpacity": 1}
+LEGEND = {"labelExpr": "replace(replace(replace(datum.label, ' loss', ''), ' accuracy', ''), ' R²', '')",
+          "symbolOpacity": 1}
 
 
 def _finite(values, positive: bool = False) -> np.ndarray:
@@ -204,17 +205,19 @@ def loss_spec(epochs, train_loss, test_loss, batch_x=(), batch_loss=(), previous
 def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (), presentation: bool = False,
                   reference: tuple[float, str] | None = None,
                   reference_band: tuple[float, float, str] | None = None, height: int | None = None,
-                  marks=()) -> dict:
+                  marks=(), metric: str = "accuracy") -> dict:
     """Accuracy per epoch; ``reference`` (accuracy, label) a dotted line (e.g. the lesson's 93.6 %),
     ``reference_band`` (low, high, label) a shaded band (what runs of the recipe reach over seeds), both named in the
     chart's subtitle, in their colour (beside the curves they would cover them). With a reference the axis spans
     50–100 % (a coin flip to perfect, for the lesson's two classes), so that a band of a point or two is wide enough
-    to see; otherwise 0–100 %. ``marks``: the changes made during the run (``change_layers``)."""
+    to see; otherwise 0–100 %. ``marks``: the changes made during the run (``change_layers``). ``metric="R²"``: a
+    regression's R² instead, on 0 … 1 (a worse fit than the mean, below 0, is drawn at 0)."""
     s = style(presentation)
     markers = np.size(epochs) < SHOW_MARKERS_BELOW
     main, names, colours, dashes = [], [], [], []
-    for name, y, colour, dash in (("train accuracy", train_acc, TRAIN, SOLID),
-                                  ("test accuracy", test_acc, TEST, DASHED)):
+    r2 = metric != "accuracy"
+    for name, y, colour, dash in ((f"train {metric}", train_acc, TRAIN, SOLID),
+                                  (f"test {metric}", test_acc, TEST, DASHED)):
         y = _finite(y)
         if y.size and not np.all(np.isnan(y)):
             main.append((name, epochs, y))
@@ -229,6 +232,9 @@ def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (),
     if referenced:
         y_scale = {"domain": [0.5, 1.005], "nice": False, "clamp": True}
         y_axis = {"format": ".0%", "values": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], "labelOverlap": False}
+    elif r2:
+        y_scale = {"domain": [0, 1.02], "nice": False, "clamp": True}
+        y_axis = {"format": ".1f", "values": [0, 0.2, 0.4, 0.6, 0.8, 1.0], "labelOverlap": False}
     else:
         y_scale = {"domain": [0, 1.02], "nice": False}
         y_axis = {"format": ".0%", "values": [0, 0.2, 0.4, 0.6, 0.8, 1.0], "labelOverlap": False}
@@ -248,12 +254,13 @@ def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (),
         named.insert(0, f"┈ {label}")
     if before:
         datasets["previous"] = _frame(before)
-        layers.append(_line_layer("previous", all_names, all_colours, all_dashes, s.line * 0.8, "accuracy",
+        layers.append(_line_layer("previous", all_names, all_colours, all_dashes, s.line * 0.8, metric,
                                   y_scale, y_axis, markers=False, opacity=0.8))
-    layers.append(_line_layer("curves", all_names, all_colours, all_dashes, s.line, "accuracy", y_scale, y_axis,
+    layers.append(_line_layer("curves", all_names, all_colours, all_dashes, s.line, metric, y_scale, y_axis,
                               markers))
-    title = {"text": "Accuracy", "subtitle": named, "subtitleColor": REFERENCE,  # a line each: a column is narrow
-             "subtitleFontSize": round(s.font * 0.9)} if referenced else "Accuracy"
+    heading = "R²" if r2 else "Accuracy"
+    title = {"text": heading, "subtitle": named, "subtitleColor": REFERENCE,  # a line each: a column is narrow
+             "subtitleFontSize": round(s.font * 0.9)} if referenced else heading
     rules, rule_data = change_layers(marks, presentation)
     return vega_spec(layers + rules, {**datasets, **rule_data}, presentation, height, title=title)
 

@@ -36,16 +36,41 @@ def grid_over(X, resolution: int = 60, margin: float = 0.15) -> Grid:
     return Grid(xs, ys, np.vstack([gx.ravel(), gy.ravel()]))
 
 
-def output_map(model, grid: Grid) -> np.ndarray:
-    """P(class 1) at every grid point, shape (n, n) (rows follow ``ys``)."""
-    return model.predict(grid.points)[0].reshape(grid.n, grid.n)
+def grid_inputs(grid: Grid, to_inputs=None) -> np.ndarray:
+    """The grid's points as the network takes them, shape (n_input, n·n): the points themselves, or the input
+    features ``to_inputs`` makes of points of shape (m, 2) (``Dataset.inputs``)."""
+    return grid.points if to_inputs is None else np.asarray(to_inputs(grid.points.T), dtype=float).T
 
 
-def hidden_maps(model, grid: Grid, max_units: int = 16) -> np.ndarray:
-    """Each hidden unit's activation A1 over the grid: shape (units, n, n), the first ``max_units`` units."""
-    _, A1, _, _ = model.layers(grid.points)
-    k = min(max_units, model.n_hidden)
+def output_maps(model, grid: Grid, to_inputs=None) -> np.ndarray:
+    """The network's outputs over the grid, shape (n_output, n, n) (rows follow ``ys``): P(class 1) for two
+    classes, each class's probability for several, the predicted value for a regression."""
+    out = model.predict(grid_inputs(grid, to_inputs))
+    return out.reshape(out.shape[0], grid.n, grid.n)
+
+
+def output_map(model, grid: Grid, to_inputs=None) -> np.ndarray:
+    """P(class 1) (or a regression's value) at every grid point, shape (n, n) (rows follow ``ys``)."""
+    return output_maps(model, grid, to_inputs)[0]
+
+
+def hidden_maps(model, grid: Grid, max_units: int = 16, to_inputs=None) -> np.ndarray:
+    """Each unit's activation A[1] of the first hidden layer over the grid: shape (units, n, n), the first
+    ``max_units`` units."""
+    A1 = model.layers(grid_inputs(grid, to_inputs))[1]
+    k = min(max_units, A1.shape[0])
     return A1[:k].reshape(k, grid.n, grid.n)
+
+
+def class_boundaries(xs, ys, probs) -> np.ndarray:
+    """Where the winning class changes, for class probabilities ``probs`` of shape (k, len(ys), len(xs)): the
+    segments where each class's lead over the best other class crosses 0 (``contour_segments``), shape (s, 4)."""
+    probs = np.asarray(probs, dtype=float)
+    parts = []
+    for c in range(probs.shape[0]):
+        others = np.delete(probs, c, axis=0).max(axis=0)
+        parts.append(contour_segments(xs, ys, probs[c] - others, 0.0))
+    return np.concatenate(parts) if parts else np.zeros((0, 4))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """The Class board page and the student's "Share with the class" panel under AppTest (SQLite in a temp folder)."""
 
+import urllib.parse
+
 import pytest
 from page_helpers import errors, press
 
@@ -68,9 +70,8 @@ def test_two_students_share_and_the_board_lists_them_as_plain_text(open_page, db
     table = teacher.dataframe[0].value
     assert set(table["nickname"]) == {"Ada", markup}  # the cell holds the text exactly as typed
     row = table[table["nickname"] == markup].iloc[0]
-    assert (row["hidden units"], row["learning rate"], row["epochs"]) == (4, 3.0, 20)
-    assert row["open"].endswith("/shallow_network?" + "&".join(
-        f"{k}={v}" for k, v in nb.to_query(db.runs(code)[1].settings).items()))
+    assert (row["hidden layers"], row["learning rate"], row["epochs"], row["optimizer"]) == ("4", 3.0, 20, "SGD")
+    assert row["open"].endswith("/shallow_network?" + urllib.parse.urlencode(nb.to_query(db.runs(code)[1].settings)))
     assert len(teacher.get("plotly_chart")) == 2
     assert markup not in markdown(teacher)  # never rendered as Markdown/HTML
 

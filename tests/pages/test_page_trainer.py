@@ -163,7 +163,7 @@ def test_changing_a_setting_starts_a_fresh_run_and_keeps_the_old_one_faded(open_
     assert epoch(at) == 0  # a new run, ready to train: never the old curve mixed with new settings
     assert any("New settings, new run" in i.value for i in at.info)
     assert not at.button(key="tr_train").disabled and not at.button(key="tr_step").disabled
-    assert at.session_state["trainer"].run.settings.hidden == 32
+    assert at.session_state["trainer"].run.settings.hidden == (32,)
     assert "10 hidden" in at.session_state["trainer"].previous[0].label
     press(at, "step")
     assert epoch(at) == 1 and not any("New settings" in i.value for i in at.info)
@@ -185,7 +185,7 @@ def test_changing_a_setting_while_playing_plays_the_new_run(open_page):
     at.select_slider(key="tr_hidden").set_value(4)
     at.run()
     run = at.session_state["trainer"].run
-    assert run.settings.hidden == 4 and run.state == "playing"
+    assert run.settings.hidden == (4,) and run.state == "playing"
     assert "10 hidden" in at.session_state["trainer"].previous[0].label
 
 
@@ -362,7 +362,7 @@ def test_the_lessons_run_and_what_the_text_meant(open_page):
     run = at.session_state["trainer"].run
     s = run.settings
     assert (s.dataset, s.hidden, s.lr, s.batch_size, s.epochs, s.init, s.shuffle, s.activation) == \
-        ("lesson", 10, 1.0, 100, 500, "lesson", False, "tanh")
+        ("lesson", (10,), 1.0, 100, 500, "lesson", False, "tanh")
     assert s.seed == 5 and run.state == "playing"  # one click: it trains
     assert "never multiplies by `lr`" in texts(at)
     at.run()
@@ -468,3 +468,98 @@ def test_a_link_with_changes_replays_them_and_says_so(open_page):
     run = at.session_state["trainer"].run
     assert [(c.step, c.new) for c in run.poll().schedule] == [(2, 0.1)] and run._trainer.lr == 0.1
     assert at.query_params["sched"] == "2:lr:0.1"
+
+
+def test_layers_units_and_activations_per_layer_make_the_network(open_page):
+    at = open_page("shallow_network", ds="moons")
+    at.select_slider(key="tr_layers").set_value(3)
+    at.run()
+    at.select_slider(key="tr_hidden2").set_value(4)
+    at.select_slider(key="tr_hidden3").set_value(2)
+    at.toggle(key="tr_act_per_layer").set_value(True)
+    at.run()
+    at.selectbox(key="tr_act2").set_value("relu")
+    at.run()
+    press(at, "step")
+    model = at.session_state["trainer"].run.poll().model
+    assert model.sizes == (2, 10, 4, 2, 1) and model.activations == ("tanh", "relu", "tanh")
+    assert at.query_params["hidden"] == "10,4,2" and at.query_params["act"] == "tanh,relu,tanh"
+    assert epoch(at) == 1 and not at.exception
+    at.select_slider(key="tr_layers").set_value(0)  # no hidden layer: logistic regression, no unit maps
+    at.run()
+    press(at, "step")
+    assert at.session_state["trainer"].run.poll().model.sizes == (2, 1)
+    assert "Hidden units" not in at.segmented_control(key="tr_view").options
+    assert at.query_params["hidden"] == "0" and not at.exception
+
+
+@pytest.mark.parametrize("layers", range(7))
+def test_every_depth_trains_and_draws_its_views(open_page, layers):
+    at = open_page("shallow_network", ds="xor", hidden=",".join(["5"] * layers) or "0", epochs=5, speed="max")
+    press(at, "step")
+    assert epoch(at) == 1
+    for view in at.segmented_control(key="tr_view").options:
+        at.segmented_control(key="tr_view").set_value(view)
+        at.run()
+        assert not at.exception, view
+
+
+def test_several_classes_train_and_show_their_confusion_matrix(open_page):
+    at = open_page("shallow_network", ds="blobs", classes="4", hidden="8", lr="0.3", batch="16", epochs="5",
+                   speed="max")
+    press(at, "train", runs=3)
+    snap = at.session_state["trainer"].run.poll()
+    assert snap.model.n_output == 4 and snap.epochs[-1].test_acc > 0.5
+    at.segmented_control(key="tr_view").set_value("Confusion matrix")
+    at.run()
+    table = at.dataframe[0].value
+    assert list(table["class"]) == ["0", "1", "2", "3"] and table["samples"].sum() == 120  # the test set
+    assert len(at.get("plotly_chart")) == 1 and not at.exception
+
+
+def test_a_regression_shows_r2_and_rmse_and_its_surface(open_page):
+    at = open_page("shallow_network", ds="plane", hidden="4", lr="0.1", batch="16", epochs="50", speed="max")
+    press(at, "train", runs=3)
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == ["Test R²", "Test RMSE", "Train R²", "Train loss"]
+    last = at.session_state["trainer"].run.poll().epochs[-1]
+    assert at.metric[0].value == f"{last.test_r2:.3f}" and last.test_r2 > 0.9
+    assert at.segmented_control(key="tr_view").options[:2] == ["Predicted surface", "Hidden units"]
+    for proto in live_charts(at):
+        assert '"R²"' in proto.proto.spec or '"Loss"' in proto.proto.spec
+    at.segmented_control(key="tr_view").set_value("Predicted vs true")
+    at.run()
+    assert not at.exception
+
+
+def test_input_features_feed_the_network_and_the_plane_stays(open_page):
+    at = open_page("shallow_network", ds="circles", hidden="0", feat="x1sq,x2sq", lr="1", epochs="5", speed="max")
+    press(at, "step")
+    model = at.session_state["trainer"].run.poll().model
+    assert model.sizes == (2, 1)
+    at.multiselect(key="tr_features").set_value(["x1", "x2", "x1sq", "x2sq"])
+    at.run()
+    press(at, "step")
+    assert at.session_state["trainer"].run.poll().model.sizes == (4, 1)
+    assert at.query_params["feat"] == "x1,x2,x1sq,x2sq" and not at.exception
+    at.multiselect(key="tr_features").set_value([])  # none chosen: the plain coordinates
+    at.run()
+    assert at.session_state["trainer"].run.settings.features == ("x1", "x2")
+
+
+def test_optimizer_and_penalty_change_a_run_under_way(open_page):
+    at = open_page("shallow_network", ds="moons", speed="50", epochs=5000)
+    press(at, "train", runs=2)
+    run = at.session_state["trainer"].run
+    at.selectbox(key="tr_optimizer").set_value("adam")
+    at.selectbox(key="tr_reg").set_value("l2")
+    at.run()
+    assert at.session_state["trainer"].run is run
+    at.select_slider(key="tr_reg_rate").set_value(0.01)
+    at.run()
+    run.pause()
+    at.run()
+    whats = [(c.what, c.new) for c in run.poll().schedule]
+    assert ("optimizer", "adam") in whats and ("regularization", "l2") in whats and ("reg_rate", 0.01) in whats
+    assert run.poll().model.optimizer.name == "adam" and run.poll().model.reg_rate == 0.01
+    assert "L2 penalty" in json.dumps([p.proto.spec for p in live_charts(at)])  # the loss says it includes it

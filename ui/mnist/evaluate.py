@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from nnviz.mnist.dense_net import confusion_matrix
+from nnviz.core.deep_network import confusion_matrix
 from nnviz.viz import charts
 
 

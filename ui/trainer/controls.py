@@ -8,9 +8,14 @@ from dataclasses import replace
 import streamlit as st
 
 from nnviz.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from nnviz.core.datasets import LESSON, TITLES, TWO_D
+from nnviz.core.datasets import LESSON, MULTICLASS_2D, TITLES
+from nnviz.core.deep_network import MAX_HIDDEN_LAYERS
+from nnviz.core.features import FEATURES
+from nnviz.core.optimizers import OPTIMIZERS
+from nnviz.core.regularization import REGULARIZATIONS
 from nnviz.core.settings import (
     BATCH_SIZES,
+    CLASSES,
     DATASETS,
     EPOCHS,
     FULL_BATCH,
@@ -18,6 +23,10 @@ from nnviz.core.settings import (
     INITS,
     LEARNING_RATES,
     MAX_SEED,
+    OPTIMIZER_NAMES,
+    PLANE_SETS,
+    REG_RATES,
+    REGS,
     SAMPLES,
     SPEEDS,
     TrainerSettings,
@@ -26,7 +35,7 @@ from nnviz.lesson import recipes
 from nnviz.serving.data_store import DataRef, UploadMissing, load_data, register_upload
 from nnviz.serving.runner import read_csv_upload
 from ui.common import outside_gate, plain, problem
-from ui.trainer.session import current_settings, state, use_recipe, widget
+from ui.trainer.session import current_settings, layer_key, state, use_recipe, widget
 
 SPEED_LABELS = {"max": "as fast as possible", "50": "50 epochs/s", "10": "10 epochs/s", "2": "2 epochs/s"}
 INIT_LABELS = {"lesson": "0.01 × N(0, 1) (lesson)", "glorot": "Glorot uniform"}
@@ -49,8 +58,15 @@ def lesson_controls():
 
 
 def main_controls(n_train: int | None, present: bool):
-    st.selectbox("Dataset", DATASETS, key=widget("dataset"), format_func=DATASET_LABELS.get)
-    st.select_slider("Hidden units", HIDDEN_UNITS, key=widget("hidden"))
+    dataset = st.selectbox("Dataset", DATASETS, key=widget("dataset"), format_func=DATASET_LABELS.get)
+    if dataset in MULTICLASS_2D:
+        st.select_slider("Classes", CLASSES, key=widget("classes"),
+                         help="Blobs: one centre per class; spiral: one arm per class.")
+    layers = st.select_slider("Hidden layers", tuple(range(MAX_HIDDEN_LAYERS + 1)), key=widget("layers"),
+                              help="0: the inputs feed the output directly (a linear model, or logistic regression).")
+    for layer in range(1, layers + 1):
+        st.select_slider("Hidden units" if layers == 1 else f"Units in hidden layer {layer}", HIDDEN_UNITS,
+                         key=layer_key(layer))
     st.select_slider("Learning rate", LEARNING_RATES, key=widget("lr"), format_func=lambda v: f"{v:g}",
                      help="The step size α of W ← W − α·dW. Log-spaced, 0.0001 … 10. Changed while a run is under way, "
                           "it changes that run from its next step (the chart marks where); the link keeps the change.")
@@ -72,13 +88,35 @@ def main_controls(n_train: int | None, present: bool):
 
 
 def more_controls(dataset: str):
-    if dataset in TWO_D:
+    if dataset in PLANE_SETS:
+        st.multiselect("Input features", tuple(FEATURES), key=widget("features"),
+                       format_func=lambda name: FEATURES[name].label, placeholder="x1, x2",
+                       help="What the network sees of each point; x1² and x2² let a network without a hidden layer "
+                            "draw a circle.")
+    opt, reg = st.columns(2, gap="small")
+    opt.selectbox("Optimizer", OPTIMIZER_NAMES, key=widget("optimizer"), format_func=lambda o: OPTIMIZERS[o].label,
+                  help="How a step uses the gradient: the lesson's plain step, with momentum, or Adam. Changed "
+                       "while a run is under way, it changes that run (a new optimizer starts from a fresh state).")
+    reg.selectbox("Regularization", REGS, key=widget("reg"), format_func=lambda r: REGULARIZATIONS[r].label,
+                  help="A penalty on the weights added to the loss: L1 (λ·Σ|w|) or L2 (λ·Σ½w²). The loss "
+                       "shown then includes it.")
+    if st.session_state.get(widget("reg"), "none") != "none":
+        st.select_slider("Regularization rate λ", REG_RATES, key=widget("reg_rate"), format_func=lambda v: f"{v:g}")
+    if dataset in PLANE_SETS:
         st.slider("Noise", 0.0, 0.5, step=0.05, key=widget("noise"), help="Standard deviation of the jitter on each point.")
         st.slider("Train split", 10, 90, step=5, key=widget("train_split"), format="%d%%",
                   help="Share of the points used for training; the rest tests.")
         st.select_slider("Samples", SAMPLES, key=widget("samples"))
-    st.selectbox("Activation", HIDDEN_ACTIVATIONS, key=widget("activation"),
-                 format_func=lambda a: ACTIVATIONS[a].label, help="The hidden layer's activation g.")
+    layers = st.session_state.get(widget("layers"), 1)
+    if layers:
+        st.selectbox("Activation", HIDDEN_ACTIVATIONS, key=widget("activation"),
+                     format_func=lambda a: ACTIVATIONS[a].label, help="The hidden layers' activation g.",
+                     disabled=layers > 1 and st.session_state.get(widget("act_per_layer"), False))
+    if layers > 1:
+        if st.toggle("One activation per layer", key=widget("act_per_layer")):
+            for layer in range(1, layers + 1):
+                st.selectbox(f"Activation of hidden layer {layer}", HIDDEN_ACTIVATIONS, key=layer_key(layer, "act"),
+                             format_func=lambda a: ACTIVATIONS[a].label)
     st.selectbox("Init scale", INITS, key=widget("init"), format_func=INIT_LABELS.get,
                  help="Initial weights: the lesson's small Gaussian, or Glorot's uniform range ±√(6/(fan_in+fan_out)).")
     st.number_input("Seed", 0, MAX_SEED, step=1, key=widget("seed"),
@@ -124,7 +162,8 @@ def data_for(settings: TrainerSettings):
         ref = DataRef(LESSON, standardize=settings.standardize)
     else:
         ref = DataRef(settings.dataset, settings.samples, float(settings.noise), settings.train_split / 100,
-                      settings.seed, standardize=settings.standardize)
+                      settings.seed, standardize=settings.standardize, classes=settings.data_classes(),
+                      features=settings.data_features())
     try:
         return load_data(ref), ref
     except UploadMissing as err:  # the stored copy is gone: say so, and take the file again if still chosen

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import streamlit as st
 
 from nnviz.core.datasets import LESSON
 from nnviz.core.settings import TrainerSettings
 from nnviz.lesson import recipes
-from nnviz.lesson.diagnosis import diagnose, format_accuracy, format_loss, hidden_units
+from nnviz.lesson.diagnosis import diagnose, format_accuracy, format_loss, guess_loss, hidden_units
 from nnviz.serving.admission import queue_message, queue_poll_interval
 from nnviz.serving.gate import ACTION, LIVE, POLL
 from nnviz.serving.runner import Run, RunState, redraw_interval
@@ -101,18 +102,36 @@ def readouts(snap, settings: TrainerSettings):
     """The epoch, then one row of numbers that never truncates (each sized to its content): accuracies,
     losses, the one speed (training steps per second), and the run's state."""
     last = snap.epochs[-1] if snap.epochs else None
-    cells = [
-        ("Test accuracy", format_accuracy(last.test_acc if last else None)),
-        ("Test loss", format_loss(last.test_loss if last else None)),
-        ("Train accuracy", format_accuracy(last.train_acc if last else None)),
-        ("Train loss", format_loss(last.train_loss if last else None)),
-        ("Steps/s", f"{snap.speed:,.0f}" if snap.speed else "–"),
-    ]
+    if snap.model.problem == "regression":
+        cells = [
+            ("Test R²", format_r2(last.test_r2 if last else None)),
+            ("Test RMSE", format_loss(last.test_rmse if last else None)),
+            ("Train R²", format_r2(last.train_r2 if last else None)),
+            ("Train loss", format_loss(last.train_loss if last else None)),
+        ]
+    else:
+        cells = [
+            ("Test accuracy", format_accuracy(last.test_acc if last else None)),
+            ("Test loss", format_loss(last.test_loss if last else None)),
+            ("Train accuracy", format_accuracy(last.train_acc if last else None)),
+            ("Train loss", format_loss(last.train_loss if last else None)),
+        ]
+    cells.append(("Steps/s", f"{snap.speed:,.0f}" if snap.speed else "–"))
     with st.container(key=widget("readouts"), horizontal=True, vertical_alignment="bottom", gap="small"):
         st.markdown(f"### Epoch {snap.epoch} / {settings.epochs}", width="content")
         for label, text in cells:
             st.metric(label, text, width="content")
         st.caption(f"step {snap.step:,} · {STATE_LABELS.get(snap.state, snap.state)}", width="content")
+
+
+def format_r2(r2: float | None) -> str:
+    return "–" if r2 is None or not np.isfinite(r2) else f"{r2:.3f}"
+
+
+def loss_label(model) -> str:
+    """What the loss chart's axis says the loss is: the problem's loss, and the penalty when there is one."""
+    loss = "½·MSE" if model.problem == "regression" else "cross-entropy"
+    return loss if model.regularization == "none" else f"{loss} + {model.regularization.upper()} penalty"
 
 
 def verdict_for(run: Run, snap, ds):
@@ -124,11 +143,12 @@ def verdict_for(run: Run, snap, ds):
         return cached[3]  # the run keeps one epochs tuple per slice: the same tuple, the same history
     settings = run.settings
     units = None
-    if len(snap.epochs) >= 20:
+    if len(snap.epochs) >= 20 and snap.model.hidden:
         units = hidden_units(snap.model, ds.X_train[:2000])
     lr = next((c.new for c in reversed(snap.schedule) if c.what == "lr"), settings.lr)  # the one it trains with
     verdict = diagnose(snap.epochs, lr=lr, stopped=snap.state, units=units, init=settings.init,
-                       batch_size=settings.batch_for(ds.n_train))
+                       batch_size=settings.batch_for(ds.n_train), guess=guess_loss(ds.problem, ds.n_classes, ds.y_train),
+                       score="R²" if ds.problem == "regression" else "accuracy")
     s.verdict = (run, snap.epochs, snap.state, verdict)
     return verdict
 
@@ -221,9 +241,10 @@ def training_chart(snap, settings: TrainerSettings, height: int | None):
         cached = (key, tuple(map(live_chart.drawn_often, (
             live_chart.loss_spec(c.epochs, c.train_loss, c.test_loss, batch_x=c.batch_x, batch_loss=c.batch_loss,
                                  previous=previous, log_scale=settings.log_scale, presentation=present, height=height,
-                                 marks=marks),
+                                 marks=marks, loss_label=loss_label(snap.model)),
             live_chart.accuracy_spec(c.epochs, c.train_acc, c.test_acc, previous=previous, presentation=present,
-                                     reference=reference, reference_band=band, height=height, marks=marks)))))
+                                     reference=reference, reference_band=band, height=height, marks=marks,
+                                     metric="R²" if snap.model.problem == "regression" else "accuracy")))))
         s.chart = cached
     with st.container(key=widget("chart")):  # holds the charts' height when one is mounted anew
         for column, spec in zip(st.columns(2, gap="medium"), cached[1], strict=True):

@@ -8,12 +8,14 @@ nothing else of the page is a loose key in the session.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
 
+from nnviz.core.deep_network import MAX_HIDDEN_LAYERS
+from nnviz.core.features import DEFAULT_FEATURES
 from nnviz.core.settings import CHANGE_DURING_RUN, TrainerSettings, from_query, to_query
 from nnviz.lesson import recipes
 from nnviz.serving.data_store import DataRef
@@ -74,6 +76,40 @@ def widget(name: str) -> str:
     return KEY + name
 
 
+def layer_key(layer: int, what: str = "hidden") -> str:
+    """The widget key of hidden layer ``layer``'s units (``tr_hidden``, ``tr_hidden2`` …) or activation (``tr_act1``
+    …): the first layer's units keep the key of the one-layer page."""
+    return widget("hidden" if what == "hidden" and layer == 1 else f"{what}{layer}")
+
+
+#: settings that several widgets make together: the layers' sizes and activations; the input features (a list)
+COMPOSED = ("hidden", "activation", "features")
+
+
+def _to_widgets(settings: TrainerSettings, overwrite: bool):
+    """Set the widgets from ``settings`` (``overwrite``: also those that hold a value already)."""
+    def put(key, value):
+        if overwrite or key not in st.session_state:
+            st.session_state[key] = value
+
+    for f in fields(TrainerSettings):
+        if f.name not in COMPOSED:
+            put(widget(f.name), getattr(settings, f.name))
+    put(widget("layers"), len(settings.hidden))
+    for layer in range(1, MAX_HIDDEN_LAYERS + 1):
+        units = settings.hidden[layer - 1] if layer <= len(settings.hidden) else None
+        if units is not None:
+            put(layer_key(layer), units)
+        elif layer_key(layer) not in st.session_state:
+            st.session_state[layer_key(layer)] = settings.hidden[-1] if settings.hidden else 8
+    names = settings.activation.split(",")
+    put(widget("activation"), names[0])
+    put(widget("act_per_layer"), len(names) > 1)
+    for layer in range(1, MAX_HIDDEN_LAYERS + 1):
+        put(layer_key(layer, "act"), names[layer - 1] if len(names) > 1 and layer <= len(names) else names[0])
+    put(widget("features"), list(settings.features))
+
+
 # ----------------------------------------------------------------------------- settings <-> widgets <-> URL
 
 def load_settings():
@@ -89,14 +125,20 @@ def load_settings():
     if from_link:
         s.settings = saved = linked
         s.link_problems = problems
-    for f in fields(TrainerSettings):
-        if from_link or widget(f.name) not in st.session_state:
-            st.session_state[widget(f.name)] = getattr(saved, f.name)
+    _to_widgets(saved, overwrite=from_link)
 
 
 def current_settings() -> TrainerSettings:
     """The settings as the widgets say them now."""
-    return TrainerSettings(**{f.name: st.session_state[widget(f.name)] for f in fields(TrainerSettings)})
+    values = {f.name: st.session_state[widget(f.name)] for f in fields(TrainerSettings) if f.name not in COMPOSED}
+    layers = st.session_state[widget("layers")]
+    values["hidden"] = tuple(st.session_state[layer_key(layer)] for layer in range(1, layers + 1))
+    if layers > 1 and st.session_state[widget("act_per_layer")]:
+        values["activation"] = ",".join(st.session_state[layer_key(layer, "act")] for layer in range(1, layers + 1))
+    else:
+        values["activation"] = st.session_state[widget("activation")]
+    values["features"] = tuple(st.session_state[widget("features")] or DEFAULT_FEATURES)  # none chosen: x1, x2
+    return TrainerSettings(**values)
 
 
 def run_recipe(run: Run) -> TrainerSettings:
@@ -159,7 +201,7 @@ def archive(run: Run):
     if not snap.epochs:
         return
     loss = np.array([r.test_loss if r.test_loss is not None else r.train_loss for r in snap.epochs])
-    acc = np.array([r.test_acc if r.test_acc is not None else r.train_acc for r in snap.epochs], dtype=float)
+    acc = np.array([r.test_score if r.test_score is not None else r.train_score for r in snap.epochs], dtype=float)
     curve = Curve(run.settings.label(), np.array([r.epoch for r in snap.epochs]), loss, acc, run.settings)
     s = state()
     s.previous = ([curve] + s.previous)[:MAX_PREVIOUS]
@@ -196,24 +238,24 @@ def current_run(settings: TrainerSettings, ds, ref) -> Run | None:
 
 
 def changes_during_run(run: Run | None, settings: TrainerSettings, ref) -> bool:
-    """A new learning rate for a run under way (started, not ended) changes that run from its next step, as
-    TensorFlow Playground does, instead of starting another: True when ``run`` is that run (changed if need be)."""
+    """A new learning rate, penalty or optimizer for a run under way (started, not ended) changes that run from its
+    next step, as TensorFlow Playground does, instead of starting another: True when ``run`` is that run (changed if
+    need be)."""
     if run is None or run.ref != ref or not run.history.n_steps or run.state not in MID_RUN:
         return False
     if not run.settings.same_network(settings):
         return False
-    for what in CHANGE_DURING_RUN:
-        new = getattr(settings, what)
-        if run.wanted(what, getattr(run.settings, what)) != new:
+    for name, what in CHANGE_DURING_RUN.items():
+        new = settings.trainer_value(name)
+        if run.wanted(what, run.settings.trainer_value(name)) != new:
             run.change(what, new)
     return True
 
 
 def use_recipe(recipe: TrainerSettings):
     """Set the widgets to ``recipe`` (keeping the seed and the display choices), and play it."""
-    for f in fields(TrainerSettings):
-        if f.name not in ("seed", "speed", "log_scale"):
-            st.session_state[widget(f.name)] = getattr(recipe, f.name)
+    keep = {name: st.session_state.get(widget(name)) for name in ("seed", "speed", "log_scale")}
+    _to_widgets(replace(recipe, **{k: v for k, v in keep.items() if v is not None}), overwrite=True)
     s = state()
     s.restart, s.lost = True, False
 

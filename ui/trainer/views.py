@@ -14,8 +14,9 @@ import streamlit as st
 from nnviz.core import export
 from nnviz.core.activations import ACTIVATIONS
 from nnviz.core.datasets import LESSON
+from nnviz.core.deep_network import confusion_matrix, per_class_accuracy
 from nnviz.core.gradcheck import gradient_check
-from nnviz.core.network import labels_to_Y
+from nnviz.core.optimizers import OPTIMIZERS, make_optimizer
 from nnviz.core.settings import FULL_BATCH, TrainerSettings, to_query
 from nnviz.lesson import equations
 from nnviz.serving.data_store import DataRef, load_data
@@ -29,13 +30,24 @@ from ui.trainer.lesson_steps import lesson_steps_view
 from ui.trainer.session import KEY, recipe_note, state, widget
 
 BOUNDARY, HIDDEN, PROJECTION, LESSON_STEPS = "Decision boundary", "Hidden units", "Test set in 2-D", "Lesson 1.3.4–1.3.9"
+SURFACE, FIT, CONFUSION = "Predicted surface", "Predicted vs true", "Confusion matrix"
 EQUATIONS, GRADCHECK, EXPORT = "Equations", "Gradient check", "Export & share"
-LIVE_VIEWS = (BOUNDARY, HIDDEN, PROJECTION)
+LIVE_VIEWS = (BOUNDARY, SURFACE, HIDDEN, PROJECTION, FIT, CONFUSION)
 
 
 def views_for(ds, settings: TrainerSettings) -> list[str]:
-    """The views this run has: the plane's maps for 2-D data, a projection otherwise; the lesson's steps on its data."""
-    views = [BOUNDARY, HIDDEN] if ds.is_2d else [PROJECTION]
+    """The views this run has: the plane's maps for 2-D data (the winning class, or a regression's surface), the
+    first hidden layer's units when there is one, a projection of many-feature data, a confusion matrix for
+    several classes, predicted against true values for a regression; the lesson's steps on its data."""
+    regression = ds.problem == "regression"
+    if ds.on_plane:
+        views = [SURFACE if regression else BOUNDARY] + ([HIDDEN] if settings.hidden else [])
+    else:
+        views = [PROJECTION] if ds.problem == "binary" else []
+    if regression:
+        views.append(FIT)
+    elif ds.problem == "multiclass":
+        views.append(CONFUSION)
     if settings.dataset == LESSON:
         views.append(LESSON_STEPS)
     return views + [EQUATIONS, GRADCHECK, EXPORT]
@@ -87,27 +99,38 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
     present = presentation_mode()
     model = snap.model
     height = TRAINER_BESIDE_HEIGHT if beside else None
-    if view == BOUNDARY:
-        grid = maps.grid_over(np.vstack([ds.X_train, ds.X_test]), resolution=60 if not present else 50)
-        spec = live_views.boundary_spec(grid.xs, grid.ys, maps.output_map(model, grid), ds.X_train, ds.y_train,
-                                        ds.X_test, ds.y_test, feature_names=ds.feature_names,
-                                        presentation=present, height=height, legend=not beside)
+    if view in (BOUNDARY, SURFACE):
+        grid = maps.grid_over(np.vstack([ds.plane_train, ds.plane_test]), resolution=60 if not present else 50)
+        outputs = maps.output_maps(model, grid, ds.inputs)
+        points = (ds.plane_train, ds.y_train, ds.plane_test, ds.y_test)
+        axes = ("x1", "x2") if ds.inputs is not None else ds.feature_names
+        common = dict(feature_names=axes, presentation=present, height=height, legend=not beside)
+        if view == SURFACE:
+            spec = live_views.surface_spec(grid.xs, grid.ys, outputs[0], *points, **common)
+            note = "Colour: the value the network predicts (orange below 0, blue above); the points: their targets."
+        elif outputs.shape[0] > 1:
+            spec = live_views.class_map_spec(grid.xs, grid.ys, outputs, *points, class_names=ds.class_labels, **common)
+            note = "Colour: the class the network predicts, stronger where it is surer; black lines: where it changes."
+        else:
+            spec = live_views.boundary_spec(grid.xs, grid.ys, outputs[0], *points, **common)
+            note = "Colour: the network's P(class 1); black line: P = 0.5, the decision boundary."
         st.vega_lite_chart(live_chart.drawn_often(spec), theme=None)
-        st.caption("Colour: the network's P(class 1); black line: P = 0.5, the decision boundary. "
-                   "Filled dots train, hollow dots test.")
+        features = "" if ds.inputs is None else f" The network sees {', '.join(ds.feature_names)} of each point."
+        st.caption(f"{note} Filled dots train, hollow dots test.{features}")
     elif view == HIDDEN:
-        grid = maps.grid_over(np.vstack([ds.X_train, ds.X_test]), resolution=30)
-        act = ACTIVATIONS[model.activation]
+        grid = maps.grid_over(np.vstack([ds.plane_train, ds.plane_test]), resolution=30)
+        act = ACTIVATIONS[model.activations[0]]
         lo, hi = {"tanh": (-1, 1), "sigmoid": (0, 1)}.get(act.name, (None, None))
-        unit_maps = maps.hidden_maps(model, grid, max_units=16)
+        unit_maps = maps.hidden_maps(model, grid, max_units=16, to_inputs=ds.inputs)
         if lo is None:
             span = float(np.max(np.abs(unit_maps))) or 1.0
             lo, hi = -span, span
         fig = charts.hidden_units_figure(grid.xs, grid.ys, unit_maps, (lo, hi), presentation=present,
-                                         columns=4, total_units=model.n_hidden)
+                                         columns=4, total_units=model.hidden[0])
         st.plotly_chart(fig, config=PLOTLY_CONFIG)
+        deeper = " (the first hidden layer; the layers after it combine these maps again)" if len(model.hidden) > 1 else ""
         st.caption("Each hidden unit draws one line across the plane (where W1·x + b1 = 0) and bends it "
-                   "through its activation; the output layer adds these maps up, weighted by W2.")
+                   f"through its activation; the output layer adds these maps up, weighted by W2{deeper}.")
     elif view == PROJECTION:
         projection = projection_for(ref)
         prob = model.predict(ds.X_test.T)[0]
@@ -117,20 +140,67 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
         st.vega_lite_chart(live_chart.drawn_often(spec), theme=None)
         st.caption("The test samples on their two principal components (a fixed view): the fill is the "
                    "predicted probability, the outline the true class.")
+    elif view == FIT:
+        X, y, part = (ds.X_test, ds.y_test, "test") if ds.n_test else (ds.X_train, ds.y_train, "training")
+        predicted = model.predict(X.T)[0]
+        spec = live_views.fit_spec(y, predicted, presentation=present, height=height,
+                                   title=f"{part.capitalize()} samples: predicted against true")
+        st.vega_lite_chart(live_chart.drawn_often(spec), theme=None)
+        st.caption("A perfect fit puts every sample on the dashed line. R² is 1 − (squared error / the target's "
+                   "variance): 1 on the line, 0 for a network that predicts the mean.")
+    elif view == CONFUSION:
+        confusion_view(model, ds, present)
+
+
+def confusion_view(model, ds, present: bool):
+    """Which classes the network mixes up: the test set's confusion matrix and each class's accuracy."""
+    X, y, part = (ds.X_test, ds.y_test, "test") if ds.n_test else (ds.X_train, ds.y_train, "training")
+    with np.errstate(all="ignore"):
+        matrix = confusion_matrix(y, model.predict_classes(X.T), ds.n_classes)
+    names = ds.class_labels
+    left, right = st.columns([3, 2] if not present else [1, 1], gap="medium")
+    left.plotly_chart(charts.confusion_figure(matrix, labels=names, what="class", presentation=present),
+                      config=PLOTLY_CONFIG)
+    shares = per_class_accuracy(matrix)
+    right.dataframe([{"class": name, "samples": int(matrix[c].sum()),
+                      "accuracy": "–" if np.isnan(shares[c]) else f"{shares[c] * 100:.1f} %"}
+                     for c, name in enumerate(names)], hide_index=True)
+    right.caption(f"The {part} set: a row per true class, a column per predicted one; the diagonal is right. A "
+                  "class's accuracy is its diagonal cell over its row.")
 
 
 def equations_view(ds, settings: TrainerSettings):
+    """The equations of the network on screen with this run's shapes: the lesson's own, under its numbers, for the
+    lesson's kind of network; otherwise the same notation with a layer index, for any depth, output, penalty and
+    optimizer."""
     m = ds.n_train if settings.batch_size == FULL_BATCH else min(settings.batch_size, ds.n_train)
-    args = (ds.n_features, settings.hidden, 1, m, settings.activation)
+    sizes = (ds.n_features, *settings.hidden, ds.n_outputs)
+    layers = ", ".join(map(str, settings.hidden)) or "no"
     st.markdown(f"**Forward pass** — one batch of m = {m} samples, one column each "
-                f"({ds.n_features} inputs, {settings.hidden} hidden units, 1 output).")
-    for eq in equations.forward_equations(*args):
+                f"({ds.n_features} inputs, {layers} hidden units{' per layer' if len(settings.hidden) > 1 else ''}, "
+                f"{ds.n_outputs} output{'s' if ds.n_outputs > 1 else ''}).")
+    if equations.is_lesson_network(sizes, ds.problem, settings.reg, settings.optimizer):
+        args = (ds.n_features, settings.hidden[0], 1, m, settings.activation)
+        forward, backward, update = equations.forward_equations(*args), equations.backward_equations(*args), []
+    else:
+        forward, backward, update = equations.network_equations(
+            sizes, settings.activations, ds.problem, m, settings.reg, OPTIMIZERS[settings.optimizer].equations)
+    for eq in forward:
         st.latex(eq.latex)
         st.caption(eq.meaning)
-    st.markdown("**Backward pass and update** — the gradients have the shapes of what they update.")
-    for eq in equations.backward_equations(*args):
+    st.markdown("**Backward pass** — the gradients have the shapes of what they update."
+                if update else "**Backward pass and update** — the gradients have the shapes of what they update.")
+    for eq in backward:
         st.latex(eq.latex)
         st.caption(eq.meaning)
+    if update:
+        constants = {"beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε"}
+        values = "".join(f", {constants.get(k, k)} = {v:g}" for k, v in make_optimizer(settings.optimizer).settings.items())
+        st.markdown(f"**Update** — {OPTIMIZERS[settings.optimizer].label}, for every layer l = 1 … {len(sizes) - 1} "
+                    f"(b[l] alike), with learning rate α = {settings.lr:g}{values}"
+                    + (", t the step's number" if settings.optimizer == "adam" else "") + ".")
+        for eq in update:
+            st.latex(eq.latex)
 
 
 def gradcheck_view(snap, ds, settings: TrainerSettings):
@@ -141,7 +211,7 @@ def gradcheck_view(snap, ds, settings: TrainerSettings):
         model = copy.deepcopy(snap.model)  # the check nudges weights; never those a worker is training
         m = min(64, settings.batch_for(ds.n_train))
         X = ds.X_train[:m].T
-        Y = labels_to_Y(ds.y_train[:m], 1)
+        Y = model.targets(ds.y_train[:m], m)
         with np.errstate(all="ignore"):
             result = gradient_check(model, X, Y, tolerance=1e-5, max_entries=60)
         s.gradcheck = (result, m, snap.epoch)
@@ -162,6 +232,10 @@ def gradcheck_view(snap, ds, settings: TrainerSettings):
                 "With ReLU this can happen when a unit sits exactly at its kink; otherwise backprop has a bug.")
 
 
+def _rounded(value, digits: int):
+    return None if value is None else round(float(value), digits)
+
+
 def export_view(run: Run):
     """Export and share the run on screen: its own settings and data, whatever the widgets say now."""
     snap = run.poll()
@@ -169,13 +243,14 @@ def export_view(run: Run):
     last = snap.epochs[-1] if snap.epochs else None
     metrics = {}
     if last is not None:
-        metrics = {"epoch": last.epoch, "train accuracy": round(last.train_acc, 4),
-                   "test accuracy": round(last.test_acc, 4), "test loss": round(last.test_loss, 6),
-                   export.TRAIN_LOSS_READOUT: round(last.train_loss, 6)}
+        score = "R²" if snap.model.problem == "regression" else "accuracy"
+        metrics = {"epoch": last.epoch, f"train {score}": _rounded(last.train_score, 4),
+                   f"test {score}": _rounded(last.test_score, 4), "test loss": _rounded(last.test_loss, 6),
+                   export.TRAIN_LOSS_READOUT: _rounded(last.train_loss, 6)}
     settings_dict = to_query(settings)
     # the file itself, not a function that makes it on click: the download is then a plain link to this run's bytes
     npz = export.weights_npz(snap.model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, settings_dict, metrics)
-    script = export.standalone_script(snap.model.activation, "nnviz_run.npz", metrics,
+    script = export.standalone_script("nnviz_run.npz", metrics,
                                       settings_text="Settings: " + json.dumps(settings_dict))
     st.markdown(f"**This run**: {DATASET_LABELS[settings.dataset]} · {settings.label()} · "
                 f"{f'epoch {last.epoch}' if last else 'not trained yet'}.")
@@ -185,9 +260,10 @@ def export_view(run: Run):
     c2.download_button("NumPy script (.py)", script, file_name="nnviz_run.py",
                        mime="text/x-python", key=widget("dl_py"), icon=":material/code:", width="stretch")
     st.caption("The script rebuilds the network from the .npz (weights and data) with NumPy alone and prints both "
-               "sets' loss and accuracy with the final weights: the test loss and both accuracies are the readouts "
-               "above. Its training loss is not the Train loss readout, which is the mean of the last epoch's batch "
-               "losses, each taken before its step; the script says both.")
+               "sets' loss and accuracy (R² for a regression) with the final weights: without a weight penalty, the "
+               "test loss and both scores are the readouts above. Its training loss is not the Train loss readout, "
+               "which is the mean of the last epoch's batch losses, each taken before its step; the script says "
+               "both.")
     st.markdown("**Shareable link** — opens this page with this run's settings and seed: same seed, same curve.")
     base = (st.context.url or "").split("?")[0]
     st.code(f"{base}?{urllib.parse.urlencode(to_query(settings))}", language=None, wrap_lines=True)
