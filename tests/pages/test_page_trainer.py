@@ -563,3 +563,16 @@ def test_optimizer_and_penalty_change_a_run_under_way(open_page):
     assert ("optimizer", "adam") in whats and ("regularization", "l2") in whats and ("reg_rate", 0.01) in whats
     assert run.poll().model.optimizer.name == "adam" and run.poll().model.reg_rate == 0.01
     assert "L2 penalty" in json.dumps([p.proto.spec for p in live_charts(at)])  # the loss says it includes it
+
+
+def test_an_example_sets_every_setting_with_its_seed_and_plays(open_page):
+    from nnviz.lesson.examples import EXAMPLES
+
+    at = open_page("shallow_network", seed="7", speed="2")
+    example = next(e for e in EXAMPLES if e.key == "blobs4")
+    at.selectbox(key="tr_example").set_value("blobs4")
+    at.run()
+    run = at.session_state["trainer"].run
+    assert run.settings.run_key() == example.settings.run_key() and run.settings.speed == "2"
+    assert run.state == "playing" and at.selectbox(key="tr_example").value is None
+    assert any(example.watch in i.value for i in at.info)

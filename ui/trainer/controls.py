@@ -32,11 +32,13 @@ from nnviz.core.settings import (
     TrainerSettings,
 )
 from nnviz.lesson import recipes
+from nnviz.lesson.examples import EXAMPLES
 from nnviz.serving.data_store import DataRef, UploadMissing, load_data, register_upload
 from nnviz.serving.runner import read_csv_upload
 from ui.common import outside_gate, plain, problem
 from ui.trainer.session import current_settings, layer_key, state, use_recipe, widget
 
+EXAMPLE_BY_KEY = {e.key: e for e in EXAMPLES}
 SPEED_LABELS = {"max": "as fast as possible", "50": "50 epochs/s", "10": "10 epochs/s", "2": "2 epochs/s"}
 INIT_LABELS = {"lesson": "0.01 × N(0, 1) (lesson)", "glorot": "Glorot uniform"}
 DATASET_LABELS = {**TITLES, LESSON: "Lesson's data (20-D)"}
@@ -55,6 +57,13 @@ def lesson_controls():
     for recipe in recipes.RECIPES:
         st.button(recipe.title, key=widget(RECIPE_KEYS[recipe.key]), on_click=use_recipe, args=(recipe.settings,),
                   icon=RECIPE_ICONS[recipe.key], width="stretch", help=RECIPE_HELP[recipe.key])
+
+
+def _example_chosen():
+    key = st.session_state.get(widget("example"))
+    if key is not None:
+        use_recipe(EXAMPLE_BY_KEY[key].settings, keep_seed=False)
+        st.session_state[widget("example")] = None
 
 
 def main_controls(n_train: int | None, present: bool):
@@ -85,6 +94,12 @@ def main_controls(n_train: int | None, present: bool):
         else:
             st.caption(f"{settings.steps_per_epoch(n_train)} steps per epoch over {n_train} training samples")
     st.select_slider("Epochs", EPOCHS, key=widget("epochs"), help="The run's budget: passes over the training data.")
+    # below the settings a projector must show: the experiments beyond the lesson (nnviz.lesson.examples)
+    st.selectbox("Examples", [e.key for e in EXAMPLES], index=None, key=widget("example"),
+                 format_func=lambda key: EXAMPLE_BY_KEY[key].title, placeholder="Try an example…",
+                 on_change=_example_chosen,
+                 help="Experiments beyond the lesson's network, each with its settings and seed: a spiral, a "
+                      "circle from features, four classes, a regression, overfitting with and without L2.")
 
 
 def more_controls(dataset: str):

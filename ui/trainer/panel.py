@@ -14,6 +14,7 @@ from nnviz.core.datasets import LESSON
 from nnviz.core.settings import TrainerSettings
 from nnviz.lesson import recipes
 from nnviz.lesson.diagnosis import diagnose, format_accuracy, format_loss, guess_loss, hidden_units
+from nnviz.lesson.examples import example_for
 from nnviz.serving.admission import queue_message, queue_poll_interval
 from nnviz.serving.gate import ACTION, LIVE, POLL
 from nnviz.serving.runner import Run, RunState, redraw_interval
@@ -157,6 +158,7 @@ def status_line(run: Run, snap, ds):
     """One short message, in a box of fixed minimum height: what the run is doing and what to try."""
     settings, s = run.settings, state()
     recipe = recipes.recipe_for(settings)
+    example = example_for(settings)
     with st.container(key=widget("status")):
         if snap.state == RunState.QUEUED:
             st.info(queue_message(snap.queued_ahead), icon=":material/hourglass_top:")
@@ -184,6 +186,8 @@ def status_line(run: Run, snap, ds):
                        "here (they are in the link): press **Train** to start it again.", icon=":material/sync_problem:")
         elif recipe is not None and snap.state in (RunState.READY, RunState.PLAYING):
             st.info(recipe.about, icon=RECIPE_ICONS[recipe.key])
+        elif example is not None and snap.state in (RunState.READY, RunState.PLAYING):
+            st.info(f"**{example.title}** — {example.watch}", icon=":material/science:")
         elif snap.state == RunState.READY:
             st.info("Ready: press **Train** to watch it learn, or **Step** for one epoch.", icon=":material/play_arrow:")
         elif snap.state == RunState.PAUSED:

@@ -252,9 +252,11 @@ def changes_during_run(run: Run | None, settings: TrainerSettings, ref) -> bool:
     return True
 
 
-def use_recipe(recipe: TrainerSettings):
-    """Set the widgets to ``recipe`` (keeping the seed and the display choices), and play it."""
-    keep = {name: st.session_state.get(widget(name)) for name in ("seed", "speed", "log_scale")}
+def use_recipe(recipe: TrainerSettings, keep_seed: bool = True):
+    """Set the widgets to ``recipe`` (keeping the display choices, and the seed unless ``keep_seed`` is False), and
+    play it."""
+    keep = {name: st.session_state.get(widget(name)) for name in ("seed", "speed", "log_scale")
+            if keep_seed or name != "seed"}
     _to_widgets(replace(recipe, **{k: v for k, v in keep.items() if v is not None}), overwrite=True)
     s = state()
     s.restart, s.lost = True, False
