@@ -280,6 +280,36 @@ def test_csv_upload_trains_and_a_bad_file_keeps_the_previous_one(open_page):
     assert epoch(at) == 1  # the run on the previous file is still there
 
 
+THREE_CLASS_CSV = "a,b,c,label\n" + "\n".join(
+    f"{i % 3 * 2 + (i * 7) % 5 / 10},{(i * 3) % 7 / 10},{(i % 3) - 1},{i % 3 + 1}" for i in range(150))
+TARGET_CSV = "u,v,target\n" + "\n".join(f"{(i % 20) / 10},{(i // 20) / 10},{(i % 20) / 10 - 0.5 * (i // 20) / 10:.3f}"
+                                           for i in range(200))
+
+
+def test_a_csv_with_three_labels_is_three_classes(open_page):
+    at = open_page("shallow_network", ds="csv", speed="max", hidden="8", lr="0.3", batch="16")
+    at.file_uploader(key="tr_csv").upload("three.csv", THREE_CLASS_CSV.encode(), "text/csv")
+    at.run()
+    press(at, "train", runs=3)
+    snap = at.session_state["trainer"].run.poll()
+    assert snap.model.n_output == 3 and snap.model.problem == "multiclass" and not at.error
+    assert "Confusion matrix" in at.segmented_control(key="tr_view").options
+    at.segmented_control(key="tr_view").set_value("Confusion matrix")
+    at.run()
+    assert list(at.dataframe[0].value["class"]) == ["1", "2", "3"]  # the file's own labels
+
+
+def test_a_csv_with_a_continuous_target_is_a_regression(open_page):
+    at = open_page("shallow_network", ds="csv", speed="max", hidden="4", lr="0.1", batch="16", epochs="50")
+    at.file_uploader(key="tr_csv").upload("target.csv", TARGET_CSV.encode(), "text/csv")
+    at.run()
+    press(at, "train", runs=3)
+    snap = at.session_state["trainer"].run.poll()
+    assert snap.model.problem == "regression" and snap.epochs[-1].test_r2 > 0.9
+    assert [m.label for m in at.metric][0] == "Test R²"
+    assert at.segmented_control(key="tr_view").options[0] == "Predicted surface"  # two columns: a plane
+
+
 @pytest.mark.parametrize("content", [b"", b"\x89PNG\r\n\x1a\n\x00\x00", b"a,b,label\n" + b"1,2,0\n" * 30])
 def test_bad_uploads_get_a_message(open_page, content):
     at = open_page("shallow_network", ds="csv")
@@ -502,6 +532,11 @@ def test_every_depth_trains_and_draws_its_views(open_page, layers):
         at.segmented_control(key="tr_view").set_value(view)
         at.run()
         assert not at.exception, view
+        if view == "Gradient check":  # every layer's gradient, as the page checks it
+            at.button(key="tr_gradcheck_button").click().run()
+            table = at.dataframe[0].value
+            assert len(table) == 2 * (layers + 1) and "pass" in set(table["result"])
+            assert set(table["result"]) <= {"pass", "too small to check"}  # 0.01-init: deep gradients vanish
 
 
 def test_several_classes_train_and_show_their_confusion_matrix(open_page):

@@ -8,7 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from nnviz.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from nnviz.core.datasets import LESSON, MULTICLASS_2D, TITLES
+from nnviz.core.datasets import LESSON, MAX_CSV_CLASSES, MULTICLASS_2D, TITLES
 from nnviz.core.deep_network import MAX_HIDDEN_LAYERS
 from nnviz.core.features import FEATURES
 from nnviz.core.optimizers import OPTIMIZERS
@@ -146,10 +146,11 @@ def more_controls(dataset: str):
 
 def upload_control():
     s = state()
-    file = st.file_uploader("CSV file: numeric feature columns and a 0/1 label column", type=["csv", "txt"],
+    file = st.file_uploader("CSV file: numeric feature columns and a label column", type=["csv", "txt"],
                             key=widget("csv"), max_upload_size=5,
-                            help="The label is the column named label, y, target or class, else the last one. "
-                                 "At most 10,000 rows.")
+                            help="The label is the column named label, y, target or class, else the last one: 0/1 "
+                                 f"for two classes, whole numbers for up to {MAX_CSV_CLASSES} classes, any other "
+                                 "numbers for a regression. At most 10,000 rows.")
     if file is not None and file.file_id != s.csv_id:
         s.csv_id = file.file_id
         try:  # a bad file or a full disk: ValueError, with a message for the user

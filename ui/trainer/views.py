@@ -218,15 +218,26 @@ def gradcheck_view(snap, ds, settings: TrainerSettings):
     if s.gradcheck is None:
         return
     result, m, epoch = s.gradcheck
+    def verdict(p):
+        if not p.resolvable:
+            return "too small to check"
+        return "pass" if p.rel_error < result.tolerance else "FAIL"
+
     rows = [{"parameter": p.name, "shape": "×".join(map(str, p.shape)), "entries checked": f"{p.n_checked}/{p.n_total}",
              "max |analytic − numeric|": f"{p.max_abs_diff:.2e}", "relative error": f"{p.rel_error:.2e}",
-             "result": "pass" if p.rel_error < result.tolerance else "FAIL"} for p in result.params]
+             "result": verdict(p)} for p in result.params]
     st.dataframe(rows, hide_index=True)
     if not np.isfinite(result.max_rel_error):
         problem("The check could not be computed: the weights are no longer finite numbers.", "Press Reset.")
     elif result.passed:
         st.success(f"Pass: the largest relative error is {result.max_rel_error:.1e} (< {result.tolerance:.0e}) — "
                    f"batch of {m}, weights after epoch {epoch}.", icon=":material/check_circle:")
+        small = [p.name for p in result.params if not p.resolvable]
+        if small:
+            st.info(f"{', '.join(small)}: the gradient is below what differences of the loss can resolve (about "
+                    f"{max(p.noise for p in result.params):.0e}) — the error signal has all but vanished on its way "
+                    "back through small weights. Glorot init (More settings) keeps it alive.",
+                    icon=":material/info:")
     else:
         problem(f"Fail: the largest relative error is {result.max_rel_error:.1e} (tolerance {result.tolerance:.0e}).",
                 "With ReLU this can happen when a unit sits exactly at its kink; otherwise backprop has a bug.")
