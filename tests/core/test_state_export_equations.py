@@ -133,3 +133,35 @@ def test_settings_arithmetic_lives_in_state():
     assert (t.model.n_hidden, t.batch_size, t.lr, t.epochs, t.model.activation) == (6, 280, 0.3, 7, "relu")
     with pytest.raises(ValueError):
         TrainerSettings(lr=-1.0).new_trainer(ds)
+
+
+@pytest.mark.parametrize("query", [
+    {"ds": "lesson", "epochs": "5"},
+    {"ds": "spiral", "classes": "3", "hidden": "8,8", "act": "relu,tanh", "opt": "adam", "lr": "0.03", "reg": "l2",
+     "rate": "0.001", "batch": "10", "shuffle": "1", "epochs": "20", "init": "glorot", "sched": "100:lr:0.01"},
+    {"ds": "plane", "hidden": "4", "opt": "momentum", "lr": "0.1", "reg": "l1", "rate": "0.0001", "batch": "16",
+     "epochs": "10", "sched": "30:optimizer:sgd,60:regularization:l2"},
+    {"ds": "circles", "hidden": "0", "feat": "x1sq,x2sq", "lr": "1", "batch": "10", "epochs": "5"},
+], ids=["lesson", "spiral-adam-l2-schedule", "plane-momentum-l1-changes", "circle-features"])
+def test_the_exported_script_trains_the_run_again_to_the_same_weights(tmp_path, query):
+    """``--train`` replays the run from its first weights in plain NumPy — batches, shuffling, optimizer, penalty and
+    the changes made while it played — and lands on the page's weights (the rounding of another order of sums)."""
+    from nnviz.serving.data_store import DataRef, load_data
+
+    s, problems = from_query(query)
+    assert not problems
+    ref = DataRef(s.dataset, s.samples, s.noise, s.train_split / 100, s.seed, classes=s.data_classes(),
+                  features=s.data_features())
+    ds = load_data(ref)
+    trainer = s.new_trainer(ds)
+    trainer.run(steps=min(trainer.steps_per_epoch * s.epochs - 1, 400))  # stopped mid-epoch, as a paused run is
+    recipe = export.training_recipe(s, s.new_trainer(ds).model, ds.n_train, trainer.step)
+    data = export.weights_npz(trainer.model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, to_query(s), {}, recipe)
+    (tmp_path / "nnviz_run.npz").write_bytes(data)
+    (tmp_path / "nnviz_run.py").write_text(export.standalone_script("nnviz_run.npz"))
+    out = subprocess.run([sys.executable, "nnviz_run.py", "--train"], cwd=tmp_path, capture_output=True, text=True,
+                         check=True).stdout
+    far = float(out.strip().splitlines()[-1].rsplit(" ", 1)[-1].rstrip("."))
+    assert far < 1e-8, out
+    moved = max(np.max(np.abs(trainer.model.params[k] - recipe["initial"][f"init_{k}"])) for k in trainer.model.params)
+    assert moved > 1e-3  # the run did move the weights: agreeing is not trivial

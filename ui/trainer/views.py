@@ -260,7 +260,8 @@ def export_view(run: Run):
                    export.TRAIN_LOSS_READOUT: _rounded(last.train_loss, 6)}
     settings_dict = to_query(settings)
     # the file itself, not a function that makes it on click: the download is then a plain link to this run's bytes
-    npz = export.weights_npz(snap.model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, settings_dict, metrics)
+    recipe = export.training_recipe(settings, settings.new_trainer(ds).model, ds.n_train, snap.step)
+    npz = export.weights_npz(snap.model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, settings_dict, metrics, recipe)
     script = export.standalone_script("nnviz_run.npz", metrics,
                                       settings_text="Settings: " + json.dumps(settings_dict))
     st.markdown(f"**This run**: {DATASET_LABELS[settings.dataset]} · {settings.label()} · "
@@ -274,7 +275,8 @@ def export_view(run: Run):
                "sets' loss and accuracy (R² for a regression) with the final weights: without a weight penalty, the "
                "test loss and both scores are the readouts above. Its training loss is not the Train loss readout, "
                "which is the mean of the last epoch's batch losses, each taken before its step; the script says "
-               "both.")
+               "both. `python nnviz_run.py --train` trains the network again from its first weights, with the "
+               "same batches, optimizer, penalty and changes, and prints how far it lands from these weights.")
     st.markdown("**Shareable link** — opens this page with this run's settings and seed: same seed, same curve.")
     base = (st.context.url or "").split("?")[0]
     st.code(f"{base}?{urllib.parse.urlencode(to_query(settings))}", language=None, wrap_lines=True)
