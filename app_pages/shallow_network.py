@@ -9,10 +9,12 @@ run before stays on the chart, faded, for comparison.
 
 import streamlit as st
 
+from nnviz.core.drawn_data import DRAWN
 from nnviz.serving.runner import get_executor, redraw_interval
 from ui.common import header, presentation_mode
 from ui.share import share_panel
 from ui.trainer import controls, session, views
+from ui.trainer.draw import draw_panel
 from ui.trainer.panel import trainer_panel
 
 
@@ -43,9 +45,13 @@ def main():
     settings = session.current_settings()
     resolved = controls.data_for(settings)
     with mid:
+        if settings.dataset == DRAWN:
+            draw_panel(session.state().draw_problem if resolved is None else None)
         if resolved is None:
             session.sync_url(settings, None)
-            st.info("Upload a CSV file to train on it (left), or pick another dataset.", icon=":material/upload_file:")
+            if settings.dataset != DRAWN:
+                st.info("Upload a CSV file to train on it (left), or pick another dataset.",
+                        icon=":material/upload_file:")
             return
         ds, ref = resolved
         run = session.current_run(settings, ds, ref)
@@ -61,10 +67,11 @@ def main():
             views.lesson_note(settings)
 
     shown = views.views_for(ds, settings)
-    if present:  # the main live view sits beside the chart; the others below
-        beside, shown = shown[0], shown[1:]
+    if present:  # a live view of the teacher's choice sits beside the chart (the first by default); the others below
         with right:
+            beside = views.beside_choice(shown)
             views.live_view(beside, run, ds, ref, interval, beside=True)
+        shown = [v for v in shown if v != beside]
     with mid if not present else st.container():
         view_key = session.widget("view")
         if st.session_state.get(view_key) not in shown:

@@ -38,6 +38,7 @@ TITLES = {
     "spiral": "Spiral",
     "plane": "Plane (regression)",
     "gauss": "Gaussians (regression)",
+    "draw": "Draw your own",
     "csv": "Uploaded CSV",
 }
 LABEL_NAMES = ("label", "y", "target", "class")

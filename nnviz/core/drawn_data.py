@@ -43,6 +43,7 @@ DRAW_CELLS = 32
 #: a shift-click (or a page's remove mode) removes the nearest point at most this far from the click: about a cell
 REMOVE_RADIUS = 0.2
 TITLE = "Drawn by the class"
+DRAWN = "draw"  # the dataset's name in the settings and the link (ds=draw&pts=…)
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -217,7 +218,7 @@ def to_dataset(drawing: Drawing, *, train_split: float = 0.7, seed: int = 0) -> 
         a.setflags(write=False)
     what = (f"{len(drawing.classes)} classes" if drawing.kind == "classes" else "values")
     return Dataset(
-        "drawn", TITLE, X[train], y[train], X[~train], y[~train], ("x1", "x2"),
+        DRAWN, TITLE, X[train], y[train], X[~train], y[~train], ("x1", "x2"),
         f"{n} points drawn, {what}, {int(train.sum())} for training, seed {seed}",
         problem=problem, n_classes=n_classes,
     )

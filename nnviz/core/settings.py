@@ -15,14 +15,15 @@ from dataclasses import asdict, dataclass, fields, replace
 from nnviz.core.activations import HIDDEN_ACTIVATIONS
 from nnviz.core.datasets import LESSON, MAX_2D_CLASSES, MULTICLASS_2D, REGRESSION_2D, TWO_D, Dataset
 from nnviz.core.deep_network import MAX_HIDDEN_LAYERS, DeepNN
+from nnviz.core.drawn_data import DRAWN, decode, encode
 from nnviz.core.features import DEFAULT_FEATURES, check_features
 from nnviz.core.network import ShallowNN
 from nnviz.core.optimizers import OPTIMIZERS
 from nnviz.core.regularization import REGULARIZATIONS
-from nnviz.core.training import CHANGEABLE, Change, Trainer, check_change_value, steps_per_epoch
+from nnviz.core.training import CHANGEABLE, Change, Trainer, check_change_value, steps_per_epoch, weight_parts
 
-PLANE_SETS = (*TWO_D, *REGRESSION_2D)  # the 2-D sets: noise, split, samples and input features apply
-DATASETS = (LESSON, *PLANE_SETS, "csv")
+PLANE_SETS = (*TWO_D, *REGRESSION_2D)  # the 2-D sets made here: noise, split, samples and input features apply
+DATASETS = (LESSON, *PLANE_SETS, DRAWN, "csv")
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 HIDDEN_UNITS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 256, 512)
 BATCH_SIZES = (1, 2, 4, 8, 10, 16, 32, 64, 100, 128, 256, 512, 1000, 2000, 0)  # 0: the full training set
@@ -69,6 +70,7 @@ class TrainerSettings:
     log_scale: bool = False  # display: loss axis
     #: changes during the run, replayed at their steps: (step, what, new value), e.g. (1200, "lr", 0.1)
     schedule: tuple[tuple[int, str, float | str], ...] = ()
+    points: str = ""  # "Draw your own": the drawn points (nnviz.core.drawn_data.encode)
 
     def __post_init__(self):
         # an int is one hidden layer, a list a tuple, a list of activations one comma-separated name
@@ -88,8 +90,10 @@ class TrainerSettings:
         for display in ("speed", "log_scale"):
             d.pop(display)
         if self.dataset not in PLANE_SETS:  # the 2-D options do not change other sets
-            for key in ("noise", "train_split", "samples", "features"):
+            for key in ("noise", "samples") + (() if self.dataset == DRAWN else ("train_split", "features")):
                 d.pop(key)
+        if self.dataset != DRAWN:
+            d.pop("points")
         if self.dataset not in MULTICLASS_2D:
             d.pop("classes")
         if self.reg == "none":
@@ -108,7 +112,8 @@ class TrainerSettings:
 
     def data_features(self) -> tuple[str, ...]:
         """The input features the data is mapped to: () for the plain ones, or a set that has none."""
-        return self.features if self.dataset in PLANE_SETS and self.features != DEFAULT_FEATURES else ()
+        plane = self.dataset in PLANE_SETS or self.dataset == DRAWN
+        return self.features if plane and self.features != DEFAULT_FEATURES else ()
 
     @property
     def init_scale(self) -> float | str:
@@ -186,6 +191,7 @@ class TrainerSettings:
             "epochs": f"{self.epochs} epochs", "init": f"{self.init} init", "seed": f"seed {self.seed}",
             "shuffle": "shuffled" if self.shuffle else "not shuffled",
             "standardize": "standardized" if self.standardize else "not standardized",
+            "points": f"{len(self.points) // 4} points drawn",
             "schedule": ", ".join(f"{what.replace('_', ' ')} → {_format(what, new)} at step {step:,}"
                                   for step, what, new in self.schedule) or "no changes",
         }
@@ -210,7 +216,7 @@ _SCHEMA = {
     "act": "activation", "lr": "lr", "batch": "batch_size", "epochs": "epochs", "init": "init",
     "seed": "seed", "shuffle": "shuffle", "std": "standardize", "speed": "speed", "log": "log_scale",
     "classes": "classes", "feat": "features", "reg": "reg", "rate": "reg_rate", "opt": "optimizer",
-    "sched": "schedule",
+    "sched": "schedule", "pts": "points",
 }
 _FIELD_TO_KEY = {v: k for k, v in _SCHEMA.items()}
 
@@ -291,16 +297,23 @@ def _schedule(text):
             raise ValueError(f"{_cut(item, 30)!r} is not step:what:value")
         step = _int_range(0, 10**9)(parts[0])
         what = parts[1]
-        if what not in CHANGEABLE:
-            raise ValueError(f"a run can change {', '.join(CHANGEABLE)}, not {_cut(what, 20)!r}")
+        if what not in CHANGEABLE and weight_parts(what) is None:
+            raise ValueError(f"a run can change {', '.join(CHANGEABLE)} or a weight (W2.0.3), not {_cut(what, 20)!r}")
         if step < last:
             raise ValueError("the changes are not in order of their steps")
         value = PARSERS["lr"](parts[2]) if what == "lr" else parts[2]
         if what == "reg_rate":
             value = PARSERS["reg_rate"](value)
+        elif weight_parts(what) is not None:
+            value = float(value)
         out.append((step, what, check_change_value(what, value)))
         last = step
     return tuple(out)
+
+
+def _points(text):
+    """``pts=`` the drawn points, in ``drawn_data``'s form (checked, and given back in its one exact form)."""
+    return encode(decode(text)) if text else ""
 
 
 def _flag(text):
@@ -333,6 +346,7 @@ PARSERS = {
     "speed": _choice(SPEEDS),
     "log_scale": _flag,
     "schedule": _schedule,
+    "points": _points,
 }
 
 
@@ -358,6 +372,8 @@ def to_query(settings: TrainerSettings) -> dict[str, str]:
     query = {_FIELD_TO_KEY[f.name]: _format(f.name, getattr(settings, f.name)) for f in fields(settings)}
     if not settings.schedule:
         del query["sched"]  # most runs change nothing: their links stay short
+    if settings.dataset != DRAWN or not settings.points:
+        del query["pts"]
     return query
 
 

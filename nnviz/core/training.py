@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -88,8 +90,23 @@ class EpochRecord:
         return math.sqrt(max(2.0 * (self.test_loss - (self.penalty or 0.0)), 0.0))
 
 
-#: What a ``Change`` can change, and how its value is checked.
+#: What a ``Change`` can change, and how its value is checked — and one parameter, edited by hand: "W2.0.3" is
+#: W[2] row 0, column 3 (indices from 0; "b1.2.0" a bias), its value a finite number (``weight_parts``).
 CHANGEABLE = ("lr", "regularization", "reg_rate", "optimizer")
+_WEIGHT = re.compile(r"([Wb])([1-9]\d?)\.(\d{1,3})\.(\d{1,3})")
+MAX_EDITED_WEIGHT = 100.0  # a weight set by hand: beyond this, every unit it feeds saturates anyway
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def weight_parts(what: str) -> tuple[str, int, int] | None:
+    """("W2", 0, 3) for "W2.0.3": a parameter's name and entry, or None when ``what`` names no parameter."""
+    m = _WEIGHT.fullmatch(what) if isinstance(what, str) else None
+    return (m.group(1) + m.group(2), int(m.group(3)), int(m.group(4))) if m else None
+
+
+def weight_key(param: str, i: int, j: int) -> str:
+    """The ``Change.what`` of one parameter entry: ``weight_key("W2", 0, 3)`` → "W2.0.3"."""
+    return f"{param}.{i}.{j}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +115,8 @@ class Change:
     epochs finished), ``what`` went from ``old`` to ``new``.
 
     ``what`` is "lr" (float), "regularization" ("none", "l1", "l2"), "reg_rate" (float) or "optimizer"
-    ("sgd", "momentum", "adam": a new optimizer starts from a fresh state).
+    ("sgd", "momentum", "adam": a new optimizer starts from a fresh state), or one weight set by hand
+    ("W2.0.3", ``weight_key``; float).
     """
 
     step: int
@@ -108,10 +126,17 @@ class Change:
     new: float | str
 
     def label(self) -> str:
-        """How a chart marks it: "lr 1 → 0.1", "optimizer sgd → adam"."""
+        """How a chart marks it: "lr 1 → 0.1", "optimizer sgd → adam", "W[2]₁₄ 0.42 → 1"."""
         def show(v):
-            return f"{v:g}" if isinstance(v, float) else str(v)
+            return f"{v:.3g}" if isinstance(v, float) else str(v)
 
+        parts = weight_parts(self.what)
+        if parts is not None:
+            param, i, j = parts
+            layer = param[1:]
+            name = f"b[{layer}]{str(i + 1).translate(_SUB)}" if param[0] == "b" else \
+                f"W[{layer}]{str(i + 1).translate(_SUB)}{str(j + 1).translate(_SUB)}"
+            return f"{name} {show(self.old)} → {show(self.new)}"
         return f"{self.what.replace('_', ' ')} {show(self.old)} → {show(self.new)}"
 
 
@@ -127,7 +152,13 @@ def check_change_value(what: str, value):
         if value not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {value!r}; choose one of {', '.join(OPTIMIZERS)}")
         return value
-    raise ValueError(f"a run can change {', '.join(CHANGEABLE)}, not {what!r}")
+    if weight_parts(what) is not None:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                or abs(value) > MAX_EDITED_WEIGHT:
+            raise ValueError(f"a weight must be a number from −{MAX_EDITED_WEIGHT:g} to {MAX_EDITED_WEIGHT:g}, "
+                             f"got {value!r}")
+        return float(value)
+    raise ValueError(f"a run can change {', '.join(CHANGEABLE)} or a weight, not {what!r}")
 
 
 @dataclass(frozen=True)
@@ -321,9 +352,22 @@ class Trainer:
         state (zero velocity and moments), as at the start of a run."""
         self._change("optimizer", name)
 
+    def set_weight(self, param: str, i: int, j: int, value):
+        """One weight (or bias) set by hand from the next step on, recorded in ``schedule`` like any change."""
+        if param not in self.model.params:
+            raise ValueError(f"unknown parameter {param!r}; the parameters are {', '.join(self.model.param_names)}")
+        P = self.model.params[param]
+        if not (0 <= i < P.shape[0] and 0 <= j < P.shape[1]):
+            raise ValueError(f"{param} has shape {P.shape}, no entry ({i}, {j})")
+        self._change(weight_key(param, i, j), value)
+
     def current(self, what: str):
-        """The current value of a changeable setting (``CHANGEABLE``)."""
+        """The current value of a changeable setting (``CHANGEABLE``), or of a weight ("W2.0.3")."""
         model = self.model
+        parts = weight_parts(what)
+        if parts is not None:
+            param, i, j = parts
+            return float(model.params[param][i, j])
         return {"lr": self.lr, "regularization": model.regularization, "reg_rate": model.reg_rate,
                 "optimizer": model.optimizer.name}[what]
 
@@ -355,8 +399,10 @@ class Trainer:
             self.model.set_regularization(value, self.model.reg_rate)
         elif what == "reg_rate":
             self.model.set_regularization(self.model.regularization, value)
-        else:
+        elif what == "optimizer":
             self.model.set_optimizer(value)
+        else:
+            self.model.set_weight(*weight_parts(what), value)
         self.schedule.append(Change(self.step, self.epoch, what, old, value))
 
     def _apply_due(self):

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from nnviz.core.datasets import LESSON, Dataset, lesson_data, make_2d, standardize
+from nnviz.core.drawn_data import DRAWN, Drawing, decode, to_dataset
 from nnviz.core.features import with_features
 
 
@@ -89,6 +90,7 @@ class DataRef:
     digest: str = ""  # uploads: SHA-256 of the content, checked by whoever reads the file
     classes: int = 2  # blobs and spiral: 2 … 6 classes
     features: tuple[str, ...] = ()  # 2-D sets: the network's input features (() = x1, x2)
+    points: str = ""  # "draw": the drawn points (nnviz.core.drawn_data.encode)
     lease: _Lease | None = field(default=None, compare=False, repr=False)
 
 
@@ -109,6 +111,9 @@ def load_data(ref: DataRef) -> Dataset:
 def _load_builtin(ref: DataRef) -> Dataset:
     if ref.kind == LESSON:
         ds = lesson_data()
+    elif ref.kind == DRAWN:
+        drawing = decode(ref.points) if ref.points else Drawing.empty()
+        ds = to_dataset(drawing, train_split=ref.train_split, seed=ref.seed)
     else:
         ds = make_2d(ref.kind, ref.samples, ref.noise, ref.train_split, ref.seed, classes=ref.classes)
     ds = standardize(ds) if ref.standardize else ds

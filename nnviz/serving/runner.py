@@ -463,6 +463,21 @@ class Run:
             if self._future is None:
                 self._apply_wanted()
 
+    def edit(self, param: str, i: int, j: int, value) -> float:
+        """Set one weight (``W2``, row ``i``, column ``j``; a bias ``b1`` with j = 0) of a run that is not training
+        (ready or paused): it goes on from the edited network, and its schedule records the edit (a chart marks it,
+        a link replays it). Returns the value it had.
+
+        Raises ``ValueError`` for a run under way, an entry the network does not have, or a value it cannot take."""
+        with self._lock:
+            if self._future is not None or self.state not in (RunState.READY, RunState.PAUSED):
+                raise ValueError("pause the run before editing a weight")
+            before = len(self._trainer.schedule)
+            self._trainer.set_weight(param, i, j, value)
+            self._version += 1
+            changed = self._trainer.schedule[before:]
+            return changed[0].old if changed else float(value)  # (the same value again records nothing)
+
     def wanted(self, what: str, default=None):
         """The last value ``change`` asked for ``what`` (``default`` if none)."""
         with self._lock:

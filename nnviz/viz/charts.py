@@ -494,6 +494,25 @@ def digit_gallery_figure(images, titles, *, columns: int = 10, presentation: boo
     return _figure({"data": data, "layout": layout})
 
 
+def unit_activations_figure(image, *, presentation: bool = False) -> go.Figure:
+    """A layer's activations laid out as an image (the MNIST network's 512 units as 16 rows of 32: unit u at row
+    u // columns, column u % columns), dark for 0, bright for the most active."""
+    s = style(presentation)
+    img = np.asarray(image, dtype=float)
+    rows, columns = img.shape
+    units = np.arange(rows * columns).reshape(rows, columns)
+    trace = {"type": "heatmap", "z": img, "customdata": units, "colorscale": "Viridis", "zmin": 0,
+             "zmax": float(img.max()) if img.max() > 0 else 1.0, "xgap": 1, "ygap": 1,
+             "colorbar": {"title": {"text": "a", "side": "right"}, "thickness": 12, "tickfont": {"size": s.font - 2}},
+             "hovertemplate": "unit %{customdata}: a = %{z:.3f}<extra></extra>"}
+    axis = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False}
+    layout = _layout(s, xaxis={**axis, "constrain": "domain"}, yaxis={**axis, "autorange": "reversed",
+                                                                      "scaleanchor": "x"})
+    layout["margin"] = {"l": 5, "r": 5, "t": 5, "b": 5}
+    layout["height"] = 230 if presentation else 190
+    return _figure({"data": [trace], "layout": layout})
+
+
 def probability_bars(probabilities, *, presentation: bool = False, highlight: int | None = None) -> go.Figure:
     """P(digit) for 0 … 9 as bars, the predicted one highlighted."""
     s = style(presentation)

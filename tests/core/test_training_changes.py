@@ -110,7 +110,7 @@ def test_setting_the_same_value_records_nothing():
 
 @pytest.mark.parametrize("schedule, match", [
     ([Change(5, 0, "lr", 0.5, 0.0)], "learning rate must be a finite number > 0, got 0.0"),
-    ([Change(5, 0, "momentum", 0.9, 0.5)], "a run can change lr, regularization, reg_rate, optimizer, not 'momentum'"),
+    ([Change(5, 0, "momentum", 0.9, 0.5)], "a run can change lr, regularization, reg_rate, optimizer or a weight, not 'momentum'"),
     ([Change(5, 0, "optimizer", "sgd", "rmsprop")], "unknown optimizer 'rmsprop'"),
     ([Change(5, 0, "regularization", "none", "l3")], "unknown regularization 'l3'"),
     ([Change(5, 0, "reg_rate", 0.0, -1.0)], "regularization rate must be a finite number ≥ 0, got -1.0"),
@@ -200,3 +200,22 @@ def test_fit_takes_the_same_steps_as_the_trainer_for_any_network(problem, k, opt
     assert fitted.loss_curve_ == [r.train_loss for r in trainer.history.epochs]
     for name in model.param_names:
         np.testing.assert_array_equal(fitted.params[name], model.params[name])
+
+
+def test_a_weight_set_by_hand_is_a_change_the_schedule_replays():
+    first = make()
+    first.run(steps=9)
+    first.set_weight("W2", 1, 3, 2.5)
+    first.set_weight("b1", 0, 0, -1.0)
+    first.run()
+    w_old = first.schedule[0].old
+    assert [(c.step, c.what, c.new) for c in first.schedule] == [(9, "W2.1.3", 2.5), (9, "b1.0.0", -1.0)]
+    assert first.schedule[0].label() == f"W[2]₂₄ {w_old:.3g} → 2.5" and first.schedule[1].label().startswith("b[1]₁")
+    replay = make(schedule=first.schedule)
+    replay.run()
+    for k in first.model.params:
+        np.testing.assert_array_equal(replay.model.params[k], first.model.params[k])
+    for bad, message in ((("W9", 0, 0, 1.0), "unknown parameter"), (("W2", 9, 0, 1.0), "no entry"),
+                         (("W2", 0, 0, math.inf), "a weight must be"), (("W2", 0, 0, 1e9), "a weight must be")):
+        with pytest.raises(ValueError, match=message):
+            first.set_weight(*bad)

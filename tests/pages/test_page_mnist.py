@@ -104,6 +104,16 @@ def test_evaluate_the_ready_model(open_page):
     assert not at.exception
 
 
+def plotly_array(value) -> np.ndarray:
+    """An array as Plotly's JSON carries it: a list, or a typed array {dtype, bdata (base64), shape}."""
+    if isinstance(value, dict):
+        import base64
+
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value["shape"]).split(",")]).astype(float)
+    return np.asarray(value, dtype=float)
+
+
 def test_an_uploaded_digit_is_predicted(open_page, test_images):
     x_test, y_test = test_images
     at = open_page("mnist_classifier")
@@ -115,6 +125,16 @@ def test_an_uploaded_digit_is_predicted(open_page, test_images):
 
     bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"P(digit)"' in c.proto.spec)
     assert bars["layout"]["uniformtext"] == {"minsize": 13, "mode": "show"}  # the % labels are never shrunk
+    # its 512 hidden activations, as the page draws them, are the NumPy forward pass of the digit it saw
+    from nnviz.mnist.dense_net import load_ready
+    from nnviz.mnist.digit_units import digit_units
+    from nnviz.mnist.digits import read_uploaded_image, to_mnist_format
+
+    digit = to_mnist_format(read_uploaded_image(png(x_test[0])))
+    inside = digit_units(load_ready(), digit)
+    units = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"unit %{customdata}' in c.proto.spec)
+    np.testing.assert_allclose(plotly_array(units["data"][0]["z"]), inside.image, rtol=1e-6, atol=1e-7)
+    assert inside.predicted == int(y_test[0]) and inside.top
 
 
 @pytest.mark.parametrize("content, message", [

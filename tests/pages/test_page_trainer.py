@@ -1,9 +1,11 @@
 """The Shallow network page under AppTest: every control, every button, the link, bad input."""
 
+import copy
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from page_helpers import ROOT, epoch, errors, press
@@ -21,6 +23,7 @@ from nnviz.core.settings import (
     from_query,
     to_query,
 )
+from nnviz.serving.data_store import load_data
 
 
 def texts(at):
@@ -117,7 +120,7 @@ def test_every_slider_at_its_extremes_trains_without_error(open_page, name, opti
             assert "learning rate" in e.value
 
 
-@pytest.mark.parametrize("dataset", DATASETS[:-1])
+@pytest.mark.parametrize("dataset", [d for d in DATASETS if d not in ("csv", "draw")])  # these two need a file, points
 @pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
 def test_every_dataset_and_activation(open_page, dataset, activation):
     at = open_page("shallow_network", ds=dataset, act=activation, speed="max", epochs=5)
@@ -559,7 +562,7 @@ def test_a_regression_shows_r2_and_rmse_and_its_surface(open_page):
     assert labels[:4] == ["Test R²", "Test RMSE", "Train R²", "Train loss"]
     last = at.session_state["trainer"].run.poll().epochs[-1]
     assert at.metric[0].value == f"{last.test_r2:.3f}" and last.test_r2 > 0.9
-    assert at.segmented_control(key="tr_view").options[:2] == ["Predicted surface", "Hidden units"]
+    assert at.segmented_control(key="tr_view").options[:3] == ["Predicted surface", "Network", "Hidden units"]
     for proto in live_charts(at):
         assert '"R²"' in proto.proto.spec or '"Loss"' in proto.proto.spec
     at.segmented_control(key="tr_view").set_value("Predicted vs true")
@@ -611,3 +614,104 @@ def test_an_example_sets_every_setting_with_its_seed_and_plays(open_page):
     assert run.settings.run_key() == example.settings.run_key() and run.settings.speed == "2"
     assert run.state == "playing" and at.selectbox(key="tr_example").value is None
     assert any(example.watch in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("query", [dict(ds="moons"), dict(ds="lesson", hidden="6,4"),
+                                   dict(ds="spiral", classes="3", hidden="5", feat="x1,x2,x1sq")])
+def test_the_network_and_hidden_space_views_draw_the_weights_the_run_holds(open_page, query):
+    at = open_page("shallow_network", speed="max", epochs="5", **query)
+    press(at, "step")
+    model = at.session_state["trainer"].run.poll().model
+    for view in ("Network", "Hidden space"):
+        at.segmented_control(key="tr_view").set_value(view)
+        at.run()
+        assert not at.exception, view
+    at.segmented_control(key="tr_view").set_value("Network")
+    at.run()
+    charts = at.get("vega_lite_chart")
+    edges = None
+    for c in charts:
+        names = {d.name for d in c.proto.datasets}
+        if "edges" in names:
+            d = next(d for d in c.proto.datasets if d.name == "edges")
+            edges = pa.ipc.open_stream(d.data.data).read_all().to_pandas()
+    assert edges is not None
+    for row in edges.itertuples():  # every drawn line is the weight the run holds
+        assert row.w == pytest.approx(model.params[f"W{row.layer}"][row.i, row.j], rel=1e-6, abs=1e-7)
+
+
+def test_a_paused_run_edits_a_clicked_weight_and_goes_on_from_it(open_page):
+    """A click on W[2]₁₂ (as the chart reports it), a new value, Set: the loss before and after are the core's, the
+    run keeps its step and goes on from the edited network, and the edit is in its schedule and its link."""
+    at = open_page("shallow_network", ds="xor", hidden="4", speed="max", epochs="20", seed="3")
+    press(at, "step")
+    at.segmented_control(key="tr_view").set_value("Network")
+    at.run()
+    run = at.session_state["trainer"].run
+    at.session_state["tr_network"] = {"selection": {"edge": [{"layer": 2, "i": 0, "j": 1}], "node": []}}
+    at.run()
+    model = copy.deepcopy(run.poll().model)
+    field = at.number_input(key="tr_edit_W2_0_1")
+    assert field.value == pytest.approx(round(model.params["W2"][0, 1], 4))
+    ds = load_data(run.ref)
+    before = model.loss(ds.X_train.T, model.targets(ds.y_train))
+    field.set_value(2.5)
+    at.button(key="tr_edit_set").click()
+    at.run()
+    model.set_weight("W2", 0, 1, 2.5)
+    after = model.loss(ds.X_train.T, model.targets(ds.y_train))
+    note = next(s.value for s in at.success if "training loss went from" in s.value)
+    assert f"{before:.4f} to {after:.4f}" in note and "W[2]₁₂" in note
+    snap = run.poll()
+    assert snap.model.params["W2"][0, 1] == 2.5 and snap.epoch == 1
+    (edit,) = snap.schedule
+    assert (edit.what, edit.new, edit.step) == ("W2.0.1", 2.5, snap.step)
+    assert at.query_params["sched"] == f"{snap.step}:W2.0.1:2.5"
+    press(at, "step")  # the run goes on from the edited network
+    assert epoch(at) == 2 and run.poll().schedule[0].what == "W2.0.1"
+
+
+def click_plane(at, x1: float, x2: float, label: int, action: str = "add"):
+    """A click on the drawing plane, as the chart reports it (the cell's centre and the page's turn)."""
+    if action == "add":
+        at.segmented_control(key="tr_draw_class").set_value(label)
+    turn = at.session_state["trainer"].draw_turn
+    at.session_state["tr_draw_plane"] = {"selection": {action: [{"x1": x1, "x2": x2, "turn": turn}]}}
+    at.run()
+
+
+def test_points_a_class_draws_train_and_travel_in_the_link(open_page):
+    at = open_page("shallow_network", ds="draw", speed="max", epochs="20", hidden="4", lr="1")
+    assert any("Draw at least 2 points" in i.value for i in at.info)
+    for x1, x2, label in ((-1.0, -1.0, 0), (-1.25, -0.75, 0), (-0.75, -1.25, 0), (1.0, 1.0, 1), (1.25, 0.75, 1)):
+        click_plane(at, x1, x2, label)
+    assert not at.exception
+    pts = at.query_params["pts"]
+    assert pts.startswith("c") and len(pts) == 1 + 4 * 5
+    press(at, "train", runs=3)
+    snap = at.session_state["trainer"].run.poll()
+    assert snap.epoch == 20 and not at.error
+    ds = load_data(at.session_state["trainer"].run.ref)
+    assert ds.n_train + ds.n_test == 5 and set(ds.y_train) | set(ds.y_test) == {0, 1}
+    # the link alone brings the same points back, and the same run
+    again = open_page("shallow_network", **dict(at.query_params))
+    assert again.session_state["tr_points"] == pts
+    press(again, "train", runs=3)
+    np.testing.assert_array_equal(again.session_state["trainer"].run.poll().model.params["W1"], snap.model.params["W1"])
+    click_plane(at, 1.0, 1.0, 1, action="remove")  # shift-click: the nearest point goes
+    assert len(at.query_params["pts"]) == 1 + 4 * 4
+
+
+def test_a_drawn_regression_and_clear(open_page):
+    at = open_page("shallow_network", ds="draw")
+    at.segmented_control(key="tr_draw_kind").set_value("regression")
+    at.run()
+    for x1, value in ((-1.5, -1.0), (0.0, 0.0), (1.5, 1.0)):
+        at.slider(key="tr_draw_value").set_value(value)
+        turn = at.session_state["trainer"].draw_turn
+        at.session_state["tr_draw_plane"] = {"selection": {"add": [{"x1": x1, "x2": 0.5, "turn": turn}]}}
+        at.run()
+    assert at.query_params["pts"].startswith("r") and at.session_state["trainer"].run.poll().model.problem == "regression"
+    at.button(key="tr_draw_clear").click()
+    at.run()
+    assert "pts" not in at.query_params and not at.exception

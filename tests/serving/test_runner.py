@@ -409,3 +409,21 @@ def test_an_uploaded_csv_is_parsed_in_a_worker_not_in_the_server(pool, monkeypat
     assert shipped < inline / 3, (shipped, inline)
     with pytest.raises(ValueError, match="at most 5 MB"):
         runner.read_csv_upload(b"1,0\n" * 2_000_000, "eight_mb.csv", 0)
+
+
+def test_a_weight_is_edited_only_while_the_run_is_not_training(pool):
+    run = Run(fresh(REF, epochs=100_000, batch=1), REF, executor=pool)
+    assert run.edit("W1", 0, 0, 1.5) == pytest.approx(run.poll().schedule[0].old)
+    run.play()
+    time.sleep(0.3)
+    with pytest.raises(ValueError, match="pause the run"):
+        run.edit("W1", 0, 1, 2.0)
+    run.pause()
+    held = wait(run)
+    run.edit("W2", 0, 0, -3.0)
+    snap = run.poll()
+    assert snap.model.params["W2"][0, 0] == -3.0 and snap.schedule[-1].step == held.step
+    run.play()
+    time.sleep(0.3)
+    run.pause()
+    assert wait(run).step > held.step  # it goes on from the edited network

@@ -5,10 +5,14 @@ import time
 import numpy as np
 import streamlit as st
 
+from nnviz.mnist.digit_units import digit_units
 from nnviz.mnist.digits import canvas_image, canvas_to_gray, read_uploaded_image, to_mnist_format
 from nnviz.serving.gate import LIVE
 from nnviz.viz import charts
+from nnviz.viz.theme import PROBABILITY_SCALE
 from ui.common import gated, plain, problem
+
+SIGNED = PROBABILITY_SCALE  # blue for negative, white for 0, orange for positive: a weight's sign
 
 
 @st.fragment
@@ -64,3 +68,33 @@ def draw_section(net, present):
         st.markdown("**The network's probability for each digit**")
         st.plotly_chart(charts.probability_bars(probs, presentation=present), config=charts.PLOTLY_CONFIG)
         st.caption(f"Preprocessing and prediction took {elapsed_ms:.0f} ms on the server.")
+    hidden_units_section(net, digit, present)
+
+
+def hidden_units_section(net, digit, present: bool):
+    """Inside the network for this digit: its 512 hidden activations, and the units that drove the winning class
+    most, each with the pattern of ink it responds to (its input weights)."""
+    inside = digit_units(net, digit)
+    with st.expander(f"Inside the network: the {inside.activations.size} hidden units for this digit",
+                     expanded=not present, icon=":material/hub:"):
+        left, right = st.columns([2, 3], gap="medium")
+        with left:
+            st.markdown(f"**a[1]**, the hidden layer's {inside.activations.size} activations: "
+                        f"{inside.n_active} fire for this digit")
+            st.plotly_chart(charts.unit_activations_figure(inside.image, presentation=present),
+                            config=charts.PLOTLY_CONFIG, key="mn_digit_units")
+            st.caption("16 rows of 32 units (unit u at row u ÷ 32, column u mod 32); a ReLU unit is 0 unless its "
+                       "pattern is in the digit.")
+        with right:
+            k = inside.predicted
+            st.markdown(f"**The units that pushed most towards {k}**: activation × weight to {k}, and each "
+                        "one's input weights (orange where ink raises it, blue where ink lowers it)")
+            if inside.top:
+                titles = [f"{u.index}: {u.activation:.2f}×{u.weight:.2f}" for u in inside.top]
+                images = np.stack([u.input_weights for u in inside.top])
+                span = float(np.max(np.abs(images))) or 1.0
+                st.plotly_chart(charts.digit_gallery_figure(images / span, titles, columns=4, presentation=present,
+                                                            zmax=None, zmid=0.0, colorscale=SIGNED),
+                                config=charts.PLOTLY_CONFIG, key="mn_digit_top")
+            else:
+                st.caption("No unit pushed towards it: the bias alone decided.")

@@ -10,6 +10,7 @@ import streamlit as st
 from nnviz.core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nnviz.core.datasets import LESSON, MAX_CSV_CLASSES, MULTICLASS_2D, TITLES
 from nnviz.core.deep_network import MAX_HIDDEN_LAYERS
+from nnviz.core.drawn_data import DRAWN
 from nnviz.core.features import FEATURES
 from nnviz.core.optimizers import OPTIMIZERS
 from nnviz.core.regularization import REGULARIZATIONS
@@ -103,7 +104,7 @@ def main_controls(n_train: int | None, present: bool):
 
 
 def more_controls(dataset: str):
-    if dataset in PLANE_SETS:
+    if dataset in PLANE_SETS or dataset == DRAWN:
         st.multiselect("Input features", tuple(FEATURES), key=widget("features"),
                        format_func=lambda name: FEATURES[name].label, placeholder="x1, x2",
                        help="What the network sees of each point; x1² and x2² let a network without a hidden layer "
@@ -119,8 +120,10 @@ def more_controls(dataset: str):
         st.select_slider("Regularization rate λ", REG_RATES, key=widget("reg_rate"), format_func=lambda v: f"{v:g}")
     if dataset in PLANE_SETS:
         st.slider("Noise", 0.0, 0.5, step=0.05, key=widget("noise"), help="Standard deviation of the jitter on each point.")
+    if dataset in PLANE_SETS or dataset == DRAWN:
         st.slider("Train split", 10, 90, step=5, key=widget("train_split"), format="%d%%",
                   help="Share of the points used for training; the rest tests.")
+    if dataset in PLANE_SETS:
         st.select_slider("Samples", SAMPLES, key=widget("samples"))
     layers = st.session_state.get(widget("layers"), 1)
     if layers:
@@ -176,6 +179,15 @@ def data_for(settings: TrainerSettings):
         ref = replace(s.upload, standardize=settings.standardize)
     elif settings.dataset == LESSON:
         ref = DataRef(LESSON, standardize=settings.standardize)
+    elif settings.dataset == DRAWN:
+        ref = DataRef(DRAWN, train_split=settings.train_split / 100, seed=settings.seed,
+                      standardize=settings.standardize, features=settings.data_features(), points=settings.points)
+        try:
+            s.draw_problem = None
+            return load_data(ref), ref
+        except ValueError as err:  # too few points, one class, one value
+            s.draw_problem = str(err)[:1].upper() + str(err)[1:] + "."
+            return None
     else:
         ref = DataRef(settings.dataset, settings.samples, float(settings.noise), settings.train_split / 100,
                       settings.seed, standardize=settings.standardize, classes=settings.data_classes(),

@@ -29,6 +29,7 @@ KEY = "tr_"  # the prefix of this page's widget keys (and of its elements' CSS c
 STATE = "trainer"  # where the page's state lives in the session
 RUN_MARK = "run"  # URL key: the server that holds the run on screen (see ``restart_notice``)
 SCHEDULE_KEY = "sched"  # URL key of the changes made during the run
+POINTS_KEY = "pts"  # URL key of the points drawn (Draw your own)
 MAX_PREVIOUS = 3  # earlier runs kept on the chart, faded
 MID_RUN = (RunState.PLAYING, RunState.QUEUED, RunState.PAUSED)  # a run that can still take a change
 
@@ -61,6 +62,10 @@ class TrainerState:
     chart: tuple | None = None  # (key, specs): the live charts, built once per slice of the run
     series: SeriesCache = field(default_factory=SeriesCache)  # the run's curves, grown with it
     verdict: tuple | None = None  # (run, epochs, state, verdict): the diagnosis, once per slice
+    edit: tuple | None = None  # (run, weight's name, training loss before, after): the last weight set by hand
+    hidden_axes: tuple | None = None  # ((run, sizes), axes): the hidden space's axes, once per run
+    draw_turn: int = 0  # "Draw your own": raised after each click handled (nnviz.viz.draw_plane.clicks)
+    draw_problem: str | None = None  # why the drawing cannot train yet
     url: dict | None = None  # the query the page last wrote: a URL that differs from it is a link followed
 
 
@@ -160,7 +165,7 @@ def sync_url(settings: TrainerSettings, run: Run | None):
         wanted[RUN_MARK] = SERVER_ID
     if any(st.query_params.get(k) != v for k, v in wanted.items()):
         st.query_params.update(wanted)
-    for key in (RUN_MARK, SCHEDULE_KEY):
+    for key in (RUN_MARK, SCHEDULE_KEY, POINTS_KEY):  # the keys a link holds only when they say something
         if key not in wanted and key in st.query_params:
             del st.query_params[key]
     s.url = {k: v for k, v in wanted.items() if k != RUN_MARK}

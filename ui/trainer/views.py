@@ -5,6 +5,7 @@ run's shapes, the gradient check, and export & share."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import urllib.parse
 
@@ -15,24 +16,40 @@ from nnviz.core import export
 from nnviz.core.activations import ACTIVATIONS
 from nnviz.core.datasets import LESSON
 from nnviz.core.deep_network import confusion_matrix, per_class_accuracy
+from nnviz.core.drawn_data import DRAWN
+from nnviz.core.features import DEFAULT_FEATURES
 from nnviz.core.gradcheck import gradient_check
 from nnviz.core.optimizers import OPTIMIZERS, make_optimizer
 from nnviz.core.settings import FULL_BATCH, TrainerSettings, to_query
+from nnviz.core.training import MAX_EDITED_WEIGHT
 from nnviz.lesson import equations
 from nnviz.serving.data_store import DataRef, load_data
 from nnviz.serving.gate import LIVE
 from nnviz.serving.runner import Run
 from nnviz.viz import charts, live_chart, live_views, maps
 from nnviz.viz.charts import PLOTLY_CONFIG
-from ui.common import TRAINER_BESIDE_HEIGHT, gated, presentation_mode, problem
+from nnviz.viz.draw_plane import plane_grid
+from nnviz.viz.hidden_space import (
+    MAX_POINTS,
+    decision_axes,
+    hidden_space_chart,
+    hidden_space_data,
+    hidden_space_spec,
+    pca_axes,
+    unit_axes,
+)
+from nnviz.viz.network_view import network_chart, network_data, network_layout, selected
+from nnviz.viz.network_view import network_spec as network_view_spec
+from ui.common import TRAINER_BESIDE_HEIGHT, gated, plain, presentation_mode, problem
 from ui.trainer.controls import DATASET_LABELS
 from ui.trainer.lesson_steps import lesson_steps_view
 from ui.trainer.session import KEY, recipe_note, state, widget
 
 BOUNDARY, HIDDEN, PROJECTION, LESSON_STEPS = "Decision boundary", "Hidden units", "Test set in 2-D", "Lesson 1.3.4–1.3.9"
 SURFACE, FIT, CONFUSION = "Predicted surface", "Predicted vs true", "Confusion matrix"
+NETWORK, HIDDEN_SPACE = "Network", "Hidden space"
 EQUATIONS, GRADCHECK, EXPORT = "Equations", "Gradient check", "Export & share"
-LIVE_VIEWS = (BOUNDARY, SURFACE, HIDDEN, PROJECTION, FIT, CONFUSION)
+LIVE_VIEWS = (BOUNDARY, SURFACE, NETWORK, HIDDEN, HIDDEN_SPACE, PROJECTION, FIT, CONFUSION)
 
 
 def views_for(ds, settings: TrainerSettings) -> list[str]:
@@ -41,9 +58,9 @@ def views_for(ds, settings: TrainerSettings) -> list[str]:
     several classes, predicted against true values for a regression; the lesson's steps on its data."""
     regression = ds.problem == "regression"
     if ds.on_plane:
-        views = [SURFACE if regression else BOUNDARY] + ([HIDDEN] if settings.hidden else [])
+        views = [SURFACE if regression else BOUNDARY, NETWORK] + ([HIDDEN, HIDDEN_SPACE] if settings.hidden else [])
     else:
-        views = [PROJECTION] if ds.problem == "binary" else []
+        views = ([PROJECTION] if ds.problem == "binary" else []) + [NETWORK] + ([HIDDEN_SPACE] if settings.hidden else [])
     if regression:
         views.append(FIT)
     elif ds.problem == "multiclass":
@@ -53,17 +70,29 @@ def views_for(ds, settings: TrainerSettings) -> list[str]:
     return views + [EQUATIONS, GRADCHECK, EXPORT]
 
 
+def beside_choice(shown: list[str]) -> str:
+    """Presentation mode: which live view sits beside the chart (the first one unless the teacher picks another)."""
+    live = [v for v in shown if v in LIVE_VIEWS]
+    key = widget("beside_view")
+    if st.session_state.get(key) not in live:
+        st.session_state[key] = live[0]
+    return st.selectbox("Beside the chart", live, key=key, label_visibility="collapsed")
+
+
 def live_view(view: str, run: Run, ds, ref, interval: float | None, beside: bool = False):
     """A view that follows a playing run, every 2 s or more: each new figure is a full draw in the browser (with the
-    boundary every 1 s the page's main thread was busy most of the time and Pause answered later)."""
-    @st.fragment(run_every=max(2.0, 4 * interval) if interval else None)
+    boundary every 1 s the page's main thread was busy most of the time and Pause answered later). The network
+    drawing and the hidden space keep their chart and change only its data, so they follow every second."""
+    every = max(1.0 if view in (NETWORK, HIDDEN_SPACE) else 2.0, 4 * interval) if interval else None
+
+    @st.fragment(run_every=every)
     @gated(LIVE)
     def follow():
         if beside:
             with st.container(key=widget("beside")):  # holds its height while each new figure is swapped in
                 inside_view(view, run.poll(), ds, ref, beside=True)
         else:
-            inside_view(view, run.poll(), ds, ref)
+            inside_view(view, run.poll(), ds, ref, run=None if interval else run)
 
     follow()
 
@@ -94,13 +123,14 @@ def projection_for(ref: DataRef):
     return maps.pca_2d(load_data(ref).X_train)
 
 
-def inside_view(view: str, snap, ds, ref, beside: bool = False):
-    """A live view of the network. ``beside``: drawn in the narrow column beside the loss chart."""
+def inside_view(view: str, snap, ds, ref, beside: bool = False, run: Run | None = None):
+    """A live view of the network. ``beside``: drawn in the narrow column beside the loss chart. ``run``: a run that
+    is not training, whose weights the network drawing may edit."""
     present = presentation_mode()
     model = snap.model
     height = TRAINER_BESIDE_HEIGHT if beside else None
     if view in (BOUNDARY, SURFACE):
-        grid = maps.grid_over(np.vstack([ds.plane_train, ds.plane_test]), resolution=60 if not present else 50)
+        grid = plane_grid_for(ds, 60 if not present else 50)
         outputs = maps.output_maps(model, grid, ds.inputs)
         points = (ds.plane_train, ds.y_train, ds.plane_test, ds.y_test)
         axes = ("x1", "x2") if ds.inputs is not None else ds.feature_names
@@ -118,7 +148,7 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
         features = "" if ds.inputs is None else f" The network sees {', '.join(ds.feature_names)} of each point."
         st.caption(f"{note} Filled dots train, hollow dots test.{features}")
     elif view == HIDDEN:
-        grid = maps.grid_over(np.vstack([ds.plane_train, ds.plane_test]), resolution=30)
+        grid = plane_grid_for(ds, 30)
         act = ACTIVATIONS[model.activations[0]]
         lo, hi = {"tanh": (-1, 1), "sigmoid": (0, 1)}.get(act.name, (None, None))
         unit_maps = maps.hidden_maps(model, grid, max_units=16, to_inputs=ds.inputs)
@@ -150,6 +180,122 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False):
                    "variance): 1 on the line, 0 for a network that predicts the mean.")
     elif view == CONFUSION:
         confusion_view(model, ds, present)
+    elif view == NETWORK:
+        network_view(snap, ds, present, height, beside, run)
+    elif view == HIDDEN_SPACE:
+        hidden_space_view(snap, ds, present, height, beside)
+
+
+@functools.lru_cache(maxsize=16)
+def _network_spec(layout, present: bool, height: int | None) -> dict:
+    return network_view_spec(layout, presentation=present, height=height)
+
+
+def network_layout_for(model, ds):
+    """The drawing's layout: maps of the plane for 2-D data (over the features in use), else one sample's values."""
+    if ds.on_plane:
+        return network_layout(model, features=ds.inputs.names if ds.inputs is not None else DEFAULT_FEATURES)
+    return network_layout(model, input_names=ds.feature_names)
+
+
+def network_view(snap, ds, present: bool, height: int | None, beside: bool, run: Run | None):
+    """TensorFlow Playground's picture of the network: every node a map (or value) of what it computes, every
+    connection its weight; paused, a click on a connection (or a node's bias) edits it."""
+    model = snap.model
+    layout = network_layout_for(model, ds)
+    if layout.maps:
+        data = network_data(model, layout, grid=plane_grid_for(ds, layout.resolution))
+    else:
+        data = network_data(model, layout, sample=(ds.X_test if ds.n_test else ds.X_train)[0])
+    key = widget("network_beside" if beside else "network")
+    chart = network_chart(_network_spec(layout, present, height if beside else None), data)
+    st.vega_lite_chart(chart, theme=None, key=key, on_select="rerun", selection_mode=["edge", "node"])
+    shows = "its map over the plane" if layout.maps else "its value for the first test sample"
+    st.caption(f"Each node shows {shows}; each line is a weight (width: its size; orange positive, blue negative). "
+               "Point at a node or a line for its name and value" + (
+                   "; pause and click one to edit it." if run is None and not beside else
+                   "; click one to edit it." if run is not None else "."))
+    if run is not None:
+        weight_editor(run, snap, ds, key)
+
+
+def _objective(model, ds) -> float:
+    """The training set's loss (with the penalty, as the run minimises it) for ``model``'s weights now."""
+    with np.errstate(all="ignore"):
+        return float(model.loss(ds.X_train.T, model.targets(ds.y_train)))
+
+
+def weight_editor(run: Run, snap, ds, key: str):
+    """The clicked weight (or bias) of a run that is not training: its name and value, a new value, and — once set —
+    the training loss before and after, at once; the run then goes on from the edited network."""
+    s = state()
+    event = st.session_state.get(key) or {}
+    choice = selected(event.get("selection"), snap.model)
+    if s.edit is not None and s.edit[0] is run:
+        _, label, before, after = s.edit
+        st.success(f"{label}: the training loss went from {before:.4f} to {after:.4f}. Train goes on from here; "
+                   "the chart marks the edit.", icon=":material/edit:")
+    if choice is None:
+        return
+    value = choice.value(snap.model)
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    new = c1.number_input(f"{choice.label} = {value:.4f} — new value", -MAX_EDITED_WEIGHT, MAX_EDITED_WEIGHT,
+                          value=float(round(value, 4)), step=0.1, format="%.4f",
+                          key=widget(f"edit_{choice.param}_{choice.i}_{choice.j}"))
+    if c2.button("Set", key=widget("edit_set"), icon=":material/edit:", width="stretch"):
+        before = _objective(snap.model, ds)
+        try:
+            run.edit(choice.param, choice.i, choice.j, float(new))
+        except ValueError as err:
+            problem(plain(err))
+            return
+        s.edit = (run, choice.label, before, _objective(run.poll().model, ds))
+        st.rerun()
+
+
+def hidden_space_view(snap, ds, present: bool, height: int | None, beside: bool):
+    """ConvNetJS's hidden space: the plane's grid and the points carried through the first hidden layer."""
+    model = snap.model
+    axes = hidden_axes_for(model, ds)
+    spec = hidden_space_spec(model, axes, presentation=present, height=height)
+    grid = plane_grid_for(ds, 60) if ds.on_plane else None
+    points = ds.plane_train if ds.on_plane else ds.X_train
+    features = (ds.inputs.names if ds.inputs is not None else DEFAULT_FEATURES) if ds.on_plane else None
+    data = hidden_space_data(model, axes, points, ds.y_train, features=features, grid=grid)
+    st.vega_lite_chart(hidden_space_chart(spec, data), theme=None, key=widget("hidden_space_beside" if beside else
+                                                                              "hidden_space"))
+    what = {"decision": "along the output's weights (the first axis) and the main direction of the rest, so that "
+                        "the output's boundary is the vertical line",
+            "pca": "on its two principal components on the training data, fixed for the run",
+            "units": "in its two units' activations"}[axes.kind]
+    st.caption(f"Hidden layer 1 of {len(model.hidden)}, {what}. " + (
+        "The grid lines are the plane's, bent by the layer: where a straight line separates the colours, the layer "
+        "has made the classes linearly separable." if ds.on_plane else
+        "Each point is a training sample as the layer sees it."))
+
+
+def hidden_axes_for(model, ds):
+    """The first hidden layer's axes: its two units, along the output (one hidden layer, two classes or a
+    regression), or its principal components on the training data — computed once per run and network shape."""
+    s = state()
+    key = (s.run, model.sizes)
+    if s.hidden_axes is not None and s.hidden_axes[0] == key:
+        return s.hidden_axes[1]
+    if model.sizes[1] == 2:
+        axes = unit_axes(model, 0, 1, layer=1)
+    elif len(model.hidden) == 1 and model.problem != "multiclass":
+        axes = decision_axes(model)
+    else:
+        axes = pca_axes(model, ds.X_train[:MAX_POINTS], layer=1)
+    s.hidden_axes = (key, axes)
+    return axes
+
+
+def plane_grid_for(ds, resolution: int) -> maps.Grid:
+    """The grid a 2-D set's maps are drawn on: around its points, or the whole plane a class draws on."""
+    if ds.name == DRAWN:
+        return plane_grid(resolution)
+    return maps.grid_over(np.vstack([ds.plane_train, ds.plane_test]), resolution=resolution)
 
 
 def confusion_view(model, ds, present: bool):
