@@ -335,17 +335,19 @@ def backward_equations(n_input: int, n_hidden: int, n_output: int, m: int, activ
     ]
 
 
-def latex_matrix(A, digits: int = 3, max_cols: int = 8) -> str:
-    """A small matrix as LaTeX ``bmatrix`` (columns beyond ``max_cols`` elided)."""
+def latex_matrix(A, digits: int = 3, max_cols: int = 8, max_rows: int | None = None) -> str:
+    """A small matrix as LaTeX ``bmatrix`` (columns beyond ``max_cols``, rows beyond ``max_rows`` elided)."""
     A = np.atleast_2d(np.asarray(A, dtype=float))
     cols = A.shape[1]
-    shown = A[:, :max_cols]
+    shown = A[:max_rows, :max_cols]
     rows = []
     for row in shown:
         cells = [f"{v:.{digits}f}" for v in row]
         if cols > max_cols:
             cells.append(r"\cdots")
         rows.append(" & ".join(cells))
+    if max_rows is not None and A.shape[0] > max_rows:
+        rows.append(" & ".join([r"\vdots"] * (min(cols, max_cols) + (cols > max_cols))))
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 

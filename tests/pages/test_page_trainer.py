@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pyarrow as pa
 import pytest
+from latex_eval import check
 from page_helpers import ROOT, epoch, errors, press
 
 from nnviz.core.activations import HIDDEN_ACTIVATIONS
@@ -669,6 +670,14 @@ def test_a_paused_run_edits_a_clicked_weight_and_goes_on_from_it(open_page):
     assert at.query_params["sched"] == f"{snap.step}:W2.0.1:2.5"
     press(at, "step")  # the run goes on from the edited network
     assert epoch(at) == 2 and run.poll().schedule[0].what == "W2.0.1"
+    at.toggle(key="tr_network_numbers").set_value(True)  # the weights as numbers: those the run holds
+    at.run()
+    held = run.poll().model.params
+    env = {f"{p}[{k}]": held[f"{p}{k}"] for k in (1, 2) for p in "Wb"}
+    shown = [x.value.strip().removeprefix("$$").removesuffix("$$").strip() for x in at.latex if "W^{[" in x.value]
+    assert len(shown) == 2
+    for latex in shown:
+        assert {r.status for r in check(latex, dict(env), atol=1e-7)} == {"checked"}, latex
 
 
 def click_plane(at, x1: float, x2: float, label: int, action: str = "add"):

@@ -215,6 +215,12 @@ def network_view(snap, ds, present: bool, height: int | None, beside: bool, run:
                "Point at a node or a line for its name and value" + (
                    "; pause and click one to edit it." if run is None and not beside else
                    "; click one to edit it." if run is not None else "."))
+    if not beside and st.toggle("The weights as numbers", key=widget("network_numbers"),
+                                help="Each layer's W[l] and b[l] as the run holds them now (3 decimals; the first "
+                                     "8 rows and columns)."):
+        for layer in range(1, len(model.sizes)):
+            st.latex(rf"W^{{[{layer}]}} = {equations.latex_matrix(model.params[f'W{layer}'], 3, 8, 8)},\quad "
+                     rf"b^{{[{layer}]}} = {equations.latex_matrix(model.params[f'b{layer}'], 3, 1, 8)}")
     if run is not None:
         weight_editor(run, snap, ds, key)
 
@@ -262,8 +268,8 @@ def hidden_space_view(snap, ds, present: bool, height: int | None, beside: bool)
     points = ds.plane_train if ds.on_plane else ds.X_train
     features = (ds.inputs.names if ds.inputs is not None else DEFAULT_FEATURES) if ds.on_plane else None
     data = hidden_space_data(model, axes, points, ds.y_train, features=features, grid=grid)
-    st.vega_lite_chart(hidden_space_chart(spec, data), theme=None, key=widget("hidden_space_beside" if beside else
-                                                                              "hidden_space"))
+    with st.container(key=widget("hidden_space_beside" if beside else "hidden_space")):
+        st.vega_lite_chart(hidden_space_chart(spec, data), theme=None)
     what = {"decision": "along the output's weights (the first axis) and the main direction of the rest, so that "
                         "the output's boundary is the vertical line",
             "pca": "on its two principal components on the training data, fixed for the run",
