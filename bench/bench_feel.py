@@ -16,6 +16,7 @@ frame), so that Playwright's own round trips are not counted:
 
     python -m bench.bench_feel                  # 3 repetitions, median and worst printed
     python -m bench.bench_feel --repeats 5 --speed 10 --present
+    python -m bench.bench_feel --view Network   # the network drawing open under Look inside while it plays
 
 Absolute times move with the machine's load; run it on a quiet machine and read the medians.
 """
@@ -80,7 +81,7 @@ FRAMES_JS = """([ms]) => new Promise(resolve => {
 })"""
 
 
-def one(speed: str, dataset: str = "moons", verbose: bool = False, present: bool = False) -> dict:
+def one(speed: str, dataset: str = "moons", verbose: bool = False, present: bool = False, view: str = "") -> dict:
     from playwright.sync_api import sync_playwright
 
     server = Server()
@@ -92,6 +93,14 @@ def one(speed: str, dataset: str = "moons", verbose: bool = False, present: bool
                       timeout=180_000)
             page.locator(".st-key-tr_chart .vega-embed").first.wait_for(timeout=180_000)
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+            if view:  # open that view under Look inside (beside the chart in presentation mode) before Train
+                if present:
+                    page.locator(".st-key-tr_beside_view").click()
+                    page.get_by_role("option", name=view, exact=True).click()
+                else:
+                    page.locator(".st-key-tr_view_box").get_by_text(view, exact=True).click()
+                page.wait_for_timeout(2000)
+                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
             page.evaluate(WATCH_JS)
             t_train = page.evaluate(CLICK_JS, "Train")
             page.wait_for_function("() => window.__feel.epochs.some(e => e[1] >= 1)", timeout=120_000)
@@ -133,10 +142,11 @@ def main():
     parser.add_argument("--dataset", default="moons", help="e.g. lesson (its live view: the test set in 2-D)")
     parser.add_argument("--verbose", action="store_true", help="print the readout's changes around Pause")
     parser.add_argument("--present", action="store_true", help="presentation mode (the live view beside the chart)")
+    parser.add_argument("--view", default="", help="a view to open before Train, e.g. Network or 'Hidden space'")
     args = parser.parse_args()
     rows = []
     for i in range(args.repeats):
-        rows.append(one(args.speed, args.dataset, args.verbose, args.present))
+        rows.append(one(args.speed, args.dataset, args.verbose, args.present, args.view))
         print(f"run {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rows[-1].items()), flush=True)
     print("\nover", len(rows), "fresh servers:", " " * 10, "median     worst")
     for key in rows[0]:

@@ -67,3 +67,13 @@ def page(browser, request):
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
         (ARTIFACTS / f"{request.node.name}.events.txt").write_text("\n".join(events) + "\n")
     context.close()
+
+
+@pytest.fixture
+def screen(browser):
+    """A page at 1280×720, a classroom projector's size, patient with a loaded machine."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    ctx.set_default_timeout(180_000)
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()

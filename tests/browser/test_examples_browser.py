@@ -4,7 +4,6 @@ and judged by what the page itself shows: the readouts, the views, the status li
 import re
 import urllib.parse
 
-import pytest
 from browser_helpers import no_exception
 from test_trainer_browser import eventually
 from test_trainer_layout_browser import button, open_trainer, state_shown
@@ -22,15 +21,6 @@ def readout(pg, label: str) -> str:
 
 def percent(text: str) -> float:
     return float(text.replace("%", "").strip())
-
-
-@pytest.fixture
-def screen(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    ctx.set_default_timeout(180_000)
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
 
 
 def trained(pg, app_url, key: str):

@@ -7,7 +7,6 @@ import re
 import urllib.parse
 
 import numpy as np
-import pytest
 from browser_helpers import no_exception, wait_for_app
 from test_mnist_browser import open_mnist
 from test_trainer_browser import epoch_shown, eventually
@@ -18,15 +17,6 @@ from nnviz.serving.data_store import DataRef, load_data
 from nnviz.viz.network_view import network_layout, network_spec
 
 STEP = re.compile(r"^step ([\d,]+) · paused$")
-
-
-@pytest.fixture
-def screen(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    ctx.set_default_timeout(180_000)
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
 
 
 def view(pg, name: str):
@@ -65,14 +55,20 @@ def shown_matrices(pg) -> dict[str, np.ndarray]:
     return out
 
 
-def test_the_network_view_moves_shows_the_run_s_weights_and_edits_a_clicked_bias(screen, app_url):
-    pg = screen
-    open_trainer(pg, f"{app_url}/shallow_network?ds=xor&hidden=4&speed=10&epochs=5000&seed=3&lr=0.3")
+def follows_the_run(pg, url: str, name: str, key: str):
+    """Open ``url``, press Train, open the view ``name``: its chart (widget key ``key``) changes while it plays."""
+    open_trainer(pg, url)
     button(pg, "Train").click()
     eventually(pg, lambda: epoch_shown(pg) >= 2, "the run plays")
-    view(pg, "Network")
-    first = chart_image(pg, "tr_network")
-    eventually(pg, lambda: chart_image(pg, "tr_network") != first, "the drawing follows the run", 30)
+    view(pg, name)
+    first = chart_image(pg, key)
+    eventually(pg, lambda: chart_image(pg, key) != first, f"the {name} view follows the run", 30)
+
+
+def test_the_network_view_moves_shows_the_run_s_weights_and_edits_a_clicked_bias(screen, app_url):
+    pg = screen
+    follows_the_run(pg, f"{app_url}/shallow_network?ds=xor&hidden=4&speed=10&epochs=5000&seed=3&lr=0.3", "Network",
+                    "tr_network")
     button(pg, "Pause").click()
     eventually(pg, lambda: state_shown(pg) == "paused", "Pause holds")
     wait_for_app(pg, 60_000)
@@ -111,12 +107,8 @@ def test_the_network_view_moves_shows_the_run_s_weights_and_edits_a_clicked_bias
 
 def test_the_hidden_space_moves_while_the_run_plays(screen, app_url):
     pg = screen
-    open_trainer(pg, f"{app_url}/shallow_network?ds=circles&hidden=3&speed=10&epochs=5000&seed=1&lr=0.3&init=glorot")
-    button(pg, "Train").click()
-    eventually(pg, lambda: epoch_shown(pg) >= 2, "the run plays")
-    view(pg, "Hidden space")
-    first = chart_image(pg, "tr_hidden_space")
-    eventually(pg, lambda: chart_image(pg, "tr_hidden_space") != first, "the hidden space follows the run", 30)
+    follows_the_run(pg, f"{app_url}/shallow_network?ds=circles&hidden=3&speed=10&epochs=5000&seed=1&lr=0.3"
+                        "&init=glorot", "Hidden space", "tr_hidden_space")
     button(pg, "Pause").click()
     no_exception(pg)
 
