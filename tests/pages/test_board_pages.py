@@ -36,7 +36,7 @@ def open_board(open_page):
 def finished_run(open_page, code, nickname, **query):
     at = open_page("shallow_network", ds="xor", epochs=20, speed="max", batch=8, room=code, **query)
     press(at, "train", runs=6)
-    # a good run ends in a success box; one the page judges poor (e.g. lr 3) in "Finished, but — …"
+    # a good run ends in a success box; one the page judges poor (e.g. lr 3) in a warning "Finished … , but — …"
     assert any(m.value.startswith("Finished") for m in [*at.success, *at.warning]), errors(at)
     at.text_input(key="share_nickname").input(nickname).run()
     return at

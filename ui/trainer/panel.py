@@ -174,7 +174,8 @@ def status_line(run: Run, snap, ds):
             problem(f"{verdict.title} {verdict.advice}")
             return
         if verdict is not None and verdict.bad:
-            ended = "Finished, but — " if snap.state == RunState.FINISHED else ""
+            # the summary first, as for a good run (the class board's readers and bench_hall read it), then the verdict
+            ended = f"{finish_summary(snap, settings)}, but — " if snap.state == RunState.FINISHED else ""
             st.warning(f"{ended}{verdict.title} {verdict.advice}", icon=":material/warning:")
         elif snap.state == RunState.FINISHED:
             st.success(f"{finish_summary(snap, settings)}. Reset or change a setting for a new run; this one "
