@@ -169,7 +169,7 @@ def test_presentation_mode_fits_a_projector_in_every_state(browser, app_url):
         button(pg, "Train").click()
         eventually(pg, lambda: state_shown(pg) == "finished", "the run finishes", 300)
         status = pg.locator(".st-key-tr_status").inner_text()
-        assert "Overshooting" in status and re.search(r"^Finished \d+ epochs .*, but — ", status)
+        assert "Overshooting" in status and re.search(r"^Finished \d+ epochs, but — ", status, re.M)  # short on a projector
         assert pg.locator("[data-testid='stAlertContentSuccess']").count() == 0  # never green
         assert_on_screen(pg, projector_parts(pg), "finished")
         assert_on_screen(pg, {"boundary plot": pg.locator(".st-key-tr_beside .marks").first}, "finished")

@@ -67,16 +67,23 @@ def _example_chosen():
         st.session_state[widget("example")] = None
 
 
+def _two_per_row(n: int) -> list:
+    return [cell for _ in range((n + 1) // 2) for cell in st.columns(2, gap="small")][:n]
+
+
 def main_controls(n_train: int | None, present: bool):
     dataset = st.selectbox("Dataset", DATASETS, key=widget("dataset"), format_func=DATASET_LABELS.get)
     if dataset in MULTICLASS_2D:
         st.select_slider("Classes", CLASSES, key=widget("classes"),
                          help="Blobs: one centre per class; spiral: one arm per class.")
-    layers = st.select_slider("Hidden layers", tuple(range(MAX_HIDDEN_LAYERS + 1)), key=widget("layers"),
-                              help="0: the inputs feed the output directly (a linear model, or logistic regression).")
+    # on a projector the layer count and each layer's units sit two to a row, so that Epochs stays on screen
+    cells = iter(_two_per_row(1 + st.session_state.get(widget("layers"), 1)) if present else ())
+    layers = next(cells, st).select_slider(
+        "Layers" if present else "Hidden layers", tuple(range(MAX_HIDDEN_LAYERS + 1)), key=widget("layers"),
+        help="Hidden layers. 0: the inputs feed the output directly (a linear model, or logistic regression).")
     for layer in range(1, layers + 1):
-        st.select_slider("Hidden units" if layers == 1 else f"Units in hidden layer {layer}", HIDDEN_UNITS,
-                         key=layer_key(layer))
+        label = f"Layer {layer} units" if present else f"Units in hidden layer {layer}"
+        next(cells, st).select_slider("Hidden units" if layers == 1 else label, HIDDEN_UNITS, key=layer_key(layer))
     st.select_slider("Learning rate", LEARNING_RATES, key=widget("lr"), format_func=lambda v: f"{v:g}",
                      help="The step size α of W ← W − α·dW. Log-spaced, 0.0001 … 10. Changed while a run is under way, "
                           "it changes that run from its next step (the chart marks where); the link keeps the change.")

@@ -175,7 +175,9 @@ def status_line(run: Run, snap, ds):
             return
         if verdict is not None and verdict.bad:
             # the summary first, as for a good run (the class board's readers and bench_hall read it), then the verdict
-            ended = f"{finish_summary(snap, settings)}, but — " if snap.state == RunState.FINISHED else ""
+            # (on a projector without the timing, which the readouts show, so that the chart stays on screen)
+            summary = f"Finished {settings.epochs} epochs" if presentation_mode() else finish_summary(snap, settings)
+            ended = f"{summary}, but — " if snap.state == RunState.FINISHED else ""
             st.warning(f"{ended}{verdict.title} {verdict.advice}", icon=":material/warning:")
         elif snap.state == RunState.FINISHED:
             st.success(f"{finish_summary(snap, settings)}. Reset or change a setting for a new run; this one "
