@@ -20,8 +20,8 @@ import numpy as np
 #: The cross-entropy of always answering 50/50: a network whose loss stays above this is worse than a coin.
 COIN_FLIP_LOSS = math.log(2)
 OVERSHOOT_FACTOR = 1.5  # loss above 1.5 × coin flip, or above 1.5 × its own best: steps overshoot
-OSCILLATION_ACCURACY = 0.015  # mean |Δ train accuracy| per epoch over the recent window
-OSCILLATION_LOSS = 0.08  # mean |Δ train loss| per epoch, relative to the loss level
+OSCILLATION_ACCURACY = 0.015  # mean back-and-forth of the train accuracy per epoch over the recent window
+OSCILLATION_LOSS = 0.08  # mean back-and-forth of the train loss per epoch, relative to the loss level
 GOOD_ACCURACY = 0.9  # a noisy loss alone is no failure while the accuracy stays this high (SGD at batch 1)
 PLATEAU_IMPROVEMENT = 0.002  # the best loss improved by less than 0.2 % over the recent window
 PLATEAU_MIN_EPOCHS = 20
@@ -135,8 +135,8 @@ def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = Non
             + " — each step jumps past the valley.",
             f"Try a learning rate of {lower}{batch_hint}.")
     if recent.size >= 5:
-        jitter_acc = float(np.nanmean(np.abs(np.diff(recent_acc)))) if np.any(np.isfinite(recent_acc)) else 0.0
-        jitter_loss = float(np.mean(np.abs(np.diff(recent))) / max(level, 1e-12))
+        jitter_acc = _back_and_forth(recent_acc) if np.any(np.isfinite(recent_acc)) else 0.0
+        jitter_loss = _back_and_forth(recent) / max(level, 1e-12)
         accurate = np.any(np.isfinite(recent_acc)) and float(np.nanmean(recent_acc)) >= GOOD_ACCURACY
         if jitter_acc > OSCILLATION_ACCURACY or (jitter_loss > OSCILLATION_LOSS and not accurate):
             what = (f"the training {score} jumps {_points(jitter_acc, score)} per epoch"
@@ -162,6 +162,16 @@ def diagnose(records, *, lr: float, stopped: str = "", units: Units | None = Non
                 f"the loss fell {improvement:.1%} over the last {w} epochs — the network fits its own training data "
                 "poorly.", "Try more hidden units, a larger learning rate, or Glorot init.")
     return OK
+
+
+def _back_and_forth(series: np.ndarray) -> float:
+    """The mean movement per epoch that is not progress: the path's length minus the straight way from its first
+    to its last value, so that a steady climb (a run learning fast) is not read as oscillation."""
+    series = series[np.isfinite(series)]
+    if series.size < 2:
+        return 0.0
+    path = float(np.sum(np.abs(np.diff(series))))
+    return (path - abs(float(series[-1] - series[0]))) / (series.size - 1)
 
 
 def _overfitting(records, losses: np.ndarray) -> Verdict | None:

@@ -255,7 +255,7 @@ def surface_spec(xs, ys, values, X_train, y_train, X_test=None, y_test=None, *, 
     def points(X, y):
         X = np.asarray(X, dtype=float).reshape(-1, 2)
         return pd.DataFrame({"x": X[:, 0].astype(np.float32), "y": X[:, 1].astype(np.float32),
-                             "value": np.asarray(y, dtype=float).astype(np.float32)})
+                             "target": np.asarray(y, dtype=float).astype(np.float32)})
 
     datasets = {"map": pd.DataFrame({"x": gx.ravel().astype(np.float32), "y": gy.ravel().astype(np.float32),
                                      "value": values.ravel().astype(np.float32)}),
@@ -264,11 +264,12 @@ def surface_spec(xs, ys, values, X_train, y_train, X_test=None, y_test=None, *, 
     if has_test:
         datasets["test"] = points(X_test, y_test)
     x_enc, y_enc = _plane_axes(xs, ys, feature_names)
-    gradient = {**_gradient("predicted value", s, beside=not legend), "values": [-1, 0, 1]}
+    gradient = {**_gradient("predicted value" if legend else "ŷ", s, beside=not legend), "values": [-1, 0, 1]}
     fill = {"field": "value", "type": "quantitative", "scale": VALUE_SCALE, "legend": gradient}
-    colour = {"field": "value", "type": "quantitative", "scale": VALUE_SCALE, "legend": None}
+    # the points' own field: sharing the cells' field would merge the two legends into one of symbols
+    colour = {"field": "target", "type": "quantitative", "scale": VALUE_SCALE, "legend": None}
     layers = [_cells(xs, ys, x_enc, y_enc, fill, tooltip=[{"field": "value", "title": "predicted", "format": ".3f"}]),
-              *_sample_layers(x_enc, y_enc, colour, (s.marker + 1) ** 2, has_test, "value", "target")]
+              *_sample_layers(x_enc, y_enc, colour, (s.marker + 1) ** 2, has_test, "target", "target")]
     return vega_spec(layers, datasets, presentation, height if height is not None else s.height - 40,
                      usermeta=CANVAS)
 

@@ -30,6 +30,9 @@ def trained(pg, app_url, key: str):
     button(pg, "Train").click()
     eventually(pg, lambda: state_shown(pg) == "finished", f"{key} finishes", 240)
     no_exception(pg)
+    # a success ends green; only the example that teaches a failure ends in a warning
+    success = pg.locator(".st-key-tr_status [data-testid='stAlertContentSuccess']").count() == 1
+    assert success == (BY_KEY[key].ends == "ok"), pg.locator(".st-key-tr_status").inner_text()
 
 
 def test_the_spiral_with_two_hidden_layers(screen, app_url):

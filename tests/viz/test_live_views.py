@@ -145,3 +145,20 @@ def test_the_projection_keeps_its_spec_and_only_the_predictions_move():
                                        presentation=True, height=380, title="Test set in 2-D")
     assert short["layer"][0]["encoding"]["x"]["title"] == f"PC 1 ({proj.explained[0]:.0%})"
     assert short["title"] == "Test set in 2-D" and short["height"] == 380
+
+
+def test_the_surface_colours_cells_by_prediction_and_points_by_target_under_one_scale():
+    xs, ys = np.linspace(-1, 1, 5), np.linspace(-1, 1, 4)
+    values = np.add.outer(ys, xs) / 2  # the plane (x1 + x2) / 2
+    X = np.array([[-1.0, -1.0], [1.0, 1.0]])
+    spec = live_views.surface_spec(xs, ys, values, X, np.array([-1.0, 1.0]), X, np.array([0.5, -0.5]))
+    cells, train, test = spec["layer"]
+    assert spec["datasets"]["map"]["value"].tolist() == pytest.approx(values.ravel().tolist())
+    assert spec["datasets"]["train"]["target"].tolist() == [-1.0, 1.0]
+    fill, dots = cells["encoding"]["fill"], train["encoding"]["color"]
+    assert fill["scale"] == dots["scale"] == test["encoding"]["stroke"]["scale"]  # a point that fits vanishes
+    # one colour bar for the prediction: with one field for cells and dots, the browser drew the legend as three
+    # dots, so the dots have their own field and no legend
+    assert fill["field"] != dots["field"] and dots["legend"] is None and fill["legend"]["values"] == [-1, 0, 1]
+    beside = live_views.surface_spec(xs, ys, values, X, np.array([-1.0, 1.0]), presentation=True, legend=False)
+    assert beside["layer"][0]["encoding"]["fill"]["legend"]["title"] == "ŷ"  # the lesson's name fits the column
