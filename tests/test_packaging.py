@@ -98,3 +98,12 @@ def test_every_benchmark_imports_as_a_module():
     for path in sorted((ROOT / "bench").glob("*.py")):
         module = importlib.import_module(f"bench.{path.stem}")
         assert module.__file__ == str(path)
+
+
+def test_the_readme_is_a_five_minute_reference_with_the_two_commands_ci_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.encode("utf-8")) <= 12_000  # the rest lives in docs/
+    assert "make run " in readme and "make test " in readme
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().endswith("exec make test")
+    for link in re.findall(r"\]\((docs/[^)]+)\)", readme):
+        assert (ROOT / link).is_file(), link
