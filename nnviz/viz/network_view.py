@@ -197,15 +197,19 @@ def _names_expr(layout: NetworkLayout, layer: str, unit: str) -> str:
             f"'a[' + ({layer}) + ']' + {_sub_expr(f'{unit} + 1')}")
 
 
-def _layer_title(layout: NetworkLayout, k: int) -> tuple[str, str]:
+def _layer_title(layout: NetworkLayout, k: int) -> dict[str, str]:
+    """A layer's name and what it holds, in words, and in the lesson's notation for a narrow column (X, A[l], ŷ)."""
     L = layout.n_layers
     if k == 0:
-        return "input", f"{layout.sizes[0]} feature{'s' if layout.sizes[0] != 1 else ''}"
+        return {"title": "input", "sub": f"{layout.sizes[0]} feature{'s' if layout.sizes[0] != 1 else ''}",
+                "short": "X", "short_sub": f"{layout.sizes[0]} in"}
     if k == L:
         what = {"binary": "P(class 1)", "regression": "value"}.get(layout.problem, f"{layout.sizes[-1]} classes")
-        return "output", what
-    name = "hidden" if L == 2 else f"hidden {k}"
-    return name, f"{unit_count(layout.sizes[k])}, {layout.activations[k - 1]}"
+        brief = {"binary": "P(1)", "regression": "value"}.get(layout.problem, "softmax")
+        return {"title": "output", "sub": what, "short": "ŷ", "short_sub": brief}
+    act = layout.activations[k - 1]
+    return {"title": "hidden" if L == 2 else f"hidden {k}", "sub": f"{unit_count(layout.sizes[k])}, {act}",
+            "short": f"A[{k}]", "short_sub": f"{layout.sizes[k]} {act}"}
 
 
 def network_spec(layout: NetworkLayout, *, presentation: bool = False, height: int | None = None) -> dict:
@@ -309,15 +313,21 @@ def network_spec(layout: NetworkLayout, *, presentation: bool = False, height: i
     })
 
     # words, fixed with the architecture: the layers' names, the inputs' and outputs' names, what is not drawn
-    titles = [{"x": k, "title": t, "sub": sub} for k in range(L + 1) for t, sub in [_layer_title(layout, k)]]
+    titles = [{"x": k, **_layer_title(layout, k)} for k in range(L + 1)]
     font = s.font
     text = {"type": "text", "fontSize": font, "color": INK}
+    # the words while they fit between two columns (a glyph is ~0.6 of the font size wide), else the notation
+    words_px = max(max(len(t["title"]) * 0.62 * font, len(t["sub"]) * 0.55 * (font - 2)) for t in titles) + 6
+    pick = [{"calculate": f"width / {x_hi - x_lo:g} >= {words_px:.0f} ? datum.title : datum.short", "as": "shown"},
+            {"calculate": f"width / {x_hi - x_lo:g} >= {words_px:.0f} ? datum.sub : datum.short_sub",
+             "as": "shown_sub"}]
     layers += [
-        {"data": {"values": titles}, "mark": {**text, "fontWeight": "bold", "baseline": "bottom", "y": 18},
-         "encoding": {"x": x, "text": {"field": "title"}}},
-        {"data": {"values": titles},
+        {"data": {"values": titles}, "transform": pick,
+         "mark": {**text, "fontWeight": "bold", "baseline": "bottom", "y": 18},
+         "encoding": {"x": x, "text": {"field": "shown"}}},
+        {"data": {"values": titles}, "transform": pick,
          "mark": {**text, "fontSize": font - 2, "color": EDGE, "baseline": "bottom", "y": 19 + font},
-         "encoding": {"x": x, "text": {"field": "sub"}}},
+         "encoding": {"x": x, "text": {"field": "shown_sub"}}},
         {"data": {"values": [{"x": 0, "y": offsets[0] + u, "label": shorten(layout.input_labels[u], LABEL_CHARS)}
                              for u in range(layout.shown[0])]},
          "mark": {**text, "fontSize": font - 1, "align": "right", "baseline": "middle", "dx": {"expr": "-side/2 - 5"},

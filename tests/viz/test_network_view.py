@@ -264,3 +264,28 @@ def test_a_csvs_column_names_are_written_into_the_drawing_as_strings():
     named = [e for e in expressions if "back" in e]
     assert named and all(json.dumps(names[0]) in e and json.dumps(names[1]) in e and json.dumps(names[2]) in e
                          for e in named)
+
+
+def test_layer_names_are_words_in_a_wide_column_and_the_lessons_notation_beside_the_chart(circles):
+    """On a projector, beside the chart (~350 px), "hidden 1 / 8 units, tanh" ran into its neighbours; there the
+    columns read X, A[1], A[2], ŷ. Under Look inside (~580 px, normal mode) they keep their words."""
+    import re
+
+    layout = nv.network_layout(trained(circles), features=("x1", "x2"))
+
+    def titles(presentation):
+        spec = nv.network_spec(layout, presentation=presentation, height=380)
+        layer = next(lay for lay in spec["layer"] if lay.get("transform", [{}])[0].get("as") == "shown")
+        span, px = map(float, re.match(r"width / ([\d.]+) >= (\d+) \?", layer["transform"][0]["calculate"]).groups())
+        return layer["data"]["values"], span, px
+
+    rows, span, words_px = titles(True)
+    assert [r["title"] for r in rows] == ["input", "hidden 1", "hidden 2", "output"]
+    assert [r["short"] for r in rows] == ["X", "A[1]", "A[2]", "ŷ"]
+    assert [r["short_sub"] for r in rows] == ["2 in", "8 tanh", "8 tanh", "P(1)"]
+    glyph = 0.55 * 18  # the subtitles' font on a projector, 2 px under its 20
+    assert words_px >= len("8 units, tanh") * glyph  # the words are never shown where they do not fit
+    assert 350 / span < words_px <= 1200 / span  # notation beside the chart, words across the whole page
+    assert 350 / span >= len("8 tanh") * glyph  # and the notation fits beside it
+    _, span, words_px = titles(False)
+    assert words_px <= 580 / span  # normal mode, under Look inside: words

@@ -211,10 +211,13 @@ def network_view(snap, ds, present: bool, height: int | None, beside: bool, run:
     chart = network_chart(_network_spec(layout, present, height if beside else None), data)
     st.vega_lite_chart(chart, theme=None, key=key, on_select="rerun", selection_mode=["edge", "node"])
     shows = "its map over the plane" if layout.maps else "its value for the first test sample"
-    st.caption(f"Each node shows {shows}; each line is a weight (width: its size; orange positive, blue negative). "
-               "Point at a node or a line for its name and value" + (
-                   "; pause and click one to edit it." if run is None and not beside else
-                   "; click one to edit it." if run is not None else "."))
+    if beside:  # a narrow column: the layers are named in the lesson's notation when their words do not fit
+        st.caption(f"Each node shows {shows}; each line is a weight (width: its size; orange positive, blue "
+                   "negative). X, A[l], ŷ: the lesson's inputs, layer l, output.")
+    else:
+        st.caption(f"Each node shows {shows}; each line is a weight (width: its size; orange positive, blue "
+                   "negative). Point at a node or a line for its name and value" + (
+                       "; pause and click one to edit it." if run is None else "; click one to edit it."))
     if not beside and st.toggle("The weights as numbers", key=widget("network_numbers"),
                                 help="Each layer's W[l] and b[l] as the run holds them now (3 decimals; the first "
                                      "8 rows and columns)."):
