@@ -466,7 +466,8 @@ def digit_gallery_figure(images, titles, *, columns: int = 10, presentation: boo
     k = images.shape[0]
     columns = max(1, min(columns, k))
     rows = -(-k // columns)
-    gap_x, gap_y = 0.01, 0.12 / max(rows, 1)
+    lines = max(str(t).count("<br>") + 1 for t in titles) if k else 1  # a title may take several lines
+    gap_x, gap_y = 0.01, 0.12 * lines / max(rows, 1)
     w = (1 - gap_x * (columns - 1)) / columns
     h = (1 - gap_y * (rows - 1)) / rows
     data, axes, annotations = [], {}, []
@@ -475,7 +476,7 @@ def digit_gallery_figure(images, titles, *, columns: int = 10, presentation: boo
         ax = "" if i == 0 else str(i + 1)
         x0, y1 = c * (w + gap_x), 1 - r * (h + gap_y)
         trace = {"type": "heatmap", "z": images[i], "colorscale": colorscale or GRAY, "showscale": False,
-                 "xaxis": f"x{ax}", "yaxis": f"y{ax}", "hovertemplate": f"{titles[i]}<extra></extra>"}
+                 "xaxis": f"x{ax}", "yaxis": f"y{ax}", "hovertemplate": f"{titles[i]}<extra></extra>".replace("<br>", " ")}
         if zmid is not None:
             trace["zmid"] = zmid
         elif zmax is not None:
@@ -489,8 +490,8 @@ def digit_gallery_figure(images, titles, *, columns: int = 10, presentation: boo
                             "yanchor": "bottom", "showarrow": False, "font": {"size": s.font - 1}})
     layout = _layout(s, annotations=annotations, **axes)
     cell = 130 if presentation else 105
-    layout["height"] = int(rows * cell * (12 / max(columns, 1)) ** 0.3 + 40)
-    layout["margin"] = {"l": 5, "r": 5, "t": 30, "b": 5}
+    layout["height"] = int(rows * cell * (12 / max(columns, 1)) ** 0.3 + 10 + lines * 30)
+    layout["margin"] = {"l": 5, "r": 5, "t": max(30, lines * (s.font + 5) + 5), "b": 5}
     return _figure({"data": data, "layout": layout})
 
 

@@ -46,7 +46,7 @@ def draw_spec(kind: str = "classes", *, presentation: bool = False, height: int 
     scale = {"domain": [lo, hi], "zero": False, "nice": False}
     axis = {"values": [-2, -1, 0, 1, 2], "format": "~r", "grid": True}
     colour = ({"field": "label", "type": "nominal", "scale": CLASSES,
-               "legend": {"title": None, "orient": "top", "columns": MAX_2D_CLASSES,
+               "legend": {"title": None, "orient": "top", "columns": (MAX_2D_CLASSES + 1) // 2,  # two rows fit a column
                           "labelExpr": "'class ' + datum.label"}}
               if kind == "classes" else
               {"field": "label", "type": "quantitative", "scale": VALUES,

@@ -124,9 +124,10 @@ def batch_ceiling(curves) -> float:
     return BATCH_CAP * max(highs + [float(np.log(2))])
 
 
-def change_layers(marks, presentation: bool) -> tuple[list[dict], dict]:
-    """A vertical rule at each change made during the run, labelled at the top ("lr 1 → 0.1"): ``marks`` holds
-    (epoch, label) pairs, the epoch fractional when the change came mid-epoch. (layers, datasets)"""
+def change_layers(marks, presentation: bool, at: str = "top") -> tuple[list[dict], dict]:
+    """A vertical rule at each change made during the run, labelled ("lr 1 → 0.1") at the top or the bottom
+    (``at``) of the plot: ``marks`` holds (epoch, label) pairs, the epoch fractional when the change came
+    mid-epoch. (layers, datasets)"""
     if not marks:
         return [], {}
     s = style(presentation)
@@ -136,9 +137,13 @@ def change_layers(marks, presentation: bool) -> tuple[list[dict], dict]:
                                                   "strokeDash": [6, 3], "clip": True},
             "encoding": {"x": x, "tooltip": [{"field": "label", "title": "change"},
                                              {"field": "epoch", "format": ".2~f"}]}}
+    # right of its rule, or left of it in the chart's last third (a change made at the end: a weight edit, paused);
+    # at the top of a loss chart and the bottom of an accuracy chart, away from where their curves end up
+    right = "scale('x', datum.epoch) > width * 0.66"
+    place = {"baseline": "top", "y": 4} if at == "top" else {"baseline": "bottom", "y": {"expr": "height - 4"}}
     text = {"data": {"name": "changes"},
-            "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 4, "y": 4, "fontSize": s.font,
-                     "color": INK, "clip": True},
+            "mark": {"type": "text", "align": {"expr": f"{right} ? 'right' : 'left'"},
+                     "dx": {"expr": f"{right} ? -4 : 4"}, **place, "fontSize": s.font, "color": INK, "clip": True},
             "encoding": {"x": x, "text": {"field": "label"}}}
     return [rule, text], {"changes": frame}
 
@@ -261,7 +266,7 @@ def accuracy_spec(epochs, train_acc, test_acc, previous: tuple[Curve, ...] = (),
     heading = "R²" if r2 else "Accuracy"
     title = {"text": heading, "subtitle": named, "subtitleColor": REFERENCE,  # a line each: a column is narrow
              "subtitleFontSize": round(s.font * 0.9)} if referenced else heading
-    rules, rule_data = change_layers(marks, presentation)
+    rules, rule_data = change_layers(marks, presentation, at="bottom")  # the curves rise to the top
     return vega_spec(layers + rules, {**datasets, **rule_data}, presentation, height, title=title)
 
 

@@ -97,7 +97,7 @@ def boundary_spec(xs, ys, prob, X_train, y_train, X_test=None, y_test=None, *, f
          "mark": {"type": "rule", "color": INK, "strokeWidth": s.line, "strokeCap": "round", "clip": True},
          "encoding": {"x": x_enc, "y": y_enc, "x2": {"field": "x2"}, "y2": {"field": "y2"}}},
         {"data": {"name": "train"},
-         "mark": {"type": "point", "filled": True, "stroke": "white", "strokeWidth": 1, "opacity": 1, "size": size,
+         "mark": {"type": "point", "filled": True, "stroke": INK, "strokeWidth": 1, "opacity": 1, "size": size,
                   "clip": True},
          "encoding": {"x": x_enc, "y": y_enc,
                       "color": {"field": "class", "type": "nominal", "scale": CLASSES, "legend": class_legend},
@@ -179,7 +179,7 @@ def _cells(xs, ys, x_enc, y_enc, fill: dict, extra: dict | None = None, tooltip=
 
 def _sample_layers(x_enc, y_enc, colour: dict, size: float, has_test: bool, tooltip_field: str, title: str) -> list:
     layers = [{"data": {"name": "train"},
-               "mark": {"type": "point", "filled": True, "stroke": "white", "strokeWidth": 1, "opacity": 1,
+               "mark": {"type": "point", "filled": True, "stroke": INK, "strokeWidth": 1, "opacity": 1,
                         "size": size, "clip": True},
                "encoding": {"x": x_enc, "y": y_enc, "color": colour,
                             "tooltip": [{"field": tooltip_field, "title": f"train, {title}"}]}}]
@@ -237,8 +237,9 @@ def class_map_spec(xs, ys, probs, X_train, y_train, X_test=None, y_test=None, *,
                      usermeta=CANVAS)
 
 
-#: a regression's value: TensorFlow Playground's colours, orange below 0, white at 0, blue above
-VALUE_SCALE = {"domain": [-1, 0, 1], "range": [CLASS_COLOURS[1], "#f8f9fa", CLASS_COLOURS[0]],
+#: a regression's value: blue below 0, white at 0, orange above — the house's sense everywhere (orange for a
+#: positive weight and for P(class 1) near 1), though TensorFlow Playground has it the other way round
+VALUE_SCALE = {"domain": [-1, 0, 1], "range": [CLASS_COLOURS[0], "#f8f9fa", CLASS_COLOURS[1]],
                "interpolate": "rgb", "clamp": True}
 
 
@@ -246,7 +247,7 @@ def surface_spec(xs, ys, values, X_train, y_train, X_test=None, y_test=None, *, 
                  presentation: bool = False, height: int | None = None, legend: bool = True) -> dict:
     """A regression over the plane: each cell coloured by the predicted value (``values`` of shape (len(ys),
     len(xs))), the points by their target, on one colour scale (−1 … 1, the 2-D sets' range), so that a point
-    that matches its cell disappears into it."""
+    that matches its cell fills with the cell's colour."""
     s = style(presentation)
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     values = np.nan_to_num(np.asarray(values, dtype=float).reshape(ys.size, xs.size), nan=0.0)

@@ -318,8 +318,10 @@ def network_spec(layout: NetworkLayout, *, presentation: bool = False, height: i
     text = {"type": "text", "fontSize": font, "color": INK}
     # the words while they fit between two columns (a glyph is ~0.6 of the font size wide), else the notation
     words_px = max(max(len(t["title"]) * 0.62 * font, len(t["sub"]) * 0.55 * (font - 2)) for t in titles) + 6
-    pick = [{"calculate": f"width / {x_hi - x_lo:g} >= {words_px:.0f} ? datum.title : datum.short", "as": "shown"},
-            {"calculate": f"width / {x_hi - x_lo:g} >= {words_px:.0f} ? datum.sub : datum.short_sub",
+    brief_px = max(len(t["short_sub"]) * 0.55 * (font - 2) for t in titles) + 6  # "8 tanh"; narrower: none
+    gap = f"width / {x_hi - x_lo:g}"
+    pick = [{"calculate": f"{gap} >= {words_px:.0f} ? datum.title : datum.short", "as": "shown"},
+            {"calculate": f"{gap} >= {words_px:.0f} ? datum.sub : {gap} >= {brief_px:.0f} ? datum.short_sub : ''",
              "as": "shown_sub"}]
     layers += [
         {"data": {"values": titles}, "transform": pick,

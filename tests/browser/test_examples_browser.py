@@ -32,7 +32,9 @@ def trained(pg, app_url, key: str):
     no_exception(pg)
     # a success ends green; only the example that teaches a failure ends in a warning
     success = pg.locator(".st-key-tr_status [data-testid='stAlertContentSuccess']").count() == 1
-    assert success == (BY_KEY[key].ends == "ok"), pg.locator(".st-key-tr_status").inner_text()
+    status = pg.locator(".st-key-tr_status").inner_text()
+    assert success == (BY_KEY[key].ends == "ok"), status
+    assert not success or BY_KEY[key].watch in status  # what to watch stays on screen after a short run
 
 
 def test_the_spiral_with_two_hidden_layers(screen, app_url):

@@ -120,6 +120,11 @@ def test_five_drawn_points_train_and_the_link_reproduces_them(screen, app_url):
     plane.wait_for()
     wait_for_app(pg, 120_000)
     box = plane.bounding_box()
+    picker = pg.locator(".st-key-tr_draw_class")
+    edge = pg.locator(".st-key-tr_draw_clear button").bounding_box()  # as wide as the column
+    for c in range(6):  # every class a drawing can have is whole in its column (the sixth was cut off)
+        b = picker.get_by_text(str(c), exact=True).bounding_box()
+        assert b is not None and edge["x"] <= b["x"] and b["x"] + b["width"] <= edge["x"] + edge["width"] + 1, c
     for cls, points in (("0", [(0.35, 0.35), (0.4, 0.45), (0.45, 0.35)]), ("1", [(0.65, 0.7), (0.7, 0.6)])):
         pg.locator(".st-key-tr_draw_class").get_by_text(cls, exact=True).click()
         wait_for_app(pg, 60_000)
@@ -139,8 +144,11 @@ def test_five_drawn_points_train_and_the_link_reproduces_them(screen, app_url):
     assert dict(urllib.parse.parse_qsl(urllib.parse.urlparse(other.url).query))["pts"] == pts
     button(other, "Train").click()
     eventually(other, lambda: state_shown(other) == "finished", "the link's run trains", 120)
-    def numbers(text):
-        return [line for line in text.splitlines() if re.fullmatch(r"[\d.]+ ?%?", line.strip())]
+    def numbers(text):  # each readout's value, but the speed (steps/s), which is the machine's, not the run's
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return [v for k, v in zip(lines, lines[1:], strict=False)
+                if k != "Steps/s" and re.fullmatch(r"[\d.,]+ ?%?", v)]
+    assert len(numbers(readouts)) >= 3  # accuracies and losses
     assert numbers(other.locator(".st-key-tr_readouts").inner_text()) == numbers(readouts)  # the same run
     no_exception(pg)
 

@@ -88,3 +88,18 @@ def test_projection_is_fixed():
     one = maps.pca_2d(np.arange(10.0).reshape(-1, 1))  # a single feature still gives a 2-D view
     assert one(np.array([[3.0]])).shape == (1, 2)
 
+
+
+def test_gallery_titles_of_two_lines_get_the_room_of_two_lines():
+    """The MNIST page's top units ("unit 286" over "1.56 × 0.42"): on one line they ran into each other on a
+    projector; on two, the margin above the first row and the gap between rows hold both lines."""
+    images = np.zeros((8, 28, 28))
+    one = charts.digit_gallery_figure(images, [f"unit {i}" for i in range(8)], columns=4, presentation=True)
+    two = charts.digit_gallery_figure(images, [f"unit {i}<br>1.00 × 0.50" for i in range(8)], columns=4,
+                                      presentation=True)
+    font = two.layout.annotations[0].font.size
+    assert two.layout.margin.t >= 2 * font + 10 > one.layout.margin.t
+    # the second row's titles sit in the gap under the first row: two lines need twice the gap
+    gap = lambda fig: fig.layout.yaxis.domain[0] - fig.layout.yaxis5.domain[1]  # noqa: E731
+    assert gap(two) * two.layout.height >= 2 * gap(one) * one.layout.height * 0.95
+    assert "<br>" not in two.data[0].hovertemplate

@@ -178,9 +178,15 @@ def test_a_change_during_the_run_is_a_labelled_rule_on_both_charts():
     run = run_of(40)
     marks = ((12.5, "lr 1 → 0.1"), (30.0, "lr 0.1 → 0.01"))
     for spec in (loss(run, marks=marks), accuracy(run, marks=marks)):
-        kinds = [layer["mark"]["type"] for layer in spec["layer"] if layer.get("data", {}).get("name") == "changes"]
-        assert kinds == ["rule", "text"]
+        layers = [layer for layer in spec["layer"] if layer.get("data", {}).get("name") == "changes"]
+        assert [layer["mark"]["type"] for layer in layers] == ["rule", "text"]
+        assert "width" in layers[1]["mark"]["align"]["expr"]  # left of a rule in the last third: inside the plot
         table = spec["datasets"]["changes"]
         assert list(table["epoch"]) == [12.5, 30.0] and list(table["label"]) == ["lr 1 → 0.1", "lr 0.1 → 0.01"]
+    # the label where the curves are not: the top of the loss chart, the bottom of the accuracy chart (near 100 %
+    # its curves crossed the words)
+    label = lambda spec: next(lay["mark"] for lay in spec["layer"] if lay["mark"]["type"] == "text")  # noqa: E731
+    assert label(loss(run, marks=marks))["baseline"] == "top" and label(loss(run, marks=marks))["y"] == 4
+    assert label(accuracy(run, marks=marks))["baseline"] == "bottom"
     plain = loss(run)
     assert "changes" not in plain["datasets"] and without_data(plain) == without_data(loss(run, marks=()))

@@ -160,5 +160,24 @@ def test_the_surface_colours_cells_by_prediction_and_points_by_target_under_one_
     # one colour bar for the prediction: with one field for cells and dots, the browser drew the legend as three
     # dots, so the dots have their own field and no legend
     assert fill["field"] != dots["field"] and dots["legend"] is None and fill["legend"]["values"] == [-1, 0, 1]
+    # high is orange and low blue, as for P(class 1) and for a weight's sign in the network drawing
+    from nnviz.viz.network_view import SIGNS
+    assert fill["scale"]["range"][0] == SIGNS["range"][0] == live_views.PROBABILITY["range"][0]
+    assert fill["scale"]["range"][-1] == SIGNS["range"][-1] == live_views.PROBABILITY["range"][-1]
     beside = live_views.surface_spec(xs, ys, values, X, np.array([-1.0, 1.0]), presentation=True, legend=False)
     assert beside["layer"][0]["encoding"]["fill"]["legend"]["title"] == "ŷ"  # the lesson's name fits the column
+
+
+def test_a_training_dot_keeps_a_dark_outline_on_a_map_of_its_own_colour(moons):
+    """On a sure map a training dot lies on its own class's colour: with a white outline it read as a white ring,
+    i.e. as a hollow test dot. A dark outline keeps it a filled dot; a test dot stays white inside."""
+    from nnviz.viz.theme import INK
+
+    ds, grid = moons
+    spec = boundary(moons)
+    train, test = (next(lay for lay in spec["layer"] if lay["data"]["name"] == n) for n in ("train", "test"))
+    assert train["mark"]["filled"] and train["mark"]["stroke"] == INK
+    assert test["mark"]["fill"] == "white" and "stroke" in test["encoding"]
+    k = live_views.class_map_spec(grid.xs, grid.ys, np.full((3, grid.n, grid.n), 1 / 3), ds.X_train, ds.y_train,
+                                  ds.X_test, ds.y_test)
+    assert next(lay for lay in k["layer"] if lay["data"]["name"] == "train")["mark"]["stroke"] == INK

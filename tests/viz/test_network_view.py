@@ -289,3 +289,9 @@ def test_layer_names_are_words_in_a_wide_column_and_the_lessons_notation_beside_
     assert 350 / span >= len("8 tanh") * glyph  # and the notation fits beside it
     _, span, words_px = titles(False)
     assert words_px <= 580 / span  # normal mode, under Look inside: words
+    deep = nv.network_layout(trained(circles, hidden=(8, 8, 8, 8)), features=("x1", "x2"))
+    spec = nv.network_spec(deep, presentation=True, height=380)
+    sub = next(lay for lay in spec["layer"] if lay.get("transform", [{}])[-1].get("as") == "shown_sub")
+    span, words, brief = map(float, re.match(r"width / ([\d.]+) >= (\d+) \? datum.sub : width / [\d.]+ >= (\d+)",
+                                              sub["transform"][-1]["calculate"]).groups())
+    assert 350 / span < brief <= words  # four hidden layers beside the chart: the names alone, no "8 tanh"

@@ -90,7 +90,7 @@ def hidden_units_section(net, digit, present: bool):
             st.markdown(f"**The units that pushed most towards {k}**: activation × weight to {k}, and each "
                         "one's input weights (orange where ink raises it, blue where ink lowers it)")
             if inside.top:
-                titles = [f"{u.index}: {u.activation:.2f}×{u.weight:.2f}" for u in inside.top]
+                titles = [f"unit {u.index}<br>{u.activation:.2f} × {u.weight:.2f}" for u in inside.top]
                 images = np.stack([u.input_weights for u in inside.top])
                 span = float(np.max(np.abs(images))) or 1.0
                 st.plotly_chart(charts.digit_gallery_figure(images / span, titles, columns=4, presentation=present,

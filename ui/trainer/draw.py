@@ -48,7 +48,7 @@ def draw_panel(problem_text: str | None):
                              help="Points of a class (a classification) or points with a value (a regression).")
         if st.session_state[widget("draw_kind")] == "classes":
             label = st.segmented_control("Class of the next point", list(range(MAX_2D_CLASSES)), required=True,
-                                         key=widget("draw_class"), default=0)
+                                         key=widget("draw_class"), default=0, wrap=True)  # 6 in a narrow column
         else:
             label = st.slider("Value of the next point", -1.0, 1.0, 0.5, step=0.25, key=widget("draw_value"))
         st.button("Clear", key=widget("draw_clear"), on_click=_clear, icon=":material/delete:", width="stretch")

@@ -179,6 +179,9 @@ def status_line(run: Run, snap, ds):
             summary = f"Finished {settings.epochs} epochs" if presentation_mode() else finish_summary(snap, settings)
             ended = f"{summary}, but — " if snap.state == RunState.FINISHED else ""
             st.warning(f"{ended}{verdict.title} {verdict.advice}", icon=":material/warning:")
+        elif snap.state == RunState.FINISHED and example is not None:  # what to watch stays after a short run
+            st.success(f"{finish_summary(snap, settings)}. **{example.title}** — {example.watch}",
+                       icon=":material/check_circle:")
         elif snap.state == RunState.FINISHED:
             st.success(f"{finish_summary(snap, settings)}. Reset or change a setting for a new run; this one "
                        "stays on the chart, faded.", icon=":material/check_circle:")

@@ -137,7 +137,7 @@ def inside_view(view: str, snap, ds, ref, beside: bool = False, run: Run | None 
         common = dict(feature_names=axes, presentation=present, height=height, legend=not beside)
         if view == SURFACE:
             spec = live_views.surface_spec(grid.xs, grid.ys, outputs[0], *points, **common)
-            note = "Colour: the value the network predicts (orange below 0, blue above); the points: their targets."
+            note = "Colour: the value the network predicts (blue below 0, orange above, as for weights); the points: their targets."
         elif outputs.shape[0] > 1:
             spec = live_views.class_map_spec(grid.xs, grid.ys, outputs, *points, class_names=ds.class_labels, **common)
             note = "Colour: the class the network predicts, stronger where it is surer; black lines: where it changes."
