@@ -726,3 +726,28 @@ def test_a_drawn_regression_and_clear(open_page):
     at.button(key="tr_draw_clear").click()
     at.run()
     assert "pts" not in at.query_params and not at.exception
+
+
+def test_a_browser_that_resends_every_widgets_first_option_does_not_reset_the_settings(open_page):
+    """Under load (a 2-core server with both cores busy) a browser once sent every setting's first option at once
+    — the lesson's data, no hidden layer, learning rate 0.0001, batch 1, 1 epoch — and the page took it for a
+    new run. A click changes one setting per rerun: a change of four or more without a link or a recipe is undone."""
+    at = open_page("shallow_network", ds="moons", hidden="6", lr="0.3", batch="10", epochs="50", speed="max")
+    before = dict(at.query_params)
+    at.selectbox(key="tr_dataset").set_value("lesson")
+    at.select_slider(key="tr_layers").set_value(0)
+    at.select_slider(key="tr_lr").set_value(0.0001)
+    at.select_slider(key="tr_batch_size").set_value(1)
+    at.select_slider(key="tr_epochs").set_value(1)
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="tr_dataset").value == "moons" and at.select_slider(key="tr_hidden").value == 6
+    assert at.select_slider(key="tr_lr").value == 0.3 and at.select_slider(key="tr_epochs").value == 50
+    assert dict(at.query_params) == before
+    at.select_slider(key="tr_lr").set_value(0.1)  # one setting, as a click changes it: taken
+    at.run()
+    assert at.select_slider(key="tr_lr").value == 0.1 and at.query_params["lr"] == "0.1"
+    press(at, "reset")  # a recipe sets many at once: taken too
+    at.button(key="tr_lesson_run").click()
+    at.run()
+    assert at.selectbox(key="tr_dataset").value == "lesson" and at.select_slider(key="tr_lr").value == 1.0

@@ -130,7 +130,27 @@ def load_settings():
     if from_link:
         s.settings = saved = linked
         s.link_problems = problems
-    _to_widgets(saved, overwrite=from_link)
+    restore = not from_link and not s.restart and _reset_by_browser(saved)
+    _to_widgets(saved, overwrite=from_link or restore)
+
+
+#: a click changes one setting per rerun (a layer count with per-layer activations: two); a browser that lost its
+#: widgets' state (seen under load on a 2-core server) sends every widget's first option at once
+MASS_RESET = 4
+
+
+def _reset_by_browser(saved: TrainerSettings | None) -> bool:
+    """Whether the widgets now hold ``MASS_RESET`` or more settings other than the session's last ones, with no
+    link and no recipe to explain it: a reset the user did not make, which the page undoes."""
+    if saved is None or any(widget(f.name) not in st.session_state for f in fields(TrainerSettings)
+                            if f.name not in COMPOSED):
+        return False
+    try:
+        now = current_settings()
+    except (KeyError, TypeError, ValueError):  # widgets half there: the page's first run after another page
+        return False
+    differ = [f.name for f in fields(TrainerSettings) if getattr(now, f.name) != getattr(saved, f.name)]
+    return len(differ) >= MASS_RESET
 
 
 def current_settings() -> TrainerSettings:
