@@ -39,6 +39,7 @@ import numpy as np
 from nnviz.core.datasets import LESSON, Dataset, lesson_data, make_2d, standardize
 from nnviz.core.drawn_data import DRAWN, Drawing, decode, to_dataset
 from nnviz.core.features import with_features
+from nnviz.core.settings import TrainerSettings
 
 
 class StoreError(ValueError):
@@ -92,6 +93,21 @@ class DataRef:
     features: tuple[str, ...] = ()  # 2-D sets: the network's input features (() = x1, x2)
     points: str = ""  # "draw": the drawn points (nnviz.core.drawn_data.encode)
     lease: _Lease | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def for_settings(cls, settings: TrainerSettings) -> DataRef:
+        """The built-in dataset (the lesson's, a drawing, a 2-D set) that ``settings`` train on; not for a CSV,
+        whose reference comes from its upload (``register_upload``)."""
+        if settings.dataset == "csv":
+            raise ValueError("a CSV's dataset is the upload's: use register_upload")
+        if settings.dataset == LESSON:
+            return cls(LESSON, standardize=settings.standardize)
+        if settings.dataset == DRAWN:
+            return cls(DRAWN, train_split=settings.train_split / 100, seed=settings.seed,
+                       standardize=settings.standardize, features=settings.data_features(), points=settings.points)
+        return cls(settings.dataset, settings.samples, float(settings.noise), settings.train_split / 100,
+                   settings.seed, standardize=settings.standardize, classes=settings.data_classes(),
+                   features=settings.data_features())
 
 
 def load_data(ref: DataRef) -> Dataset:

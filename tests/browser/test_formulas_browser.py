@@ -51,6 +51,15 @@ def settle(pg):
     pg.wait_for_function("() => ![...document.querySelectorAll('[data-testid=\"stMarkdownContainer\"]')]"
                          ".some(m => m.querySelector('.katex-html') === null && m.textContent.includes('\\\\'))",
                          timeout=60_000)
+    # and its fonts: measured in a fallback font (a loaded machine loads them late) a formula is wider than it is
+    pg.wait_for_function("() => document.fonts.status === 'loaded'", timeout=60_000)
+    # and the whole page: a loaded server draws it in several passes; measure once its formulas stop arriving
+    count, seen = -1, pg.locator("[data-testid='stMain'] .katex-display").count()
+    while seen != count:
+        count = seen
+        pg.wait_for_timeout(1000)
+        wait_for_app(pg, 120_000)
+        seen = pg.locator("[data-testid='stMain'] .katex-display").count()
 
 
 #: Each page in each of its parts that shows formulas: (path, the segments to click in turn, or none).
@@ -77,7 +86,11 @@ def test_no_formula_scrolls_or_overflows_at_1280x720(browser, app_url, present):
                 pg.get_by_role("button", name="Reset", exact=True).wait_for()
             for part in parts or [None]:
                 if part is not None:
+                    before = pg.locator("[data-testid='stMain']").inner_text()
                     segment(pg, part).click()
+                    # the part's own content before measuring it (a loaded server starts the rerun late)
+                    pg.wait_for_function("t => document.querySelector('[data-testid=\"stMain\"]').innerText !== t",
+                                         arg=before, timeout=120_000)
                     settle(pg)
                 if part == "1.3.3–1.3.8 · The derivation (5)–(27)":
                     pg.get_by_role("button", name="Show all", exact=True).click()
@@ -120,6 +133,9 @@ def test_each_derivation_step_fits_one_screen(browser, app_url, present):
             assert not overflowing(pg), (step, overflowing(pg))
             if step < 25:
                 nxt.click()
+                # the next step on screen before measuring it (a loaded server starts the rerun late)
+                pg.locator("[data-testid='stMarkdown']").filter(
+                    has_text=re.compile(rf"^Step {step + 1} of 25")).first.wait_for(timeout=120_000)
                 settle(pg)
     finally:
         ctx.close()

@@ -37,9 +37,7 @@ def the_run(url: str, steps: int):
     """The page's run, trained here to the same step: same settings, same seed, the same weights."""
     settings, problems = from_query(dict(urllib.parse.parse_qsl(urllib.parse.urlparse(url).query)))
     assert not problems
-    ref = DataRef(settings.dataset, settings.samples, settings.noise, settings.train_split / 100, settings.seed,
-                  classes=settings.data_classes(), features=settings.data_features(), points=settings.points)
-    ds = load_data(ref)
+    ds = load_data(DataRef.for_settings(settings))
     trainer = settings.new_trainer(ds)
     trainer.run(steps=steps)
     return trainer, ds

@@ -150,9 +150,7 @@ def test_the_exported_script_trains_the_run_again_to_the_same_weights(tmp_path, 
 
     s, problems = from_query(query)
     assert not problems
-    ref = DataRef(s.dataset, s.samples, s.noise, s.train_split / 100, s.seed, classes=s.data_classes(),
-                  features=s.data_features())
-    ds = load_data(ref)
+    ds = load_data(DataRef.for_settings(s))
     trainer = s.new_trainer(ds)
     trainer.run(steps=min(trainer.steps_per_epoch * s.epochs - 1, 400))  # stopped mid-epoch, as a paused run is
     recipe = export.training_recipe(s, s.new_trainer(ds).model, ds.n_train, trainer.step)

@@ -236,8 +236,7 @@ def test_each_example_ends_with_the_verdict_it_promises(example):
     """An example is a success to show (its status ends green) unless it teaches a failure: opened from its link
     (seed included), trained to the end, diagnosed as the page does."""
     st = example.settings
-    ds = load_data(DataRef(st.dataset, st.samples, float(st.noise), st.train_split / 100, st.seed,
-                           classes=st.data_classes(), features=st.data_features()))
+    ds = load_data(DataRef.for_settings(st))
     t = trained(st, ds)
     verdict = diagnose(t.history.epochs, lr=st.lr, stopped="finished", units=hidden_units(t.model, ds.X_train)
                        if t.model.hidden else None, batch_size=st.batch_for(ds.n_train),

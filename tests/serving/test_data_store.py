@@ -176,3 +176,21 @@ def test_the_store_and_the_process_helpers_import_no_ui_or_tensorflow():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
     assert out.strip() == "[]"
+
+
+def test_the_settings_name_the_dataset_they_train_on():
+    from nnviz.core.drawn_data import Drawing, encode
+    from nnviz.core.settings import TrainerSettings
+
+    spiral = TrainerSettings(dataset="spiral", classes=3, samples=200, noise=0.1, train_split=60, seed=4,
+                             features=("x1", "x2", "x1sq"))
+    ds = store.load_data(store.DataRef.for_settings(spiral))
+    assert ds.n_classes == 3 and ds.n_train + ds.n_test == 200 and ds.n_train == 120
+    assert ds.X_train.shape[1] == 3  # the features the network sees
+    assert store.DataRef.for_settings(TrainerSettings()).kind == "lesson"  # the lesson's run by default
+    drawing = Drawing("classes", np.array([[0.1, 0.2], [0.5, 0.5], [-0.5, 0.3], [0.7, -0.2]]), np.array([0, 1, 0, 1]))
+    drawn = store.load_data(store.DataRef.for_settings(
+        TrainerSettings(dataset="draw", points=encode(drawing), train_split=50)))
+    assert drawn.n_train + drawn.n_test == 4
+    with pytest.raises(ValueError, match="upload"):
+        store.DataRef.for_settings(TrainerSettings(dataset="csv"))

@@ -11,6 +11,8 @@ import pytest
 from nnviz import ShallowNN
 from nnviz.core.datasets import lesson_data, make_2d
 from nnviz.viz import live_chart, live_views, maps
+from nnviz.viz.network_view import SIGNS
+from nnviz.viz.theme import INK
 
 
 def without_data(spec) -> str:
@@ -156,12 +158,11 @@ def test_the_surface_colours_cells_by_prediction_and_points_by_target_under_one_
     assert spec["datasets"]["map"]["value"].tolist() == pytest.approx(values.ravel().tolist())
     assert spec["datasets"]["train"]["target"].tolist() == [-1.0, 1.0]
     fill, dots = cells["encoding"]["fill"], train["encoding"]["color"]
-    assert fill["scale"] == dots["scale"] == test["encoding"]["stroke"]["scale"]  # a point that fits vanishes
+    assert fill["scale"] == dots["scale"] == test["encoding"]["stroke"]["scale"]  # a dot that fits its cell matches it
     # one colour bar for the prediction: with one field for cells and dots, the browser drew the legend as three
     # dots, so the dots have their own field and no legend
     assert fill["field"] != dots["field"] and dots["legend"] is None and fill["legend"]["values"] == [-1, 0, 1]
     # high is orange and low blue, as for P(class 1) and for a weight's sign in the network drawing
-    from nnviz.viz.network_view import SIGNS
     assert fill["scale"]["range"][0] == SIGNS["range"][0] == live_views.PROBABILITY["range"][0]
     assert fill["scale"]["range"][-1] == SIGNS["range"][-1] == live_views.PROBABILITY["range"][-1]
     beside = live_views.surface_spec(xs, ys, values, X, np.array([-1.0, 1.0]), presentation=True, legend=False)
@@ -171,8 +172,6 @@ def test_the_surface_colours_cells_by_prediction_and_points_by_target_under_one_
 def test_a_training_dot_keeps_a_dark_outline_on_a_map_of_its_own_colour(moons):
     """On a sure map a training dot lies on its own class's colour: with a white outline it read as a white ring,
     i.e. as a hollow test dot. A dark outline keeps it a filled dot; a test dot stays white inside."""
-    from nnviz.viz.theme import INK
-
     ds, grid = moons
     spec = boundary(moons)
     train, test = (next(lay for lay in spec["layer"] if lay["data"]["name"] == n) for n in ("train", "test"))

@@ -2,6 +2,7 @@
 activations, selections that name the parameter a click picked, and a cost bounded whatever the network."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -269,8 +270,6 @@ def test_a_csvs_column_names_are_written_into_the_drawing_as_strings():
 def test_layer_names_are_words_in_a_wide_column_and_the_lessons_notation_beside_the_chart(circles):
     """On a projector, beside the chart (~350 px), "hidden 1 / 8 units, tanh" ran into its neighbours; there the
     columns read X, A[1], A[2], ŷ. Under Look inside (~580 px, normal mode) they keep their words."""
-    import re
-
     layout = nv.network_layout(trained(circles), features=("x1", "x2"))
 
     def titles(presentation):

@@ -184,11 +184,8 @@ def data_for(settings: TrainerSettings):
         if s.upload is None:
             return None
         ref = replace(s.upload, standardize=settings.standardize)
-    elif settings.dataset == LESSON:
-        ref = DataRef(LESSON, standardize=settings.standardize)
     elif settings.dataset == DRAWN:
-        ref = DataRef(DRAWN, train_split=settings.train_split / 100, seed=settings.seed,
-                      standardize=settings.standardize, features=settings.data_features(), points=settings.points)
+        ref = DataRef.for_settings(settings)
         try:
             s.draw_problem = None
             return load_data(ref), ref
@@ -196,9 +193,7 @@ def data_for(settings: TrainerSettings):
             s.draw_problem = str(err)[:1].upper() + str(err)[1:] + "."
             return None
     else:
-        ref = DataRef(settings.dataset, settings.samples, float(settings.noise), settings.train_split / 100,
-                      settings.seed, standardize=settings.standardize, classes=settings.data_classes(),
-                      features=settings.data_features())
+        ref = DataRef.for_settings(settings)
     try:
         return load_data(ref), ref
     except UploadMissing as err:  # the stored copy is gone: say so, and take the file again if still chosen

@@ -176,7 +176,7 @@ def status_line(run: Run, snap, ds):
         if verdict is not None and verdict.bad:
             # the summary first, as for a good run (the class board's readers and bench_hall read it), then the verdict
             # (on a projector without the timing, which the readouts show, so that the chart stays on screen)
-            summary = f"Finished {settings.epochs} epochs" if presentation_mode() else finish_summary(snap, settings)
+            summary = finish_summary(snap, settings, timing=not presentation_mode())
             ended = f"{summary}, but — " if snap.state == RunState.FINISHED else ""
             st.warning(f"{ended}{verdict.title} {verdict.advice}", icon=":material/warning:")
         elif snap.state == RunState.FINISHED and example is not None:  # what to watch stays after a short run
@@ -203,12 +203,13 @@ def status_line(run: Run, snap, ds):
                     icon=":material/model_training:")
 
 
-def finish_summary(snap, settings: TrainerSettings) -> str:
-    """How a finished run ended, in the words the class board's and the bench's readers know."""
-    timing = ""
-    if snap.wall_seconds > 0:
-        timing = f" in {snap.wall_seconds:.2f} s of training — {snap.speed:,.0f} steps/s overall"
-    return f"Finished {settings.epochs} epochs ({snap.step:,} steps){timing}"
+def finish_summary(snap, settings: TrainerSettings, timing: bool = True) -> str:
+    """How a finished run ended, in the words the class board's and the bench's readers know (``timing``: with its
+    steps, time and speed)."""
+    if not timing:
+        return f"Finished {settings.epochs} epochs"
+    spent = f" in {snap.wall_seconds:.2f} s of training — {snap.speed:,.0f} steps/s overall" if snap.wall_seconds > 0 else ""
+    return f"Finished {settings.epochs} epochs ({snap.step:,} steps){spent}"
 
 
 def earlier_runs(previous, settings: TrainerSettings) -> tuple:
