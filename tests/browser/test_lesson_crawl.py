@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import no_exception, wait_for_app
+from browser_helpers import PATIENCE_MS, no_exception, wait_for_app
 
 from nnviz.lesson.sections import PAGES, SECTIONS, sections_of
 
@@ -132,6 +132,7 @@ def crawl_page(pg, url: str) -> dict:
 @pytest.fixture(scope="module")
 def crawled(browser, app_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(PATIENCE_MS)  # a click on a loaded machine may wait longer than Playwright's 30 s
     pg = context.new_page()
     try:
         return {p.slug: crawl_page(pg, f"{app_url}/{'' if i == 0 else p.slug}") for i, p in enumerate(PAGES)}
