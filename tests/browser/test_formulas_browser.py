@@ -55,11 +55,14 @@ def settle(pg):
     pg.wait_for_function("() => document.fonts.status === 'loaded'", timeout=60_000)
     # and the whole page: a loaded server draws it in several passes; measure once its formulas stop arriving
     count, seen = -1, pg.locator("[data-testid='stMain'] .katex-display").count()
-    while seen != count:
+    for _ in range(120):
+        if seen == count:
+            return
         count = seen
         pg.wait_for_timeout(1000)
         wait_for_app(pg, 120_000)
         seen = pg.locator("[data-testid='stMain'] .katex-display").count()
+    raise AssertionError(f"formulas kept arriving for 120 s ({seen} now)")
 
 
 #: Each page in each of its parts that shows formulas: (path, the segments to click in turn, or none).

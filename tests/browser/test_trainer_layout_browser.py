@@ -11,7 +11,7 @@ import urllib.parse
 import numpy as np
 import pytest
 from browser_helpers import free_port, no_exception, start_server, stop_server, wait_for_app
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 from test_trainer_browser import epoch_shown, eventually
 
 MID = '[data-testid="stColumn"]:has(.st-key-tr_buttons)'
@@ -56,9 +56,9 @@ def choose_until_chosen(pg, option: str, tries: int = 3):
     for _ in range(tries):
         pg.get_by_text(option, exact=True).click()
         try:
-            pg.wait_for_function("r => r.checked", arg=radio.element_handle(), timeout=5000)
+            expect(radio).to_be_checked(timeout=5000)  # the locator is found again: a redrawn radio counts too
             return
-        except PlaywrightTimeout:
+        except AssertionError:
             pass
     raise AssertionError(f"{option!r} is not chosen after {tries} clicks")
 

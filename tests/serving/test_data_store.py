@@ -179,6 +179,8 @@ def test_the_store_and_the_process_helpers_import_no_ui_or_tensorflow():
 
 
 def test_the_settings_name_the_dataset_they_train_on():
+    from dataclasses import replace
+
     from nnviz.core.drawn_data import Drawing, encode
     from nnviz.core.settings import TrainerSettings
 
@@ -187,6 +189,10 @@ def test_the_settings_name_the_dataset_they_train_on():
     ds = store.load_data(store.DataRef.for_settings(spiral))
     assert ds.n_classes == 3 and ds.n_train + ds.n_test == 200 and ds.n_train == 120
     assert ds.X_train.shape[1] == 3  # the features the network sees
+    scaled = store.load_data(store.DataRef.for_settings(replace(spiral, standardize=True)))
+    # x1 and x2 are standardized, and the features are made from them (x1² of a standardized x1 has mean 1)
+    assert np.abs(scaled.X_train[:, :2].mean(axis=0)).max() < 1e-9 < np.abs(ds.X_train[:, :2].mean(axis=0)).max()
+    assert scaled.X_train[:, 2] == pytest.approx(scaled.X_train[:, 0] ** 2)
     assert store.DataRef.for_settings(TrainerSettings()).kind == "lesson"  # the lesson's run by default
     drawing = Drawing("classes", np.array([[0.1, 0.2], [0.5, 0.5], [-0.5, 0.3], [0.7, -0.2]]), np.array([0, 1, 0, 1]))
     drawn = store.load_data(store.DataRef.for_settings(

@@ -184,16 +184,15 @@ def data_for(settings: TrainerSettings):
         if s.upload is None:
             return None
         ref = replace(s.upload, standardize=settings.standardize)
-    elif settings.dataset == DRAWN:
-        ref = DataRef.for_settings(settings)
-        try:
-            s.draw_problem = None
-            return load_data(ref), ref
-        except ValueError as err:  # too few points, one class, one value
-            s.draw_problem = str(err)[:1].upper() + str(err)[1:] + "."
-            return None
     else:
         ref = DataRef.for_settings(settings)
+        if settings.dataset == DRAWN:
+            s.draw_problem = None
+            try:
+                return load_data(ref), ref
+            except ValueError as err:  # too few points, one class, one value
+                s.draw_problem = str(err)[:1].upper() + str(err)[1:] + "."
+                return None
     try:
         return load_data(ref), ref
     except UploadMissing as err:  # the stored copy is gone: say so, and take the file again if still chosen
