@@ -391,7 +391,7 @@ class Run:
         self._restart_pace()
         self._submit_if_due()
 
-    def pause(self, wait: float = 0.25, at_step: int | None = None):
+    def pause(self, wait: float = 0.25, at_step: int | None = None, at_epoch: int | None = None):
         """Stop queueing slices; a queued run leaves the queue. A slice under way (at most ``slice_seconds()``
         of training) is waited for, up to ``wait`` seconds, and kept; one that is not back by then (a busy
         machine) is dropped — its worker's copy of the trainer is discarded, and the run stays where its
@@ -401,7 +401,9 @@ class Run:
         ``at_step``: the step the page showed when Pause was pressed. The run goes back to that state if a
         page drew it lately (``DRAWN_STATES``), so that it holds where the class saw it, not where the server
         had got to by the time the click arrived — which, under load, is up to a redraw interval (a second)
-        and the click's own delay later."""
+        and the click's own delay later. ``at_epoch``: the epoch the page's headline showed. A page updates its
+        elements one by one, so the step's caption can still be a frame behind the headline; then the run holds
+        at the latest drawn state of the headline's epoch (the number the class reads)."""
         if at_step is not None:
             with self._lock:
                 if self.state == RunState.PLAYING:
@@ -409,7 +411,7 @@ class Run:
                     self._stop_clock()
                     self.admission.withdraw(self)
                 if self.state == RunState.PAUSED:
-                    self._rewind(at_step)
+                    self._rewind(at_step, at_epoch)
                     return
         with self._lock:
             if self.state == RunState.QUEUED:
@@ -440,15 +442,17 @@ class Run:
                 return
         self._merge(future)
 
-    def _rewind(self, step: int):
-        """Under the lock, paused: go back to the drawn state at ``step`` (if it is still kept and behind the run);
-        whatever was trained since, and a slice under way, are dropped — Train trains them again the same way."""
-        shown = next((t for t in reversed(self._shown) if t.step == step), None)
+    def _rewind(self, step: int, epoch: int | None = None):
+        """Under the lock, paused: go back to the drawn state at ``step`` — or, when that state is not of ``epoch``,
+        to the latest drawn state that is (if it is still kept and behind the run); whatever was trained since,
+        and a slice under way, are dropped — Train trains them again the same way."""
+        drawn = [t for t in reversed(self._shown) if epoch is None or t.epoch == epoch]
+        shown = next((t for t in drawn if t.step == step), drawn[0] if epoch is not None and drawn else None)
         if shown is None or shown.step >= self._trainer.step:
             return
         self._future = None  # _merge ignores a slice that comes back later
         self._trainer = copy.deepcopy(shown)  # (no data attached: a few KB) the kept one stays as it was
-        self.history.truncate(step)
+        self.history.truncate(shown.step)
         self._apply_wanted()
 
     def change(self, what: str, value):

@@ -150,6 +150,27 @@ def test_pause_goes_back_to_the_state_a_page_drew(executor_kind, pool):
     np.testing.assert_array_equal(finished.model.params["W1"], reference.model.params["W1"])
 
 
+def test_pause_holds_at_the_headlines_epoch_when_the_step_caption_lags_a_frame(pool):
+    """A page updates its elements one by one: the click can find the headline at a new frame's epoch and the
+    step caption still at an earlier frame's step. The run holds at the headline's epoch (what the class reads)."""
+    run = Run(fresh(REF, epochs=400), REF, executor=pool)
+    run.play(epochs_per_s=100)
+    before = run.poll()  # each poll is a frame a page draws
+    while before.epoch < 2:
+        time.sleep(0.05)
+        before = run.poll()
+    headline = before
+    while headline.epoch < before.epoch + 3:
+        time.sleep(0.05)
+        headline = run.poll()
+    while run.poll().epoch < headline.epoch + 10:  # the run trains on before the click is heard
+        time.sleep(0.02)
+    run.pause(at_step=before.step, at_epoch=headline.epoch)
+    held = run.poll()
+    assert held.state == "paused" and held.epoch == headline.epoch
+    assert [r.epoch for r in held.epochs][-1] == headline.epoch
+
+
 def test_pause_at_a_step_no_page_drew_holds_where_the_run_is(pool):
     run = Run(fresh(REF, epochs=100_000, batch=1), REF, executor=pool)
     run.play()

@@ -346,9 +346,9 @@ def on_pause():
 
 def on_pause_shown():
     """Pause clicked, with the step the browser was showing (``ui.trainer.pause_point``): the run goes back there."""
-    run, step = state().run, paused_at(widget("shown"))
+    run, (step, epoch) = state().run, paused_at(widget("shown"))
     if run is not None and step is not None:
-        run.pause(wait=0.0, at_step=step)
+        run.pause(wait=0.0, at_step=step, at_epoch=epoch)
 
 
 def on_step():
