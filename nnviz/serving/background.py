@@ -111,9 +111,20 @@ def worker_context() -> WorkerContext:
     return WorkerContext()
 
 
-#: Workers at the lowest priority: the server's threads hand the interpreter lock around and must find a core at
-#: once; training still gets every core the server leaves idle (docs/decisions/training-workers.md).
-WORKER_NICE = 19
+def worker_nice(environ=os.environ) -> int:
+    """How far the training workers step back behind the server: ``NNVIZ_WORKER_NICE`` (0–19), by default 19,
+    the lowest priority — the server's threads hand the interpreter lock around and must find a core at once, and
+    training still gets every core the server leaves idle. On a machine shared with other busy programs a niced
+    worker gets almost nothing, so the host may set less (docs/decisions/training-workers.md)."""
+    value = environ.get("NNVIZ_WORKER_NICE", "").strip()
+    if not value:
+        return 19
+    if not (value.isdigit() and 0 <= int(value) <= 19):
+        raise ValueError(f"NNVIZ_WORKER_NICE must be a whole number from 0 to 19, got {value!r}")
+    return int(value)
+
+
+WORKER_NICE = worker_nice()
 
 
 def start_worker(nice: int, setup: Callable[[], None] | None = None):

@@ -5,7 +5,9 @@ shown — and that (7)–(27) are on the Backpropagation page.
 
 What each page must show is the table ``EXPECTED`` below. Results that exist only once a run has been made
 (the History experiment's two plots) are made the way a teacher makes them: the crawler presses the button
-and waits for the run to finish (``RUNS``).
+and waits for the run to finish (``RUNS``). The crawl has a server of its own whose workers do not step back
+(``NNVIZ_WORKER_NICE=0``): the History experiment is real Keras, and on a machine busy with other programs a
+nice-19 worker gets ~1.5 % of a core — its five epochs would take most of an hour instead of a minute or two.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import PATIENCE_MS, no_exception, wait_for_app
+from browser_helpers import PATIENCE_MS, free_port, no_exception, start_server, stop_server, wait_for_app
 
 from nnviz.lesson.sections import PAGES, SECTIONS, sections_of
 
@@ -130,12 +132,20 @@ def crawl_page(pg, url: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def crawled(browser, app_url):
+def crawl_url():
+    port = free_port()
+    proc = start_server(port, env={"NNVIZ_WORKER_NICE": "0"})
+    yield f"http://127.0.0.1:{port}"
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def crawled(browser, crawl_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(PATIENCE_MS)  # a click on a loaded machine may wait longer than Playwright's 30 s
     pg = context.new_page()
     try:
-        return {p.slug: crawl_page(pg, f"{app_url}/{'' if i == 0 else p.slug}") for i, p in enumerate(PAGES)}
+        return {p.slug: crawl_page(pg, f"{crawl_url}/{'' if i == 0 else p.slug}") for i, p in enumerate(PAGES)}
     finally:
         context.close()
 

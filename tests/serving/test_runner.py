@@ -357,6 +357,23 @@ def test_training_and_keras_workers_run_at_the_lowest_priority():
             pool.shutdown()
 
 
+def test_a_host_shared_with_other_work_can_set_how_far_workers_step_back():
+    """``NNVIZ_WORKER_NICE``: 19 unless the host says otherwise (beside other busy programs, a nice-19 worker gets
+    ~1.5 % of a core); a value nice cannot take is named at start, not silently replaced."""
+    from nnviz.serving.background import WorkerPool, worker_nice
+
+    assert worker_nice({}) == worker_nice({"NNVIZ_WORKER_NICE": " "}) == 19
+    assert [worker_nice({"NNVIZ_WORKER_NICE": v}) for v in ("0", "5", "19")] == [0, 5, 19]
+    for bad in ("-1", "20", "low", "2.5"):
+        with pytest.raises(ValueError, match="NNVIZ_WORKER_NICE"):
+            worker_nice({"NNVIZ_WORKER_NICE": bad})
+    pool = WorkerPool(1, nice=worker_nice({"NNVIZ_WORKER_NICE": "5"}))
+    try:
+        assert pool.submit(os.nice, 0).result(timeout=120) == os.nice(0) + 5
+    finally:
+        pool.shutdown()
+
+
 def test_a_training_worker_loads_the_lessons_data_before_its_first_slice():
     """The page's default dataset needs scikit-learn (~1.4 s to import): a worker pays that when it starts, while
     the page is read, so the first Train on a fresh server is not kept waiting by it. (In a fresh process, as a
