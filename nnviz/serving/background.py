@@ -207,6 +207,7 @@ class InlineExecutor:
     def submit(self, fn, *args) -> Future:
         future: Future = Future()
         if self.thread:
+            future.set_running_or_notify_cancel()  # it starts now: cancel() says no, as a worker's running task does
             threading.Thread(target=_settle, args=(future, fn, args), daemon=True).start()
         else:
             _settle(future, fn, args)

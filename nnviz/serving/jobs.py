@@ -188,14 +188,15 @@ def _import_in_worker(module: str) -> int:
 class TrainingQueue:
     """First come, first served; one job at a time, each in the worker process.
 
-    The worker is a ``WorkerPool`` of one process (``nnviz.serving.background``: niced, rebuilt after it dies, gone
-    with the server). ``inline=True`` runs the targets in a thread of this process instead (tests, or a host
+    The worker is a ``WorkerPool`` of one process (``nnviz.serving.background``: niced by ``nice``, rebuilt after it
+    dies, gone with the server). ``inline=True`` runs the targets in a thread of this process instead (tests, or a host
     without multiprocessing).
     """
 
     def __init__(self, inline: bool = False, max_waiting: int = MAX_WAITING, poll: float = 0.1,
-                 owner_grace: float = OWNER_GRACE_SECONDS):
+                 owner_grace: float = OWNER_GRACE_SECONDS, nice: int = WORKER_NICE):
         self.inline = inline
+        self.nice = nice
         self.max_waiting = max_waiting
         self.poll = poll
         self.owner_grace = owner_grace
@@ -316,7 +317,7 @@ class TrainingQueue:
 
     def _worker(self) -> WorkerPool | InlineExecutor:
         if self._pool is None:
-            self._pool = WorkerPool(1, nice=WORKER_NICE)  # as far back as the live runs' workers
+            self._pool = WorkerPool(1, nice=self.nice)  # as far back as the live runs' workers (by default)
         return self._pool
 
     def _run(self, job: Job):

@@ -123,9 +123,9 @@ def read_csv_upload(data: bytes, name: str, seed: int, waiting=contextlib.nullco
             raise ValueError("the process reading the file stopped; upload it again") from None
 
 
-def training_pool(workers: int) -> WorkerPool:
-    """A pool of ``workers`` training workers, niced by ``WORKER_NICE`` (``nnviz.serving.background``)."""
-    return WorkerPool(workers, nice=WORKER_NICE, setup=_prepare_worker)
+def training_pool(workers: int, nice: int = WORKER_NICE) -> WorkerPool:
+    """A pool of ``workers`` training workers, niced by ``nice`` (``WORKER_NICE``: ``nnviz.serving.background``)."""
+    return WorkerPool(workers, nice=nice, setup=_prepare_worker)
 
 
 _EXECUTOR = None

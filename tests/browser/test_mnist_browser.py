@@ -35,7 +35,9 @@ def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     out = tmp_path_factory.mktemp("modules") / "modules.txt"
-    env = {k: v for k, v in os.environ.items() if k != "NNVIZ_WORKERS"} | {"NNVIZ_MODULES_OUT": str(out)}
+    # workers at nice 0: the Keras training below would hardly start beside other busy programs at nice 19
+    env = {k: v for k, v in os.environ.items() if k != "NNVIZ_WORKERS"} | {"NNVIZ_MODULES_OUT": str(out),
+                                                                           "NNVIZ_WORKER_NICE": "0"}
     log = open(ARTIFACTS / f"server-mnist-{port}.log", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen([sys.executable, str(RECORDER), str(ROOT / "app.py"), "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port)],

@@ -341,8 +341,9 @@ def test_a_server_restart_is_said_plainly_and_the_run_can_start_again(browser):
         button(pg, "Train").click()
         eventually(pg, lambda: epoch_shown(pg) >= 2, "it plays", 120)
         assert "run=" in pg.url
-        proc.terminate()
-        proc.wait(timeout=30)
+        # as a service manager restarts it: SIGTERM, then SIGKILL after 30 s (on a machine busy with other programs
+        # the server's exit can wait minutes for its nice-19 workers to finish starting)
+        stop_server(proc, timeout=30)
         proc = start_server(port)
         eventually(pg, lambda: pg.get_by_text("The server restarted").count() > 0, "the restart is said", 240)
         assert epoch_shown(pg) == 0

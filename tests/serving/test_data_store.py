@@ -141,7 +141,7 @@ def test_a_run_whose_stored_upload_vanished_restores_it_and_finishes(fresh_store
     ds = csv_dataset(10)
     ref = register_upload(ds)
     Path(ref.path).unlink()  # e.g. a temp-file cleaner ran
-    executor = training_pool(1)
+    executor = training_pool(1, nice=0)  # not niced: beside other busy programs a nice-19 worker hardly starts
     try:
         model = ShallowNN(2, 4, 1, seed=0)
         trainer = Trainer(model, ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=0.5, batch_size=8, epochs=5)

@@ -227,7 +227,7 @@ QUEUE_PARENT = """
 import multiprocessing, sys, time
 sys.path[:0] = ["tests", "tests/serving"]  # test_jobs and the helpers it imports
 from nnviz.serving.jobs import Job, JobProgress, TrainingQueue
-queue = TrainingQueue(poll=0.05)
+queue = TrainingQueue(poll=0.05, nice=0)  # not niced: beside busy programs a nice-19 worker hardly starts
 job = queue.submit(Job("held", "test_jobs:hold", {}, JobProgress(epochs=1)))
 while job.progress.stage != "holding":
     assert job.state in ("queued", "running"), job.error

@@ -59,7 +59,7 @@ def test_a_new_pace_counts_from_now(monkeypatch):
 
 @pytest.fixture(scope="module")
 def pool():
-    executor = training_pool(2)
+    executor = training_pool(2, nice=0)  # not niced: beside other busy programs a nice-19 worker hardly starts
     executor.warm_up()
     yield executor
     executor.shutdown()
